@@ -1,0 +1,131 @@
+/**
+ * One error hierarchy for the whole engine. Every error carries a stable `code`
+ * that callers (CLI, bot, MCP server, tests) branch on, and a `where` that names
+ * the file, line, column, table or ref the problem is in.
+ */
+
+export type ErrorCode =
+  | 'USAGE'
+  | 'NOT_A_REPOSITORY'
+  | 'NOT_FOUND'
+  | 'INVALID_NAME'
+  | 'INVALID_INPUT'
+  | 'SCHEMA_MISMATCH'
+  | 'DUPLICATE_KEY'
+  | 'NULL_KEY'
+  | 'CONCURRENT_UPDATE'
+  | 'UNCOMMITTED_CHANGES'
+  | 'MERGE_IN_PROGRESS'
+  | 'NO_MERGE_IN_PROGRESS'
+  | 'CONFLICTS_REMAIN'
+  | 'CORRUPT'
+  | 'UNSUPPORTED'
+  | 'INTERNAL';
+
+export class DgitError extends Error {
+  /** Whether retrying the same operation may succeed (a lost compare-and-swap race). */
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly where?: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DgitError';
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+export class UsageError extends DgitError {
+  constructor(message: string, where?: string) {
+    super('USAGE', message, where);
+    this.name = 'UsageError';
+  }
+}
+
+export class NotARepositoryError extends DgitError {
+  constructor(dir: string) {
+    super('NOT_A_REPOSITORY', 'not a dgit repository (run `dgit init` first)', dir);
+    this.name = 'NotARepositoryError';
+  }
+}
+
+export class NotFoundError extends DgitError {
+  constructor(what: string, where?: string) {
+    super('NOT_FOUND', `${what} not found`, where);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class InvalidNameError extends DgitError {
+  constructor(kind: string, name: string, reason: string) {
+    super('INVALID_NAME', `invalid ${kind} name ${JSON.stringify(name)}: ${reason}`, kind);
+    this.name = 'InvalidNameError';
+  }
+}
+
+export class InvalidInputError extends DgitError {
+  constructor(message: string, where?: string, cause?: unknown) {
+    super('INVALID_INPUT', message, where, { cause });
+    this.name = 'InvalidInputError';
+  }
+}
+
+export class SchemaMismatchError extends DgitError {
+  constructor(message: string, where?: string) {
+    super('SCHEMA_MISMATCH', message, where);
+    this.name = 'SchemaMismatchError';
+  }
+}
+
+export class DuplicateKeyError extends DgitError {
+  constructor(message: string, where?: string) {
+    super('DUPLICATE_KEY', message, where);
+    this.name = 'DuplicateKeyError';
+  }
+}
+
+export class NullKeyError extends DgitError {
+  constructor(message: string, where?: string) {
+    super('NULL_KEY', message, where);
+    this.name = 'NullKeyError';
+  }
+}
+
+/** Another writer moved a ref or state file first; the operation did nothing and may be retried. */
+export class ConcurrentUpdateError extends DgitError {
+  constructor(what: string) {
+    super('CONCURRENT_UPDATE', `${what} was changed by another process; nothing was written, retry`, what, {
+      retryable: true,
+    });
+    this.name = 'ConcurrentUpdateError';
+  }
+}
+
+export class UncommittedChangesError extends DgitError {
+  constructor(action: string, branch: string) {
+    super('UNCOMMITTED_CHANGES', `uncommitted changes on ${branch}; commit them or use --discard before ${action}`, branch);
+    this.name = 'UncommittedChangesError';
+  }
+}
+
+export class CorruptError extends DgitError {
+  constructor(message: string, where?: string, cause?: unknown) {
+    super('CORRUPT', message, where, { cause });
+    this.name = 'CorruptError';
+  }
+}
+
+/** Exit status for an error, as CLI.md fixes it: 2 for usage errors, 1 for failures. */
+export function exitCodeFor(error: unknown): number {
+  return error instanceof DgitError && (error.code === 'USAGE' || error.code === 'INVALID_NAME') ? 2 : 1;
+}
+
+export class UnsupportedTypeError extends DgitError {
+  constructor(message: string, where?: string) {
+    super('UNSUPPORTED', message, where);
+    this.name = 'UnsupportedTypeError';
+  }
+}

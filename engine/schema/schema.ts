@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { CorruptError, InvalidNameError, SchemaMismatchError } from '../errors/index.js';
+import { COLUMN_TYPES, type ColumnType } from './types.js';
+
+/** Version of the on-disk table format; any change of chunk encoding or boundary rule bumps it. */
+export const FORMAT_VERSION = 1;
+
+/** Content-defined chunking parameters, fixed per table at creation so boundaries never drift. */
+export const ChunkingParametersSchema = z.object({
+  /** Hash of a row's key that decides boundaries; only one exists today. */
+  hash: z.literal('fnv1a32-fmix-v1'),
+  /** Mean rows per chunk. */
+  targetRows: z.number().int().min(2),
+  /** No boundary before this many rows in a chunk. */
+  minRows: z.number().int().min(1),
+  /** A boundary is forced at this many rows. */
+  maxRows: z.number().int().min(2),
+});
+export type ChunkingParameters = z.infer<typeof ChunkingParametersSchema>;
+
+export const DEFAULT_CHUNKING: ChunkingParameters = {
+  hash: 'fnv1a32-fmix-v1',
+  targetRows: 4096,
+  minRows: 1024,
+  maxRows: 24576,
+};
+
+export const ColumnSchema = z.object({
+  /** Stable id: survives renames, so diff and merge tell a rename from a drop plus an add. */
+  id: z.number().int().min(1),
+  name: z.string(),
+  type: z.enum(COLUMN_TYPES),
+  nullable: z.boolean(),
+});
+export type Column = z.infer<typeof ColumnSchema>;
+
+export const TableSchemaSchema = z.object({
+  formatVersion: z.literal(FORMAT_VERSION),
+  columns: z.array(ColumnSchema).min(1),
+  /** Ids of the primary-key columns in key order; empty for a keyless table (a bag). */
+  primaryKey: z.array(z.number().int()),
+  nextColumnId: z.number().int().min(1),
+  chunking: ChunkingParametersSchema,
+});
+export type TableSchema = z.infer<typeof TableSchemaSchema>;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Table names are path segments and SQL identifiers: keep them plain. */
+export function validateTableName(name: string): void {
+  if (name.length === 0) throw new InvalidNameError('table', name, 'it is empty');
+  if (name.length > 128) throw new InvalidNameError('table', name, 'it is longer than 128 characters');
+  if (CONTROL.test(name)) throw new InvalidNameError('table', name, 'it contains a control character');
+  if (name.includes('/') || name.includes('\\')) throw new InvalidNameError('table', name, 'it contains a slash');
+  if (name.includes('..')) throw new InvalidNameError('table', name, 'it contains ".."');
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name))
+    throw new InvalidNameError('table', name, 'use letters, digits, "_", "-" and "." and start with a letter or "_"');
+}
+
+export function validateColumnName(name: string): void {
+  if (name.length === 0) throw new InvalidNameError('column', name, 'it is empty');
+  if (name.length > 255) throw new InvalidNameError('column', name, 'it is longer than 255 characters');
+  if (CONTROL.test(name)) throw new InvalidNameError('column', name, 'it contains a control character');
+  if (name.includes('/')) throw new InvalidNameError('column', name, 'it contains a slash');
+  if (name.includes('..')) throw new InvalidNameError('column', name, 'it contains ".."');
+  if (name.trim() !== name) throw new InvalidNameError('column', name, 'it starts or ends with white space');
+}
+
+/** A new table's schema from its columns and key column names. */
+export function createTableSchema(
+  columns: Array<{ name: string; type: ColumnType; nullable?: boolean }>,
+  keyNames: string[],
+  chunking: ChunkingParameters = DEFAULT_CHUNKING,
+): TableSchema {
+  const seen = new Set<string>();
+  for (const column of columns) {
+    validateColumnName(column.name);
+    if (seen.has(column.name)) throw new SchemaMismatchError(`column ${JSON.stringify(column.name)} appears twice`, column.name);
+    seen.add(column.name);
+  }
+  const built: Column[] = columns.map((column, index) => ({
+    id: index + 1,
+    name: column.name,
+    type: column.type,
+    nullable: keyNames.includes(column.name) ? false : column.nullable ?? true,
+  }));
+  const primaryKey = keyNames.map((name) => {
+    const column = built.find((c) => c.name === name);
+    if (!column) throw new SchemaMismatchError(`key column ${JSON.stringify(name)} is not in the data`, name);
+    return column.id;
+  });
+  if (new Set(primaryKey).size !== primaryKey.length) throw new SchemaMismatchError('a key column is named twice', keyNames.join(','));
+  return { formatVersion: FORMAT_VERSION, columns: built, primaryKey, nextColumnId: built.length + 1, chunking };
+}
+
+export function parseTableSchema(text: string, where: string): TableSchema {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CorruptError(`schema is not valid JSON`, where, error);
+  }
+  const parsed = TableSchemaSchema.safeParse(json);
+  if (!parsed.success) throw new CorruptError(`schema is invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`, where);
+  return parsed.data;
+}
+
+/** Canonical bytes of a schema: stable key order, so equal schemas give equal blob ids. */
+export function serializeTableSchema(schema: TableSchema): string {
+  const ordered = {
+    formatVersion: schema.formatVersion,
+    columns: schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type, nullable: c.nullable })),
+    primaryKey: schema.primaryKey,
+    nextColumnId: schema.nextColumnId,
+    chunking: {
+      hash: schema.chunking.hash,
+      targetRows: schema.chunking.targetRows,
+      minRows: schema.chunking.minRows,
+      maxRows: schema.chunking.maxRows,
+    },
+  };
+  return JSON.stringify(ordered, null, 2) + '\n';
+}
+
+/** Indexes (into `schema.columns`) of the columns that make a row's key: the key columns, or every column for a bag. */
+export function keyColumnIndexes(schema: TableSchema): number[] {
+  if (schema.primaryKey.length === 0) return schema.columns.map((_, index) => index);
+  return schema.primaryKey.map((id) => {
+    const index = schema.columns.findIndex((c) => c.id === id);
+    if (index < 0) throw new CorruptError(`primary key names column id ${id}, which is not in the schema`);
+    return index;
+  });
+}
+
+export function isKeyless(schema: TableSchema): boolean {
+  return schema.primaryKey.length === 0;
+}
+
+export function keyColumnNames(schema: TableSchema): string[] {
+  return schema.primaryKey.map((id) => schema.columns.find((c) => c.id === id)!.name);
+}

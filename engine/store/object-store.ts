@@ -1,0 +1,168 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import git from 'isomorphic-git';
+import { CorruptError, NotFoundError } from '../errors/index.js';
+import { fsyncDirectory } from './atomic-file.js';
+
+/** A git object id: 40 lowercase hex digits. */
+export type ObjectId = string & { readonly __brand: 'ObjectId' };
+export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+
+export function isObjectId(text: string): text is ObjectId {
+  return /^[0-9a-f]{40}$/.test(text);
+}
+
+export function hashObject(type: ObjectType, content: Uint8Array): ObjectId {
+  const hash = crypto.createHash('sha1');
+  hash.update(`${type} ${content.length}\0`);
+  hash.update(content);
+  return hash.digest('hex') as ObjectId;
+}
+
+/**
+ * Git's object database. Writes loose objects directly (isomorphic-git's writeBlob
+ * took 1.3 ms per 30 KB chunk here; this takes a fraction of that) at zlib level 1,
+ * since chunks are already ZSTD and deflate gains nothing on them. Reads loose
+ * objects directly and falls back to isomorphic-git for packed ones (after a clone
+ * or `git gc`).
+ *
+ * Writes go through an `ObjectTransaction`: objects land in a staging folder and
+ * move into `objects/` only when the caller has validated everything, so bad input
+ * leaves the object database exactly as it was.
+ */
+export class ObjectStore {
+  private readonly cache = {};
+  readonly objectsDir: string;
+
+  constructor(readonly gitdir: string) {
+    this.objectsDir = path.join(gitdir, 'objects');
+  }
+
+  private loosePath(oid: string): string {
+    return path.join(this.objectsDir, oid.slice(0, 2), oid.slice(2));
+  }
+
+  hasLoose(oid: ObjectId): boolean {
+    return fs.existsSync(this.loosePath(oid));
+  }
+
+  async has(oid: ObjectId): Promise<boolean> {
+    if (this.hasLoose(oid)) return true;
+    try {
+      await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.cache });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async read(oid: ObjectId): Promise<{ type: ObjectType; content: Uint8Array }> {
+    let raw: Buffer | undefined;
+    try {
+      raw = fs.readFileSync(this.loosePath(oid));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (raw) {
+      let inflated: Buffer;
+      try {
+        inflated = zlib.inflateSync(raw);
+      } catch (error) {
+        throw new CorruptError(`object ${oid} is not valid zlib data`, oid, error);
+      }
+      const nul = inflated.indexOf(0);
+      const header = inflated.subarray(0, nul).toString('latin1');
+      const [type, size] = header.split(' ');
+      const content = inflated.subarray(nul + 1);
+      if (Number(size) !== content.length) throw new CorruptError(`object ${oid} has a wrong length`, oid);
+      return { type: type as ObjectType, content };
+    }
+    try {
+      const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+      return { type: result.type as ObjectType, content: result.object as Uint8Array };
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NotFoundError') throw new NotFoundError(`object ${oid}`, oid);
+      throw error;
+    }
+  }
+
+  async readTyped(oid: ObjectId, type: ObjectType): Promise<Uint8Array> {
+    const object = await this.read(oid);
+    if (object.type !== type) throw new CorruptError(`object ${oid} is a ${object.type}, expected a ${type}`, oid);
+    return object.content;
+  }
+
+  /** Write one object now (no staging); for small metadata objects whose loss is harmless. */
+  write(type: ObjectType, content: Uint8Array): ObjectId {
+    const oid = hashObject(type, content);
+    if (this.hasLoose(oid)) return oid;
+    const target = this.loosePath(oid);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    fs.writeFileSync(temp, deflateObject(type, content));
+    fs.renameSync(temp, target);
+    return oid;
+  }
+
+  /** Start a batch of writes that becomes visible only on `commit()`. */
+  transaction(): ObjectTransaction {
+    return new ObjectTransaction(this);
+  }
+}
+
+function deflateObject(type: ObjectType, content: Uint8Array): Buffer {
+  const header = Buffer.from(`${type} ${content.length}\0`, 'latin1');
+  return zlib.deflateSync(Buffer.concat([header, content]), { level: 1 });
+}
+
+/** Objects staged in `.git/dgit/tmp/`, moved into the object database all at once. */
+export class ObjectTransaction {
+  private readonly staged = new Map<ObjectId, string>();
+  private readonly stagingDir: string;
+  private closed = false;
+
+  constructor(private readonly store: ObjectStore) {
+    this.stagingDir = path.join(store.gitdir, 'dgit', 'tmp', `objects-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+  }
+
+  /** Stage an object; returns its id. Objects already in the database are not written again. */
+  write(type: ObjectType, content: Uint8Array): ObjectId {
+    const oid = hashObject(type, content);
+    if (this.staged.has(oid) || this.store.hasLoose(oid)) return oid;
+    if (this.staged.size === 0) fs.mkdirSync(this.stagingDir, { recursive: true });
+    const file = path.join(this.stagingDir, oid);
+    fs.writeFileSync(file, deflateObject(type, content));
+    this.staged.set(oid, file);
+    return oid;
+  }
+
+  get size(): number {
+    return this.staged.size;
+  }
+
+  /** Move staged objects into the database. Idempotent per object, so a crash midway only leaves unreachable objects. */
+  commit(): void {
+    if (this.closed) return;
+    const dirs = new Set<string>();
+    for (const [oid, file] of this.staged) {
+      const dir = path.join(this.store.objectsDir, oid.slice(0, 2));
+      if (!dirs.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        dirs.add(dir);
+      }
+      fs.renameSync(file, path.join(dir, oid.slice(2)));
+    }
+    // Object files must be durable before any ref or state file names them.
+    for (const dir of dirs) fsyncDirectory(dir);
+    this.discard();
+  }
+
+  /** Drop everything staged. */
+  discard(): void {
+    this.closed = true;
+    fs.rmSync(this.stagingDir, { recursive: true, force: true });
+    this.staged.clear();
+  }
+}

@@ -1,0 +1,33 @@
+import type { ChunkId, Manifest } from '../chunking/manifest.js';
+import type { Column, TableSchema } from '../schema/schema.js';
+import type { Row, Value } from '../value/value.js';
+
+/** A table as one tree holds it: its schema and its chunks in key order. */
+export interface TableVersion {
+  schema: TableSchema;
+  manifest: Manifest;
+}
+
+/** Reads the rows of chunks. Diff, merge and the table writer take one, so their tests need no git. */
+export interface ChunkReader {
+  /**
+   * Rows of a chunk in `columns` order, sorted by key. A column the chunk lacks
+   * (written before the column was added) reads as null.
+   */
+  readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]>;
+}
+
+/** Stores new chunk bytes and returns their id (the git blob id). */
+export interface ChunkWriter {
+  writeChunk(bytes: Uint8Array): ChunkId;
+}
+
+/**
+ * Row edits to apply to a table, each list sorted by key. For a keyed table
+ * `upserts` insert or replace rows by key and `deletes` are keys; for a keyless
+ * table (a bag) `upserts` add copies and `deletes` are whole rows, one copy removed each.
+ */
+export interface RowEdits {
+  upserts: Row[];
+  deletes: Value[][];
+}
