@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'NO_MERGE_IN_PROGRESS'
   | 'CONFLICTS_REMAIN'
   | 'CORRUPT'
+  | 'NOTHING_TO_COMMIT'
+  | 'ALREADY_EXISTS'
   | 'UNSUPPORTED'
   | 'INTERNAL';
 

@@ -1,0 +1,88 @@
+import { DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
+import type { Repository } from '../repository/repository.js';
+import { checkBranchName } from '../store/ref-store.js';
+import type { CommitId } from '../store/revision.js';
+import { syncBranchFiles } from './worktree-sync.js';
+
+export interface BranchInfo {
+  name: string;
+  commit: CommitId | undefined;
+  current: boolean;
+}
+
+export async function listBranches(repository: Repository): Promise<BranchInfo[]> {
+  const current = repository.currentBranch();
+  const names = await repository.refs.listBranches();
+  if (!names.includes(current)) names.push(current);
+  return Promise.all(names.sort().map(async (name) => ({ name, commit: await repository.branchHead(name), current: name === current })));
+}
+
+/** Create a branch at `start` (default HEAD): one ref written, whatever the size of the data. */
+export async function createBranch(repository: Repository, name: string, start?: string): Promise<BranchInfo> {
+  checkBranchName(name);
+  const commit = await repository.resolve(start ?? 'HEAD').catch((error: unknown) => {
+    if (start === undefined && error instanceof NotFoundError) throw new DgitError('NOT_FOUND', 'the current branch has no commit yet; commit first', 'HEAD');
+    throw error;
+  });
+  if (await repository.branchHead(name)) throw new DgitError('ALREADY_EXISTS', `a branch named ${name} already exists`, name);
+  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, commit);
+  return { name, commit, current: false };
+}
+
+export async function deleteBranch(repository: Repository, name: string): Promise<void> {
+  checkBranchName(name);
+  if (name === repository.currentBranch()) throw new DgitError('USAGE', `cannot delete the current branch ${name}`, name);
+  const head = await repository.branchHead(name);
+  if (!head) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  await repository.refs.delete(`refs/heads/${name}`, head);
+  const stored = repository.workingSets.read(name);
+  if (stored) repository.workingSets.update(name, stored, undefined);
+}
+
+/** Make `name` the current branch (creating it at `start` with `create`). */
+export async function switchBranch(
+  repository: Repository,
+  name: string,
+  options: { create?: boolean; start?: string; discard?: boolean } = {},
+): Promise<BranchInfo> {
+  checkBranchName(name);
+  const from = repository.currentBranch();
+  const working = await repository.workingSet(from);
+  const dirty = working.tree !== working.headTree;
+  if (dirty && !options.discard) throw new UncommittedChangesError(`switching to ${name}`, from);
+  if (options.create) await createBranch(repository, name, options.start);
+  else if (!(await repository.branchHead(name))) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  if (dirty) repository.workingSets.update(from, working.stored, undefined);
+  const target = await repository.workingSet(name);
+  repository.refs.setHeadTarget(`refs/heads/${name}`);
+  await syncBranchFiles(repository, working.headTree, target.headTree);
+  return { name, commit: target.head, current: true };
+}
+
+export async function createTag(repository: Repository, name: string, rev = 'HEAD'): Promise<{ name: string; commit: CommitId }> {
+  checkBranchName(name);
+  const commit = await repository.resolve(rev);
+  if (await repository.refs.resolve(`refs/tags/${name}`)) throw new DgitError('ALREADY_EXISTS', `a tag named ${name} already exists`, name);
+  await repository.refs.compareAndSwap(`refs/tags/${name}`, undefined, commit);
+  return { name, commit };
+}
+
+/** Move the current branch to `rev` and drop the working set's changes. */
+export async function resetHard(repository: Repository, rev = 'HEAD'): Promise<{ branch: string; commit: CommitId }> {
+  const working = await repository.workingSet().catch(async (error: unknown) => {
+    // A working set left behind by a moved branch is exactly what reset --hard is for.
+    if (error instanceof DgitError && error.code === 'CONCURRENT_UPDATE') {
+      const branch = repository.currentBranch();
+      const stored = repository.workingSets.read(branch);
+      repository.workingSets.update(branch, stored, undefined);
+      return repository.workingSet(branch);
+    }
+    throw error;
+  });
+  const commit = await repository.resolve(rev);
+  const tree = (await repository.readCommit(commit)).tree;
+  if (commit !== working.head) await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, commit);
+  if (working.stored) repository.workingSets.update(working.branch, working.stored, undefined);
+  await syncBranchFiles(repository, working.headTree, tree);
+  return { branch: working.branch, commit };
+}

@@ -1,0 +1,46 @@
+import { DgitError } from '../errors/index.js';
+import type { Repository } from '../repository/repository.js';
+import type { CommitId } from '../store/revision.js';
+import type { ObjectId } from '../store/object-store.js';
+import { syncBranchFiles } from './worktree-sync.js';
+
+export interface CommitOptions {
+  message: string;
+  author?: { name: string; email: string };
+  /** Extra parents after the branch head (a merge commit). */
+  extraParents?: CommitId[];
+  /** Commit even when the working set equals the head. */
+  allowEmpty?: boolean;
+}
+
+export interface CommitResult {
+  commit: CommitId;
+  branch: string;
+  parents: CommitId[];
+  tree: ObjectId;
+}
+
+/**
+ * Commit the working set of the current branch: write the commit object, then move
+ * the branch with compare-and-swap (a concurrent writer gets a retryable error and
+ * the branch does not move), then clear the working-set state.
+ */
+export async function commit(repository: Repository, options: CommitOptions): Promise<CommitResult> {
+  if (options.message.trim() === '') throw new DgitError('USAGE', 'empty commit message', '-m');
+  const working = await repository.workingSet();
+  if (working.head && working.tree === working.headTree && !options.allowEmpty && !options.extraParents?.length)
+    throw new DgitError('NOTHING_TO_COMMIT', 'nothing to commit, the working set is clean', working.branch);
+  const parents = [...(working.head ? [working.head] : []), ...(options.extraParents ?? [])];
+  const author = await repository.signature(options.author, 'AUTHOR');
+  const committer = await repository.signature(undefined, 'COMMITTER');
+  const id = repository.writeCommit(repository.store, { tree: working.tree, parents, author, committer, message: options.message });
+  await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, id);
+  // The ref moved: the state now equals the head; a crash before this line is read the same way (see Repository.workingSet).
+  try {
+    repository.workingSets.update(working.branch, working.stored, undefined);
+  } catch {
+    // Another writer changed the working set meanwhile; its state is kept and reads against the new head.
+  }
+  await syncBranchFiles(repository, working.headTree, working.tree);
+  return { commit: id, branch: working.branch, parents, tree: working.tree };
+}

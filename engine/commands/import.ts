@@ -1,0 +1,139 @@
+import path from 'node:path';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { DuplicateKeyError, NotFoundError, SchemaMismatchError, UsageError } from '../errors/index.js';
+import {
+  createTableSchema,
+  isKeyless,
+  keyColumnIndexes,
+  keyColumnNames,
+  validateTableName,
+  type Column,
+  type TableSchema,
+} from '../schema/schema.js';
+import { manifestRowCount } from '../chunking/manifest.js';
+import type { Repository } from '../repository/repository.js';
+import { applyEdits, type EditCounts } from '../table/apply-edits.js';
+import { buildTable } from '../table/build-table.js';
+import { withTableTree } from '../table/root-tree.js';
+import { writeTableTree } from '../table/table-tree.js';
+import type { Row } from '../value/value.js';
+import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
+import { openSortedSource, type SourceFormat } from '../../formats/import/source.js';
+
+export type ImportMode = 'replace' | 'append' | 'upsert' | 'delete';
+
+export interface ImportOptions {
+  table: string;
+  /** Key columns; only for a new table. */
+  key?: string[];
+  mode?: ImportMode;
+  format?: SourceFormat;
+  onProgress?: (rowsDone: number, rowsTotal: number) => void;
+}
+
+export interface ImportResult extends EditCounts {
+  table: string;
+  mode: ImportMode;
+  created: boolean;
+  /** Rows in the table afterwards. */
+  rows: number;
+  /** Columns the file brought that the table did not have. */
+  addedColumns: string[];
+  chunksWritten: number;
+}
+
+/**
+ * Load a file into the working set. Everything is validated before any object
+ * becomes visible, so bad input leaves the repository exactly as it was.
+ */
+export async function importTable(repository: Repository, file: string, options: ImportOptions): Promise<ImportResult> {
+  validateTableName(options.table);
+  const mode = options.mode ?? 'replace';
+  if (!fs.existsSync(file)) throw new NotFoundError(`file ${JSON.stringify(file)}`, file);
+  const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `import-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(tempDir, { recursive: true });
+  try {
+    return await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
+      const existing = await repository.readTable(working.tree, options.table);
+      if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
+        throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
+      if (!existing && mode === 'delete') throw new NotFoundError(`table ${JSON.stringify(options.table)}`, options.table);
+
+      const keyNames = existing ? keyColumnNames(existing.schema) : options.key ?? [];
+      const targetColumns = existing
+        ? (mode === 'delete' && !isKeyless(existing.schema) ? keyColumnIndexes(existing.schema).map((i) => existing.schema.columns[i]!) : existing.schema.columns)
+        : undefined;
+      const source = await openSortedSource(file, {
+        format: options.format,
+        sortBy: keyNames.length > 0 ? keyNames : 'all',
+        uniqueKey: keyNames,
+        targetColumns,
+        tempDir,
+        onProgress: options.onProgress,
+      });
+      try {
+        let schema: TableSchema;
+        const addedColumns: string[] = [];
+        if (!existing) {
+          schema = createTableSchema(source.columns, keyNames);
+        } else if (mode === 'delete') {
+          schema = existing.schema;
+        } else {
+          schema = structuredClone(existing.schema);
+          for (const column of source.columns) {
+            if (schema.columns.some((c) => c.name === column.name)) continue;
+            schema.columns.push({ id: schema.nextColumnId++, name: column.name, type: column.type, nullable: true });
+            addedColumns.push(column.name);
+          }
+          if (addedColumns.length > 0 && isKeyless(schema) && mode !== 'replace')
+            throw new SchemaMismatchError(
+              `new columns (${addedColumns.join(', ')}) cannot be added to a keyless table by ${mode}: its rows are its keys; use --mode replace`,
+              options.table,
+            );
+        }
+
+        let manifest;
+        let counts: EditCounts = { inserted: 0, updated: 0, deleted: 0, missing: 0, unchanged: 0 };
+        if (!existing || mode === 'replace') {
+          manifest = await buildTable(schema, source.batches(), chunks, file);
+          counts.inserted = manifestRowCount(manifest);
+          if (existing) counts.deleted = manifestRowCount(existing.manifest);
+        } else {
+          const rows: Row[] = [];
+          const readColumns = mode === 'delete' ? (targetColumns as Column[]) : schema.columns;
+          for await (const batch of source.batches()) for (const row of arrowToRows(batch, readColumns)) rows.push(row);
+          // For `delete` the rows are keys (whole rows, for a bag).
+          const edits = mode === 'delete' ? { upserts: [], deletes: rows } : { upserts: rows, deletes: [] };
+          const applied = await applyEdits(schema, existing.manifest, edits, { reader: chunks, writer: chunks });
+          counts = applied.counts;
+          manifest = applied.manifest;
+          if (mode === 'append' && !isKeyless(schema) && counts.updated + counts.unchanged > 0)
+            throw new DuplicateKeyError(
+              `append would add ${counts.updated + counts.unchanged} row(s) whose key is already in ${options.table}; use --mode upsert to replace them`,
+              file,
+            );
+        }
+        const tableTree = writeTableTree({ schema, manifest }, tx);
+        const tree = await withTableTree(repository.store, tx, working.tree, options.table, tableTree);
+        return {
+          tree,
+          result: {
+            table: options.table,
+            mode,
+            created: !existing,
+            rows: manifestRowCount(manifest),
+            addedColumns,
+            chunksWritten: chunks.stats.writes,
+            ...counts,
+          },
+        };
+      } finally {
+        await source.close();
+      }
+    });
+  } finally {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,236 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import { ConcurrentUpdateError, DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
+import { parseCommit, serializeCommit, type Commit, type Signature } from '../store/git-objects.js';
+import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/object-store.js';
+import { RefStore, checkBranchName } from '../store/ref-store.js';
+import { resolveRevision, type CommitId } from '../store/revision.js';
+import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
+import { GitChunkStore, readTableVersion } from '../table/table-tree.js';
+import type { TableVersion } from '../table/table-version.js';
+import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
+
+/** Where the tables of a command come from: a commit, or the current branch's working set. */
+export type Revision = { kind: 'commit'; commit: CommitId; tree: ObjectId } | { kind: 'working'; branch: string; tree: ObjectId };
+
+/** The name used in JSON output for the working set. */
+export const WORKING = 'WORKING';
+
+/** The effective working set of a branch. */
+export interface WorkingSet {
+  branch: string;
+  /** The branch's commit now (undefined before its first commit). */
+  head: CommitId | undefined;
+  /** The tree of `head`, or the empty tree. */
+  headTree: ObjectId;
+  /** The root tree with the uncommitted changes. */
+  tree: ObjectId;
+  /** The stored state, as read (for compare-and-swap). */
+  stored: WorkingSetState | undefined;
+}
+
+/**
+ * A dgit repository: an ordinary git repository whose commits hold tables under
+ * `tables/`. The typed API the CLI, the bot, the MCP server and the tests all use.
+ */
+export class Repository {
+  readonly store: ObjectStore;
+  readonly refs: RefStore;
+  readonly workingSets: WorkingSetStore;
+
+  private constructor(
+    /** The working directory (where `tables/` is mirrored), or the git dir of a bare repository. */
+    readonly dir: string,
+    readonly gitdir: string,
+    readonly bare: boolean,
+  ) {
+    this.store = new ObjectStore(gitdir);
+    this.refs = new RefStore(gitdir);
+    this.workingSets = new WorkingSetStore(gitdir);
+  }
+
+  /** Make a git repository in `dir` (or adopt the one there) and mark it as dgit's. */
+  static async init(dir: string, options: { initialBranch?: string } = {}): Promise<{ repository: Repository; created: boolean }> {
+    const branch = options.initialBranch ?? 'main';
+    checkBranchName(branch);
+    fs.mkdirSync(dir, { recursive: true });
+    const gitdir = path.join(dir, '.git');
+    const created = !fs.existsSync(path.join(gitdir, 'HEAD'));
+    if (created) await git.init({ fs, dir, defaultBranch: branch });
+    fs.mkdirSync(path.join(gitdir, 'dgit'), { recursive: true });
+    const repository = new Repository(path.resolve(dir), path.resolve(gitdir), false);
+    repository.cleanStaleTemporaries();
+    return { repository, created };
+  }
+
+  /** Open the dgit repository at `dir` or in a folder above it. */
+  static async open(dir: string): Promise<Repository> {
+    let current = path.resolve(dir);
+    if (!fs.existsSync(current)) throw new NotARepositoryError(dir);
+    for (;;) {
+      const gitdir = path.join(current, '.git');
+      if (fs.existsSync(path.join(gitdir, 'HEAD'))) {
+        if (!fs.existsSync(path.join(gitdir, 'dgit'))) {
+          // A plain git clone of a dgit repository: adopt it when it holds tables.
+          if (!fs.existsSync(path.join(current, 'tables')) && !fs.existsSync(path.join(current, 'dgit.yml'))) throw new NotARepositoryError(current);
+          fs.mkdirSync(path.join(gitdir, 'dgit'), { recursive: true });
+        }
+        const repository = new Repository(current, gitdir, false);
+        repository.cleanStaleTemporaries();
+        return repository;
+      }
+      const parent = path.dirname(current);
+      if (parent === current) throw new NotARepositoryError(dir);
+      current = parent;
+    }
+  }
+
+  /** Remove staging folders left by a process that died (their objects were never referenced). */
+  private cleanStaleTemporaries(): void {
+    const tmp = path.join(this.gitdir, 'dgit', 'tmp');
+    let names: string[];
+    try {
+      names = fs.readdirSync(tmp);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = Number(/-(\d+)-/.exec(name)?.[1]);
+      if (pid && pid !== process.pid && !processAlive(pid)) fs.rmSync(path.join(tmp, name), { recursive: true, force: true });
+    }
+  }
+
+  // ---- branches and revisions ------------------------------------------------------------
+
+  /** The branch HEAD names. */
+  currentBranch(): string {
+    const target = this.refs.headTarget();
+    if (!target || !target.startsWith('refs/heads/')) throw new DgitError('UNSUPPORTED', 'HEAD is detached; switch to a branch first', 'HEAD');
+    return target.slice('refs/heads/'.length);
+  }
+
+  async branchHead(branch: string): Promise<CommitId | undefined> {
+    return (await this.refs.resolve(`refs/heads/${branch}`)) as CommitId | undefined;
+  }
+
+  async resolve(rev: string): Promise<CommitId> {
+    return resolveRevision(this.store, this.refs, rev);
+  }
+
+  async readCommit(id: CommitId): Promise<Commit> {
+    return parseCommit(await this.store.readTyped(id, 'commit'), id);
+  }
+
+  /** The commit `rev` names, or the working set when `rev` is undefined. */
+  async revision(rev: string | undefined): Promise<Revision> {
+    if (rev === undefined || rev === WORKING) {
+      const working = await this.workingSet();
+      return { kind: 'working', branch: working.branch, tree: working.tree };
+    }
+    const commit = await this.resolve(rev);
+    return { kind: 'commit', commit, tree: (await this.readCommit(commit)).tree };
+  }
+
+  // ---- working set -----------------------------------------------------------------------
+
+  /**
+   * The working set of a branch. A stored state made on an older commit of the
+   * branch that holds no change (a crash between moving the ref and the state file,
+   * or a commit by plain git) follows the branch.
+   */
+  async workingSet(branch: string = this.currentBranch()): Promise<WorkingSet> {
+    const head = await this.branchHead(branch);
+    const headTree = head ? (await this.readCommit(head)).tree : EMPTY_TREE;
+    const stored = this.workingSets.read(branch);
+    let tree = headTree;
+    if (stored && stored.base === head) tree = stored.tree;
+    else if (stored && stored.tree !== headTree) {
+      const baseTree = stored.base ? (await this.readCommit(stored.base)).tree : EMPTY_TREE;
+      if (stored.tree !== baseTree) {
+        throw new ConcurrentUpdateError(
+          `working set of ${branch} (made on ${stored.base?.slice(0, 12) ?? 'an empty branch'}, but the branch moved to ${head?.slice(0, 12) ?? 'nothing'}; run \`dgit reset --hard\` to drop it)`,
+        );
+      }
+    }
+    return { branch, head, headTree, tree, stored };
+  }
+
+  /**
+   * Change the working set of the current branch: `change` builds a new root tree
+   * writing objects into a transaction; the objects become visible and the state
+   * moves (compare-and-swap) only if it returns without error.
+   */
+  async changeWorkingSet<T>(change: (context: { working: WorkingSet; tx: ObjectTransaction; chunks: GitChunkStore }) => Promise<{ tree: ObjectId; result: T }>): Promise<T> {
+    const working = await this.workingSet();
+    const tx = this.store.transaction();
+    try {
+      const chunks = new GitChunkStore(this.store, tx);
+      const { tree, result } = await change({ working, tx, chunks });
+      tx.commit();
+      const next = tree === working.headTree ? undefined : { base: working.head, tree };
+      this.workingSets.update(working.branch, working.stored, next);
+      return result;
+    } catch (error) {
+      tx.discard();
+      throw error;
+    }
+  }
+
+  // ---- tables ----------------------------------------------------------------------------
+
+  async tableTrees(root: ObjectId): Promise<Map<string, ObjectId>> {
+    return listTableTrees(this.store, root);
+  }
+
+  async readTable(root: ObjectId, name: string): Promise<TableVersion | undefined> {
+    const tree = (await this.tableTrees(root)).get(name);
+    return tree ? readTableVersion(this.store, tree, name) : undefined;
+  }
+
+  async requireTable(root: ObjectId, name: string, where: string): Promise<TableVersion> {
+    const table = await this.readTable(root, name);
+    if (!table) throw new NotFoundError(`table ${JSON.stringify(name)}`, where);
+    return table;
+  }
+
+  /** A chunk reader (and writer into `writer`, default the store itself). */
+  chunks(): GitChunkStore {
+    return new GitChunkStore(this.store, this.store);
+  }
+
+  // ---- commits ---------------------------------------------------------------------------
+
+  /** Who commits, from `--author`, git's environment variables or the repository's git config. */
+  async signature(override?: { name: string; email: string }, role: 'AUTHOR' | 'COMMITTER' = 'AUTHOR'): Promise<Signature> {
+    const now = new Date();
+    const dateEnv = process.env[`GIT_${role}_DATE`];
+    const timestamp = dateEnv && /^\d+$/.test(dateEnv) ? Number(dateEnv) : Math.floor(now.getTime() / 1000);
+    const name = override?.name ?? process.env[`GIT_${role}_NAME`] ?? ((await this.config('user.name')) || 'dgit');
+    const email = override?.email ?? process.env[`GIT_${role}_EMAIL`] ?? ((await this.config('user.email')) || 'dgit@localhost');
+    return { name, email, timestamp, timezoneOffset: -now.getTimezoneOffset() };
+  }
+
+  private async config(key: string): Promise<string | undefined> {
+    try {
+      const value = await git.getConfig({ fs, gitdir: this.gitdir, path: key });
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Write a commit object (not moving any ref). */
+  writeCommit(writer: { write: ObjectStore['write'] }, commit: Commit): CommitId {
+    return writer.write('commit', serializeCommit(commit)) as CommitId;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,69 @@
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { InvalidInputError, NotFoundError } from '../errors/index.js';
+import { parseCommit } from './git-objects.js';
+import { isObjectId, type ObjectId, type ObjectStore } from './object-store.js';
+import type { RefStore } from './ref-store.js';
+
+/** A commit id, told apart from other object ids by the type system. */
+export type CommitId = ObjectId & { readonly __commit: true };
+
+/**
+ * Resolve what git calls a revision to a commit: `HEAD`, a branch, a tag (annotated
+ * tags peeled), a full or abbreviated id, a full ref name, each followed by any
+ * number of `~N`, `^N` or `^`.
+ */
+export async function resolveRevision(store: ObjectStore, refs: RefStore, rev: string): Promise<CommitId> {
+  const match = /^(.*?)((?:[~^]\d*)*)$/.exec(rev);
+  const base = match?.[1] ?? '';
+  const suffix = match?.[2] ?? '';
+  if (base === '' || /[\u0000-\u001f\s]/.test(base) || base.includes('..')) throw new NotFoundError(`revision ${JSON.stringify(rev)}`, rev);
+  let id = await resolveBase(store, refs, base, rev);
+  for (const step of suffix.matchAll(/([~^])(\d*)/g)) {
+    const count = step[2] === '' ? 1 : Number(step[2]);
+    if (step[1] === '~') {
+      for (let i = 0; i < count; i++) id = await parent(store, id, 1, rev);
+    } else if (count > 0) {
+      id = await parent(store, id, count, rev);
+    }
+  }
+  return id;
+}
+
+async function resolveBase(store: ObjectStore, refs: RefStore, base: string, rev: string): Promise<CommitId> {
+  const candidates = base === 'HEAD' ? ['HEAD'] : base.startsWith('refs/') ? [base] : [`refs/heads/${base}`, `refs/tags/${base}`, `refs/remotes/${base}`];
+  for (const ref of candidates) {
+    const id = await refs.resolve(ref);
+    if (id) return peelToCommit(store, id, rev);
+  }
+  if (isObjectId(base) && (await store.has(base))) return peelToCommit(store, base, rev);
+  if (/^[0-9a-f]{4,39}$/.test(base)) {
+    try {
+      const oid = (await git.expandOid({ fs, gitdir: store.gitdir, oid: base })) as ObjectId;
+      return peelToCommit(store, oid, rev);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'AmbiguousError') throw new InvalidInputError(`revision ${base} is ambiguous`, rev);
+    }
+  }
+  throw new NotFoundError(`revision ${JSON.stringify(rev)}`, rev);
+}
+
+async function peelToCommit(store: ObjectStore, oid: ObjectId, rev: string): Promise<CommitId> {
+  let current = oid;
+  for (let depth = 0; depth < 10; depth++) {
+    const object = await store.read(current);
+    if (object.type === 'commit') return current as CommitId;
+    if (object.type !== 'tag') break;
+    const target = /^object ([0-9a-f]{40})$/m.exec(Buffer.from(object.content).toString('utf8'));
+    if (!target) break;
+    current = target[1] as ObjectId;
+  }
+  throw new InvalidInputError(`revision ${JSON.stringify(rev)} does not name a commit`, rev);
+}
+
+async function parent(store: ObjectStore, id: CommitId, n: number, rev: string): Promise<CommitId> {
+  const commit = parseCommit(await store.readTyped(id, 'commit'), id);
+  const found = commit.parents[n - 1];
+  if (!found) throw new NotFoundError(`revision ${JSON.stringify(rev)} (commit ${id.slice(0, 12)} has no parent ${n})`, rev);
+  return found as CommitId;
+}

@@ -1,0 +1,106 @@
+import type * as arrow from 'apache-arrow';
+import { BoundaryRule } from '../chunking/boundary.js';
+import { keyHash } from '../chunking/key-hash.js';
+import type { ChunkEntry } from '../chunking/manifest.js';
+import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
+import type { Row, Value } from '../value/value.js';
+import { arrowToRows, conformToColumns, encodeChunk, rowsToArrow } from '../../formats/parquet/chunk-codec.js';
+import type { ChunkWriter } from './table-version.js';
+
+/** A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow batch (bulk imports). */
+type Piece = { rows: Row[] } | { batch: arrow.Table; start: number; end: number };
+
+/**
+ * Cuts a stream of rows, pushed in key order, into chunks by the boundary rule and
+ * writes each chunk as it closes. Rows may come as JS rows (edits) or as slices of
+ * Arrow batches (bulk import, no per-row objects); both give the same bytes.
+ */
+export class ChunkBuilder {
+  private readonly rule: BoundaryRule;
+  private readonly keyIndexes: number[];
+  private readonly isFloat: boolean[];
+  private pieces: Piece[] = [];
+  private openRows = 0;
+  private openFirst: Value[] | undefined;
+  private lastKey: Value[] | undefined;
+  readonly entries: ChunkEntry[] = [];
+
+  constructor(
+    private readonly schema: TableSchema,
+    private readonly writer: ChunkWriter,
+  ) {
+    this.rule = new BoundaryRule(schema.chunking);
+    this.keyIndexes = keyColumnIndexes(schema);
+    this.isFloat = this.keyIndexes.map((i) => schema.columns[i]!.type.startsWith('Float'));
+  }
+
+  /** Whether no chunk is open: the rows pushed so far end exactly at a chunk boundary. */
+  get atBoundary(): boolean {
+    return this.openRows === 0;
+  }
+
+  keyOf(row: readonly Value[]): Value[] {
+    return this.keyIndexes.map((i) => row[i]!);
+  }
+
+  /** Push one row (the caller guarantees key order). */
+  pushRow(row: Row): void {
+    const key = this.keyOf(row);
+    const last = this.pieces[this.pieces.length - 1];
+    if (last && 'rows' in last) last.rows.push(row);
+    else this.pieces.push({ rows: [row] });
+    this.afterRow(key);
+  }
+
+  /** Push the rows of an Arrow batch (already in the table's column types) with their keys. */
+  pushBatch(batch: arrow.Table, keys: readonly Value[][]): void {
+    let start = 0;
+    for (let i = 0; i < batch.numRows; i++) {
+      if (this.noteRow(keys[i]!)) {
+        this.pieces.push({ batch, start, end: i + 1 });
+        start = i + 1;
+        this.flush();
+      }
+    }
+    if (start < batch.numRows) this.pieces.push({ batch, start, end: batch.numRows });
+  }
+
+  private afterRow(key: Value[]): void {
+    if (this.noteRow(key)) this.flush();
+  }
+
+  /** Count a row into the open chunk; true when it ends the chunk. */
+  private noteRow(key: Value[]): boolean {
+    if (this.openRows === 0) this.openFirst = key;
+    this.openRows++;
+    this.lastKey = key;
+    return this.rule.endsChunk(keyHash(key, this.isFloat), this.openRows);
+  }
+
+  /** Close the open chunk, boundary or not (the end of the table). */
+  finish(): ChunkEntry[] {
+    if (this.openRows > 0) this.flush();
+    return this.entries;
+  }
+
+  private flush(): void {
+    const columns = this.schema.columns;
+    let table: arrow.Table;
+    const only = this.pieces.length === 1 ? this.pieces[0]! : undefined;
+    if (only && 'batch' in only) {
+      table = conformToColumns(only.batch.slice(only.start, only.end), columns);
+    } else {
+      const rows: Row[] = [];
+      for (const piece of this.pieces) {
+        const part = 'rows' in piece ? piece.rows : arrowToRows(piece.batch.slice(piece.start, piece.end), columns);
+        for (const row of part) rows.push(row);
+      }
+      table = rowsToArrow(columns, rows);
+    }
+    const id = this.writer.writeChunk(encodeChunk(table, columns));
+    this.entries.push({ id, rows: this.openRows, first: this.openFirst!, last: this.lastKey! });
+    this.pieces = [];
+    this.openRows = 0;
+    this.openFirst = undefined;
+  }
+}

@@ -1,0 +1,54 @@
+import { CorruptError } from '../errors/index.js';
+import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
+import type { ObjectId, ObjectStore } from '../store/object-store.js';
+import { TABLES_DIR, type ObjectWriter } from './table-tree.js';
+
+/** Git's empty tree: the root of a repository with no tables yet. */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904' as ObjectId;
+
+/** The table trees of a commit's root tree, by table name. */
+export async function listTableTrees(store: ObjectStore, root: ObjectId): Promise<Map<string, ObjectId>> {
+  const tables = new Map<string, ObjectId>();
+  if (root === EMPTY_TREE) return tables;
+  const entry = parseTree(await store.readTyped(root, 'tree'), '/').find((e) => e.name === TABLES_DIR);
+  if (!entry) return tables;
+  if (entry.mode !== '40000') throw new CorruptError(`${TABLES_DIR} is not a folder`, TABLES_DIR);
+  for (const table of parseTree(await store.readTyped(entry.oid, 'tree'), TABLES_DIR)) {
+    if (table.mode === '40000') tables.set(table.name, table.oid);
+  }
+  return tables;
+}
+
+/** A root tree like `root` with table `name` set to `tableTree` (or removed). Other files of the root are kept. */
+export async function withTableTree(
+  store: ObjectStore,
+  writer: ObjectWriter,
+  root: ObjectId,
+  name: string,
+  tableTree: ObjectId | undefined,
+): Promise<ObjectId> {
+  const rootEntries = root === EMPTY_TREE ? [] : parseTree(await store.readTyped(root, 'tree'), '/');
+  const tablesEntry = rootEntries.find((e) => e.name === TABLES_DIR && e.mode === '40000');
+  const tableEntries = tablesEntry ? parseTree(await store.readTyped(tablesEntry.oid, 'tree'), TABLES_DIR) : [];
+  const nextTables: TreeEntry[] = tableEntries.filter((e) => e.name !== name);
+  if (tableTree) nextTables.push({ mode: '40000', name, oid: tableTree });
+  const nextRoot: TreeEntry[] = rootEntries.filter((e) => e.name !== TABLES_DIR);
+  if (nextTables.length > 0) nextRoot.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(nextTables)) });
+  if (nextRoot.length === 0) return EMPTY_TREE;
+  return writer.write('tree', serializeTree(nextRoot));
+}
+
+/** A root tree like `root` with a top-level file set (e.g. dgit.yml). */
+export async function withRootFile(
+  store: ObjectStore,
+  writer: ObjectWriter,
+  root: ObjectId,
+  name: string,
+  content: Uint8Array | undefined,
+): Promise<ObjectId> {
+  const rootEntries = root === EMPTY_TREE ? [] : parseTree(await store.readTyped(root, 'tree'), '/');
+  const next = rootEntries.filter((e) => e.name !== name);
+  if (content) next.push({ mode: '100644', name, oid: writer.write('blob', content) });
+  if (next.length === 0) return EMPTY_TREE;
+  return writer.write('tree', serializeTree(next));
+}
