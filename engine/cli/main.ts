@@ -12,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   const context = new CommandContext();
   const program = new Command('dgit')
     .description('Git for Data: version tables inside a git repository')
+    .version(packageVersion(), '-V, --version')
     .option('-C <dir>', 'run as if dgit was started in <dir>')
     .showHelpAfterError()
     .exitOverride()
@@ -26,6 +27,15 @@ export async function main(argv: string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     return reportError(error);
+  }
+}
+
+function packageVersion(): string {
+  try {
+    const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
 }
 

@@ -58,12 +58,12 @@ export async function syncWorktree(options: SyncOptions): Promise<SyncResult> {
     const changes = await diffTrees(store, from, to);
     fs.mkdirSync(dir, { recursive: true });
     const plan = planChanges(dir, changes, index);
-    const removed = removeFiles(plan);
+    const removed = removeFiles(dir, plan);
     const written = await writeFiles(store, plan);
     const entries =
       index.kind === 'entries'
         ? updateIndexEntries(dir, index, plan)
-        : await rebuildIndexEntries(dir, store, from === undefined ? changes : await diffTrees(store, undefined, to), plan);
+        : rebuildIndexEntries(dir, from === undefined ? changes : await diffTrees(store, undefined, to), plan);
     lock.commit(serializeIndex(entries));
     return { written, removed };
   } finally {
@@ -188,11 +188,11 @@ function checkAncestors(dir: string, pathName: string, leaving: Set<string>, che
     const ancestor = parts.slice(0, depth).join('/');
     if (checked.has(ancestor)) continue;
     const stat = lstatIfExists(path.join(dir, ...parts.slice(0, depth)));
+    checked.add(ancestor);
     if (stat === undefined) return; // nothing deeper can exist either
     if (!stat.isDirectory() && !leaving.has(ancestor)) {
       throw uncommitted(ancestor, `is an untracked ${stat.isSymbolicLink() ? 'symlink' : 'file'} where ${pathName} needs a directory`);
     }
-    checked.add(ancestor);
   }
 }
 
@@ -257,7 +257,7 @@ function firstFileOutside(directory: string, relative: string, leaving: Set<stri
 }
 
 /** Delete files that left the tree, then the directories that became empty (never the root, never one a new file needs). */
-function removeFiles(plan: readonly PlannedChange[]): number {
+function removeFiles(dir: string, plan: readonly PlannedChange[]): number {
   let removed = 0;
   const emptied = new Set<string>();
   const needed = new Set<string>();
@@ -276,10 +276,9 @@ function removeFiles(plan: readonly PlannedChange[]): number {
     }
     for (const prefix of ancestorsOf(change.path)) emptied.add(prefix);
   }
-  const root = plan.length > 0 ? plan[0]!.absolute.slice(0, plan[0]!.absolute.length - plan[0]!.path.length) : '';
   const directories = [...emptied]
     .sort((a, b) => b.split('/').length - a.split('/').length)
-    .map((relative) => path.join(root, ...relative.split('/')))
+    .map((relative) => path.join(dir, ...relative.split('/')))
     .filter((directory) => !needed.has(directory));
   for (const directory of directories) removeEmptyDirectory(directory);
   return removed;
@@ -373,9 +372,9 @@ function updateIndexEntries(dir: string, index: Extract<CurrentIndex, { kind: 'e
 function smudgeIfRacilyModified(dir: string, entry: IndexEntry, indexMtimeSeconds: number): IndexEntry {
   if (entry.stage !== 0 || entry.mtimeSeconds < indexMtimeSeconds || (entry.mode & 0o170000) === INDEX_MODE.gitlink) return entry;
   const file = Buffer.concat([Buffer.from(`${dir}${path.sep}`, 'utf8'), entry.path]);
-  const stat = lstatIfExists(file as unknown as string);
+  const stat = lstatIfExists(file);
   if (stat === undefined || !statMatchesEntry(entry, stat)) return entry;
-  return hashWorktreeFile(file as unknown as string, stat) === entry.oid ? entry : { ...entry, size: 0 };
+  return hashWorktreeFile(file, stat) === entry.oid ? entry : { ...entry, size: 0 };
 }
 
 function freshEntries(plan: readonly PlannedChange[]): IndexEntry[] {
@@ -404,7 +403,7 @@ function mergeSorted(a: readonly IndexEntry[], b: readonly IndexEntry[]): IndexE
  * data only after their content was checked, else zeros so git rehashes them.
  * Entries for paths outside `to` are lost, since the old index could not be read.
  */
-async function rebuildIndexEntries(dir: string, store: ObjectStore, all: readonly PathChange[], plan: readonly PlannedChange[]): Promise<IndexEntry[]> {
+function rebuildIndexEntries(dir: string, all: readonly PathChange[], plan: readonly PlannedChange[]): IndexEntry[] {
   const planned = new Map(plan.map((change) => [change.path, change]));
   const entries: IndexEntry[] = [];
   for (const { path: pathName, after } of all) {
@@ -420,7 +419,6 @@ async function rebuildIndexEntries(dir: string, store: ObjectStore, all: readonl
     const verified = stat !== undefined && hasMode(after.mode, stat) && (after.mode === '160000' || hashWorktreeFile(absolute, stat) === after.oid);
     entries.push(verified ? indexEntryFor(pathBytes, after, stat as FileStat) : unverifiedIndexEntry(pathBytes, after));
   }
-  void store;
   return entries.sort(compareIndexEntries);
 }
 

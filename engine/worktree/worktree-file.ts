@@ -9,7 +9,7 @@ export type FileStat = fs.BigIntStats;
 const NANOSECONDS = 1_000_000_000n;
 const LOW_32_BITS = 0xffffffffn;
 
-export function lstatIfExists(file: string): FileStat | undefined {
+export function lstatIfExists(file: fs.PathLike): FileStat | undefined {
   try {
     return fs.lstatSync(file, { bigint: true });
   } catch (error) {
@@ -63,7 +63,7 @@ export function statMatchesEntry(entry: IndexEntry, stat: FileStat): boolean {
 }
 
 /** The blob id of a file or symlink as it is on disk (no clean filters or line-ending conversion). */
-export function hashWorktreeFile(file: string, stat: FileStat): ObjectId {
+export function hashWorktreeFile(file: fs.PathLike, stat: FileStat): ObjectId {
   const content = stat.isSymbolicLink() ? fs.readlinkSync(file, { encoding: 'buffer' }) : fs.readFileSync(file);
   return hashObject('blob', content);
 }

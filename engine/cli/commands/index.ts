@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { registerBranch } from './branch.js';
 import { registerCommit } from './commit.js';
+import { registerDemo } from './demo.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -14,4 +15,5 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerCommit(program, context);
   registerLog(program, context);
   registerBranch(program, context);
+  registerDemo(program, context);
 }

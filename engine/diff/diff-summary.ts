@@ -1,0 +1,42 @@
+import type { DiffColumn, RowChange } from './row-change.js';
+
+/** Row counts of a diff. For a keyless table each extra or missing copy of a row counts once. */
+export interface DiffSummary {
+  added: number;
+  deleted: number;
+  modified: number;
+}
+
+/** How many modified rows changed a column's cell (added and deleted rows do not count). */
+export interface ColumnChangeCount {
+  column: string;
+  cells: number;
+}
+
+/** Counts row changes as they stream past: the summary and the per-column change counts. */
+export class DiffCounter {
+  readonly summary: DiffSummary = { added: 0, deleted: 0, modified: 0 };
+  private readonly cells: number[];
+
+  constructor(private readonly columns: readonly DiffColumn[]) {
+    this.cells = columns.map(() => 0);
+  }
+
+  add(change: RowChange): void {
+    this.summary[change.status]++;
+    if (change.status === 'modified') for (const index of change.changedColumns) this.cells[index]!++;
+  }
+
+  get total(): number {
+    return this.summary.added + this.summary.deleted + this.summary.modified;
+  }
+
+  /** Columns with at least one changed cell, in column order. */
+  columnChanges(): ColumnChangeCount[] {
+    const out: ColumnChangeCount[] = [];
+    this.cells.forEach((cells, index) => {
+      if (cells > 0) out.push({ column: this.columns[index]!.name, cells });
+    });
+    return out;
+  }
+}

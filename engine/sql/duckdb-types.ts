@@ -1,0 +1,122 @@
+import { isTimestamp, timestampIsUtc, timestampUnit, type ColumnType } from '../schema/types.js';
+
+/**
+ * The DuckDB type that holds a column type. DuckDB has one time-zone-aware
+ * timestamp, TIMESTAMPTZ, with microsecond precision, so `Timestamp<ns, UTC>` loses
+ * its nanoseconds inside DuckDB (dgit's own files keep them).
+ */
+export function duckdbTypeOf(type: ColumnType): string {
+  switch (type) {
+    case 'Bool':
+      return 'BOOLEAN';
+    case 'Int8':
+      return 'TINYINT';
+    case 'Int16':
+      return 'SMALLINT';
+    case 'Int32':
+      return 'INTEGER';
+    case 'Int64':
+      return 'BIGINT';
+    case 'UInt8':
+      return 'UTINYINT';
+    case 'UInt16':
+      return 'USMALLINT';
+    case 'UInt32':
+      return 'UINTEGER';
+    case 'UInt64':
+      return 'UBIGINT';
+    case 'Float32':
+      return 'FLOAT';
+    case 'Float64':
+      return 'DOUBLE';
+    case 'Utf8':
+      return 'VARCHAR';
+    case 'Binary':
+      return 'BLOB';
+    case 'Date32':
+      return 'DATE';
+    default: {
+      if (timestampIsUtc(type)) return 'TIMESTAMPTZ';
+      return { s: 'TIMESTAMP_S', ms: 'TIMESTAMP_MS', us: 'TIMESTAMP', ns: 'TIMESTAMP_NS' }[timestampUnit(type)];
+    }
+  }
+}
+
+/** How a DuckDB column becomes a dgit column: its type, and the SQL that converts a value. */
+export interface DuckdbColumnMapping {
+  type: ColumnType;
+  /** SQL of the converted value, given the SQL of the DuckDB value. */
+  convert(sql: string): string;
+}
+
+const same = (sql: string) => sql;
+const asText = (sql: string) => `CAST(${sql} AS VARCHAR)`;
+
+const DIRECT: Record<string, ColumnType> = {
+  BOOLEAN: 'Bool',
+  TINYINT: 'Int8',
+  SMALLINT: 'Int16',
+  INTEGER: 'Int32',
+  BIGINT: 'Int64',
+  UTINYINT: 'UInt8',
+  USMALLINT: 'UInt16',
+  UINTEGER: 'UInt32',
+  UBIGINT: 'UInt64',
+  FLOAT: 'Float32',
+  DOUBLE: 'Float64',
+  VARCHAR: 'Utf8',
+  BLOB: 'Binary',
+  DATE: 'Date32',
+  TIMESTAMP: 'Timestamp<us>',
+  TIMESTAMP_S: 'Timestamp<s>',
+  TIMESTAMP_MS: 'Timestamp<ms>',
+  TIMESTAMP_NS: 'Timestamp<ns>',
+  'TIMESTAMP WITH TIME ZONE': 'Timestamp<us, UTC>',
+};
+
+/**
+ * The dgit column a DuckDB column imports as (the type name as DESCRIBE prints it).
+ * Types outside dgit's closed set are converted, never refused:
+ * - DECIMAL becomes Float64. This is lossy: a DECIMAL(38,10) holds digits a double
+ *   cannot, and 0.1 becomes the nearest double. Import into an existing Utf8 column
+ *   to keep the exact digits.
+ * - HUGEINT, UUID, TIME, INTERVAL, ENUM, BIT and any type DuckDB adds later become
+ *   Utf8 holding DuckDB's text form.
+ * - Nested values (STRUCT, LIST, ARRAY, MAP, UNION) become Utf8 holding JSON text.
+ * - A JSON column (JSON values of mixed kinds) becomes Utf8: strings as themselves,
+ *   anything else as JSON text.
+ */
+export function columnTypeFromDuckdb(duckType: string): DuckdbColumnMapping {
+  const name = duckType.trim().toUpperCase();
+  const direct = DIRECT[name];
+  if (direct) return { type: direct, convert: same };
+  if (name.startsWith('DECIMAL') || name.startsWith('NUMERIC')) return { type: 'Float64', convert: (sql) => `CAST(${sql} AS DOUBLE)` };
+  if (name === 'JSON')
+    return {
+      type: 'Utf8',
+      convert: (sql) => `CASE WHEN json_type(${sql}) = 'VARCHAR' THEN ${sql} ->> '$' ELSE CAST(${sql} AS VARCHAR) END`,
+    };
+  if (/\[\d*\]$/.test(name) || /^(STRUCT|MAP|UNION)\s*\(/.test(name)) return { type: 'Utf8', convert: (sql) => `CAST(to_json(${sql}) AS VARCHAR)` };
+  return { type: 'Utf8', convert: asText };
+}
+
+/**
+ * SQL whose Parquet form, as read back into Arrow by parquet-wasm, has exactly the
+ * memory layout of `toArrowType(type)`, so the Arrow data can be retyped in place
+ * (see `conformToColumns`). Only timestamps need help: DuckDB writes TIMESTAMP_S as
+ * microseconds and TIMESTAMPTZ without its unit, so they travel as epoch integers
+ * in the column's own unit.
+ */
+export function arrowLayoutExpression(sql: string, type: ColumnType): string {
+  if (!isTimestamp(type)) return sql;
+  switch (timestampUnit(type)) {
+    case 's':
+      return `(epoch_ms(date_trunc('second', ${sql})) // 1000)`;
+    case 'ms':
+      return `epoch_ms(date_trunc('millisecond', ${sql}))`;
+    case 'us':
+      return `epoch_us(${sql})`;
+    case 'ns':
+      return `epoch_ns(${sql})`;
+  }
+}

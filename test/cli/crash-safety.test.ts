@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { CLI, DATA, dgit, dgitOk, gitOut, tempDir } from '../support/cli.js';
+import { duck } from '../support/duckdb.js';
+
+/** Start dgit and SIGKILL it after `delayMs`; resolves when it is gone. */
+function runAndKill(cwd: string, args: string[], delayMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function rowCount(dir: string, rev?: string): number {
+  const args = rev ? ['tables', '--rev', rev, '--json'] : ['tables', '--json'];
+  return JSON.parse(dgitOk(dir, ...args)).tables.find((t: { table: string }) => t.table === 'flights')?.rows ?? 0;
+}
+
+/**
+ * A process killed at any instant during import or commit leaves the old state or
+ * the new one: git fsck is clean, dgit status works, the data is one of the two.
+ */
+describe('crash safety under SIGKILL', () => {
+  let work: string;
+  let base: string;
+  let update: string;
+  beforeAll(async () => {
+    work = tempDir();
+    base = path.join(work, 'base.parquet');
+    update = path.join(work, 'update.parquet');
+    const flights = path.join(DATA, 'flights-3m.parquet');
+    await duck(`
+      COPY (SELECT row_number() OVER () AS id, * FROM read_parquet('${flights}') LIMIT 300000) TO '${base}' (FORMAT parquet);
+      COPY (SELECT id * 2 AS id, date, delay + 1 AS delay, distance, origin, destination FROM read_parquet('${base}') WHERE id % 3 = 0) TO '${update}' (FORMAT parquet)`);
+  });
+
+  it('import killed at random points: old state or new, never corrupt', async () => {
+    const dir = path.join(work, 'import-repo');
+    dgitOk(work, 'init', 'import-repo');
+    dgitOk(dir, 'import', base, '--table', 'flights', '--key', 'id');
+    dgitOk(dir, 'commit', '-m', 'base');
+    const old = rowCount(dir);
+    const head = gitOut(dir, 'rev-parse', 'HEAD');
+    const outcomes = new Set<string>();
+    for (const delay of [30, 120, 250, 400, 600, 900, 1300, 2000]) {
+      await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], delay);
+      execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
+      expect(dgit(dir, 'status').code === 0 || dgit(dir, 'tables').code === 0).toBe(true);
+      const rows = rowCount(dir);
+      outcomes.add(rows === old ? 'old' : 'new');
+      expect([old, 350000]).toContain(rows);
+      expect(gitOut(dir, 'rev-parse', 'HEAD')).toBe(head);
+      dgitOk(dir, 'reset', '--hard');
+    }
+    expect(outcomes.has('old')).toBe(true);
+  });
+
+  it('commit killed at random points: the branch is at the old commit or the new one', async () => {
+    const dir = path.join(work, 'commit-repo');
+    dgitOk(work, 'init', 'commit-repo');
+    dgitOk(dir, 'import', base, '--table', 'flights', '--key', 'id');
+    dgitOk(dir, 'commit', '-m', 'base');
+    for (const delay of [20, 60, 100, 150, 220, 300]) {
+      const head = gitOut(dir, 'rev-parse', 'HEAD').trim();
+      dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
+      await runAndKill(dir, ['commit', '-m', `update at ${delay}`], delay);
+      execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
+      const now = gitOut(dir, 'rev-parse', 'HEAD').trim();
+      if (now === head) {
+        // old state: the change is still uncommitted and commits cleanly now
+        expect(rowCount(dir)).toBe(350000);
+        dgitOk(dir, 'commit', '-m', 'retry');
+      } else {
+        expect(gitOut(dir, 'rev-parse', 'HEAD~1').trim()).toBe(head);
+      }
+      expect(rowCount(dir, 'HEAD')).toBe(350000);
+      expect(dgit(dir, 'tables').code).toBe(0);
+      dgitOk(dir, 'reset', '--hard', 'HEAD~1');
+    }
+  });
+});

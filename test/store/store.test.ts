@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ObjectStore, hashObject, type ObjectId } from '../../engine/store/object-store.js';
+import { parseCommit, parseTree, serializeCommit, serializeTree } from '../../engine/store/git-objects.js';
+import { RefStore, checkBranchName } from '../../engine/store/ref-store.js';
+import { resolveRevision } from '../../engine/store/revision.js';
+import { ConcurrentUpdateError, InvalidNameError, NotFoundError } from '../../engine/errors/index.js';
+import { gitOut, tempDir } from '../support/cli.js';
+
+function gitRepo(): { dir: string; gitdir: string } {
+  const dir = tempDir();
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  return { dir, gitdir: path.join(dir, '.git') };
+}
+
+const who = { name: 'A U Thor', email: 'a@example.com', timestamp: 1700000000, timezoneOffset: 90 };
+
+async function makeCommits(store: ObjectStore, n: number): Promise<ObjectId[]> {
+  const ids: ObjectId[] = [];
+  for (let i = 0; i < n; i++) {
+    const blob = store.write('blob', Buffer.from(`content ${i}\n`));
+    const tree = store.write('tree', serializeTree([{ mode: '100644', name: 'file.txt', oid: blob }]));
+    ids.push(store.write('commit', serializeCommit({ tree, parents: ids.slice(-1), author: who, committer: who, message: `commit ${i}` })));
+  }
+  return ids;
+}
+
+describe('object store', () => {
+  it('writes objects that real git reads and fsck accepts', async () => {
+    const { dir, gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const [, second] = await makeCommits(store, 2);
+    execFileSync('git', ['update-ref', 'refs/heads/main', second!], { cwd: dir });
+    expect(gitOut(dir, 'log', '--format=%s', 'main')).toBe('commit 1\ncommit 0\n');
+    expect(gitOut(dir, 'cat-file', '-p', `${second}:file.txt`)).toBe('content 1\n');
+    execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir });
+    expect(hashObject('blob', Buffer.from('content 1\n'))).toBe(gitOut(dir, 'rev-parse', `${second}:file.txt`).trim());
+  });
+
+  it('sorts tree entries as git does (a folder sorts as if its name ended in /)', () => {
+    const oid = 'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391' as ObjectId;
+    const entries = parseTree(
+      serializeTree([
+        { mode: '100644', name: 'a.b', oid },
+        { mode: '40000', name: 'a', oid: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' as ObjectId },
+        { mode: '100644', name: 'a-b', oid },
+      ]),
+      't',
+    );
+    expect(entries.map((e) => e.name)).toEqual(['a-b', 'a.b', 'a']);
+  });
+
+  it('reads packed objects after git gc', async () => {
+    const { dir, gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const ids = await makeCommits(store, 3);
+    execFileSync('git', ['update-ref', 'refs/heads/main', ids[2]!], { cwd: dir });
+    execFileSync('git', ['gc', '-q', '--prune=now'], { cwd: dir });
+    expect(fs.existsSync(path.join(gitdir, 'objects', ids[2]!.slice(0, 2), ids[2]!.slice(2)))).toBe(false);
+    const fresh = new ObjectStore(gitdir);
+    const commit = parseCommit(await fresh.readTyped(ids[2]!, 'commit'), 'x');
+    expect(commit.message).toBe('commit 2\n');
+    expect(commit.author).toEqual(who);
+  });
+
+  it('a discarded transaction leaves the object database untouched', () => {
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const before = fs.readdirSync(path.join(gitdir, 'objects')).sort();
+    const tx = store.transaction();
+    const id = tx.write('blob', Buffer.from('never'));
+    tx.discard();
+    expect(fs.readdirSync(path.join(gitdir, 'objects')).sort()).toEqual(before);
+    expect(store.hasLoose(id)).toBe(false);
+    const tx2 = store.transaction();
+    const id2 = tx2.write('blob', Buffer.from('kept'));
+    tx2.commit();
+    expect(store.hasLoose(id2)).toBe(true);
+    expect(fs.readdirSync(path.join(gitdir, 'dgit', 'tmp'))).toEqual([]);
+  });
+});
+
+describe('refs', () => {
+  it('compare-and-swap moves a ref only from the expected value', async () => {
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const [a, b] = await makeCommits(store, 2);
+    const refs = new RefStore(gitdir);
+    await refs.compareAndSwap('refs/heads/main', undefined, a!);
+    await expect(refs.compareAndSwap('refs/heads/main', undefined, b!)).rejects.toBeInstanceOf(ConcurrentUpdateError);
+    await refs.compareAndSwap('refs/heads/main', a, b!);
+    expect(await refs.resolve('refs/heads/main')).toBe(b);
+  });
+
+  it('a held lock file (another writer, git or dgit) gives a retryable error', async () => {
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const [a] = await makeCommits(store, 1);
+    fs.writeFileSync(path.join(gitdir, 'refs/heads/main.lock'), '');
+    const refs = new RefStore(gitdir);
+    const error = await refs.compareAndSwap('refs/heads/main', undefined, a!).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrentUpdateError);
+    expect((error as ConcurrentUpdateError).retryable).toBe(true);
+    expect(await refs.resolve('refs/heads/main')).toBeUndefined();
+  });
+
+  it('of many concurrent swaps from one value exactly one wins', async () => {
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const ids = await makeCommits(store, 9);
+    const refs = new RefStore(gitdir);
+    await refs.compareAndSwap('refs/heads/main', undefined, ids[0]!);
+    const results = await Promise.allSettled(ids.slice(1).map((id) => refs.compareAndSwap('refs/heads/main', ids[0], id)));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  it('refuses unsafe branch names', () => {
+    for (const bad of ['', '../x', 'a..b', 'a b', 'x.lock', '-x', 'a\u0001b', 'a:b', 'HEAD', 'a/', '/a'])
+      expect(() => checkBranchName(bad), bad).toThrow(InvalidNameError);
+    checkBranchName('heal/incident-1');
+  });
+});
+
+describe('revisions', () => {
+  it('resolves what git resolves', async () => {
+    const { dir, gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const ids = await makeCommits(store, 4);
+    execFileSync('git', ['update-ref', 'refs/heads/main', ids[3]!], { cwd: dir });
+    execFileSync('git', ['tag', '-a', '-m', 'annotated', 'v1', ids[1]!], { cwd: dir, env: { ...process.env, GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@y' } });
+    const refs = new RefStore(gitdir);
+    for (const rev of ['HEAD', 'main', 'main~2', 'HEAD^', 'main^^', 'v1', 'v1~1', ids[2]!, ids[2]!.slice(0, 8), 'refs/heads/main~1'])
+      expect(await resolveRevision(store, refs, rev), rev).toBe(gitOut(dir, 'rev-parse', `${rev}^{commit}`).trim());
+    for (const bad of ['nope', 'main~9', 'main^2', '', 'main..x'])
+      await expect(resolveRevision(store, refs, bad), bad).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

@@ -1,0 +1,66 @@
+import { spawnSync, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const CLI = path.join(ROOT, 'dist/engine/cli/main.js');
+export const DATA = path.join(ROOT, 'node_modules/vega-datasets/data');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built `dgit` CLI as a user would. */
+export function dgit(cwd: string, ...args: string[]): RunResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Run dgit and fail with its stderr unless it exits 0. */
+export function dgitOk(cwd: string, ...args: string[]): string {
+  const result = dgit(cwd, ...args);
+  if (result.code !== 0) throw new Error(`dgit ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return result.stdout;
+}
+
+export function gitOut(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function tempDir(prefix = 'dgit-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Write a file of text into `dir` and return its path. */
+export function writeFile(dir: string, name: string, content: string | Uint8Array): string {
+  const file = path.join(dir, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  return file;
+}
+
+/** A snapshot of everything a failed command must leave as it was: refs, working-set state, objects. */
+export function repositorySnapshot(dir: string): string {
+  const gitdir = path.join(dir, '.git');
+  const lines: string[] = [];
+  const walk = (folder: string, skip: (rel: string) => boolean) => {
+    if (!fs.existsSync(folder)) return;
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const full = path.join(folder, entry.name);
+      const rel = path.relative(gitdir, full);
+      if (skip(rel)) continue;
+      if (entry.isDirectory()) walk(full, skip);
+      else lines.push(`${rel} ${entry.name.endsWith('.pack') || rel.startsWith('objects') ? fs.statSync(full).size : fs.readFileSync(full, 'utf8')}`);
+    }
+  };
+  walk(gitdir, (rel) => rel.startsWith('dgit/cache') || rel.startsWith('dgit/tmp') || rel === 'index' || rel.startsWith('logs'));
+  return lines.join('\n');
+}
