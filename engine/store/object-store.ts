@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import git from 'isomorphic-git';
 import { CorruptError, NotFoundError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
+import { PackReader, PackWriter, installPack } from './pack.js';
 
 /** A git object id: 40 lowercase hex digits. */
 export type ObjectId = string & { readonly __brand: 'ObjectId' };
@@ -35,9 +36,11 @@ export function hashObject(type: ObjectType, content: Uint8Array): ObjectId {
 export class ObjectStore {
   private readonly cache = {};
   readonly objectsDir: string;
+  readonly packs: PackReader;
 
   constructor(readonly gitdir: string) {
     this.objectsDir = path.join(gitdir, 'objects');
+    this.packs = new PackReader(this.objectsDir);
   }
 
   private loosePath(oid: string): string {
@@ -48,8 +51,13 @@ export class ObjectStore {
     return fs.existsSync(this.loosePath(oid));
   }
 
+  /** Whether the object is stored, loose or in a pack (cheap: no decompression). */
+  hasStored(oid: ObjectId): boolean {
+    return this.hasLoose(oid) || this.packs.has(oid);
+  }
+
   async has(oid: ObjectId): Promise<boolean> {
-    if (this.hasLoose(oid)) return true;
+    if (this.hasStored(oid)) return true;
     try {
       await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.cache });
       return true;
@@ -79,6 +87,8 @@ export class ObjectStore {
       if (Number(size) !== content.length) throw new CorruptError(`object ${oid} has a wrong length`, oid);
       return { type: type as ObjectType, content };
     }
+    const packed = this.packs.read(oid);
+    if (packed) return packed;
     try {
       const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
       return { type: result.type as ObjectType, content: result.object as Uint8Array };
@@ -114,12 +124,26 @@ export class ObjectStore {
 
 function deflateObject(type: ObjectType, content: Uint8Array): Buffer {
   const header = Buffer.from(`${type} ${content.length}\0`, 'latin1');
-  return zlib.deflateSync(Buffer.concat([header, content]), { level: 1 });
+  return zlib.deflateSync(Buffer.concat([header, content]), { level: deflateLevel(content) });
 }
 
-/** Objects staged in `.git/dgit/tmp/`, moved into the object database all at once. */
+/** Parquet chunks are already ZSTD: store them (level 0) rather than spend time deflating noise. */
+function deflateLevel(content: Uint8Array): number {
+  return content.length > 8 && content[0] === 0x50 && content[1] === 0x41 && content[2] === 0x52 && content[3] === 0x31 ? 0 : 1;
+}
+
+/** Up to this many objects a transaction writes loose files; past it, one packfile. */
+const LOOSE_LIMIT = 32;
+
+/**
+ * Objects staged outside the object database and moved in all at once. A small
+ * transaction (an edit of a few rows) becomes loose objects; a large one (a bulk
+ * import) one packfile, since creating hundreds of files is slow on many disks.
+ */
 export class ObjectTransaction {
-  private readonly staged = new Map<ObjectId, string>();
+  private readonly pending = new Map<ObjectId, { type: ObjectType; deflated: Buffer }>();
+  private readonly seen = new Set<ObjectId>();
+  private pack: PackWriter | undefined;
   private readonly stagingDir: string;
   private closed = false;
 
@@ -127,42 +151,64 @@ export class ObjectTransaction {
     this.stagingDir = path.join(store.gitdir, 'dgit', 'tmp', `objects-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   }
 
-  /** Stage an object; returns its id. Objects already in the database are not written again. */
+  /** Stage an object; returns its id. Objects already stored are not written again. */
   write(type: ObjectType, content: Uint8Array): ObjectId {
     const oid = hashObject(type, content);
-    if (this.staged.has(oid) || this.store.hasLoose(oid)) return oid;
-    if (this.staged.size === 0) fs.mkdirSync(this.stagingDir, { recursive: true });
-    const file = path.join(this.stagingDir, oid);
-    fs.writeFileSync(file, deflateObject(type, content));
-    this.staged.set(oid, file);
+    if (this.seen.has(oid) || this.store.hasStored(oid)) return oid;
+    this.seen.add(oid);
+    if (!this.pack && this.pending.size < LOOSE_LIMIT) {
+      this.pending.set(oid, { type, deflated: deflateObject(type, content) });
+      return oid;
+    }
+    if (!this.pack) {
+      fs.mkdirSync(this.stagingDir, { recursive: true });
+      this.pack = new PackWriter(path.join(this.stagingDir, 'staged.pack'));
+      // Loose-form objects carry their header inside the zlib stream; a pack wants the bare content.
+      for (const [id, object] of this.pending) {
+        const raw = zlib.inflateSync(object.deflated);
+        const body = raw.subarray(raw.indexOf(0) + 1);
+        this.pack.add(id, object.type, body.length, zlib.deflateSync(body, { level: 1 }));
+      }
+      this.pending.clear();
+    }
+    this.pack.add(oid, type, content.length, zlib.deflateSync(content, { level: deflateLevel(content) }));
     return oid;
   }
 
   get size(): number {
-    return this.staged.size;
+    return this.seen.size;
   }
 
-  /** Move staged objects into the database. Idempotent per object, so a crash midway only leaves unreachable objects. */
+  /** Make the staged objects part of the database; only then may a ref or state file name them. */
   commit(): void {
     if (this.closed) return;
-    const dirs = new Set<string>();
-    for (const [oid, file] of this.staged) {
-      const dir = path.join(this.store.objectsDir, oid.slice(0, 2));
-      if (!dirs.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
-        dirs.add(dir);
+    if (this.pack) {
+      installPack(this.store.objectsDir, this.pack.finish());
+      this.store.packs.refresh();
+    } else {
+      const dirs = new Set<string>();
+      for (const [oid, object] of this.pending) {
+        const dir = path.join(this.store.objectsDir, oid.slice(0, 2));
+        if (!dirs.has(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          dirs.add(dir);
+        }
+        const target = path.join(dir, oid.slice(2));
+        const temp = `${target}.${process.pid}.tmp`;
+        fs.writeFileSync(temp, object.deflated);
+        fs.renameSync(temp, target);
       }
-      fs.renameSync(file, path.join(dir, oid.slice(2)));
+      for (const dir of dirs) fsyncDirectory(dir);
     }
-    // Object files must be durable before any ref or state file names them.
-    for (const dir of dirs) fsyncDirectory(dir);
     this.discard();
   }
 
   /** Drop everything staged. */
   discard(): void {
     this.closed = true;
+    this.pack?.abort();
+    this.pack = undefined;
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
-    this.staged.clear();
+    this.pending.clear();
   }
 }

@@ -1,0 +1,270 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import { CorruptError } from '../errors/index.js';
+import { fsyncDirectory } from './atomic-file.js';
+import type { ObjectId, ObjectType } from './object-store.js';
+
+const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 };
+const CODE_TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
+
+/**
+ * Writes a git packfile (version 2, whole objects, no deltas) and its index
+ * (version 2) as objects arrive, to a temporary file. A bulk import makes one
+ * pack instead of hundreds of loose files: on the machines here creating a file
+ * costs about a millisecond, which was a third of a 3M-row import.
+ */
+export class PackWriter {
+  private readonly fd: number;
+  private offset = 12;
+  private readonly entries: Array<{ oid: ObjectId; offset: number; crc: number }> = [];
+  private readonly hash = crypto.createHash('sha1');
+
+  constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'w+');
+    // The header's object count is patched in `finish`; hashed then, once the count is known.
+    fs.writeSync(this.fd, Buffer.alloc(12));
+  }
+
+  get count(): number {
+    return this.entries.length;
+  }
+
+  /** Append an object whose id the caller computed, with its deflated content. */
+  add(oid: ObjectId, type: ObjectType, size: number, deflated: Uint8Array): void {
+    const header = objectHeader(TYPE_CODES[type], size);
+    let crc = zlib.crc32(header);
+    crc = zlib.crc32(deflated, crc);
+    fs.writeSync(this.fd, header, 0, header.length, this.offset);
+    fs.writeSync(this.fd, deflated, 0, deflated.length, this.offset + header.length);
+    this.entries.push({ oid, offset: this.offset, crc });
+    this.offset += header.length + deflated.length;
+  }
+
+  /** Complete the pack and write its index beside it; returns both paths and the pack's checksum. */
+  finish(): { pack: string; index: string; checksum: string } {
+    const header = Buffer.alloc(12);
+    header.write('PACK', 0, 'latin1');
+    header.writeUInt32BE(2, 4);
+    header.writeUInt32BE(this.entries.length, 8);
+    fs.writeSync(this.fd, header, 0, 12, 0);
+    // Hash the whole file in slices: the pack can be larger than memory allows at once.
+    const slice = Buffer.alloc(1 << 20);
+    for (let at = 0; at < this.offset; ) {
+      const n = fs.readSync(this.fd, slice, 0, Math.min(slice.length, this.offset - at), at);
+      this.hash.update(slice.subarray(0, n));
+      at += n;
+    }
+    const checksum = this.hash.digest();
+    fs.writeSync(this.fd, checksum, 0, 20, this.offset);
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    const index = this.file.replace(/\.pack$/, '.idx');
+    fs.writeFileSync(index, buildIndex(this.entries, checksum));
+    return { pack: this.file, index, checksum: checksum.toString('hex') };
+  }
+
+  abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(this.file, { force: true });
+    fs.rmSync(this.file.replace(/\.pack$/, '.idx'), { force: true });
+  }
+}
+
+function objectHeader(type: number, size: number): Buffer {
+  const bytes: number[] = [];
+  let byte = (type << 4) | (size & 0x0f);
+  size = Math.floor(size / 16);
+  while (size > 0) {
+    bytes.push(byte | 0x80);
+    byte = size & 0x7f;
+    size = Math.floor(size / 128);
+  }
+  bytes.push(byte);
+  return Buffer.from(bytes);
+}
+
+function buildIndex(entries: Array<{ oid: ObjectId; offset: number; crc: number }>, packChecksum: Buffer): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.oid < b.oid ? -1 : a.oid > b.oid ? 1 : 0));
+  const n = sorted.length;
+  const large = sorted.filter((e) => e.offset >= 0x80000000);
+  const buffer = Buffer.alloc(8 + 256 * 4 + n * 20 + n * 4 + n * 4 + large.length * 8 + 40);
+  let at = 0;
+  buffer.writeUInt32BE(0xff744f63, at); // "\377tOc"
+  buffer.writeUInt32BE(2, at + 4);
+  at += 8;
+  const fanout = new Array<number>(256).fill(0);
+  for (const e of sorted) fanout[parseInt(e.oid.slice(0, 2), 16)]!++;
+  let running = 0;
+  for (let i = 0; i < 256; i++) {
+    running += fanout[i]!;
+    buffer.writeUInt32BE(running, at);
+    at += 4;
+  }
+  for (const e of sorted) {
+    buffer.write(e.oid, at, 'hex');
+    at += 20;
+  }
+  for (const e of sorted) {
+    buffer.writeUInt32BE(e.crc >>> 0, at);
+    at += 4;
+  }
+  let largeIndex = 0;
+  for (const e of sorted) {
+    buffer.writeUInt32BE(e.offset < 0x80000000 ? e.offset : (0x80000000 | largeIndex++) >>> 0, at);
+    at += 4;
+  }
+  for (const e of large) {
+    buffer.writeBigUInt64BE(BigInt(e.offset), at);
+    at += 8;
+  }
+  packChecksum.copy(buffer, at);
+  at += 20;
+  crypto.createHash('sha1').update(buffer.subarray(0, at)).digest().copy(buffer, at);
+  return buffer;
+}
+
+/** Move a finished pack into `objects/pack/` as git names it: the pack first, then the index that makes it visible. */
+export function installPack(objectsDir: string, finished: { pack: string; index: string; checksum: string }): void {
+  const dir = path.join(objectsDir, 'pack');
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `pack-${finished.checksum}`);
+  fs.renameSync(finished.pack, `${base}.pack`);
+  const fd = fs.openSync(finished.index, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(finished.index, `${base}.idx`);
+  fsyncDirectory(dir);
+}
+
+/**
+ * Reads whole (undeltified) objects from packs through their indexes, a few
+ * bytes at a time; the object database falls back to isomorphic-git for deltas.
+ */
+export class PackReader {
+  private indexes: Array<{ pack: string; fanout: Uint32Array; names: Buffer; offsets: number[]; sortedOffsets: number[]; packSize: number }> | undefined;
+
+  constructor(private readonly objectsDir: string) {}
+
+  /** Forget the loaded indexes (after a pack was installed). */
+  refresh(): void {
+    this.indexes = undefined;
+  }
+
+  private load() {
+    if (this.indexes) return this.indexes;
+    const dir = path.join(this.objectsDir, 'pack');
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((f) => f.endsWith('.idx'));
+    } catch {
+      names = [];
+    }
+    this.indexes = [];
+    for (const name of names) {
+      const pack = path.join(dir, name.replace(/\.idx$/, '.pack'));
+      if (!fs.existsSync(pack)) continue;
+      const idx = fs.readFileSync(path.join(dir, name));
+      if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue; // v1 indexes: leave to isomorphic-git
+      const fanout = new Uint32Array(256);
+      for (let i = 0; i < 256; i++) fanout[i] = idx.readUInt32BE(8 + i * 4);
+      const n = fanout[255]!;
+      const namesStart = 8 + 1024;
+      const offsetsStart = namesStart + n * 20 + n * 4;
+      const largeStart = offsetsStart + n * 4;
+      const offsets: number[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const small = idx.readUInt32BE(offsetsStart + i * 4);
+        offsets[i] = small & 0x80000000 ? Number(idx.readBigUInt64BE(largeStart + (small & 0x7fffffff) * 8)) : small;
+      }
+      this.indexes.push({
+        pack,
+        fanout,
+        names: idx.subarray(namesStart, namesStart + n * 20),
+        offsets,
+        sortedOffsets: [...offsets].sort((a, b) => a - b),
+        packSize: fs.statSync(pack).size,
+      });
+    }
+    return this.indexes;
+  }
+
+  /** The object, or undefined when no pack holds it whole (absent, or stored as a delta). */
+  read(oid: ObjectId): { type: ObjectType; content: Uint8Array } | undefined {
+    const key = Buffer.from(oid, 'hex');
+    for (const index of this.load()) {
+      const first = key[0]!;
+      let lo = first === 0 ? 0 : index.fanout[first - 1]!;
+      let hi = index.fanout[first]!;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = index.names.compare(key, 0, 20, mid * 20, mid * 20 + 20);
+        if (c === 0) return this.readAt(index, index.offsets[mid]!, oid);
+        if (c > 0) hi = mid;
+        else lo = mid + 1;
+      }
+    }
+    return undefined;
+  }
+
+  has(oid: ObjectId): boolean {
+    const key = Buffer.from(oid, 'hex');
+    for (const index of this.load()) {
+      const first = key[0]!;
+      let lo = first === 0 ? 0 : index.fanout[first - 1]!;
+      let hi = index.fanout[first]!;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const c = index.names.compare(key, 0, 20, mid * 20, mid * 20 + 20);
+        if (c === 0) return true;
+        if (c > 0) hi = mid;
+        else lo = mid + 1;
+      }
+    }
+    return false;
+  }
+
+  private readAt(index: { pack: string; sortedOffsets: number[]; packSize: number }, offset: number, oid: ObjectId) {
+    // The object's bytes end where the next object starts (or at the trailer).
+    let lo = 0;
+    let hi = index.sortedOffsets.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (index.sortedOffsets[mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const end = lo < index.sortedOffsets.length ? index.sortedOffsets[lo]! : index.packSize - 20;
+    const bytes = Buffer.alloc(end - offset);
+    const fd = fs.openSync(index.pack, 'r');
+    try {
+      fs.readSync(fd, bytes, 0, bytes.length, offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+    let at = 0;
+    let byte = bytes[at++]!;
+    const type = (byte >> 4) & 7;
+    let size = byte & 0x0f;
+    let shift = 4;
+    while (byte & 0x80) {
+      byte = bytes[at++]!;
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    }
+    const objectType = CODE_TYPES[type];
+    if (!objectType) return undefined; // a delta: isomorphic-git resolves it
+    let content: Buffer;
+    try {
+      content = zlib.inflateSync(bytes.subarray(at));
+    } catch (error) {
+      throw new CorruptError(`packed object ${oid} is not valid zlib data`, index.pack, error);
+    }
+    if (content.length !== size) throw new CorruptError(`packed object ${oid} has a wrong length`, index.pack);
+    return { type: objectType, content };
+  }
+}
