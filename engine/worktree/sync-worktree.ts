@@ -48,6 +48,14 @@ export interface SyncOptions {
  * index as they were. Files are replaced atomically (temp file + rename) but, as
  * git does for working files, not fsynced: they are a mirror of objects that are
  * already durable; the index is fsynced before it is renamed into place.
+ *
+ * Not supported, by choice: clean/smudge filters, `core.autocrlf` and other
+ * `.gitattributes` conversions (files are the blobs' bytes); sparse checkout
+ * (skip-worktree entries are kept, but a changed path is written regardless);
+ * case-insensitive file systems. Optional index extensions (TREE, UNTR, FSMN,
+ * REUC, EOIE, IEOT) are dropped and git rebuilds them; an index of version 4, a
+ * split index or one with another required extension is rebuilt from `to`, which
+ * loses the entries of paths outside `to` (their files stay, as untracked).
  */
 export async function syncWorktree(options: SyncOptions): Promise<SyncResult> {
   const { dir, gitdir, store, from, to } = options;
@@ -56,14 +64,13 @@ export async function syncWorktree(options: SyncOptions): Promise<SyncResult> {
   try {
     const index = readCurrentIndex(lock.indexPath);
     const changes = await diffTrees(store, from, to);
+    // Without a usable index every path of `to` needs an entry, so read the whole tree now, before any write.
+    const everyPathOfTo = index.kind === 'entries' ? [] : from === undefined ? changes : await diffTrees(store, undefined, to);
     fs.mkdirSync(dir, { recursive: true });
     const plan = planChanges(dir, changes, index);
     const removed = removeFiles(dir, plan);
     const written = await writeFiles(store, plan);
-    const entries =
-      index.kind === 'entries'
-        ? updateIndexEntries(dir, index, plan)
-        : rebuildIndexEntries(dir, from === undefined ? changes : await diffTrees(store, undefined, to), plan);
+    const entries = index.kind === 'entries' ? updateIndexEntries(dir, index, plan) : rebuildIndexEntries(dir, everyPathOfTo, plan);
     lock.commit(serializeIndex(entries));
     return { written, removed };
   } finally {
@@ -76,17 +83,18 @@ export async function checkoutTree(options: Omit<SyncOptions, 'from'>): Promise<
   return syncWorktree({ ...options, from: undefined });
 }
 
-/** The index as read under the lock: entries to update, or nothing usable (missing, version 4, split). */
-type CurrentIndex =
-  | {
-      kind: 'entries';
-      /** In git's order. */
-      entries: IndexEntry[];
-      byKey: Map<string, IndexEntry[]>;
-      /** The index file's mtime: entries modified in or after that second are "racily clean" and must be hashed. */
-      mtimeSeconds: number;
-    }
-  | { kind: 'rebuild'; reason: string };
+/** An index read under the lock whose entries can be updated in place. */
+interface UsableIndex {
+  kind: 'entries';
+  /** In git's order. */
+  entries: IndexEntry[];
+  byKey: Map<string, IndexEntry[]>;
+  /** The index file's mtime: entries modified in or after that second are "racily clean" and must be hashed. */
+  mtimeSeconds: number;
+}
+
+/** The index as read under the lock: usable, or to be rebuilt from the tree (missing, version 4, split). */
+type CurrentIndex = UsableIndex | { kind: 'rebuild'; reason: string };
 
 function readCurrentIndex(indexPath: string): CurrentIndex {
   let content: Buffer;
@@ -155,7 +163,7 @@ function uncommitted(pathName: string, why: string): DgitError {
 }
 
 /** The index must hold `before` (or already `after`) at a changed path, with no conflict and no staged file in the way. */
-function checkIndex(change: PlannedChange, index: Extract<CurrentIndex, { kind: 'entries' }>, leaving: Set<string>): void {
+function checkIndex(change: PlannedChange, index: UsableIndex, leaving: Set<string>): void {
   const entries = index.byKey.get(change.key) ?? [];
   if (entries.some((entry) => entry.stage !== 0)) throw uncommitted(change.path, 'has an unresolved merge conflict in the git index');
   const staged = entries[0];
@@ -354,7 +362,7 @@ async function writeOne(store: ObjectStore, absolute: string, blob: BlobEntry): 
 }
 
 /** Keep every entry but the changed paths', add fresh ones for the files now on disk, in git's order. */
-function updateIndexEntries(dir: string, index: Extract<CurrentIndex, { kind: 'entries' }>, plan: readonly PlannedChange[]): IndexEntry[] {
+function updateIndexEntries(dir: string, index: UsableIndex, plan: readonly PlannedChange[]): IndexEntry[] {
   const changedKeys = new Set(plan.map((change) => change.key));
   const kept = index.entries
     .filter((entry) => !changedKeys.has(keyOfBytes(entry.path)))

@@ -56,8 +56,8 @@ export function createRepository(): TestRepository {
   return { dir, gitdir, store: new ObjectStore(gitdir) };
 }
 
-/** A file of a test tree: text content (mode 100644), or content with an explicit mode. */
-export type FileSpec = string | { content: string; mode: '100644' | '100755' | '120000' };
+/** A file of a test tree: text content (mode 100644), content with an explicit mode, or a submodule commit. */
+export type FileSpec = string | { content: string; mode: '100644' | '100755' | '120000' } | { gitlink: ObjectId };
 
 /** Write blobs and trees for `files` (path -> content) and return the root tree id. */
 export function writeTree(store: ObjectStore, files: Record<string, FileSpec>): ObjectId {
@@ -70,6 +70,10 @@ export function writeTree(store: ObjectStore, files: Record<string, FileSpec>): 
       let child = directory.directories.get(part);
       if (!child) directory.directories.set(part, (child = { files: new Map(), directories: new Map() }));
       directory = child;
+    }
+    if (typeof spec === 'object' && 'gitlink' in spec) {
+      directory.files.set(parts.at(-1)!, { mode: '160000', oid: spec.gitlink });
+      continue;
     }
     const { content, mode } = typeof spec === 'string' ? { content: spec, mode: '100644' as const } : spec;
     directory.files.set(parts.at(-1)!, { mode, oid: store.write('blob', Buffer.from(content, 'utf8')) });

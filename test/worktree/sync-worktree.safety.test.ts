@@ -137,6 +137,15 @@ describe('syncWorktree refuses to lose the user\'s work', () => {
     await expectBlocked(repository, repository.tree, writeTree(repository.store, grown), 'tables/flights/chunks/c9');
   });
 
+  it('a symlink where the tree needs a directory blocks the sync, so nothing is written through it', async () => {
+    const repository = await checkedOut(base);
+    const outside = createRepository().dir;
+    fs.symlinkSync(outside, path.join(repository.dir, 'tables/flights/chunks/c9'));
+
+    await expectBlocked(repository, repository.tree, writeTree(repository.store, grown), 'tables/flights/chunks/c9');
+    expect(fs.existsSync(path.join(outside, 'c933.parquet'))).toBe(false);
+  });
+
   it('an untracked file inside a directory that becomes a file blocks the sync', async () => {
     const repository = await checkedOut(base);
     fs.writeFileSync(path.join(repository.dir, 'tables/flights/chunks/7f/mine.txt'), 'mine');

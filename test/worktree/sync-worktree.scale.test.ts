@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseTree } from '../../engine/store/git-objects.js';
 import type { ObjectId } from '../../engine/store/object-store.js';
 import { checkoutTree, syncWorktree } from '../../engine/worktree/index.js';
@@ -76,5 +76,31 @@ describe('syncWorktree at scale', () => {
     expect(verdict.fsckExitCode, verdict.fsck).toBe(0);
     expect(entriesGitMustHash(repository)).toEqual([]);
     console.log(`1,000-file checkout, one chunk changed: sync took ${elapsed.toFixed(1)} ms`);
+  });
+
+  it('trusts the index stat data once the index is older than the files: no working file is read', async () => {
+    const repository = createRepository();
+    const files = thousandChunks();
+    const from = writeTree(repository.store, files);
+    commitTree(repository, from);
+    await checkoutTree({ ...repository, to: from });
+    // As if the checkout happened a while ago: no entry is "racily clean" any more.
+    const later = new Date(Date.now() + 10_000);
+    fs.utimesSync(path.join(repository.gitdir, 'index'), later, later);
+    const changedFile = Object.keys(files).find((file) => file.includes('/chunks/'))!;
+    const to = writeTree(repository.store, { ...files, [changedFile]: 'rows of the edited chunk' });
+    const readFile = vi.spyOn(fs, 'readFileSync');
+    let filesRead: string[];
+    try {
+      await syncWorktree({ ...repository, from, to });
+    } finally {
+      filesRead = readFile.mock.calls.map(([file]) => String(file));
+      readFile.mockRestore();
+    }
+
+    expect(filesRead.filter((file) => file.startsWith(repository.gitdir))).not.toEqual([]); // the spy sees the index and objects
+    expect(filesRead.filter((file) => !file.startsWith(repository.gitdir))).toEqual([]);
+    commitTree(repository, to);
+    expect(gitVerdict(repository).status).toBe('');
   });
 });

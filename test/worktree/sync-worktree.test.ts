@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ObjectStore } from '../../engine/store/object-store.js';
+import { ObjectStore, type ObjectId } from '../../engine/store/object-store.js';
 import { checkoutTree, syncWorktree } from '../../engine/worktree/index.js';
 import {
   commitTree,
@@ -230,6 +230,23 @@ describe('syncWorktree', () => {
     git(repository.dir, 'update-ref', 'refs/heads/main', 'v2');
 
     expect(result).toEqual({ written: 2, removed: 1 });
+    expectGitSeesNoChange(repository);
+  });
+
+  it('checks out a submodule as an empty directory and removes it again', async () => {
+    const repository = await checkedOut({ 'dgit.yml': 'x' });
+    const submoduleCommit = 'b1946ac92492d2347c6235b4d2611184b1946ac9' as ObjectId;
+    const withSubmodule = writeTree(repository.store, { 'dgit.yml': 'x', 'vendor/geo': { gitlink: submoduleCommit } });
+
+    await syncWorktree({ ...repository, from: repository.tree, to: withSubmodule });
+    commitTree(repository, withSubmodule);
+    expect(fs.readdirSync(path.join(repository.dir, 'vendor/geo'))).toEqual([]);
+    expect(git(repository.dir, 'ls-files', '--stage', 'vendor/geo')).toBe(`160000 ${submoduleCommit} 0\tvendor/geo\n`);
+    expect(git(repository.dir, 'status', '--porcelain')).toBe('');
+
+    await syncWorktree({ ...repository, from: withSubmodule, to: repository.tree });
+    commitTree(repository, repository.tree);
+    expect(fs.existsSync(path.join(repository.dir, 'vendor'))).toBe(false);
     expectGitSeesNoChange(repository);
   });
 
