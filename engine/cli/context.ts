@@ -1,10 +1,12 @@
-import { Repository } from '../repository/repository.js';
+import type { Repository } from '../repository/repository.js';
 
 /** What every command needs: where to run (`-C DIR`) and the repository there. */
 export class CommandContext {
   cwd: string = process.cwd();
 
+  /** The repository at `cwd`; loaded on demand so `dgit --help` starts fast. */
   async repository(): Promise<Repository> {
-    return Repository.open(this.cwd);
+    const { Repository: RepositoryClass } = await import('../repository/repository.js');
+    return RepositoryClass.open(this.cwd);
   }
 }

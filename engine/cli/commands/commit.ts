@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { commit } from '../../commands/commit.js';
 import { UsageError } from '../../errors/index.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
@@ -20,6 +19,7 @@ export function registerCommit(program: Command, context: CommandContext): void 
     .option('--json', 'print {"commit": ID}')
     .addHelpText('after', '\nExample:\n  dgit commit -m "load March flights"')
     .action(async (options: { message: string; author?: string; allowEmpty?: boolean; json?: boolean }) => {
+      const { commit } = await import('../../commands/commit.js');
       const repository = await context.repository();
       const result = await commit(repository, {
         message: options.message,

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runDemo } from '../../commands/demo.js';
 import type { CommandContext } from '../context.js';
 import { print } from '../output.js';
 
@@ -13,6 +12,7 @@ export function registerDemo(program: Command, context: CommandContext): void {
     .argument('[dir]', 'an empty or new folder for the demo repository (default: a new temporary folder)')
     .addHelpText('after', '\nExample:\n  dgit demo ./dgit-demo')
     .action(async (dir: string | undefined) => {
+      const { runDemo } = await import('../../commands/demo.js');
       const target = dir ? path.resolve(context.cwd, dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'dgit-demo-'));
       const started = Date.now();
       await runDemo(target, (text) => print(text + '\n'));

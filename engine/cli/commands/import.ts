@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { importTable, type ImportMode } from '../../commands/import.js';
+import type { ImportMode } from '../../commands/import.js';
 import type { SourceFormat } from '../../../formats/import/source.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson, Progress } from '../output.js';
@@ -18,6 +18,7 @@ export function registerImport(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit import flights.csv --table flights --key id\n  dgit import fixes.ndjson --table flights --mode upsert')
     .action(async (file: string, options: { table: string; key?: string; mode: ImportMode; format?: SourceFormat; json?: boolean }) => {
+      const { importTable } = await import('../../commands/import.js');
       const repository = await context.repository();
       const progress = new Progress(`importing ${options.table}`);
       const result = await importTable(repository, path.resolve(context.cwd, file), {

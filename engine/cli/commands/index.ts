@@ -3,6 +3,8 @@ import type { CommandContext } from '../context.js';
 import { registerBranch } from './branch.js';
 import { registerCommit } from './commit.js';
 import { registerDemo } from './demo.js';
+import { registerExport } from './export.js';
+import { registerSql } from './sql.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -12,6 +14,8 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerInit(program, context);
   registerImport(program, context);
   registerTables(program, context);
+  registerExport(program, context);
+  registerSql(program, context);
   registerCommit(program, context);
   registerLog(program, context);
   registerBranch(program, context);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Repository } from '../../repository/repository.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
 import path from 'node:path';
@@ -13,6 +12,7 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit init flights-data && cd flights-data')
     .action(async (dir: string | undefined, options: { initialBranch: string; json?: boolean }) => {
+      const { Repository } = await import('../../repository/repository.js');
       const target = path.resolve(context.cwd, dir ?? '.');
       const { repository, created } = await Repository.init(target, { initialBranch: options.initialBranch });
       if (options.json) printJson({ path: repository.dir, created, branch: repository.currentBranch() });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { log } from '../../commands/log.js';
 import { UsageError } from '../../errors/index.js';
 import type { CommandContext } from '../context.js';
 import { paint, print, printJson } from '../output.js';
@@ -14,6 +13,7 @@ export function registerLog(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit log -n 5 --table flights')
     .action(async (rev: string | undefined, options: { maxCount?: string; table?: string; json?: boolean }) => {
+      const { log } = await import('../../commands/log.js');
       const limit = options.maxCount === undefined ? undefined : Number(options.maxCount);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-n needs a whole number', '-n');
       const repository = await context.repository();

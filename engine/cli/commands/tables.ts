@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { listTables } from '../../commands/tables.js';
 import type { CommandContext } from '../context.js';
 import { formatTable, print, printJson } from '../output.js';
 
@@ -11,6 +10,7 @@ export function registerTables(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit tables --rev main~1')
     .action(async (options: { rev?: string; json?: boolean }) => {
+      const { listTables } = await import('../../commands/tables.js');
       const repository = await context.repository();
       const tables = await listTables(repository, options.rev);
       if (options.json) return printJson({ tables });

@@ -1,0 +1,196 @@
+import { ConcurrentUpdateError, DuplicateKeyError, NotFoundError, NullKeyError, UsageError } from '../errors/index.js';
+import type { Repository } from '../repository/repository.js';
+import { openRevisionSession } from '../repository/revision-views.js';
+import { isKeyless, keyColumnNames, type TableSchema } from '../schema/schema.js';
+import { duckdbTypeOf } from '../sql/duckdb-session.js';
+import { quoteIdentifier } from '../sql/sql-text.js';
+import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
+import { applyEdits, type EditCounts } from '../table/apply-edits.js';
+import { withTableTree } from '../table/root-tree.js';
+import { writeTableTree } from '../table/table-tree.js';
+import type { Row } from '../value/value.js';
+import { toJsonValue } from '../value/value.js';
+import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
+import path from 'node:path';
+
+export type SqlResult =
+  | { kind: 'rows'; columns: Array<{ name: string; type: string }>; rows: Array<Record<string, unknown>> }
+  | { kind: 'edit'; statement: 'INSERT' | 'UPDATE' | 'DELETE'; table: string; counts: EditCounts };
+
+const READ_STATEMENTS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SUMMARIZE', 'EXPLAIN', 'SHOW']);
+
+/**
+ * One SQL statement over the tables of a revision, through DuckDB reading the
+ * chunks. Queries read any revision; INSERT, UPDATE and DELETE change the working
+ * set's table through the same row edits as an import. DuckDB runs with external
+ * access off: SQL reads the tables and nothing else on the machine.
+ */
+export async function runSql(repository: Repository, query: string, options: { rev?: string } = {}): Promise<SqlResult> {
+  const statement = singleStatement(query);
+  const verb = /^\(*\s*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase() ?? '';
+  if (READ_STATEMENTS.has(verb)) return runQuery(repository, statement, options.rev);
+  if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'DELETE') {
+    if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
+    return runEdit(repository, statement, verb);
+  }
+  throw new UsageError(`dgit sql runs one SELECT, INSERT, UPDATE or DELETE statement, not ${verb || 'this'}`, 'sql');
+}
+
+/** The statement without comments and a trailing semicolon; more than one statement is refused. */
+export function singleStatement(query: string): string {
+  let out = '';
+  let i = 0;
+  while (i < query.length) {
+    const c = query[i]!;
+    if (c === "'" || c === '"') {
+      const end = closingQuote(query, i, c);
+      out += query.slice(i, end);
+      i = end;
+    } else if (c === '-' && query[i + 1] === '-') {
+      while (i < query.length && query[i] !== '\n') i++;
+    } else if (c === '/' && query[i + 1] === '*') {
+      const end = query.indexOf('*/', i + 2);
+      i = end < 0 ? query.length : end + 2;
+      out += ' ';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  // Semicolons inside quotes were copied whole above, so a split here only cuts between statements.
+  const statements = splitOutsideQuotes(out).map((p) => p.trim()).filter((p) => p !== '');
+  if (statements.length === 0) throw new UsageError('empty SQL statement', 'sql');
+  if (statements.length > 1) throw new UsageError('dgit sql runs exactly one statement', 'sql');
+  return statements[0]!;
+}
+
+function splitOutsideQuotes(text: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i]!;
+    if (c === "'" || c === '"') i = closingQuote(text, i, c);
+    else if (c === ';') {
+      parts.push(text.slice(start, i));
+      start = ++i;
+    } else i++;
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+function closingQuote(text: string, start: number, quote: string): number {
+  let i = start + 1;
+  while (i < text.length) {
+    if (text[i] === quote) {
+      if (text[i + 1] === quote) i += 2;
+      else return i + 1;
+    } else i++;
+  }
+  return text.length;
+}
+
+async function runQuery(repository: Repository, statement: string, rev: string | undefined): Promise<SqlResult> {
+  const revision = await repository.revision(rev);
+  const opened = await openRevisionSession(repository, revision.tree);
+  try {
+    const columns = /^(SELECT|WITH|FROM|VALUES|TABLE)$/i.test(/^\(*\s*([A-Za-z]+)/.exec(statement)?.[1] ?? '')
+      ? await opened.session.describe(`(${statement})`).catch(() => undefined)
+      : undefined;
+    const rows = (await opened.session.rows(statement)).map(jsonRow);
+    const names = columns ?? Object.keys(rows[0] ?? {}).map((name) => ({ name, type: '' }));
+    return { kind: 'rows', columns: names, rows };
+  } finally {
+    await opened.close();
+  }
+}
+
+/** DuckDB's JS values as JSON values, by CLI.md's rules. */
+function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) out[key] = jsonValue(value);
+  return out;
+}
+
+function jsonValue(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return toJsonValue('Int64', value);
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (typeof value === 'object') {
+    if (typeof (value as { toString?: unknown }).toString === 'function' && (value as object).constructor !== Object) return String(value);
+    return jsonRow(value as Record<string, unknown>);
+  }
+  return value;
+}
+
+const TARGET = /^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)/i;
+
+async function runEdit(repository: Repository, statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE'): Promise<SqlResult> {
+  const match = TARGET.exec(statement);
+  if (!match) throw new UsageError(`cannot tell which table the ${verb} changes`, 'sql');
+  const table = match[1]!.startsWith('"') ? match[1]!.slice(1, -1).replace(/""/g, '"') : match[1]!;
+  const before = await repository.workingSet();
+  const opened = await openRevisionSession(repository, before.tree);
+  try {
+    const version = opened.tables.get(table);
+    if (!version) throw new NotFoundError(`table ${JSON.stringify(table)}`, 'sql');
+    const { schema } = version;
+    const session = opened.session;
+    const name = quoteIdentifier(table);
+    const old = quoteIdentifier('__dgit_before');
+    // The table becomes a real table with the schema's types; the view stays as the "before" side.
+    await session.run(`ALTER VIEW ${name} RENAME TO ${old}`);
+    const keys = keyColumnNames(schema);
+    const definitions = schema.columns.map((c) => `${quoteIdentifier(c.name)} ${duckdbTypeOf(c.type)}${keys.includes(c.name) ? ' NOT NULL' : ''}`);
+    await session.run(`CREATE TEMP TABLE ${name} (${definitions.join(', ')})`);
+    await session.run(`INSERT INTO ${name} SELECT * FROM ${old}`);
+    await session.run(statement);
+    if (!isKeyless(schema)) {
+      const keyList = keys.map(quoteIdentifier).join(', ');
+      const duplicates = await session.rows(`SELECT ${keyList}, count(*) AS n FROM ${name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+      if (duplicates.length > 0) {
+        const shown = keys.map((k) => JSON.stringify(jsonValue(duplicates[0]![k])));
+        throw new DuplicateKeyError(`${verb} would make the key (${shown.join(', ')}) appear twice in ${table}`, 'sql');
+      }
+    }
+    const upserts = await stagedRows(session, schema, `(SELECT * FROM ${name} EXCEPT ALL SELECT * FROM ${old})`, 'upserts');
+    const deletes = isKeyless(schema)
+      ? await stagedRows(session, schema, `(SELECT * FROM ${old} EXCEPT ALL SELECT * FROM ${name})`, 'deletes')
+      : (
+          await stagedRows(
+            session,
+            schema,
+            `(SELECT * FROM ${old} WHERE NOT EXISTS (SELECT 1 FROM ${name} n WHERE ${keys.map((k) => `n.${quoteIdentifier(k)} = ${old}.${quoteIdentifier(k)}`).join(' AND ')}))`,
+            'deletes',
+          )
+        ).map((row) => keyValues(schema, row));
+    const counts = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
+      if (working.tree !== before.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
+      const applied = await applyEdits(schema, version.manifest, { upserts, deletes }, { reader: chunks, writer: chunks });
+      const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx);
+      return { tree: await withTableTree(repository.store, tx, working.tree, table, tableTree), result: applied.counts };
+    });
+    return { kind: 'edit', statement: verb, table, counts };
+  } finally {
+    await opened.close();
+  }
+}
+
+async function stagedRows(session: Awaited<ReturnType<typeof openRevisionSession>>['session'], schema: TableSchema, from: string, label: string): Promise<Row[]> {
+  const file = path.join(session.workDir, `${label}.parquet`);
+  await stageQuery(session, { columns: schema.columns, values: schema.columns.map((c) => quoteIdentifier(c.name)), fromSql: from, file });
+  const rows: Row[] = [];
+  for await (const batch of readStagedParquet(file, schema.columns)) for (const row of arrowToRows(batch, schema.columns)) rows.push(row);
+  for (const row of rows)
+    schema.columns.forEach((c, i) => {
+      if (!c.nullable && row[i] === null) throw new NullKeyError(`null in key column ${JSON.stringify(c.name)}`, 'sql');
+    });
+  return rows;
+}
+
+function keyValues(schema: TableSchema, row: Row): Row {
+  return schema.primaryKey.map((id) => row[schema.columns.findIndex((c) => c.id === id)]!);
+}
