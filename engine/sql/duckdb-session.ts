@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { InvalidInputError, UsageError } from '../errors/index.js';
 import type { Column } from '../schema/schema.js';
+import { isTimestamp, timestampUnit, type ColumnType } from '../schema/types.js';
 import { duckdbTypeOf } from './duckdb-types.js';
 import { quoteIdentifier, quoteString, quoteStringList } from './sql-text.js';
 
@@ -76,6 +77,12 @@ export class DuckDbSession {
     return this.query(sql);
   }
 
+  /** Names and DuckDB types of a query's columns. Setup for views: it does not lock a restricted session. */
+  async describe(selectSql: string): Promise<Array<{ name: string; type: string }>> {
+    const rows = await this.query(`DESCRIBE ${selectSql}`);
+    return rows.map((row) => ({ name: String(row['column_name']), type: String(row['column_type']) }));
+  }
+
   /** Defines (or replaces) a view reading `files`; used by `createTableView`, before any query runs. */
   async defineView(viewName: string, selectSql: string, files: readonly string[]): Promise<void> {
     if (this.locked) throw new UsageError('views must be created before the first query of a restricted session', viewName);
@@ -147,20 +154,41 @@ export interface TableViewSource {
  * was written) reads as NULL; with no files the view is empty but typed.
  */
 export async function createTableView(session: DuckDbSession, viewName: string, source: TableViewSource): Promise<void> {
-  const present = new Set<string>();
+  const present = new Map<string, string>();
   if (source.files.length > 0) {
-    const described = await session.rows(`DESCRIBE SELECT * FROM ${readChunks(source.files)}`);
-    for (const row of described) present.add(String(row['column_name']));
+    for (const column of await session.describe(`SELECT * FROM ${readChunks(source.files)}`)) present.set(column.name, column.type);
   }
   const select = source.columns
     .map((column) => {
       const type = duckdbTypeOf(column.type);
-      const value = present.has(column.name) ? quoteIdentifier(column.name) : 'NULL';
+      const fileType = present.get(column.name);
+      const value = fileType === undefined ? 'NULL' : storedValue(quoteIdentifier(column.name), column.type, fileType);
       return `CAST(${value} AS ${type}) AS ${quoteIdentifier(column.name)}`;
     })
     .join(', ');
   const sql = source.files.length > 0 ? `SELECT ${select} FROM ${readChunks(source.files)}` : `SELECT ${select} WHERE false`;
   await session.defineView(viewName, sql, source.files);
+}
+
+/**
+ * A chunk value as DuckDB can cast it. Parquet has no unit for seconds, so the
+ * Parquet writer stores Timestamp<s> as a plain INT64 of epoch seconds (the unit
+ * lives only in the embedded Arrow schema, which DuckDB does not read); such
+ * integers are turned back into timestamps here.
+ */
+function storedValue(sql: string, type: ColumnType, fileType: string): string {
+  if (!isTimestamp(type) || !/INT/.test(fileType)) return sql;
+  const epoch = `CAST(${sql} AS BIGINT)`;
+  switch (timestampUnit(type)) {
+    case 's':
+      return `make_timestamp(${epoch} * 1000000)`;
+    case 'ms':
+      return `make_timestamp(${epoch} * 1000)`;
+    case 'us':
+      return `make_timestamp(${epoch})`;
+    case 'ns':
+      return `make_timestamp_ns(${epoch})`;
+  }
 }
 
 function readChunks(files: readonly string[]): string {

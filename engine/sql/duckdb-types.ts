@@ -72,6 +72,15 @@ const DIRECT: Record<string, ColumnType> = {
   TIMESTAMP_MS: 'Timestamp<ms>',
   TIMESTAMP_NS: 'Timestamp<ns>',
   'TIMESTAMP WITH TIME ZONE': 'Timestamp<us, UTC>',
+  // Aliases: DESCRIBE prints the names above, but SQL written by hand may use these.
+  TIMESTAMPTZ: 'Timestamp<us, UTC>',
+  TIMESTAMP_US: 'Timestamp<us>',
+  DATETIME: 'Timestamp<us>',
+  INT: 'Int32',
+  REAL: 'Float32',
+  TEXT: 'Utf8',
+  STRING: 'Utf8',
+  BYTEA: 'Binary',
 };
 
 /**

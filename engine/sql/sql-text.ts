@@ -25,10 +25,10 @@ export function quoteStringList(texts: readonly string[]): string {
  */
 export function trimDuckdbMessage(message: string, maxLength = 400): string {
   let text = message;
-  for (const marker of ['\nPossible fixes', '\n\nLINE ', '\nLINE ', '\n  file = ', '\nTry increasing', '\nCandidate bindings']) {
+  for (const marker of ['Possible fixes', 'Possible Solution', '\n\nLINE ', '\nLINE ', '\n  file = ', '\nTry increasing', '\nCandidate bindings']) {
     const at = text.indexOf(marker);
     if (at > 0) text = text.slice(0, at);
   }
-  text = text.replace(/\s+/g, ' ').trim();
+  text = text.replace(/^[A-Z][A-Za-z ]* Error: /, '').replace(/\s+/g, ' ').trim();
   return text.length > maxLength ? text.slice(0, maxLength - 1) + '…' : text;
 }

@@ -50,9 +50,41 @@ function writerProperties(columns: readonly Column[]): parquet.WriterProperties 
 
 /** Parquet bytes of one chunk. `table` must already have the chunk schema (see `conformToColumns`). */
 export function encodeChunk(table: arrow.Table, columns: readonly Column[]): Uint8Array {
-  const ipc = arrow.tableToIPC(table, 'stream');
+  const ipc = arrow.tableToIPC(secondsAsMilliseconds(table, columns), 'stream');
   const wasmTable = parquet.Table.fromIPCStream(ipc);
   return parquet.writeParquet(wasmTable, writerProperties(columns));
+}
+
+/**
+ * Parquet has no timestamp unit of seconds: a Timestamp<s> column written as is
+ * becomes a bare INT64 that DuckDB reads as a number. So chunks store such columns
+ * in milliseconds (exact, and read as timestamps by any engine); `readData` turns
+ * them back into seconds.
+ */
+function secondsAsMilliseconds(table: arrow.Table, columns: readonly Column[]): arrow.Table {
+  if (!columns.some((c) => c.type.startsWith('Timestamp<s'))) return table;
+  const fields: arrow.Field[] = [];
+  const children = columns.map((column) => {
+    const data = table.getChild(column.name)!.data[0]!;
+    if (!column.type.startsWith('Timestamp<s')) {
+      fields.push(table.schema.fields.find((f) => f.name === column.name)!);
+      return data;
+    }
+    const type = new arrow.Timestamp(arrow.TimeUnit.MILLISECOND, column.type.endsWith(', UTC>') ? 'UTC' : null);
+    const values = readValues(data, column.type).map((v) => (v === null ? null : (v as bigint) * 1000n));
+    fields.push(new arrow.Field(column.name, type, column.nullable));
+    const built = buildData('Timestamp<ms>', values);
+    return built.clone(type);
+  });
+  const schema = new arrow.Schema(fields);
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: table.numRows, nullCount: 0, children });
+  return new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)]);
+}
+
+function readValues(data: arrow.Data, type: ColumnType): Value[] {
+  const out: Value[] = [];
+  readData(data, type, out);
+  return out;
 }
 
 /** The Arrow table in a chunk's bytes. */
@@ -164,6 +196,11 @@ function readData(data: arrow.Data, type: ColumnType, out: Value[]): void {
     return;
   }
   const values = data.values as ArrayLike<number | bigint>;
+  if (type.startsWith('Timestamp<s') && arrow.DataType.isTimestamp(data.type) && data.type.unit === arrow.TimeUnit.MILLISECOND) {
+    // stored in milliseconds, see secondsAsMilliseconds
+    for (let i = 0; i < n; i++) out.push(valid(i) ? (values[i] as bigint) / 1000n : null);
+    return;
+  }
   for (let i = 0; i < n; i++) out.push(valid(i) ? normalise(type, values[i]!) : null);
 }
 

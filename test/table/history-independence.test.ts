@@ -98,3 +98,16 @@ describe('content-defined chunking', () => {
     expect(manifest.chunks.length).toBeGreaterThan(200);
   });
 });
+
+describe('chunk encoding', () => {
+  it('stores Timestamp<s> as milliseconds so any engine reads timestamps, and reads back seconds', async () => {
+    const { createTableSchema: create } = await import('../../engine/schema/schema.js');
+    const { encodeChunk } = await import('../../formats/parquet/chunk-codec.js');
+    const schema = create([{ name: 'id', type: 'Int32' }, { name: 'at', type: 'Timestamp<s>' }, { name: 'utc', type: 'Timestamp<s, UTC>' }], ['id']);
+    const rows: Row[] = [[1, 1_700_000_000n, null], [2, -5n, 86_400n]];
+    const bytes = encodeChunk(rowsToArrow(schema.columns, rows), schema.columns);
+    const table = decodeChunk(bytes, 'x');
+    expect(String(table.getChild('at')!.type)).toBe('Timestamp<MILLISECOND>');
+    expect(arrowToRows(table, schema.columns)).toEqual(rows);
+  });
+});
