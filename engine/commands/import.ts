@@ -8,6 +8,7 @@ import {
   keyColumnIndexes,
   keyColumnNames,
   validateTableName,
+  withAddedColumn,
   type Column,
   type TableSchema,
 } from '../schema/schema.js';
@@ -80,10 +81,10 @@ export async function importTable(repository: Repository, file: string, options:
         } else if (mode === 'delete') {
           schema = existing.schema;
         } else {
-          schema = structuredClone(existing.schema);
+          schema = existing.schema;
           for (const column of source.columns) {
             if (schema.columns.some((c) => c.name === column.name)) continue;
-            schema.columns.push({ id: schema.nextColumnId++, name: column.name, type: column.type, nullable: true });
+            schema = withAddedColumn(schema, column.name, column.type);
             addedColumns.push(column.name);
           }
           if (addedColumns.length > 0 && isKeyless(schema) && mode !== 'replace')

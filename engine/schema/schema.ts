@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import { CorruptError, InvalidNameError, SchemaMismatchError } from '../errors/index.js';
 import { COLUMN_TYPES, type ColumnType } from './types.js';
@@ -26,7 +27,7 @@ export const DEFAULT_CHUNKING: ChunkingParameters = {
 };
 
 export const ColumnSchema = z.object({
-  /** Stable id: survives renames, so diff and merge tell a rename from a drop plus an add. */
+  /** Stable id: survives renames, so diff and merge tell a rename from a drop plus an add (see `columnId`). */
   id: z.number().int().min(1),
   name: z.string(),
   type: z.enum(COLUMN_TYPES),
@@ -39,7 +40,6 @@ export const TableSchemaSchema = z.object({
   columns: z.array(ColumnSchema).min(1),
   /** Ids of the primary-key columns in key order; empty for a keyless table (a bag). */
   primaryKey: z.array(z.number().int()),
-  nextColumnId: z.number().int().min(1),
   chunking: ChunkingParametersSchema,
 });
 export type TableSchema = z.infer<typeof TableSchemaSchema>;
@@ -78,19 +78,42 @@ export function createTableSchema(
     if (seen.has(column.name)) throw new SchemaMismatchError(`column ${JSON.stringify(column.name)} appears twice`, column.name);
     seen.add(column.name);
   }
-  const built: Column[] = columns.map((column, index) => ({
-    id: index + 1,
-    name: column.name,
-    type: column.type,
-    nullable: keyNames.includes(column.name) ? false : column.nullable ?? true,
-  }));
+  const taken = new Set<number>();
+  const built: Column[] = columns.map((column) => {
+    const id = columnId(column.name, column.type, taken);
+    taken.add(id);
+    return { id, name: column.name, type: column.type, nullable: keyNames.includes(column.name) ? false : column.nullable ?? true };
+  });
   const primaryKey = keyNames.map((name) => {
     const column = built.find((c) => c.name === name);
     if (!column) throw new SchemaMismatchError(`key column ${JSON.stringify(name)} is not in the data`, name);
     return column.id;
   });
   if (new Set(primaryKey).size !== primaryKey.length) throw new SchemaMismatchError('a key column is named twice', keyNames.join(','));
-  return { formatVersion: FORMAT_VERSION, columns: built, primaryKey, nextColumnId: built.length + 1, chunking };
+  return { formatVersion: FORMAT_VERSION, columns: built, primaryKey, chunking };
+}
+
+/**
+ * The id of a new column, derived from its name and type (48 bits of SHA-1). Two
+ * branches that add the same column give it the same id, and different columns
+ * get different ids, with no counter to collide on (sequential ids did: both
+ * branches' first new column got the same number). `taken` holds the ids already
+ * in the schema; on the rare clash the hash is salted until free.
+ */
+export function columnId(name: string, type: string, taken: ReadonlySet<number> = new Set()): number {
+  for (let salt = 0; ; salt++) {
+    const digest = crypto.createHash('sha1').update(`${name}\u0000${type}\u0000${salt}`).digest();
+    const id = digest.readUIntBE(0, 6) || 1;
+    if (!taken.has(id)) return id;
+  }
+}
+
+/** A schema with a nullable column added (existing chunks untouched: they read it as null). */
+export function withAddedColumn(schema: TableSchema, name: string, type: ColumnType): TableSchema {
+  validateColumnName(name);
+  if (schema.columns.some((c) => c.name === name)) throw new SchemaMismatchError(`column ${JSON.stringify(name)} already exists`, name);
+  const id = columnId(name, type, new Set(schema.columns.map((c) => c.id)));
+  return { ...schema, columns: [...schema.columns, { id, name, type, nullable: true }] };
 }
 
 export function parseTableSchema(text: string, where: string): TableSchema {
@@ -111,7 +134,6 @@ export function serializeTableSchema(schema: TableSchema): string {
     formatVersion: schema.formatVersion,
     columns: schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type, nullable: c.nullable })),
     primaryKey: schema.primaryKey,
-    nextColumnId: schema.nextColumnId,
     chunking: {
       hash: schema.chunking.hash,
       targetRows: schema.chunking.targetRows,

@@ -25,7 +25,7 @@ describe('bad input leaves the repository exactly as it was', () => {
     {
       name: 'a ragged CSV row',
       args: () => ['import', writeFile(files, 'ragged.csv', 'id,name,n\n4,d,40\n5,e\n6,f,60\n'), '--table', 't', '--mode', 'upsert'],
-      message: /ragged\.csv.*line 3|line 3.*ragged\.csv/s,
+      message: /ragged\.csv:3: .*fields/,
     },
     {
       name: 'a truncated Parquet file',
@@ -60,8 +60,8 @@ describe('bad input leaves the repository exactly as it was', () => {
     { name: 'a table name with a slash', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', 'a/b'], message: /invalid table name/, code: 2 },
     { name: 'a table name with ..', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', '..'], message: /invalid table name/, code: 2 },
     { name: 'a table name with a control character', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', 'a\u0007b'], message: /invalid table name/, code: 2 },
-    { name: 'a column name with a slash', args: () => ['import', writeFile(files, 'col.csv', 'id,"a/b"\n1,2\n'), '--table', 'c'], message: /invalid column name "a\/b"/, code: 2 },
-    { name: 'a column name with ..', args: () => ['import', writeFile(files, 'col2.csv', 'id,"x..y"\n1,2\n'), '--table', 'c'], message: /invalid column name/, code: 2 },
+    { name: 'a column name with a slash', args: () => ['import', writeFile(files, 'col.csv', 'id,"a/b"\n1,2\n'), '--table', 'c'], message: /col\.csv:1: invalid column name "a\/b"/ },
+    { name: 'a column name with ..', args: () => ['import', writeFile(files, 'col2.csv', 'id,"x..y"\n1,2\n'), '--table', 'c'], message: /col2\.csv:1: invalid column name/ },
     { name: 'an unknown ref', args: () => ['tables', '--rev', 'no-such-ref'], message: /revision "no-such-ref" not found/ },
     { name: 'a key on an existing table', args: () => ['import', writeFile(files, 'k.csv', 'id,name,n\n1,a,1\n'), '--table', 't', '--key', 'name'], message: /--key/, code: 2 },
     { name: 'a missing file', args: () => ['import', path.join(files, 'nothing-here.csv'), '--table', 't'], message: /nothing-here\.csv/ },
