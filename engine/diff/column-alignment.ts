@@ -1,4 +1,3 @@
-import type { ChunkEntry } from '../chunking/manifest.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import { isKeyless, keyColumnIndexes } from '../schema/schema.js';
 import type { ColumnType } from '../schema/types.js';
@@ -37,6 +36,12 @@ export interface JoinPlan {
   keyIndexes: number[];
   /** A bag: rows are their own key and compared by count. */
   keyless: boolean;
+  /**
+   * Rows are compared on the first `comparedColumns` columns. The rest (columns
+   * only `from` has, which a diff shows for context) never make a row differ, so a
+   * dropped column is a schema change, whether or not its chunks were rewritten.
+   */
+  comparedColumns: number;
   from: SideProjection;
   to: SideProjection;
 }
@@ -115,10 +120,6 @@ export function targetBound(bound: readonly Value[], keyLength: number): Value[]
   const out = bound.slice(0, keyLength);
   while (out.length < keyLength) out.push(null);
   return out;
-}
-
-export function chunkBounds(chunk: ChunkEntry, keyLength: number): { first: Value[]; last: Value[] } {
-  return { first: targetBound(chunk.first, keyLength), last: targetBound(chunk.last, keyLength) };
 }
 
 const NUMERIC_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -29,10 +29,11 @@ export class KeyChangePairing {
   constructor(
     private readonly columns: readonly DiffColumn[],
     keyIndexes: readonly number[],
+    private readonly comparedColumns: number,
     private readonly window: number,
   ) {
     const keys = new Set(keyIndexes);
-    this.nonKeyIndexes = columns.map((_, i) => i).filter((i) => !keys.has(i));
+    this.nonKeyIndexes = columns.slice(0, comparedColumns).map((_, i) => i).filter((i) => !keys.has(i));
   }
 
   push(change: RowChange): void {
@@ -110,7 +111,7 @@ export class KeyChangePairing {
   }
 
   private pair(deleted: DeletedRow, added: AddedRow): ModifiedRow {
-    const changed = changedColumns(deleted.before, added.after);
+    const changed = changedColumns(deleted.before, added.after, this.comparedColumns);
     return {
       status: 'modified',
       key: added.key,

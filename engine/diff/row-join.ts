@@ -2,7 +2,7 @@ import type { ChunkEntry } from '../chunking/manifest.js';
 import type { ChunkReader } from '../table/table-version.js';
 import { valuesEqual, type Row, type Value } from '../value/value.js';
 import { projectRow, targetBound, type JoinPlan, type SideProjection } from './column-alignment.js';
-import { compareKeysLoose } from './key-order.js';
+import { compareKeyToRow, compareKeysLoose, compareRowKeys } from './key-order.js';
 
 /**
  * A keyed row that differs between the two sides, in target columns: `before`
@@ -26,25 +26,23 @@ export interface BagDelta {
 /**
  * One side of a merge-join: rows of the current chunk (or of the whole table, when
  * it had to be re-sorted) and the chunks still to come. Only chunks that are loaded
- * are read, so memory stays at about one chunk per side.
+ * are read, so memory stays at about one chunk per side. Keys are compared in
+ * place on the rows (`keyIndexes`); key arrays are built only for rows that differ.
  */
 class SideCursor {
   private rows: Row[] = [];
-  private keys: Value[][] = [];
   private position = 0;
   private nextIndex = 0;
 
   constructor(
     private readonly chunks: readonly ChunkEntry[],
     private readonly read: (chunk: ChunkEntry) => Promise<Row[]>,
-    private readonly keyOf: (row: Row) => Value[],
-    private readonly keyLength: number,
+    readonly keyIndexes: readonly number[],
   ) {}
 
-  static sorted(rows: Row[], keys: Value[][]): SideCursor {
-    const cursor = new SideCursor([], async () => [], (row) => row, 0);
+  static sorted(rows: Row[], keyIndexes: readonly number[]): SideCursor {
+    const cursor = new SideCursor([], async () => [], keyIndexes);
     cursor.rows = rows;
-    cursor.keys = keys;
     return cursor;
   }
 
@@ -57,7 +55,7 @@ class SideCursor {
   }
 
   nextFirst(): Value[] {
-    return targetBound(this.chunks[this.nextIndex]!.first, this.keyLength);
+    return targetBound(this.chunks[this.nextIndex]!.first, this.keyIndexes.length);
   }
 
   skipChunk(): void {
@@ -68,14 +66,7 @@ class SideCursor {
   async loadChunk(): Promise<void> {
     const chunk = this.chunks[this.nextIndex++]!;
     const rows = await this.read(chunk);
-    const keys = rows.map(this.keyOf);
-    if (this.position >= this.rows.length) {
-      this.rows = rows;
-      this.keys = keys;
-    } else {
-      this.rows = this.rows.slice(this.position).concat(rows);
-      this.keys = this.keys.slice(this.position).concat(keys);
-    }
+    this.rows = this.position >= this.rows.length ? rows : this.rows.slice(this.position).concat(rows);
     this.position = 0;
   }
 
@@ -84,18 +75,38 @@ class SideCursor {
   }
 
   headKey(): Value[] {
-    return this.keys[this.position]!;
+    const row = this.rows[this.position]!;
+    return this.keyIndexes.map((index) => row[index] ?? null);
+  }
+
+  /** Order of this side's next chunk and the other side's head row. */
+  nextFirstVersus(other: SideCursor): number {
+    return compareKeyToRow(this.nextFirst(), other.headRow(), this.keyIndexes);
+  }
+
+  /** Order of the two heads. */
+  headVersus(other: SideCursor): number {
+    return compareRowKeys(this.headRow(), other.headRow(), this.keyIndexes);
   }
 
   advance(): void {
     this.position++;
   }
-}
 
-function keyFunction(plan: JoinPlan): (row: Row) => Value[] {
-  const indexes = plan.keyIndexes;
-  if (indexes.length === plan.columns.length && indexes.every((index, i) => index === i)) return (row) => row;
-  return (row) => indexes.map((index) => row[index]!);
+  /** Consumes the rows in hand whose key equals `row`'s; returns how many. */
+  takeRun(row: Row): number {
+    let count = 0;
+    while (this.hasRows() && compareRowKeys(this.headRow(), row, this.keyIndexes) === 0) {
+      count++;
+      this.position++;
+    }
+    return count;
+  }
+
+  /** Whether rows with `row`'s key may continue in the next chunk (all rows in hand are consumed). */
+  runContinues(row: Row): boolean {
+    return !this.hasRows() && this.nextChunk() !== undefined && compareKeyToRow(this.nextFirst(), row, this.keyIndexes) === 0;
+  }
 }
 
 /**
@@ -105,66 +116,68 @@ function keyFunction(plan: JoinPlan): (row: Row) => Value[] {
  * anyway, so the whole table is the changed range.
  */
 async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReader): Promise<SideCursor> {
-  const keyOf = keyFunction(plan);
-  if (!side.version) return SideCursor.sorted([], []);
+  const keyIndexes = plan.keyIndexes;
+  if (!side.version) return SideCursor.sorted([], keyIndexes);
   const sideColumns = side.version.schema.columns;
   const read = async (chunk: ChunkEntry): Promise<Row[]> => {
     const rows = await reader.readRows(chunk.id, sideColumns);
     return side.identity ? rows : rows.map((row) => projectRow(side, plan.columns, row));
   };
-  if (side.sortedByTargetKey) return new SideCursor(side.version.manifest.chunks, read, keyOf, plan.keyIndexes.length);
+  if (side.sortedByTargetKey) return new SideCursor(side.version.manifest.chunks, read, keyIndexes);
   const rows: Row[] = [];
   for (const chunk of side.version.manifest.chunks) for (const row of await read(chunk)) rows.push(row);
-  const keys = rows.map(keyOf);
   const order = rows.map((_, index) => index);
-  order.sort((x, y) => compareKeysLoose(keys[x]!, keys[y]!) || x - y);
+  order.sort((x, y) => compareRowKeys(rows[x]!, rows[y]!, keyIndexes) || x - y);
   return SideCursor.sorted(
     order.map((index) => rows[index]!),
-    order.map((index) => keys[index]!),
+    keyIndexes,
   );
 }
 
+/** What the merge-join must do next: compare the heads, stop, or load a chunk into a side. */
+const COMPARE = 0;
+const DONE = 1;
+type Step = typeof COMPARE | typeof DONE | SideCursor;
+
 /**
- * Brings the two cursors to a state where their heads can be compared. Returns
- * false when both are exhausted. Runs of chunks with equal ids on both sides are
- * skipped unread: equal ids hold equal rows, and chunks of one side never overlap
- * in key, so no row of the other side falls in their range.
+ * Brings the two cursors to a state where their heads can be compared, without
+ * awaiting anything unless a chunk must be read (the per-row path stays
+ * synchronous). Runs of chunks with equal ids on both sides are skipped unread:
+ * equal ids hold equal rows, and chunks of one side never overlap in key, so no
+ * row of the other side falls in their range.
  */
-async function align(a: SideCursor, b: SideCursor): Promise<boolean> {
+function nextStep(a: SideCursor, b: SideCursor): Step {
   for (;;) {
     if (!a.hasRows() && !b.hasRows()) {
       const chunkA = a.nextChunk();
       const chunkB = b.nextChunk();
-      if (!chunkA && !chunkB) return false;
+      if (!chunkA && !chunkB) return DONE;
       if (chunkA && chunkB && chunkA.id === chunkB.id) {
         a.skipChunk();
         b.skipChunk();
-      } else if (chunkA && (!chunkB || compareKeysLoose(a.nextFirst(), b.nextFirst()) <= 0)) {
-        await a.loadChunk();
-      } else {
-        await b.loadChunk();
+        continue;
       }
-      continue;
+      return chunkA && (!chunkB || compareKeysLoose(a.nextFirst(), b.nextFirst()) <= 0) ? a : b;
     }
     // A side with no rows in hand must load its next chunk when it may hold the other side's head key.
-    if (!a.hasRows() && a.nextChunk() && compareKeysLoose(a.nextFirst(), b.headKey()) <= 0) {
-      await a.loadChunk();
-      continue;
-    }
-    if (!b.hasRows() && b.nextChunk() && compareKeysLoose(b.nextFirst(), a.headKey()) <= 0) {
-      await b.loadChunk();
-      continue;
-    }
-    return true;
+    if (!a.hasRows() && a.nextChunk() && a.nextFirstVersus(b) <= 0) return a;
+    if (!b.hasRows() && b.nextChunk() && b.nextFirstVersus(a) <= 0) return b;
+    return COMPARE;
   }
 }
 
-/** Indexes of the columns whose values differ. */
-export function changedColumns(before: Row, after: Row): number[] {
-  const changed: number[] = [];
-  for (let i = 0; i < before.length; i++) if (!valuesEqual(before[i]!, after[i]!)) changed.push(i);
-  return changed;
+/** Indexes of the columns whose values differ, among the first `count`. */
+export function changedColumns(before: Row, after: Row, count = before.length): number[] {
+  let changed: number[] | undefined;
+  for (let i = 0; i < count; i++) {
+    if (before[i] === after[i] || valuesEqual(before[i]!, after[i]!)) continue;
+    (changed ??= []).push(i);
+  }
+  return changed ?? NONE;
 }
+
+/** Shared empty result; frozen so no caller can fill it by mistake. */
+const NONE = Object.freeze([]) as unknown as number[];
 
 /**
  * The rows that differ between `plan.from` and `plan.to` of a keyed table, in key
@@ -173,8 +186,14 @@ export function changedColumns(before: Row, after: Row): number[] {
 export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): AsyncGenerator<KeyedDelta> {
   const a = await openSide(plan, plan.from, reader);
   const b = await openSide(plan, plan.to, reader);
-  while (await align(a, b)) {
-    const order = !a.hasRows() ? 1 : !b.hasRows() ? -1 : compareKeysLoose(a.headKey(), b.headKey());
+  for (;;) {
+    const step = nextStep(a, b);
+    if (step === DONE) return;
+    if (step !== COMPARE) {
+      await step.loadChunk();
+      continue;
+    }
+    const order = !a.hasRows() ? 1 : !b.hasRows() ? -1 : a.headVersus(b);
     if (order < 0) {
       yield { key: a.headKey(), before: a.headRow(), after: undefined, changed: [] };
       a.advance();
@@ -184,7 +203,7 @@ export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): Async
     } else {
       const before = a.headRow();
       const after = b.headRow();
-      const changed = changedColumns(before, after);
+      const changed = changedColumns(before, after, plan.comparedColumns);
       if (changed.length > 0) yield { key: b.headKey(), before, after, changed };
       a.advance();
       b.advance();
@@ -192,32 +211,33 @@ export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): Async
   }
 }
 
-/** Consumes the rows equal to `key` at the head of a side, loading chunks a run of duplicates spills into. */
-async function consumeRun(side: SideCursor, key: Value[]): Promise<number> {
-  let count = 0;
-  for (;;) {
-    while (side.hasRows() && compareKeysLoose(side.headKey(), key) === 0) {
-      count++;
-      side.advance();
-    }
-    if (side.hasRows() || !side.nextChunk() || compareKeysLoose(side.nextFirst(), key) !== 0) return count;
-    await side.loadChunk();
-  }
-}
-
 /**
  * The rows of a bag (keyless table) whose number of copies differs, in row order:
- * multiset semantics, so a row present twice more is a delta of two.
+ * multiset semantics, so a row present twice more is a delta of two. A run of
+ * duplicates may spill into the next chunk, which is then loaded to count it whole.
  */
 export async function* joinBagRows(plan: JoinPlan, reader: ChunkReader): AsyncGenerator<BagDelta> {
   const a = await openSide(plan, plan.from, reader);
   const b = await openSide(plan, plan.to, reader);
-  while (await align(a, b)) {
-    const fromA = a.hasRows() && (!b.hasRows() || compareKeysLoose(a.headKey(), b.headKey()) <= 0);
+  for (;;) {
+    const step = nextStep(a, b);
+    if (step === DONE) return;
+    if (step !== COMPARE) {
+      await step.loadChunk();
+      continue;
+    }
+    const fromA = a.hasRows() && (!b.hasRows() || a.headVersus(b) <= 0);
     const row = fromA ? a.headRow() : b.headRow();
-    const key = fromA ? a.headKey() : b.headKey();
-    const beforeCount = await consumeRun(a, key);
-    const afterCount = await consumeRun(b, key);
+    let beforeCount = a.takeRun(row);
+    while (a.runContinues(row)) {
+      await a.loadChunk();
+      beforeCount += a.takeRun(row);
+    }
+    let afterCount = b.takeRun(row);
+    while (b.runContinues(row)) {
+      await b.loadChunk();
+      afterCount += b.takeRun(row);
+    }
     if (beforeCount !== afterCount) yield { row, beforeCount, afterCount };
   }
 }

@@ -1,0 +1,135 @@
+import type { JoinPlan, TargetColumn } from '../diff/column-alignment.js';
+import { projectSide } from '../diff/column-alignment.js';
+import { schemasEqual } from '../diff/schema-diff.js';
+import { diffTables } from '../diff/table-diff.js';
+import type { TableSchema } from '../schema/schema.js';
+import type { ChunkReader, RowEdits, TableVersion } from '../table/table-version.js';
+import type { Conflict, SchemaConflict } from './conflict.js';
+import { RecentChunkCache } from './recent-chunk-cache.js';
+import { mergeBagRows, mergeKeyedRows } from './row-merge.js';
+import { mergeSchemas } from './schema-merge.js';
+
+/**
+ * The three-way merge of one table.
+ *
+ * `edits` turn ours into the merged table: rows in the merged schema's column
+ * order, each list sorted by the merged key. Apply them to ours' rows read under
+ * the merged schema (columns matched by id; a column ours lacks reads as null).
+ * For a keyed table upserts replace or insert by key and deletes are keys; for a
+ * keyless table upserts add one copy each and deletes remove one copy each.
+ */
+export interface TableMerge {
+  /** The merged schema; undefined when the merged table does not exist (dropped, or on neither side). */
+  schema: TableSchema | undefined;
+  edits: RowEdits;
+  /** Rows in conflict; the edits keep ours' version of each. */
+  conflicts: Conflict[];
+  /** Schema or table-level conflicts; when there are any, rows are not merged and ours is kept as it is. */
+  schemaConflicts: SchemaConflict[];
+}
+
+const noEdits = (): RowEdits => ({ upserts: [], deletes: [] });
+
+function keep(schema: TableSchema | undefined, schemaConflicts: SchemaConflict[] = []): TableMerge {
+  return { schema, edits: noEdits(), conflicts: [], schemaConflicts };
+}
+
+/** Whether `side` differs from `base` in schema or rows (phantom chunk differences do not count). */
+async function changedSince(base: TableVersion, side: TableVersion, reader: ChunkReader): Promise<boolean> {
+  if (!schemasEqual(base.schema, side.schema)) return true;
+  const diff = await diffTables(base, side, reader, { pairKeyChanges: false });
+  return diff.status !== 'unchanged';
+}
+
+function tableConflict(reason: 'table-delete-update' | 'table-update-delete'): SchemaConflict {
+  const deletedBy = reason === 'table-delete-update' ? 'ours' : 'theirs';
+  const other = deletedBy === 'ours' ? 'theirs' : 'ours';
+  return {
+    kind: 'schema',
+    reason,
+    columns: [],
+    message: `the table was deleted on ${deletedBy} and changed on ${other}`,
+  };
+}
+
+/**
+ * Merges a table three ways (undefined: the table is not there). The work walks the
+ * two diffs base -> ours and base -> theirs, so chunks identical on all sides are
+ * never read and the cost grows with the changes, not the table.
+ */
+export async function mergeTables(
+  base: TableVersion | undefined,
+  ours: TableVersion | undefined,
+  theirs: TableVersion | undefined,
+  reader: ChunkReader,
+): Promise<TableMerge> {
+  if (!ours && !theirs) return keep(undefined);
+  if (!theirs) {
+    // Theirs deleted the table, or never had it.
+    if (!base) return keep(ours!.schema);
+    if (await changedSince(base, ours!, reader)) return keep(ours!.schema, [tableConflict('table-update-delete')]);
+    return keep(undefined);
+  }
+  if (!ours) {
+    if (base) {
+      if (await changedSince(base, theirs, reader)) return keep(undefined, [tableConflict('table-delete-update')]);
+      return keep(undefined);
+    }
+    // Added by theirs only: every row of theirs is an upsert into an empty table.
+    return mergeRows(theirs.schema, undefined, undefined, theirs, new Map(theirs.schema.columns.map((c) => [c.id, c.id])), reader);
+  }
+  if (base && sameVersion(base, theirs)) return keep(ours.schema);
+
+  const schemaMerge = mergeSchemas(base?.schema, ours.schema, theirs.schema);
+  if (schemaMerge.conflicts.length > 0) return keep(ours.schema, schemaMerge.conflicts);
+  // A primary-key change re-identifies every row: merge it only when the other side changed nothing.
+  const keyChange = schemaMerge.primaryKeyChangedBy;
+  if (base && (keyChange === 'ours' || keyChange === 'theirs')) {
+    const other = keyChange === 'ours' ? theirs : ours;
+    if (await changedSince(base, other, reader)) {
+      return keep(ours.schema, [
+        {
+          kind: 'schema',
+          reason: 'primary-key',
+          columns: [],
+          message: `the primary key was changed on ${keyChange} while ${keyChange === 'ours' ? 'theirs' : 'ours'} changed the table`,
+        },
+      ]);
+    }
+  }
+  return mergeRows(schemaMerge.schema, base, ours, theirs, schemaMerge.theirsIds, reader);
+}
+
+function sameVersion(a: TableVersion, b: TableVersion): boolean {
+  return (
+    schemasEqual(a.schema, b.schema) &&
+    a.manifest.chunks.length === b.manifest.chunks.length &&
+    a.manifest.chunks.every((chunk, i) => chunk.id === b.manifest.chunks[i]!.id)
+  );
+}
+
+async function mergeRows(
+  schema: TableSchema,
+  base: TableVersion | undefined,
+  ours: TableVersion | undefined,
+  theirs: TableVersion,
+  theirsIds: Map<number, number>,
+  reader: ChunkReader,
+): Promise<TableMerge> {
+  const columns: TargetColumn[] = schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type }));
+  const keyless = schema.primaryKey.length === 0;
+  const keyIndexes = keyless ? columns.map((_, i) => i) : schema.primaryKey.map((id) => columns.findIndex((c) => c.id === id));
+  const baseSide = projectSide(base, columns, keyIndexes, keyless);
+  const oursPlan: JoinPlan = { columns, keyIndexes, keyless, comparedColumns: columns.length, from: baseSide, to: projectSide(ours, columns, keyIndexes, keyless) };
+  const theirsPlan: JoinPlan = {
+    columns,
+    keyIndexes,
+    keyless,
+    comparedColumns: columns.length,
+    from: baseSide,
+    to: projectSide(theirs, columns, keyIndexes, keyless, (c) => theirsIds.get(c.id) ?? -1),
+  };
+  const shared = new RecentChunkCache(reader);
+  const rows = keyless ? await mergeBagRows(oursPlan, theirsPlan, shared) : await mergeKeyedRows(oursPlan, theirsPlan, shared);
+  return { schema, edits: rows.edits, conflicts: rows.conflicts, schemaConflicts: [] };
+}

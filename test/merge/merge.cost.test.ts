@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { mergeTables } from '../../engine/merge/index.js';
+import type { Row } from '../../engine/value/value.js';
+import { addColumn, applyEdits, makeTable, MemoryChunkStore, schemaOf } from '../diff/in-memory-table.js';
+
+const t = schemaOf(
+  [
+    ['id', 'Int32'],
+    ['a', 'Utf8'],
+    ['b', 'Int32'],
+  ],
+  ['id'],
+);
+const rows: Row[] = Array.from({ length: 100 }, (_, i) => [i + 1, `r${i + 1}`, i]);
+
+describe('merge cost grows with the change, not the table', () => {
+  it('reads only the chunks that differ from base on some side', async () => {
+    const store = new MemoryChunkStore();
+    const base = makeTable(store, t, rows, 10);
+    const ours = makeTable(store, t, rows.map((r) => (r[0] === 5 ? [5, 'ours', 4] : r)), 10);
+    const theirs = makeTable(store, t, rows.map((r) => (r[0] === 95 ? [95, 'theirs', 94] : r)), 10);
+    store.resetReads();
+    const result = await mergeTables(base, ours, theirs, store);
+    expect(result.conflicts).toEqual([]);
+    expect(result.edits).toEqual({ upserts: [[95, 'theirs', 94]], deletes: [] });
+    // Each base chunk is read once although both diffs walk it.
+    expect([...store.reads].sort()).toEqual(
+      [base.manifest.chunks[0]!.id, ours.manifest.chunks[0]!.id, base.manifest.chunks[9]!.id, theirs.manifest.chunks[9]!.id].sort(),
+    );
+  });
+
+  it('reads nothing when theirs did not change the table', async () => {
+    const store = new MemoryChunkStore();
+    const base = makeTable(store, t, rows, 10);
+    const ours = makeTable(store, t, rows.slice(1), 10);
+    store.resetReads();
+    const result = await mergeTables(base, ours, base, store);
+    expect(result.edits).toEqual({ upserts: [], deletes: [] });
+    expect(store.reads).toEqual([]);
+  });
+
+  it('a column added on one side and rows edited on the other read only the edited chunks', async () => {
+    const store = new MemoryChunkStore();
+    const base = makeTable(store, t, rows, 10);
+    // ALTER TABLE ADD COLUMN: a new schema over the very same chunks.
+    const ours = { schema: addColumn(t, 'c', 'Utf8'), manifest: base.manifest };
+    const theirs = makeTable(store, t, rows.map((r) => (r[0] === 42 ? [42, 'x', 0] : r)), 10);
+    store.resetReads();
+    const result = await mergeTables(base, ours, theirs, store);
+    expect(result.edits.upserts).toEqual([[42, 'x', 0, null]]);
+    expect(store.reads.length).toBe(2);
+    const merged = await applyEdits(store, ours, result.schema!, result.edits);
+    expect(merged.find((r) => r[0] === 42)).toEqual([42, 'x', 0, null]);
+    expect(merged.length).toBe(100);
+  });
+});
