@@ -47,6 +47,7 @@ export async function switchBranch(
 ): Promise<BranchInfo> {
   checkBranchName(name);
   const from = repository.currentBranch();
+  if (await repository.mergeInProgress(from)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort` first', from);
   const working = await repository.workingSet(from);
   const dirty = working.tree !== working.headTree;
   if (dirty && !options.discard) throw new UncommittedChangesError(`switching to ${name}`, from);
@@ -83,6 +84,7 @@ export async function resetHard(repository: Repository, rev = 'HEAD'): Promise<{
   const tree = (await repository.readCommit(commit)).tree;
   if (commit !== working.head) await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, commit);
   if (working.stored) repository.workingSets.update(working.branch, working.stored, undefined);
+  repository.merges.clear(working.branch);
   await syncBranchFiles(repository, working.headTree, tree);
   return { branch: working.branch, commit };
 }

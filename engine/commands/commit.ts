@@ -11,6 +11,8 @@ export interface CommitOptions {
   extraParents?: CommitId[];
   /** Commit even when the working set equals the head. */
   allowEmpty?: boolean;
+  /** Set by `merge` itself: a plain commit during a merge is refused. */
+  mergeInProgress?: boolean;
 }
 
 export interface CommitResult {
@@ -28,6 +30,8 @@ export interface CommitResult {
 export async function commit(repository: Repository, options: CommitOptions): Promise<CommitResult> {
   if (options.message.trim() === '') throw new DgitError('USAGE', 'empty commit message', '-m');
   const working = await repository.workingSet();
+  if (!options.mergeInProgress && (await repository.mergeInProgress(working.branch)))
+    throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` (or `--abort`)', working.branch);
   if (working.head && working.tree === working.headTree && !options.allowEmpty && !options.extraParents?.length)
     throw new DgitError('NOTHING_TO_COMMIT', 'nothing to commit, the working set is clean', working.branch);
   const parents = [...(working.head ? [working.head] : []), ...(options.extraParents ?? [])];

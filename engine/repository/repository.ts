@@ -10,6 +10,7 @@ import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { GitChunkStore, readTableVersion } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
+import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
 
 /** Where the tables of a command come from: a commit, or the current branch's working set. */
 export type Revision = { kind: 'commit'; commit: CommitId; tree: ObjectId } | { kind: 'working'; branch: string; tree: ObjectId };
@@ -38,6 +39,7 @@ export class Repository {
   readonly store: ObjectStore;
   readonly refs: RefStore;
   readonly workingSets: WorkingSetStore;
+  readonly merges: MergeStateStore;
 
   private constructor(
     /** The working directory (where `tables/` is mirrored), or the git dir of a bare repository. */
@@ -48,6 +50,7 @@ export class Repository {
     this.store = new ObjectStore(gitdir);
     this.refs = new RefStore(gitdir);
     this.workingSets = new WorkingSetStore(gitdir);
+    this.merges = new MergeStateStore(gitdir);
   }
 
   /** Make a git repository in `dir` (or adopt the one there) and mark it as dgit's. */
@@ -175,6 +178,19 @@ export class Repository {
       tx.discard();
       throw error;
     }
+  }
+
+  /**
+   * The merge in progress on a branch, if any. A state whose branch has moved past
+   * the merge's starting commit belongs to a merge that was committed (a crash
+   * before the state was removed) or abandoned by a reset: it is removed.
+   */
+  async mergeInProgress(branch: string = this.currentBranch()): Promise<MergeState | undefined> {
+    const state = this.merges.read(branch);
+    if (!state) return undefined;
+    if ((await this.branchHead(branch)) === state.ours) return state;
+    this.merges.clear(branch);
+    return undefined;
   }
 
   // ---- tables ----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ export async function applyEdits(
   manifest: Manifest,
   edits: RowEdits,
   io: { reader: ChunkReader; writer: ChunkWriter },
+  options: { rewriteAll?: boolean } = {},
 ): Promise<{ manifest: Manifest; counts: EditCounts }> {
   const keyIndexes = keyColumnIndexes(schema);
   const bag = isKeyless(schema);
@@ -55,7 +56,8 @@ export async function applyEdits(
     // Edits up to this chunk's last key belong to it (those before its first key sit in the gap before it).
     let end = next;
     while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunk.last) <= 0)) end++;
-    if (end === next && builder.atBoundary) {
+    // `rewriteAll`: the schema changed in a way old chunks do not carry (a rename, a drop), so every chunk is rewritten.
+    if (end === next && builder.atBoundary && !options.rewriteAll) {
       out.push(...builder.entries.splice(0), chunk);
       continue;
     }

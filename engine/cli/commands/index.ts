@@ -5,6 +5,11 @@ import { registerCommit } from './commit.js';
 import { registerDemo } from './demo.js';
 import { registerExport } from './export.js';
 import { registerSql } from './sql.js';
+import { registerDiff } from './diff.js';
+import { registerStatus } from './status.js';
+import { registerShow } from './show.js';
+import { registerMerge } from './merge.js';
+import { registerConflicts } from './conflicts.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -16,8 +21,13 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerTables(program, context);
   registerExport(program, context);
   registerSql(program, context);
+  registerStatus(program, context);
   registerCommit(program, context);
   registerLog(program, context);
+  registerShow(program, context);
+  registerDiff(program, context);
   registerBranch(program, context);
+  registerMerge(program, context);
+  registerConflicts(program, context);
   registerDemo(program, context);
 }

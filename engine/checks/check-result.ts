@@ -1,0 +1,65 @@
+import type { CheckKind, Severity } from '../config/config-schema.js';
+
+/**
+ * The results of `dgit check`: plain data in the JSON shape CLI.md fixes (snake
+ * case, values as JSON), so renderers, the bot and the healer read them as they
+ * are. Fields beyond CLI.md's example are additions, never changes.
+ */
+
+/** One failing row: its key (the primary key columns, or the whole row of a keyless table) and the offending value. */
+export interface CheckSample {
+  key: Record<string, unknown>;
+  /** The value checked: one column's value, an object of several columns' values, or (sql) the returned row. */
+  value: unknown;
+}
+
+/** What a check read: the whole table, or (row-local checks whose parent passed) only the chunks new since the parent. */
+export type CheckScope = 'table' | 'changed-chunks';
+
+/** The numbers an aggregate check (row_count, freshness) judged. */
+export type CheckObservation =
+  | { rows: number; parent_rows: number | null; change: number | null; change_percent: number | null }
+  | { newest: string | null; age_seconds: number | null; max_age_seconds: number };
+
+export interface CheckResult {
+  /** The check's id: its name, or `<table>.<column(s)>.<kind>`. */
+  check: string;
+  table: string;
+  /** The one column checked; null for several columns, row_count and sql. */
+  column: string | null;
+  /** The columns checked (for sql: the columns its query returns, in order). */
+  columns: string[];
+  kind: CheckKind;
+  severity: Severity;
+  passed: boolean;
+  /** Every failing row counted (0 for row_count and freshness, which judge the table as a whole). */
+  failing_rows: number;
+  /** The first failing rows, at most the sample size (10 by default), in key order. */
+  sample: CheckSample[];
+  /** One line for people: what failed, or what passed. */
+  message: string;
+  description?: string;
+  /** Set when the check could not run (a rejected or broken sql query); the check then counts as failed. */
+  error?: string;
+  scope: CheckScope;
+  /** For checks that read chunks one by one: how many were read, of how many in the table. */
+  chunks?: { checked: number; total: number };
+  observed?: CheckObservation;
+  /** The dgit.yml line the check is written on. */
+  line: number;
+}
+
+export interface CheckReport {
+  /** The commit id checked, or WORKING for the working set. */
+  revision: string;
+  /** False when a check of severity error failed (warnings never fail a report). */
+  passed: boolean;
+  /** False when the revision has no dgit.yml (then there are no results and the report passes). */
+  config: boolean;
+  results: CheckResult[];
+}
+
+/** Whether a result makes the report fail: a failed check of severity error. */
+export function failsReport(result: CheckResult): boolean {
+  return !result.passed && result.severity === 'error';
+}

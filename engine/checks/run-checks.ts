@@ -1,0 +1,204 @@
+import { ConfigError } from '../config/config-error.js';
+import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-file.js';
+import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
+import { checkedColumns, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../config/configured-check.js';
+import { readConfig } from '../config/repository-config.js';
+import { WORKING, type Repository, type Revision } from '../repository/repository.js';
+import { openRevisionSession } from '../repository/revision-views.js';
+import type { TableSchema } from '../schema/schema.js';
+import { createTableView, type DuckDbSession } from '../sql/duckdb-session.js';
+import { trimDuckdbMessage } from '../sql/sql-text.js';
+import type { ObjectId } from '../store/object-store.js';
+import type { CommitId } from '../store/revision.js';
+import { ChunkFileCache } from '../table/chunk-files.js';
+import { readTableVersion } from '../table/table-tree.js';
+import type { TableVersion } from '../table/table-version.js';
+import type { CheckContext, CheckOutcome } from './check-context.js';
+import { failsReport, type CheckReport, type CheckResult } from './check-result.js';
+import { CheckVerdictCache, chunkScope, type ChunkScope, type ParentTable } from './check-scope.js';
+import { runRowCheck, type RowLocalCheck } from './row-checks.js';
+import { runRowCountCheck } from './row-count-check.js';
+import { runSqlCheck } from './sql-check.js';
+import { isFresh, runForeignKeyCheck, runFreshnessCheck, runUniqueCheck } from './table-checks.js';
+
+export interface RunChecksOptions {
+  /** Let row-local checks read only the chunks changed since the parent when the parent passed them (default true). */
+  incremental?: boolean;
+  /** Most failing rows kept per check (default 10). */
+  sampleSize?: number;
+  /** The time freshness is measured against (default now). */
+  now?: Date;
+  /** Check with this dgit.yml (text or parsed) instead of the revision's own. */
+  config?: string | LoadedConfig;
+}
+
+/** The default number of failing rows kept per check. */
+export const DEFAULT_SAMPLE_SIZE = 10;
+
+/**
+ * Run the checks of dgit.yml against a commit (`rev`) or, when `rev` is undefined,
+ * the current branch's working set. Every check runs in one DuckDB session over
+ * the revision's chunks with external access off. An invalid dgit.yml (or one that
+ * names tables and columns the revision lacks) throws a ConfigError; a check that
+ * cannot run (a rejected sql query) is a failed result with `error` set, and the
+ * other checks still run.
+ */
+export async function runChecks(repository: Repository, rev: string | undefined, options: RunChecksOptions = {}): Promise<CheckReport> {
+  const revision = await repository.revision(rev);
+  const label = revision.kind === 'commit' ? revision.commit : WORKING;
+  const loaded =
+    options.config === undefined ? await readConfig(repository, revision.tree) : typeof options.config === 'string' ? parseConfig(options.config) : options.config;
+  if (!loaded) return { revision: label, passed: true, config: false, results: [] };
+
+  const tableTrees = await repository.tableTrees(revision.tree);
+  const tables = new Map<string, TableVersion>();
+  for (const [name, tree] of tableTrees) tables.set(name, await readTableVersion(repository.store, tree, name));
+  const schemas = new Map<string, TableSchema>([...tables].map(([name, version]) => [name, version.schema]));
+  const issues = configIssues(loaded, schemas, revision.kind === 'commit' ? revision.commit.slice(0, 12) : WORKING);
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues));
+
+  const parents = await parentTables(repository, revision, new Set(loaded.checks.map((c) => c.table)));
+  const verdicts = new CheckVerdictCache(repository.gitdir);
+  const incremental = options.incremental ?? true;
+  const scopes = loaded.checks.map((check) => chunkScope(check, tables.get(check.table)!, parents.get(check.table), verdicts, { incremental }));
+
+  const { session, close } = await openRevisionSession(repository, revision.tree, {
+    allowExternalAccess: false,
+    only: [...tablesReadWhole(loaded.checks, scopes, tables)],
+  });
+  try {
+    const changedViews = await createChangedChunkViews(repository, session, loaded.checks, scopes, tables);
+    // Lock the session (external access off, configuration frozen) before any text from dgit.yml reaches DuckDB.
+    await session.run('SELECT 1');
+    const duckdbIssues = await duckdbConfigIssues(loaded, schemas, session);
+    if (duckdbIssues.length > 0) throw new ConfigError(sortIssues(duckdbIssues));
+
+    const results: CheckResult[] = [];
+    for (const [index, check] of loaded.checks.entries()) {
+      const scope = scopes[index]!;
+      const table = tables.get(check.table)!;
+      const context: CheckContext = {
+        session,
+        table,
+        view: scope.kind === 'table' ? check.table : changedViews.get(check.table)!,
+        tables,
+        parentTable: parents.get(check.table)?.version,
+        sampleSize: options.sampleSize ?? DEFAULT_SAMPLE_SIZE,
+        now: options.now ?? new Date(),
+      };
+      const result = await runCheck(check, scope, context);
+      if (result.passed && !result.error && ROW_LOCAL_KINDS.has(check.kind)) verdicts.recordPass(tableTrees.get(check.table)!, check);
+      results.push(result);
+    }
+    return { revision: label, passed: !results.some(failsReport), config: true, results };
+  } finally {
+    await close();
+  }
+}
+
+/** Run one check; a failure to run becomes a failed result that says why. */
+async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: CheckContext): Promise<CheckResult> {
+  const columns = checkedColumns(check);
+  const totalChunks = context.table.manifest.chunks.length;
+  // Fields in the order of CLI.md's example, then the additions.
+  const result = (fields: { passed: boolean; outcome: CheckOutcome; error?: string }): CheckResult => ({
+    check: check.id,
+    table: check.table,
+    column: columns.length === 1 ? columns[0]! : null,
+    columns: fields.outcome.columns ?? columns,
+    kind: check.kind,
+    severity: check.severity,
+    passed: fields.passed,
+    failing_rows: fields.outcome.failingRows,
+    sample: fields.outcome.sample,
+    message: fields.outcome.message,
+    ...(check.description === undefined ? {} : { description: check.description }),
+    ...(fields.error === undefined ? {} : { error: fields.error }),
+    scope: scope.kind,
+    ...(ROW_LOCAL_KINDS.has(check.kind) ? { chunks: { checked: scope.kind === 'table' ? totalChunks : scope.chunks.length, total: totalChunks } } : {}),
+    ...(fields.outcome.observed ? { observed: fields.outcome.observed } : {}),
+    line: check.location.line,
+  });
+  try {
+    switch (check.kind) {
+      case 'row_count': {
+        const outcome = runRowCountCheck(check, context);
+        return result({ passed: outcome.passed, outcome });
+      }
+      case 'freshness': {
+        const outcome = await runFreshnessCheck(check, context);
+        return result({ passed: isFresh(outcome), outcome });
+      }
+      case 'unique':
+        return passedWhenNoRowFails(await runUniqueCheck(check, context));
+      case 'foreign_key':
+        return passedWhenNoRowFails(await runForeignKeyCheck(check, context));
+      case 'sql':
+        return passedWhenNoRowFails(await runSqlCheck(check, context));
+      default:
+        return passedWhenNoRowFails(await runRowCheck(check as RowLocalCheck, context));
+    }
+  } catch (error) {
+    const reason = trimDuckdbMessage(error instanceof Error ? error.message : String(error));
+    return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });
+  }
+
+  function passedWhenNoRowFails(outcome: CheckOutcome): CheckResult {
+    return result({ passed: outcome.failingRows === 0, outcome });
+  }
+}
+
+/** The tables of the parent revision that checks look at: the first parent's, or HEAD's for the working set. */
+async function parentTables(repository: Repository, revision: Revision, names: Set<string>): Promise<Map<string, ParentTable>> {
+  let parentTree: ObjectId | undefined;
+  if (revision.kind === 'commit') {
+    const parent = (await repository.readCommit(revision.commit)).parents[0];
+    if (parent) parentTree = (await repository.readCommit(parent as CommitId)).tree;
+  } else {
+    const working = await repository.workingSet(revision.branch);
+    if (working.head) parentTree = working.headTree;
+  }
+  const out = new Map<string, ParentTable>();
+  if (!parentTree) return out;
+  for (const [name, tree] of await repository.tableTrees(parentTree)) {
+    if (names.has(name)) out.set(name, { tree, version: await readTableVersion(repository.store, tree, name) });
+  }
+  return out;
+}
+
+/** Tables whose full view some check reads (row_count reads manifests only; sql may read any table). */
+function tablesReadWhole(checks: ConfiguredCheck[], scopes: ChunkScope[], tables: ReadonlyMap<string, TableVersion>): Set<string> {
+  const out = new Set<string>();
+  checks.forEach((check, index) => {
+    if (check.kind === 'sql') for (const name of tables.keys()) out.add(name);
+    else if (check.kind === 'foreign_key') out.add(check.table).add(check.references.table);
+    else if (check.kind !== 'row_count' && scopes[index]!.kind === 'table') out.add(check.table);
+  });
+  return out;
+}
+
+/**
+ * A view per table over only its changed chunks, for the checks that may read
+ * just those. Its name holds a space and a slash, which no table name can, so it
+ * never hides a table's own view.
+ */
+async function createChangedChunkViews(
+  repository: Repository,
+  session: DuckDbSession,
+  checks: ConfiguredCheck[],
+  scopes: ChunkScope[],
+  tables: ReadonlyMap<string, TableVersion>,
+): Promise<Map<string, string>> {
+  const views = new Map<string, string>();
+  const files = new ChunkFileCache(repository.store);
+  for (const [index, check] of checks.entries()) {
+    const scope = scopes[index]!;
+    if (scope.kind !== 'changed-chunks' || views.has(check.table)) continue;
+    const view = `changed chunks/${check.table}`;
+    const paths: string[] = [];
+    for (const chunk of scope.chunks) paths.push(await files.file(chunk.id));
+    await createTableView(session, view, { columns: tables.get(check.table)!.schema.columns, files: paths });
+    views.set(check.table, view);
+  }
+  return views;
+}

@@ -1,0 +1,125 @@
+import { DgitError, InvalidInputError, NotFoundError } from '../errors/index.js';
+import type { Repository } from '../repository/repository.js';
+import { keyColumnIndexes, keyColumnNames, type TableSchema } from '../schema/schema.js';
+import { applyEdits } from '../table/apply-edits.js';
+import { withRootFile, withTableTree } from '../table/root-tree.js';
+import { writeTableTree } from '../table/table-tree.js';
+import { fromJsonValue, rowToJson, type Row } from '../value/value.js';
+import type { TableConflicts } from '../workingset/merge-state.js';
+import type { ObjectId } from '../store/object-store.js';
+import { openSortedSource } from '../../formats/import/source.js';
+import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** The conflicts of the merge in progress, in CLI.md's JSON shape (schema conflicts have kind "schema"). */
+export async function listConflicts(repository: Repository, options: { table?: string } = {}): Promise<{ tables: Array<{ table: string; conflicts: unknown[] }> }> {
+  const state = await repository.mergeInProgress();
+  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', repository.currentBranch());
+  const tables = state.tables
+    .filter((t) => !options.table || t.table === options.table)
+    .map((t) => ({ table: t.table, conflicts: [...t.schemaConflicts, ...t.conflicts] }));
+  return { tables };
+}
+
+export type Resolution = { side: 'ours' | 'theirs' } | { file: string };
+
+/**
+ * Resolve one table's conflicts: keep ours, take theirs (the whole row, or the
+ * whole table for a schema conflict), or take the rows of a file for the
+ * conflicting keys it lists. Everything is validated before anything is written.
+ */
+export async function resolveConflicts(repository: Repository, table: string, resolution: Resolution): Promise<{ table: string; resolved: number; remaining: number }> {
+  const branch = repository.currentBranch();
+  const state = await repository.mergeInProgress(branch);
+  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
+  const entry = state.tables.find((t) => t.table === table);
+  if (!entry || entry.conflicts.length + entry.schemaConflicts.length === 0) throw new NotFoundError(`conflicts in ${JSON.stringify(table)}`, table);
+
+  let next: TableConflicts;
+  let resolved: number;
+  if (entry.schemaConflicts.length > 0) {
+    if (!('side' in resolution)) throw new InvalidInputError(`${table} has a schema conflict: resolve it with --ours or --theirs`, table);
+    const chosen = resolution.side === 'ours' ? entry.oursTree : entry.theirsTree;
+    await repository.changeWorkingSet(async ({ working, tx }) => {
+      // A root file (dgit.yml) conflicts whole; a table takes the chosen side's table tree.
+      const isFile = entry.schemaConflicts.some((c) => c['reason'] === 'file');
+      const tree: ObjectId = isFile
+        ? await withRootFile(repository.store, tx, working.tree, table, chosen ? await repository.store.readTyped(chosen as ObjectId, 'blob') : undefined)
+        : await withTableTree(repository.store, tx, working.tree, table, (chosen ?? undefined) as ObjectId | undefined);
+      return { tree, result: undefined };
+    });
+    resolved = entry.conflicts.length + entry.schemaConflicts.length;
+    next = { ...entry, conflicts: [], schemaConflicts: [] };
+  } else {
+    const working = await repository.workingSet();
+    const version = await repository.requireTable(working.tree, table, table);
+    const schema = version.schema;
+    const keyOf = (json: Record<string, unknown>) => JSON.stringify(keyColumnNames(schema).map((k) => json[k] ?? null));
+    let chosenRows: Row[] = [];
+    let deletes: Row[] = [];
+    let settled: Set<string>;
+    if ('side' in resolution) {
+      settled = new Set(entry.conflicts.map((c) => keyOf(c['key'] as Record<string, unknown>)));
+      if (resolution.side === 'theirs') {
+        for (const conflict of entry.conflicts) {
+          const theirs = conflict['theirs'] as Record<string, unknown> | null;
+          if (theirs) chosenRows.push(rowFromJson(schema, theirs, table));
+          else deletes.push(keyFromJson(schema, conflict['key'] as Record<string, unknown>, table));
+        }
+      }
+    } else {
+      chosenRows = await rowsOfFile(repository, resolution.file, schema);
+      const conflicted = new Set(entry.conflicts.map((c) => keyOf(c['key'] as Record<string, unknown>)));
+      settled = new Set();
+      for (const row of chosenRows) {
+        const key = keyOf(rowToJson(schema.columns, row));
+        if (!conflicted.has(key)) throw new InvalidInputError(`the key ${key} of ${resolution.file} is not in conflict in ${table}`, resolution.file);
+        settled.add(key);
+      }
+    }
+    if (chosenRows.length + deletes.length > 0) {
+      await repository.changeWorkingSet(async ({ working: current, tx, chunks }) => {
+        const applied = await applyEdits(schema, version.manifest, { upserts: chosenRows, deletes }, { reader: chunks, writer: chunks });
+        const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx);
+        return { tree: await withTableTree(repository.store, tx, current.tree, table, tableTree), result: undefined };
+      });
+    }
+    const remainingConflicts = entry.conflicts.filter((c) => !settled.has(keyOf(c['key'] as Record<string, unknown>)));
+    resolved = entry.conflicts.length - remainingConflicts.length;
+    next = { ...entry, conflicts: remainingConflicts };
+  }
+  const tables = state.tables.map((t) => (t.table === table ? next : t)).filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
+  repository.merges.write(branch, { ...state, tables });
+  return { table, resolved, remaining: next.conflicts.length + next.schemaConflicts.length };
+}
+
+function rowFromJson(schema: TableSchema, json: Record<string, unknown>, where: string): Row {
+  return schema.columns.map((c) => fromJsonValue(c.type, json[c.name] ?? null, where));
+}
+
+function keyFromJson(schema: TableSchema, json: Record<string, unknown>, where: string): Row {
+  return keyColumnIndexes(schema).map((i) => fromJsonValue(schema.columns[i]!.type, json[schema.columns[i]!.name] ?? null, where));
+}
+
+/** The rows of a resolution file, checked against the table's schema. */
+async function rowsOfFile(repository: Repository, file: string, schema: TableSchema): Promise<Row[]> {
+  const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `resolve-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(tempDir, { recursive: true });
+  try {
+    const keys = keyColumnNames(schema);
+    const source = await openSortedSource(file, { sortBy: keys.length ? keys : 'all', uniqueKey: keys, targetColumns: schema.columns, tempDir });
+    try {
+      const extra = source.columns.filter((c) => !schema.columns.some((s) => s.name === c.name));
+      if (extra.length > 0) throw new InvalidInputError(`${file} has columns the table does not: ${extra.map((c) => c.name).join(', ')}`, file);
+      const rows: Row[] = [];
+      for await (const batch of source.batches()) for (const row of arrowToRows(batch, schema.columns)) rows.push(row);
+      return rows;
+    } finally {
+      await source.close();
+    }
+  } finally {
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}

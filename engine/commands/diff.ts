@@ -1,0 +1,77 @@
+import { diffStat, diffTables, type DiffStat } from '../diff/index.js';
+import type { Repository, Revision } from '../repository/repository.js';
+import { WORKING } from '../repository/repository.js';
+import { readTableVersion } from '../table/table-tree.js';
+import type { ObjectId } from '../store/object-store.js';
+import type { DiffReport, NamedTableDiff } from '../../formats/diff/diff-report.js';
+import { EMPTY_TREE } from '../table/root-tree.js';
+
+/** Which two revisions a `dgit diff` compares, from its arguments (git's rules). */
+export function diffEnds(revs: string[]): { from: string; to: string } {
+  if (revs.length === 1 && revs[0]!.includes('..')) {
+    const [from, to] = revs[0]!.split('..');
+    return { from: from || 'HEAD', to: to || 'HEAD' };
+  }
+  if (revs.length === 0) return { from: 'HEAD', to: WORKING };
+  if (revs.length === 1) return { from: revs[0]!, to: WORKING };
+  return { from: revs[0]!, to: revs[1]! };
+}
+
+async function treeOf(repository: Repository, rev: string): Promise<{ name: string; tree: ObjectId }> {
+  if (rev === WORKING) return { name: WORKING, tree: (await repository.workingSet()).tree };
+  const revision: Revision = await repository.revision(rev);
+  return { name: revision.kind === 'commit' ? revision.commit : WORKING, tree: revision.tree };
+}
+
+/** Table names that differ between two root trees (their table trees are not the same object). */
+async function changedTables(repository: Repository, from: ObjectId, to: ObjectId, only?: string): Promise<Array<{ table: string; from?: ObjectId; to?: ObjectId }>> {
+  const a = await repository.tableTrees(from);
+  const b = await repository.tableTrees(to);
+  const names = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return names.filter((t) => (!only || t === only) && a.get(t) !== b.get(t)).map((table) => ({ table, from: a.get(table), to: b.get(table) }));
+}
+
+/**
+ * The data diff between two revisions (commit ids, refs, or WORKING), table by
+ * table, produced lazily so renderers hold one table at a time and only the chunks
+ * that differ are read.
+ */
+export async function diffRevisions(repository: Repository, fromRev: string, toRev: string, options: { table?: string } = {}): Promise<DiffReport> {
+  const from = await treeOf(repository, fromRev);
+  const to = await treeOf(repository, toRev);
+  return diffTrees(repository, from, to, options);
+}
+
+export async function diffTrees(
+  repository: Repository,
+  from: { name: string; tree: ObjectId },
+  to: { name: string; tree: ObjectId },
+  options: { table?: string } = {},
+): Promise<DiffReport> {
+  const tables = await changedTables(repository, from.tree, to.tree, options.table);
+  const reader = repository.chunks();
+  async function* generate(): AsyncGenerator<NamedTableDiff> {
+    for (const t of tables) {
+      const before = t.from ? await readTableVersion(repository.store, t.from, t.table) : undefined;
+      const after = t.to ? await readTableVersion(repository.store, t.to, t.table) : undefined;
+      const diff = await diffTables(before, after, reader);
+      if (diff.status !== 'unchanged') yield { table: t.table, diff };
+    }
+  }
+  return { from: from.name, to: to.name, tables: { [Symbol.asyncIterator]: generate } };
+}
+
+/** Counts of added, deleted and modified rows per table between two trees. */
+export async function diffTreeStats(repository: Repository, from: ObjectId, to: ObjectId): Promise<Array<{ table: string } & DiffStat>> {
+  const reader = repository.chunks();
+  const out: Array<{ table: string } & DiffStat> = [];
+  for (const t of await changedTables(repository, from, to)) {
+    const before = t.from ? await readTableVersion(repository.store, t.from, t.table) : undefined;
+    const after = t.to ? await readTableVersion(repository.store, t.to, t.table) : undefined;
+    const stat = await diffStat(before, after, reader);
+    if (stat.status !== 'unchanged') out.push({ table: t.table, ...stat });
+  }
+  return out;
+}
+
+export { EMPTY_TREE };

@@ -1,0 +1,239 @@
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { ConcurrentUpdateError, DgitError, UncommittedChangesError } from '../errors/index.js';
+import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
+import type { Repository } from '../repository/repository.js';
+import type { Column, TableSchema } from '../schema/schema.js';
+import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
+import type { ObjectId } from '../store/object-store.js';
+import type { CommitId } from '../store/revision.js';
+import { applyEdits } from '../table/apply-edits.js';
+import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
+import { TABLES_DIR, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
+import type { ChunkReader, TableVersion } from '../table/table-version.js';
+import type { Row } from '../value/value.js';
+import { conflictCount, type MergeState, type TableConflicts } from '../workingset/merge-state.js';
+import { commit } from './commit.js';
+import { syncBranchFiles } from './worktree-sync.js';
+
+/**
+ * A gate run on a conflict-free merge result before the merge commit is written
+ * (the data-quality checks plug in here): a clean merge can still break a rule,
+ * e.g. two branches each setting a different row to the same unique value.
+ */
+export type MergeGate = (result: { repository: Repository; tree: ObjectId; ours: CommitId; theirs: CommitId }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+export interface MergeOptions {
+  message?: string;
+  /** Stop before committing, leaving the result in the working set (git's --no-commit). */
+  noCommit?: boolean;
+  gate?: MergeGate;
+}
+
+export type MergeOutcome =
+  | { status: 'up-to-date'; commit: CommitId }
+  | { status: 'fast-forward'; commit: CommitId }
+  | { status: 'merged'; commit: CommitId }
+  | { status: 'conflicts'; conflicts: Array<{ table: string; count: number }> }
+  | { status: 'blocked'; reason: string }
+  | { status: 'staged' };
+
+/** Merge `rev` into the current branch: fast-forward when possible, else three-way by key and cell. */
+export async function merge(repository: Repository, rev: string, options: MergeOptions = {}): Promise<MergeOutcome> {
+  const working = await repository.workingSet();
+  if (await repository.mergeInProgress(working.branch)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort`', working.branch);
+  if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch);
+  const theirs = await repository.resolve(rev);
+  const ours = working.head;
+  if (ours === theirs) return { status: 'up-to-date', commit: theirs };
+  const base = ours ? await mergeBase(repository, ours, theirs) : undefined;
+  if (base === theirs) return { status: 'up-to-date', commit: ours! };
+  if (!ours || base === ours) {
+    const theirsTree = (await repository.readCommit(theirs)).tree;
+    await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, ours, theirs);
+    await syncBranchFiles(repository, working.headTree, theirsTree);
+    return { status: 'fast-forward', commit: theirs };
+  }
+
+  const message = options.message ?? `Merge ${rev} into ${working.branch}`;
+  const baseTree = base ? (await repository.readCommit(base)).tree : EMPTY_TREE;
+  const theirsTree = (await repository.readCommit(theirs)).tree;
+  const tables: TableConflicts[] = [];
+  const tree = await repository.changeWorkingSet(async ({ working: current, tx, chunks }) => {
+    if (current.tree !== working.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
+    const merged = await mergeRootTrees(repository, { base: baseTree, ours: working.headTree, theirs: theirsTree }, tx, chunks, tables);
+    return { tree: merged, result: merged };
+  });
+  const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0), blockedBy: undefined };
+  if (conflictCount(state) > 0) {
+    repository.merges.write(working.branch, state);
+    return { status: 'conflicts', conflicts: state.tables.map((t) => ({ table: t.table, count: t.conflicts.length + t.schemaConflicts.length })) };
+  }
+  return finish(repository, working.branch, state, tree, options);
+}
+
+/** After conflicts are resolved: run the gate and write the merge commit. */
+export async function continueMerge(repository: Repository, options: { gate?: MergeGate; message?: string } = {}): Promise<MergeOutcome> {
+  const branch = repository.currentBranch();
+  const state = await repository.mergeInProgress(branch);
+  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
+  const remaining = conflictCount(state);
+  if (remaining > 0)
+    throw new DgitError(
+      'CONFLICTS_REMAIN',
+      `${remaining} conflict(s) remain in ${state.tables.map((t) => t.table).join(', ')}; see \`dgit conflicts\` and resolve them with \`dgit resolve\``,
+      branch,
+    );
+  const working = await repository.workingSet();
+  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate });
+}
+
+/** Put the branch and working set back exactly as they were before the merge. */
+export async function abortMerge(repository: Repository): Promise<void> {
+  const branch = repository.currentBranch();
+  const state = await repository.mergeInProgress(branch);
+  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
+  const stored = repository.workingSets.read(branch);
+  repository.workingSets.update(branch, stored, state.before);
+  repository.merges.clear(branch);
+}
+
+async function finish(repository: Repository, branch: string, state: MergeState, tree: ObjectId, options: MergeOptions): Promise<MergeOutcome> {
+  if (options.gate) {
+    const verdict = await options.gate({ repository, tree, ours: state.ours, theirs: state.theirs });
+    if (!verdict.ok) {
+      repository.merges.write(branch, { ...state, blockedBy: verdict.reason });
+      return { status: 'blocked', reason: verdict.reason };
+    }
+  }
+  if (options.noCommit) {
+    repository.merges.write(branch, state);
+    return { status: 'staged' };
+  }
+  // The state is written first: once the branch moves past `state.ours` it reads as finished (see mergeInProgress).
+  repository.merges.write(branch, state);
+  const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true });
+  repository.merges.clear(branch);
+  return { status: 'merged', commit: result.commit };
+}
+
+/** The best common ancestor of two commits (git merge-base). */
+export async function mergeBase(repository: Repository, a: CommitId, b: CommitId): Promise<CommitId | undefined> {
+  const bases = (await git.findMergeBase({ fs, gitdir: repository.gitdir, oids: [a, b] })) as string[];
+  return bases[0] as CommitId | undefined;
+}
+
+/** Merge root trees: tables three-way by key and cell, other files (dgit.yml) whole. */
+async function mergeRootTrees(
+  repository: Repository,
+  trees: { base: ObjectId; ours: ObjectId; theirs: ObjectId },
+  writer: ObjectWriter,
+  chunks: ChunkReader & { writeChunk(bytes: Uint8Array): import('../chunking/manifest.js').ChunkId },
+  conflicts: TableConflicts[],
+): Promise<ObjectId> {
+  const store = repository.store;
+  const entries = async (tree: ObjectId) => (tree === EMPTY_TREE ? [] : parseTree(await store.readTyped(tree, 'tree'), '/'));
+  const [baseRoot, oursRoot, theirsRoot] = await Promise.all([entries(trees.base), entries(trees.ours), entries(trees.theirs)]);
+  const out: TreeEntry[] = [];
+  const names = [...new Set([...oursRoot, ...theirsRoot, ...baseRoot].map((e) => e.name))].sort();
+  for (const name of names) {
+    if (name === TABLES_DIR) continue;
+    const b = baseRoot.find((e) => e.name === name);
+    const o = oursRoot.find((e) => e.name === name);
+    const t = theirsRoot.find((e) => e.name === name);
+    const pick = pickWhole(b?.oid, o?.oid, t?.oid);
+    if (pick === 'conflict') {
+      conflicts.push({
+        table: name,
+        conflicts: [],
+        schemaConflicts: [{ kind: 'schema', key: null, reason: 'file', message: `${name} was changed differently on both sides`, columns: [] }],
+        oursTree: o?.oid ?? null,
+        theirsTree: t?.oid ?? null,
+      });
+      if (o) out.push(o);
+    } else {
+      const chosen = pick === 'ours' ? o : t;
+      if (chosen) out.push(chosen);
+    }
+  }
+  const [baseTables, oursTables, theirsTables] = await Promise.all([listTableTrees(store, trees.base), listTableTrees(store, trees.ours), listTableTrees(store, trees.theirs)]);
+  const tableEntries: TreeEntry[] = [];
+  for (const table of [...new Set([...oursTables.keys(), ...theirsTables.keys(), ...baseTables.keys()])].sort()) {
+    const b = baseTables.get(table);
+    const o = oursTables.get(table);
+    const t = theirsTables.get(table);
+    const pick = pickWhole(b, o, t);
+    if (pick !== 'conflict') {
+      const chosen = pick === 'ours' ? o : t;
+      if (chosen) tableEntries.push({ mode: '40000', name: table, oid: chosen });
+      continue;
+    }
+    const read = (tree: ObjectId | undefined) => (tree ? readTableVersion(store, tree, table) : Promise.resolve(undefined));
+    const [baseVersion, oursVersion, theirsVersion] = await Promise.all([read(b), read(o), read(t)]);
+    const result = await mergeTables(baseVersion, oursVersion, theirsVersion, chunks);
+    const record: TableConflicts = {
+      table,
+      conflicts: result.schema ? result.conflicts.map((c) => conflictToJson(result.schema!, c)) : [],
+      schemaConflicts: result.schemaConflicts.map((c) => schemaConflictToJson(c)),
+      oursTree: o ?? null,
+      theirsTree: t ?? null,
+    };
+    conflicts.push(record);
+    if (result.schemaConflicts.length > 0) {
+      if (o) tableEntries.push({ mode: '40000', name: table, oid: o });
+      continue;
+    }
+    if (!result.schema) continue;
+    const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks);
+    tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer) });
+  }
+  if (tableEntries.length > 0) out.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(tableEntries)) });
+  return out.length === 0 ? EMPTY_TREE : writer.write('tree', serializeTree(out));
+}
+
+/** Whole-object three-way choice: one side's change wins; both changing differently is a conflict. */
+function pickWhole(base: string | undefined, ours: string | undefined, theirs: string | undefined): 'ours' | 'theirs' | 'conflict' {
+  if (ours === theirs || base === theirs) return 'ours';
+  if (base === ours) return 'theirs';
+  return 'conflict';
+}
+
+/**
+ * Apply merge edits to ours. Chunks hold plain column names, so when the merged
+ * schema renames, drops or retypes one of ours' columns every chunk is rewritten
+ * (read under ours' names, columns matched by id); an added column needs no
+ * rewrite, since older chunks read it as null.
+ */
+async function applyMerged(
+  ours: TableVersion | undefined,
+  schema: TableSchema,
+  edits: { upserts: Row[]; deletes: Row[] },
+  chunks: ChunkReader & { writeChunk(bytes: Uint8Array): import('../chunking/manifest.js').ChunkId },
+): Promise<TableVersion> {
+  const manifest = ours?.manifest ?? { chunks: [] };
+  const oursById = new Map((ours?.schema.columns ?? []).map((c) => [c.id, c]));
+  const keepsChunks =
+    !!ours &&
+    ours.schema.columns.every((c) => schema.columns.some((m) => m.id === c.id && m.name === c.name && m.type === c.type)) &&
+    ours.schema.primaryKey.join(',') === schema.primaryKey.join(',');
+  const reader: ChunkReader = keepsChunks
+    ? chunks
+    : {
+        async readRows(id, columns) {
+          // Read under ours' names; a column ours lacks reads as null.
+          const asStored: Column[] = columns.map((c) => oursById.get(c.id) ?? { ...c, name: `\u0000absent ${c.id}` });
+          const rows = await chunks.readRows(id, asStored);
+          return rows.map((row) => row.map((value, i) => convertValue(value, asStored[i]!.type, columns[i]!.type)));
+        },
+      };
+  const { manifest: next } = await applyEdits(schema, manifest, edits, { reader, writer: chunks }, { rewriteAll: !keepsChunks });
+  return { schema, manifest: next };
+}
+
+function convertValue(value: Row[number], from: Column['type'], to: Column['type']): Row[number] {
+  if (value === null || from === to) return value;
+  if (typeof value === 'number' && (to === 'Int64' || to === 'UInt64')) return BigInt(value);
+  if (typeof value === 'bigint' && to.startsWith('Float')) return Number(value);
+  return value;
+}
+

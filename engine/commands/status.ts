@@ -1,0 +1,29 @@
+import type { Repository } from '../repository/repository.js';
+import type { CommitId } from '../store/revision.js';
+import { schemaChangesToJson } from '../../formats/diff/json.js';
+import { conflictCount } from '../workingset/merge-state.js';
+import { diffTreeStats } from './diff.js';
+
+export interface StatusReport {
+  branch: string;
+  head: CommitId | null;
+  clean: boolean;
+  tables: Array<{ table: string; status: string; summary: { added: number; deleted: number; modified: number }; schema: Record<string, unknown> }>;
+  merge: { theirs: string; theirsCommit: CommitId; conflicts: number; tables: string[]; blockedBy: string | null } | null;
+}
+
+/** The branch, and per table the rows added, deleted and modified in the working set against HEAD. */
+export async function status(repository: Repository): Promise<StatusReport> {
+  const working = await repository.workingSet();
+  const stats = await diffTreeStats(repository, working.headTree, working.tree);
+  const merge = await repository.mergeInProgress(working.branch);
+  return {
+    branch: working.branch,
+    head: working.head ?? null,
+    clean: stats.length === 0,
+    tables: stats.map((s) => ({ table: s.table, status: s.status, summary: s.summary, schema: schemaChangesToJson(s.schema) })),
+    merge: merge
+      ? { theirs: merge.theirsName, theirsCommit: merge.theirs, conflicts: conflictCount(merge), tables: merge.tables.map((t) => t.table), blockedBy: merge.blockedBy ?? null }
+      : null,
+  };
+}
