@@ -7,7 +7,8 @@ import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/obj
 import { RefStore, checkBranchName } from '../store/ref-store.js';
 import { resolveRevision, type CommitId } from '../store/revision.js';
 import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
-import { GitChunkStore, readTableVersion } from '../table/table-tree.js';
+import { readTableVersion } from '../table/table-tree.js';
+import { GitChunkStore } from '../table/git-chunk-store.js';
 import type { TableVersion } from '../table/table-version.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';

@@ -1,13 +1,10 @@
 import type { ChunkEntry, ChunkId, Manifest } from '../chunking/manifest.js';
 import { parseManifest, serializeManifest } from '../chunking/manifest.js';
 import { CorruptError } from '../errors/index.js';
-import { parseTableSchema, serializeTableSchema, type Column } from '../schema/schema.js';
+import { parseTableSchema, serializeTableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
 import type { ObjectId, ObjectStore, ObjectType } from '../store/object-store.js';
-import type { Row } from '../value/value.js';
-import { arrowToRows, decodeChunk } from '../../formats/parquet/chunk-codec.js';
-import type { ChunkReader, ChunkWriter, TableVersion } from './table-version.js';
-import type * as arrow from 'apache-arrow';
+import type { TableVersion } from './table-version.js';
 
 /** The folder of a commit's tree that holds the tables. */
 export const TABLES_DIR = 'tables';
@@ -63,53 +60,6 @@ export async function readTableVersion(store: ObjectStore, tree: ObjectId, table
   const manifestText = Buffer.from(await store.readTyped(find('manifest.json'), 'blob')).toString('utf8');
   const manifest = parseManifest(schema, manifestText, `${TABLES_DIR}/${table}/manifest.json`);
   return { schema, manifest };
-}
-
-/** Counters that prove how much work an operation did. */
-export interface ChunkStats {
-  reads: number;
-  writes: number;
-  bytesWritten: number;
-}
-
-/**
- * Chunk reads and writes over git objects, with a small cache of decoded chunks
- * (an edit reads a chunk, and the diff after it reads the same one again).
- */
-export class GitChunkStore implements ChunkReader, ChunkWriter {
-  readonly stats: ChunkStats = { reads: 0, writes: 0, bytesWritten: 0 };
-  private readonly cache = new Map<string, arrow.Table>();
-
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly writer: ObjectWriter,
-    private readonly cacheSize = 64,
-  ) {}
-
-  async readTable(id: ChunkId): Promise<arrow.Table> {
-    const cached = this.cache.get(id);
-    if (cached) {
-      this.cache.delete(id);
-      this.cache.set(id, cached);
-      return cached;
-    }
-    this.stats.reads++;
-    const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
-    const table = decodeChunk(bytes, `chunk ${id}`);
-    this.cache.set(id, table);
-    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-    return table;
-  }
-
-  async readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
-    return arrowToRows(await this.readTable(id), columns);
-  }
-
-  writeChunk(bytes: Uint8Array): ChunkId {
-    this.stats.writes++;
-    this.stats.bytesWritten += bytes.length;
-    return this.writer.write('blob', bytes) as unknown as ChunkId;
-  }
 }
 
 /** Every chunk id a manifest names, once each. */

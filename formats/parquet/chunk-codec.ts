@@ -2,7 +2,8 @@ import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
 import { CorruptError } from '../../engine/errors/index.js';
 import type { Column } from '../../engine/schema/schema.js';
-import { toArrowType, valueKind, type ColumnType } from '../../engine/schema/types.js';
+import { valueKind, type ColumnType } from '../../engine/schema/types.js';
+import { toArrowType } from './arrow-types.js';
 import type { Row, Value } from '../../engine/value/value.js';
 
 /**

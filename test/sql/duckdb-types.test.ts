@@ -6,7 +6,8 @@ import { DuckDbSession } from '../../engine/sql/duckdb-session.js';
 import { columnTypeFromDuckdb, duckdbTypeOf } from '../../engine/sql/duckdb-types.js';
 import { quoteIdentifier } from '../../engine/sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../../engine/sql/staged-parquet.js';
-import { COLUMN_TYPES, toArrowType } from '../../engine/schema/types.js';
+import { COLUMN_TYPES } from '../../engine/schema/types.js';
+import { toArrowType } from '../../formats/parquet/arrow-types.js';
 import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
 
 let dir: string;

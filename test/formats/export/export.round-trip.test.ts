@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import * as arrow from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Column } from '../../../engine/schema/schema.js';
-import { toArrowType } from '../../../engine/schema/types.js';
+import { toArrowType } from '../../../formats/parquet/arrow-types.js';
 import { createTableView, DuckDbSession } from '../../../engine/sql/duckdb-session.js';
 import type { Row } from '../../../engine/value/value.js';
 import { exportFormatFromPath, exportTable, type ExportFormat } from '../../../formats/export/export-table.js';
