@@ -14,7 +14,7 @@ export interface CheckContext {
   tables: ReadonlyMap<string, TableVersion>;
   /** The table at the first parent (for the working set: at HEAD); undefined when it is new or there is no parent. */
   parentTable: TableVersion | undefined;
-  /** Most failing rows to return. */
+  /** Most failing rows to return (Infinity: all of them, as a healer may want). */
   sampleSize: number;
   /** The time freshness is measured against. */
   now: Date;
@@ -38,4 +38,9 @@ export function formatCount(n: number): string {
 /** `1 row` / `3 rows` */
 export function rowsText(n: number): string {
   return `${formatCount(n)} row${n === 1 ? '' : 's'}`;
+}
+
+/** The LIMIT of a sample query: none for an unbounded sample size. */
+export function sampleLimit(context: CheckContext): string {
+  return Number.isFinite(context.sampleSize) ? `LIMIT ${Math.max(0, Math.floor(context.sampleSize))}` : '';
 }

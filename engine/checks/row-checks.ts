@@ -2,7 +2,7 @@ import { literalSql } from '../config/config-literal.js';
 import type { ConfiguredCheck } from '../config/configured-check.js';
 import type { ColumnType } from '../schema/types.js';
 import { quoteIdentifier, quoteString } from '../sql/sql-text.js';
-import { formatCount, rowsText, type CheckContext, type CheckOutcome } from './check-context.js';
+import { formatCount, rowsText, sampleLimit, type CheckContext, type CheckOutcome } from './check-context.js';
 import { countOf, sampleColumns, sampleObject, sampleSelectList, sampleValue } from './check-values.js';
 
 /** The checks that judge each row alone: a table passes when every chunk does, so they may run on changed chunks only. */
@@ -52,7 +52,7 @@ export async function runRowCheck(check: RowLocalCheck, context: CheckContext): 
   if (failingRows > 0 && context.sampleSize > 0) {
     const rows = await context.session.rows(
       `SELECT ${sampleSelectList([...columns.key, ...columns.value])} FROM ${view} WHERE ${condition} ` +
-        `ORDER BY ${columns.key.map((c) => `${c.sql} NULLS FIRST`).join(', ')} LIMIT ${context.sampleSize}`,
+        `ORDER BY ${columns.key.map((c) => `${c.sql} NULLS FIRST`).join(', ')} ${sampleLimit(context)}`,
     );
     sample = rows.map((row) => ({ key: sampleObject(columns.key, row), value: sampleValue(columns.value, row) }));
   }

@@ -24,7 +24,7 @@ import { isFresh, runForeignKeyCheck, runFreshnessCheck, runUniqueCheck } from '
 export interface RunChecksOptions {
   /** Let row-local checks read only the chunks changed since the parent when the parent passed them (default true). */
   incremental?: boolean;
-  /** Most failing rows kept per check (default 10). */
+  /** Most failing rows kept per check (default 10; Infinity keeps every one, for a healer). */
   sampleSize?: number;
   /** The time freshness is measured against (default now). */
   now?: Date;
@@ -55,7 +55,17 @@ export async function runChecks(repository: Repository, rev: string | undefined,
   for (const [name, tree] of tableTrees) tables.set(name, await readTableVersion(repository.store, tree, name));
   const schemas = new Map<string, TableSchema>([...tables].map(([name, version]) => [name, version.schema]));
   const issues = configIssues(loaded, schemas, revision.kind === 'commit' ? revision.commit.slice(0, 12) : WORKING);
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues));
+  if (issues.length > 0) {
+    // Report what DuckDB finds too (regular expressions, values), so one run shows every problem.
+    const { session, close } = await openRevisionSession(repository, revision.tree, { allowExternalAccess: false, only: [] });
+    try {
+      await session.run('SELECT 1');
+      issues.push(...(await duckdbConfigIssues(loaded, schemas, session)));
+    } finally {
+      await close();
+    }
+    throw new ConfigError(sortIssues(issues));
+  }
 
   const parents = await parentTables(repository, revision, new Set(loaded.checks.map((c) => c.table)));
   const verdicts = new CheckVerdictCache(repository.gitdir);

@@ -1,7 +1,7 @@
 import type { ConfiguredCheck } from '../config/configured-check.js';
 import { formatTimestamp } from '../value/value.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
-import { formatCount, rowsText, type CheckContext, type CheckOutcome } from './check-context.js';
+import { formatCount, rowsText, sampleLimit, type CheckContext, type CheckOutcome } from './check-context.js';
 import { countOf, sampleColumns, sampleObject, sampleSelectList, sampleValue } from './check-values.js';
 
 /**
@@ -29,14 +29,14 @@ export async function runUniqueCheck(check: UniqueCheck, context: CheckContext):
     const join = check.columns.map((c) => `t.${quoteIdentifier(c)} = d.${quoteIdentifier(c)}`).join(' AND ');
     const rows = await context.session.rows(
       `SELECT ${sampleSelectList([...columns.key, ...columns.value])} FROM ${view} AS t SEMI JOIN (${duplicates}) AS d ON ${join} ` +
-        `ORDER BY ${[...columns.value, ...columns.key].map((c) => `${c.sql} NULLS FIRST`).join(', ')} LIMIT ${context.sampleSize}`,
+        `ORDER BY ${[...columns.value, ...columns.key].map((c) => `${c.sql} NULLS FIRST`).join(', ')} ${sampleLimit(context)}`,
     );
     sample = rows.map((row) => ({ key: sampleObject(columns.key, row), value: sampleValue(columns.value, row) }));
   }
   const what = check.columns.length === 1 ? check.columns[0]! : `(${check.columns.join(', ')})`;
   const message =
     failingRows === 0
-      ? `no two rows share a ${what}`
+      ? `every ${what} is unique`
       : `${rowsText(failingRows)} share ${formatCount(groups)} duplicated value${groups === 1 ? '' : 's'} of ${what}`;
   return { failingRows, sample, message };
 }
@@ -55,7 +55,7 @@ export async function runForeignKeyCheck(check: ForeignKeyCheck, context: CheckC
   if (failingRows > 0 && context.sampleSize > 0) {
     const rows = await context.session.rows(
       `SELECT ${sampleSelectList([...columns.key, ...columns.value])} ${orphans} ` +
-        `ORDER BY ${columns.key.map((c) => `${c.sql} NULLS FIRST`).join(', ')} LIMIT ${context.sampleSize}`,
+        `ORDER BY ${columns.key.map((c) => `${c.sql} NULLS FIRST`).join(', ')} ${sampleLimit(context)}`,
     );
     sample = rows.map((row) => ({ key: sampleObject(columns.key, row), value: sampleValue(columns.value, row) }));
   }

@@ -155,6 +155,7 @@ function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 }
 
 function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
@@ -191,6 +192,7 @@ function describeZodIssue(issue: z.core.$ZodIssue, data: unknown, issueAt: Issue
       return [issueAt(path, `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(actual)}`)];
     }
     case 'invalid_value':
+      if (actual === undefined) return [issueAt(path.slice(0, -1), `missing required key "${String(path[path.length - 1])}"`)];
       return [issueAt(path, `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, got ${describeValue(actual)}`)];
     case 'unrecognized_keys':
       return issue.keys.map((key) => issueAt([...path, key], `unknown key ${JSON.stringify(key)}${didYouMean(key, KNOWN_KEYS)}`, { key: true }));

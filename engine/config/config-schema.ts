@@ -103,7 +103,9 @@ export const RowCountCheckSchema = z
     min: z.number().int().min(0).optional().describe('fewest rows allowed'),
     max: z.number().int().min(0).optional().describe('most rows allowed'),
     max_change: z
-      .union([z.number().int().min(0), z.string().regex(PERCENT_PATTERN)], { error: 'expected a number of rows or a percentage like "10%"' })
+      .union([z.number().int().min(0), z.string().regex(PERCENT_PATTERN, { error: 'expected a number of rows or a percentage like "10%"' })], {
+        error: 'expected a number of rows or a percentage like "10%"',
+      })
       .optional()
       .describe('largest change against the first parent commit, in rows (100) or percent ("10%")'),
     ...checkFields,

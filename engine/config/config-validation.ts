@@ -21,8 +21,7 @@ export async function validateConfig(
   session: DuckDbSession,
   revisionLabel: string,
 ): Promise<void> {
-  const issues = configIssues(loaded, tables, revisionLabel);
-  if (issues.length === 0) issues.push(...(await duckdbConfigIssues(loaded, tables, session)));
+  const issues = [...configIssues(loaded, tables, revisionLabel), ...(await duckdbConfigIssues(loaded, tables, session))];
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));
 }
 
@@ -83,7 +82,7 @@ function checkIssues(
     return type;
   };
   // Point at the key the user wrote: `column: a` or `columns: [a, b]`.
-  const written = loaded.config.tables[check.table]?.checks[Number(path[3])] as
+  const written = loaded.config.tables[check.table]?.checks[Number(path.at(-1))] as
     | { column?: string; references?: { column?: string } }
     | undefined;
   const columnsPath = (spec: 'own' | 'references', index: number): ConfigPath => {

@@ -10,6 +10,7 @@ import { registerStatus } from './status.js';
 import { registerShow } from './show.js';
 import { registerMerge } from './merge.js';
 import { registerConflicts } from './conflicts.js';
+import { registerCheck } from './check.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -29,5 +30,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerBranch(program, context);
   registerMerge(program, context);
   registerConflicts(program, context);
+  registerCheck(program, context);
   registerDemo(program, context);
 }

@@ -1,0 +1,161 @@
+import type { CheckReport, CheckResult } from '../../engine/checks/check-result.js';
+import { checkStatus, summaryText, truncateText, visibleText, type CheckStatus } from './check-text.js';
+
+/** GitHub's limit on the body of a comment, a pull request or a check run summary, in characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export interface MarkdownCheckOptions {
+  /** Most characters of the whole output. Default 65,536 (GitHub's comment limit). */
+  budget?: number;
+  /** Failing rows shown per failed check. Default 10. */
+  sampleRows?: number;
+  /** Longest cell text before it is cut with …. Default 80. */
+  maxCellLength?: number;
+  /** Heading of the comment. Default "dgit check". */
+  title?: string;
+}
+
+const ZERO_WIDTH_SPACE = '\u200b';
+
+const ICONS: Record<CheckStatus, string> = { pass: '✅', FAIL: '❌', WARN: '⚠️', ERROR: '❌' };
+
+/**
+ * User text made inert in GitHub Markdown, in a table cell or a line: it cannot
+ * break the table (`|`, line breaks), format (`*_~`, backticks), link (`[]()`,
+ * autolinked URLs), run HTML (`<script>`, entities), ping (`@user`, `@org/team`)
+ * or cross-reference (`#123`, `GH-123`). Backslash escapes stop Markdown syntax;
+ * a zero-width space stops GitHub's mention and reference autolinkers, which run
+ * on the rendered text.
+ */
+export function escapeMarkdownText(text: string): string {
+  return visibleText(text)
+    .replace(/[\\`*_[\]()!|~${}]/g, (c) => '\\' + c)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/#(?=\w)/g, '#' + ZERO_WIDTH_SPACE)
+    .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
+    .replace(/\b(GH)-(?=\d)/gi, '$1' + ZERO_WIDTH_SPACE + '-')
+    .replace(/\b([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1' + ZERO_WIDTH_SPACE + ':')
+    .replace(/\b(www)\./gi, '$1' + ZERO_WIDTH_SPACE + '.');
+}
+
+/**
+ * Text inside an HTML element (`<summary>`), where GitHub does not parse Markdown:
+ * entities for markup and for the brackets of would-be links, and no pings or references.
+ */
+export function escapeHtmlText(text: string): string {
+  // `#` first: the entities inserted next contain a `#` that must stay as it is.
+  return visibleText(text)
+    .replace(/&/g, '&amp;')
+    .replace(/#(?=\w)/g, '#' + ZERO_WIDTH_SPACE)
+    .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
+    .replace(/[<>"'`[\]()]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A value shown exactly, as a code span in a table cell: nothing in a code span
+ * links, pings or renders as HTML; its fence is longer than any run of backticks
+ * inside; `|` is escaped, as GitHub tables need even in code.
+ */
+export function codeSpan(text: string): string {
+  const visible = visibleText(text).replace(/\|/g, '\\|');
+  if (visible === '') return '` `';
+  const longestRun = Math.max(0, ...Array.from(visible.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = visible.startsWith('`') || visible.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${visible}${pad}${fence}`;
+}
+
+/** How much detail a rendering keeps; the budget walks down these. */
+interface Detail {
+  samples: number;
+  passedRows: boolean;
+  failedRows: number;
+}
+
+/**
+ * The report as a pull-request comment: a heading with the verdict, a table of
+ * checks (failed first), and the failing rows of each failed check in a collapsed
+ * section. Every piece of user text is escaped; the whole stays within `budget`
+ * characters, giving up samples, then passed checks, then failed ones, and saying so.
+ */
+export function renderCheckMarkdown(report: CheckReport, options: MarkdownCheckOptions = {}): string {
+  const budget = options.budget ?? GITHUB_COMMENT_LIMIT;
+  const sampleRows = options.sampleRows ?? 10;
+  const failed = report.results.filter((r) => !r.passed);
+  const render = (detail: Detail, note?: string) => renderReport(report, options, detail, note);
+
+  const full: Detail = { samples: sampleRows, passedRows: true, failedRows: failed.length };
+  const first = render(full);
+  if (first.length <= budget) return first;
+  const note = (what: string) => `_${what} to stay within GitHub's size limit._`;
+  const attempts: Array<[Detail, string]> = [];
+  for (let samples = Math.floor(sampleRows / 2); samples >= 1; samples = Math.floor(samples / 2))
+    attempts.push([{ ...full, samples }, note(`Showing at most ${samples} failing row${samples === 1 ? '' : 's'} per check`)]);
+  attempts.push([{ ...full, samples: 0 }, note('Failing rows are not shown')]);
+  attempts.push([{ ...full, samples: 0, passedRows: false }, note('Failing rows and passed checks are not shown')]);
+  for (const [detail, text] of attempts) {
+    const out = render(detail, text);
+    if (out.length <= budget) return out;
+  }
+  // Even the failed checks alone are too long: keep as many as fit.
+  let low = 0;
+  let high = failed.length;
+  const bare = (count: number) =>
+    render({ samples: 0, passedRows: false, failedRows: count }, note(`Only the first ${count} of ${failed.length} failed checks are shown`));
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (bare(middle).length <= budget) low = middle;
+    else high = middle - 1;
+  }
+  const out = bare(low);
+  return out.length <= budget ? out : truncateText(out, budget);
+}
+
+function renderReport(report: CheckReport, options: MarkdownCheckOptions, detail: Detail, note: string | undefined): string {
+  const maxCell = options.maxCellLength ?? 80;
+  const cell = (text: string) => escapeMarkdownText(truncateText(text, maxCell));
+  const revision = report.revision === 'WORKING' ? 'the working set' : codeSpan(report.revision.slice(0, 12));
+  const title = escapeMarkdownText(options.title ?? 'dgit check');
+  const verdict = report.passed ? '✅' : '❌';
+  const lines: string[] = [`### ${verdict} ${title}: ${escapeMarkdownText(summaryText(report.results))}`, '', `Checked ${revision}.`];
+  if (!report.config) {
+    lines.push('', `No ${codeSpan('dgit.yml')} at this revision: nothing to check.`);
+    return lines.join('\n') + '\n';
+  }
+
+  // Failed checks first (errors, then warnings), then the passed ones, each in file order.
+  const order = (r: CheckResult) => (r.passed ? 2 : r.severity === 'error' ? 0 : 1);
+  const failed = report.results.filter((r) => !r.passed).sort((a, b) => order(a) - order(b));
+  const shownFailed = failed.slice(0, detail.failedRows);
+  const rows = [...shownFailed, ...(detail.passedRows ? report.results.filter((r) => r.passed) : [])];
+  if (rows.length > 0) {
+    lines.push('', '| | Check | Severity | Failing rows | Details |', '| --- | --- | --- | ---: | --- |');
+    for (const result of rows) {
+      const status = checkStatus(result);
+      const failing = result.kind === 'row_count' || result.kind === 'freshness' || result.error !== undefined ? '—' : result.failing_rows.toLocaleString('en-US');
+      const details = [result.message, result.description].filter((t): t is string => Boolean(t)).map(cell).join(' — ');
+      lines.push(`| ${ICONS[status]} | ${cell(result.check)} | ${result.severity} | ${failing} | ${details} |`);
+    }
+  }
+  const hidden = report.results.length - rows.length;
+  if (hidden > 0) lines.push('', `_${hidden} more check${hidden === 1 ? '' : 's'} not shown._`);
+
+  if (detail.samples > 0) {
+    for (const result of shownFailed) {
+      if (result.sample.length === 0) continue;
+      const samples = result.sample.slice(0, detail.samples);
+      lines.push('', `<details><summary>Failing rows of ${escapeHtmlText(truncateText(result.check, 200))} (dgit.yml line ${result.line})</summary>`, '');
+      lines.push('| Key | Value |', '| --- | --- |');
+      for (const sample of samples) {
+        lines.push(`| ${codeSpan(truncateText(JSON.stringify(sample.key), maxCell))} | ${codeSpan(truncateText(JSON.stringify(sample.value) ?? 'null', maxCell))} |`);
+      }
+      const more = result.failing_rows - samples.length;
+      if (more > 0) lines.push('', `_and ${more.toLocaleString('en-US')} more._`);
+      lines.push('', '</details>');
+    }
+  }
+  if (note) lines.push('', note);
+  return lines.join('\n') + '\n';
+}
