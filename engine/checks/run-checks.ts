@@ -2,7 +2,7 @@ import { ConfigError } from '../config/config-error.js';
 import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-file.js';
 import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
 import { checkedColumns, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../config/configured-check.js';
-import { readConfig } from '../config/repository-config.js';
+import { readConfig, stageWorktreeConfig } from '../config/repository-config.js';
 import { WORKING, type Repository, type Revision } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
@@ -44,6 +44,8 @@ export const DEFAULT_SAMPLE_SIZE = 10;
  * other checks still run.
  */
 export async function runChecks(repository: Repository, rev: string | undefined, options: RunChecksOptions = {}): Promise<CheckReport> {
+  // Checking the working set checks the dgit.yml the user is editing.
+  if (rev === undefined && options.config === undefined) await stageWorktreeConfig(repository);
   const revision = await repository.revision(rev);
   const label = revision.kind === 'commit' ? revision.commit : WORKING;
   const loaded =

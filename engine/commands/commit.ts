@@ -3,6 +3,7 @@ import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
 import type { ObjectId } from '../store/object-store.js';
 import { syncBranchFiles } from './worktree-sync.js';
+import { stageWorktreeConfig } from '../config/repository-config.js';
 
 export interface CommitOptions {
   message: string;
@@ -29,6 +30,7 @@ export interface CommitResult {
  */
 export async function commit(repository: Repository, options: CommitOptions): Promise<CommitResult> {
   if (options.message.trim() === '') throw new DgitError('USAGE', 'empty commit message', '-m');
+  await stageWorktreeConfig(repository);
   const working = await repository.workingSet();
   if (!options.mergeInProgress && (await repository.mergeInProgress(working.branch)))
     throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` (or `--abort`)', working.branch);

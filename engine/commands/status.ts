@@ -3,6 +3,7 @@ import type { CommitId } from '../store/revision.js';
 import { schemaChangesToJson } from '../../formats/diff/json.js';
 import { conflictCount } from '../workingset/merge-state.js';
 import { diffTreeStats } from './diff.js';
+import { stageWorktreeConfig } from '../config/repository-config.js';
 
 export interface StatusReport {
   branch: string;
@@ -14,6 +15,7 @@ export interface StatusReport {
 
 /** The branch, and per table the rows added, deleted and modified in the working set against HEAD. */
 export async function status(repository: Repository): Promise<StatusReport> {
+  await stageWorktreeConfig(repository);
   const working = await repository.workingSet();
   const stats = await diffTreeStats(repository, working.headTree, working.tree);
   const merge = await repository.mergeInProgress(working.branch);

@@ -6,5 +6,5 @@ export { validateConfig, configIssues } from './config-validation.js';
 export { checkedColumns, checkDefinitionKey, defaultCheckId, ROW_LOCAL_KINDS, type ConfigLiteral, type ConfigLocation, type ConfiguredCheck, type RowCountChange } from './configured-check.js';
 export { literalSql, isNumericType, isTemporalType } from './config-literal.js';
 export { parseDuration } from './duration.js';
-export { readConfig, readConfigText, readTableSchemas, writeConfig } from './repository-config.js';
+export { readConfig, readConfigText, readTableSchemas, writeConfig, stageWorktreeConfig } from './repository-config.js';
 export { configJsonSchema, configJsonSchemaText, CONFIG_JSON_SCHEMA_FILE } from './json-schema.js';

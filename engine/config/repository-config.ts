@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
@@ -49,4 +51,25 @@ export async function writeConfig(repository: Repository, text: string): Promise
     const tree = await withRootFile(repository.store, tx, working.tree, CONFIG_FILE, Buffer.from(text, 'utf8'));
     return { tree, result: loaded };
   });
+}
+
+/**
+ * Stage a dgit.yml the user edited in the working directory. The working directory
+ * mirrors HEAD, so a file that differs from HEAD's copy and from the working set's
+ * is an edit: it is validated and stored in the working set, as `git add` would.
+ * Returns whether it staged anything; an invalid file throws a ConfigError.
+ */
+export async function stageWorktreeConfig(repository: Repository): Promise<boolean> {
+  if (repository.bare) return false;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(repository.dir, CONFIG_FILE), 'utf8');
+  } catch {
+    return false;
+  }
+  const working = await repository.workingSet();
+  if (text === (await readConfigText(repository, working.tree))) return false;
+  if (text === (await readConfigText(repository, working.headTree))) return false;
+  await writeConfig(repository, text);
+  return true;
 }

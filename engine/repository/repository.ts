@@ -64,6 +64,8 @@ export class Repository {
     if (created) await git.init({ fs, dir, defaultBranch: branch });
     fs.mkdirSync(path.join(gitdir, 'dgit'), { recursive: true });
     const repository = new Repository(path.resolve(dir), path.resolve(gitdir), false);
+    if (created || !(await repository.config('dgit.defaultBranch')))
+      await git.setConfig({ fs, gitdir, path: 'dgit.defaultBranch', value: created ? branch : repository.currentBranch() });
     repository.cleanStaleTemporaries();
     return { repository, created };
   }
@@ -228,7 +230,18 @@ export class Repository {
     return { name, email, timestamp, timezoneOffset: -now.getTimezoneOffset() };
   }
 
-  private async config(key: string): Promise<string | undefined> {
+  /**
+   * The branch the merge queue and the healer protect: git config
+   * `dgit.defaultBranch` (set by `dgit init`), else main, else master.
+   */
+  async defaultBranch(): Promise<string> {
+    const configured = await this.config('dgit.defaultBranch');
+    if (configured) return configured;
+    for (const name of ['main', 'master']) if (await this.branchHead(name)) return name;
+    return this.currentBranch();
+  }
+
+  async config(key: string): Promise<string | undefined> {
     try {
       const value = await git.getConfig({ fs, gitdir: this.gitdir, path: key });
       return typeof value === 'string' ? value : undefined;

@@ -135,3 +135,24 @@ describe('core commands', () => {
     expect(gitOut(dir, 'status', '--porcelain')).toBe('');
   });
 });
+
+describe('dgit.yml edited in the working directory', () => {
+  it('is staged by status, checked by check, committed by commit; an invalid one is refused', () => {
+    const work = tempDir();
+    const dir = path.join(work, 'repo');
+    dgitOk(work, 'init', 'repo');
+    dgitOk(dir, 'import', writeFile(work, 't.csv', 'id,n\n1,5\n2,50\n'), '--table', 't', '--key', 'id');
+    dgitOk(dir, 'commit', '-m', 'data');
+    writeFile(dir, 'dgit.yml', 'version: 1\ntables:\n  t:\n    checks:\n      - { kind: range, column: n, max: 10 }\n');
+    const failing = dgit(dir, 'check', '--json');
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout).results[0]).toMatchObject({ check: 't.n.range', passed: false, failing_rows: 1 });
+    dgitOk(dir, 'commit', '-m', 'add a check');
+    expect(gitOut(dir, 'show', 'HEAD:dgit.yml')).toMatch(/kind: range/);
+    expect(gitOut(dir, 'status', '--porcelain')).toBe('');
+    writeFile(dir, 'dgit.yml', 'version: 1\ntables:\n  t:\n    checks:\n      - { kind: range, column: nope, max: 10 }\n');
+    const invalid = dgit(dir, 'commit', '-m', 'bad check');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/dgit\.yml:5: .*column "nope" does not exist/);
+  });
+});
