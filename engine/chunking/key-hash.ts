@@ -11,41 +11,48 @@ import type { Value } from '../value/value.js';
  * finaliser for avalanche in the low bits.
  */
 export function keyHash(key: readonly Value[], isFloat: readonly boolean[]): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    const value = key[i]!;
-    if (value === null) {
-      h = byte(h, 0);
-    } else if (typeof value === 'boolean') {
-      h = byte(byte(h, 1), value ? 1 : 0);
-    } else if (typeof value === 'number') {
-      if (isFloat[i]) {
-        h = byte(h, 3);
-        FLOAT_VIEW.setFloat64(0, value === 0 ? 0 : Number.isNaN(value) ? NaN : value, true);
-        h = word(h, FLOAT_VIEW.getUint32(0, true));
-        h = word(h, FLOAT_VIEW.getUint32(4, true));
-      } else {
-        h = byte(h, 2);
-        h = word(h, value >>> 0);
-        h = word(h, Math.floor(value / 4294967296) >>> 0);
-      }
-    } else if (typeof value === 'bigint') {
-      h = byte(h, 2);
-      h = word(h, Number(value & 0xffffffffn));
-      h = word(h, Number((value >> 32n) & 0xffffffffn));
-    } else if (typeof value === 'string') {
-      h = byte(h, 4);
-      h = word(h, value.length);
-      for (let j = 0; j < value.length; j++) {
-        const unit = value.charCodeAt(j);
-        h = byte(byte(h, unit & 0xff), unit >>> 8);
-      }
-    } else {
-      h = byte(h, 5);
-      h = word(h, value.length);
-      for (let j = 0; j < value.length; j++) h = byte(h, value[j]!);
+  let h = KEY_HASH_SEED;
+  for (let i = 0; i < key.length; i++) h = feedValue(h, key[i]!, isFloat[i]!);
+  return finishKeyHash(h);
+}
+
+export const KEY_HASH_SEED = 0x811c9dc5;
+
+/** Feed one key value into a running key hash. */
+export function feedValue(h: number, value: Value, isFloat: boolean): number {
+  if (value === null) return byte(h, 0);
+  if (typeof value === 'boolean') return byte(byte(h, 1), value ? 1 : 0);
+  if (typeof value === 'number') {
+    if (isFloat) {
+      h = byte(h, 3);
+      FLOAT_VIEW.setFloat64(0, value === 0 ? 0 : Number.isNaN(value) ? NaN : value, true);
+      h = word(h, FLOAT_VIEW.getUint32(0, true));
+      return word(h, FLOAT_VIEW.getUint32(4, true));
     }
+    return feedInt64(h, value >>> 0, Math.floor(value / 4294967296) >>> 0);
   }
+  if (typeof value === 'bigint') return feedInt64(h, Number(value & 0xffffffffn), Number((value >> 32n) & 0xffffffffn));
+  if (typeof value === 'string') {
+    h = byte(h, 4);
+    h = word(h, value.length);
+    for (let j = 0; j < value.length; j++) {
+      const unit = value.charCodeAt(j);
+      h = byte(byte(h, unit & 0xff), unit >>> 8);
+    }
+    return h;
+  }
+  h = byte(h, 5);
+  h = word(h, value.length);
+  for (let j = 0; j < value.length; j++) h = byte(h, value[j]!);
+  return h;
+}
+
+/** Feed a 64-bit integer given as its low and high 32-bit words (what `feedValue` does for an integer). */
+export function feedInt64(h: number, lo: number, hi: number): number {
+  return word(word(byte(h, 2), lo), hi);
+}
+
+export function finishKeyHash(h: number): number {
   return fmix32(h);
 }
 

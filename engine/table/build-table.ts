@@ -3,7 +3,8 @@ import type { Manifest } from '../chunking/manifest.js';
 import { CorruptError, DuplicateKeyError, NullKeyError } from '../errors/index.js';
 import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import { compareKeys, toJsonValue, type Value } from '../value/value.js';
-import { arrowColumnValues } from '../../formats/parquet/chunk-codec.js';
+import { KEY_HASH_SEED, finishKeyHash } from '../chunking/key-hash.js';
+import { keyColumnReader } from './key-columns.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type { ChunkWriter } from './table-version.js';
 
@@ -24,28 +25,34 @@ export async function buildTable(
   let previous: Value[] | undefined;
   let rowNumber = 0;
   for await (const batch of batches) {
-    if (batch.numRows === 0) continue;
-    const columns = keyColumns.map((column) => arrowColumnValues(batch, column));
-    const keys: Value[][] = new Array(batch.numRows);
-    for (let i = 0; i < batch.numRows; i++) {
-      const key = columns.map((values) => values[i]!);
+    const n = batch.numRows;
+    if (n === 0) continue;
+    const readers = keyColumns.map((column) => keyColumnReader(batch, column));
+    const keyAt = (row: number) => readers.map((r) => r.value(row));
+    const hashes = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
       rowNumber++;
-      if (!bag) {
-        const nullAt = key.findIndex((v) => v === null);
-        if (nullAt >= 0) throw new NullKeyError(`null in key column ${JSON.stringify(keyColumns[nullAt]!.name)}`, where);
+      let h = KEY_HASH_SEED;
+      for (let k = 0; k < readers.length; k++) {
+        const reader = readers[k]!;
+        if (!bag && reader.isNull(i)) throw new NullKeyError(`null in key column ${JSON.stringify(keyColumns[k]!.name)}`, where);
+        h = reader.feed(h, i);
       }
-      if (previous) {
-        const order = compareKeys(previous, key);
-        if (order > 0) throw new CorruptError(`rows are not sorted by key at row ${rowNumber}`, where);
-        if (order === 0 && !bag) {
-          const shown = key.map((v, k) => toJsonValue(keyColumns[k]!.type, v));
-          throw new DuplicateKeyError(`duplicate primary key ${JSON.stringify(shown)}`, where);
-        }
+      hashes[i] = finishKeyHash(h);
+      // Sorted input: each key must follow the one before (the first of a batch, the last of the batch before).
+      let order = 0;
+      if (i > 0) {
+        for (let k = 0; k < readers.length && order === 0; k++) order = readers[k]!.compare(i - 1, i);
+      } else if (previous) order = compareKeys(previous, keyAt(0));
+      else order = -1;
+      if (order > 0) throw new CorruptError(`rows are not sorted by key at row ${rowNumber}`, where);
+      if (order === 0 && !bag) {
+        const shown = keyAt(i).map((v, k) => toJsonValue(keyColumns[k]!.type, v));
+        throw new DuplicateKeyError(`duplicate primary key ${JSON.stringify(shown)}`, where);
       }
-      keys[i] = key;
-      previous = key;
     }
-    builder.pushBatch(batch, keys);
+    previous = keyAt(n - 1);
+    builder.pushBatch(batch, hashes, keyAt);
   }
   return { chunks: builder.finish() };
 }

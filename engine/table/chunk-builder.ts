@@ -52,17 +52,26 @@ export class ChunkBuilder {
     this.afterRow(key);
   }
 
-  /** Push the rows of an Arrow batch (already in the table's column types) with their keys. */
-  pushBatch(batch: arrow.Table, keys: readonly Value[][]): void {
+  /**
+   * Push the rows of an Arrow batch (already in the table's column types), given
+   * each row's key hash; `keyAt` makes a row's key, asked only at chunk edges.
+   */
+  pushBatch(batch: arrow.Table, hashes: Uint32Array, keyAt: (row: number) => Value[]): void {
     let start = 0;
     for (let i = 0; i < batch.numRows; i++) {
-      if (this.noteRow(keys[i]!)) {
+      if (this.openRows === 0) this.openFirst = keyAt(i);
+      this.openRows++;
+      if (this.rule.endsChunk(hashes[i]!, this.openRows)) {
+        this.lastKey = keyAt(i);
         this.pieces.push({ batch, start, end: i + 1 });
         start = i + 1;
         this.flush();
       }
     }
-    if (start < batch.numRows) this.pieces.push({ batch, start, end: batch.numRows });
+    if (start < batch.numRows) {
+      this.lastKey = keyAt(batch.numRows - 1);
+      this.pieces.push({ batch, start, end: batch.numRows });
+    }
   }
 
   private afterRow(key: Value[]): void {

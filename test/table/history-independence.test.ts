@@ -111,3 +111,24 @@ describe('chunk encoding', () => {
     expect(arrowToRows(table, schema.columns)).toEqual(rows);
   });
 });
+
+describe('bulk key hashing', () => {
+  it('hashes and orders Int64, UInt64 and timestamp keys from raw words exactly as from values', async () => {
+    const { keyHash } = await import('../../engine/chunking/key-hash.js');
+    const { KEY_HASH_SEED, finishKeyHash } = await import('../../engine/chunking/key-hash.js');
+    const { keyColumnReader } = await import('../../engine/table/key-columns.js');
+    const { compareValues } = await import('../../engine/value/value.js');
+    const { createTableSchema: create } = await import('../../engine/schema/schema.js');
+    const samples = [-(2n ** 63n), -4294967297n, -1n, 0n, 1n, 4294967295n, 4294967296n, 2n ** 53n + 1n, 2n ** 63n - 1n];
+    for (const type of ['Int64', 'UInt64', 'Timestamp<us>'] as const) {
+      const values = type === 'UInt64' ? [0n, 1n, 4294967295n, 4294967296n, 2n ** 63n, 2n ** 64n - 1n] : samples;
+      const schema = create([{ name: 'k', type }], ['k']);
+      const batch = rowsToArrow(schema.columns, values.map((v) => [v]));
+      const reader = keyColumnReader(batch, schema.columns[0]!);
+      values.forEach((v, i) => {
+        expect(finishKeyHash(reader.feed(KEY_HASH_SEED, i)), `${type} ${v}`).toBe(keyHash([v], [false]));
+        values.forEach((w, j) => expect(Math.sign(reader.compare(i, j)), `${v} vs ${w}`).toBe(Math.sign(compareValues(v, w))));
+      });
+    }
+  });
+});
