@@ -11,6 +11,7 @@ import { registerShow } from './show.js';
 import { registerMerge } from './merge.js';
 import { registerConflicts } from './conflicts.js';
 import { registerCheck } from './check.js';
+import { registerRemote } from './remote.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -31,5 +32,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMerge(program, context);
   registerConflicts(program, context);
   registerCheck(program, context);
+  registerRemote(program, context);
   registerDemo(program, context);
 }

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import { DgitError, NotFoundError } from '../errors/index.js';
+import { Repository } from '../repository/repository.js';
+import { checkBranchName } from '../store/ref-store.js';
+import type { CommitId } from '../store/revision.js';
+import { CredentialProvider } from './credentials.js';
+import { remoteError } from './remote-error.js';
+import { checkRemoteName } from './remote-config.js';
+import { defaultCloneDirectory, parseRemoteUrl, redactUrl } from './remote-url.js';
+import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
+
+export interface CloneOptions extends TransferOptions {
+  /** The branch to check out; default the remote's HEAD. */
+  branch?: string;
+  /** The name of the remote; default `origin`. */
+  remote?: string;
+  /** Relative `dir` resolves against this; default the process's. */
+  cwd?: string;
+}
+
+export interface CloneOutcome {
+  /** The new repository's folder (absolute). */
+  dir: string;
+  /** The remote's URL, secrets redacted. */
+  url: string;
+  remote: string;
+  /** The checked-out branch. */
+  branch: string;
+  /** Its commit, or null for an empty remote. */
+  commit: CommitId | null;
+  /** The remote had no commit yet. */
+  empty: boolean;
+  transfer: TransferCounts;
+}
+
+/**
+ * Copy a remote repository into `dir` (default: the URL's last component), with
+ * every branch as `refs/remotes/<remote>/*`, the default branch checked out (its
+ * table chunks as files, git's index matching, so `git status` is clean) and
+ * tracking its remote. A plain git repository, or an empty one, becomes a dgit
+ * repository. On failure nothing is left behind.
+ */
+export async function clone(url: string, dir: string | undefined, options: CloneOptions = {}): Promise<CloneOutcome> {
+  const checked = parseRemoteUrl(url);
+  const remote = options.remote ?? 'origin';
+  checkRemoteName(remote);
+  if (options.branch !== undefined) checkBranchName(options.branch);
+  const target = path.resolve(options.cwd ?? process.cwd(), dir ?? defaultCloneDirectory(checked));
+  const existed = fs.existsSync(target);
+  if (existed && (!fs.statSync(target).isDirectory() || fs.readdirSync(target).length > 0)) {
+    throw new DgitError('ALREADY_EXISTS', 'destination already exists and is not an empty folder', target);
+  }
+  const transfer = emptyCounts();
+  const credentials = new CredentialProvider({ cwd: options.cwd, interactive: options.interactive, token: options.token });
+  try {
+    await git.clone({
+      fs,
+      http: countingHttpClient(transfer, options.onProgress),
+      dir: target,
+      url: checked,
+      remote,
+      ref: options.branch,
+      singleBranch: false,
+      noTags: false,
+      onAuth: credentials.onAuth,
+      onAuthFailure: credentials.onAuthFailure,
+      onAuthSuccess: credentials.onAuthSuccess,
+      onProgress: options.onProgress,
+      onMessage: options.onMessage,
+    });
+    const gitdir = path.join(target, '.git');
+    const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD' }).catch(() => undefined);
+    const dgitAlready = fs.existsSync(path.join(target, 'tables')) || fs.existsSync(path.join(target, 'dgit.yml'));
+    const repository = dgitAlready ? await Repository.open(target) : (await Repository.init(target, { initialBranch: options.branch ?? 'main' })).repository;
+    if (!head) {
+      // An empty remote: isomorphic-git leaves HEAD on `master`; dgit's default branch is `main`.
+      const branch = options.branch ?? 'main';
+      repository.refs.setHeadTarget(`refs/heads/${branch}`);
+      await git.setConfig({ fs, gitdir, path: `branch.${branch}.remote`, value: remote });
+      await git.setConfig({ fs, gitdir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
+    }
+    return {
+      dir: target,
+      url: redactUrl(checked),
+      remote,
+      branch: repository.currentBranch(),
+      commit: (head as CommitId | undefined) ?? null,
+      empty: !head,
+      transfer,
+    };
+  } catch (error) {
+    removeClone(target, existed);
+    if ((error as { code?: string }).code === 'NotFoundError' && options.branch !== undefined) {
+      throw new NotFoundError(`branch ${JSON.stringify(options.branch)} on the remote`, redactUrl(checked));
+    }
+    throw remoteError(error, checked, 'clone', credentials);
+  }
+}
+
+function removeClone(target: string, existed: boolean): void {
+  if (!existed) {
+    fs.rmSync(target, { recursive: true, force: true });
+    return;
+  }
+  for (const entry of fs.readdirSync(target)) fs.rmSync(path.join(target, entry), { recursive: true, force: true });
+}
