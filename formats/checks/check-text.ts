@@ -30,27 +30,7 @@ export function summaryText(results: readonly CheckResult[]): string {
   return `${counts.failed} of ${counts.total} check${counts.total === 1 ? '' : 's'} failed${warnings ? `, ${warnings}` : ''}`;
 }
 
-/**
- * Makes invisible or disruptive characters visible: control characters (an ESC in
- * a value must not drive a terminal), line breaks, and bidirectional overrides
- * that make text read differently from what it is.
- */
-export function visibleText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
-    if (c === '\n') return '\\n';
-    if (c === '\r') return '\\r';
-    if (c === '\t') return '\\t';
-    return '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0');
-  });
-}
-
-/** At most `max` code points, ending in … when cut. */
-export function truncateText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const points = Array.from(text);
-  if (points.length <= max) return text;
-  return points.slice(0, Math.max(0, max - 1)).join('') + '…';
-}
+export { visibleText, truncateText } from '../text/safe-text.js';
 
 /** A JSON value as short text: strings bare, the rest as JSON. */
 export function valueText(value: unknown): string {

@@ -1,5 +1,6 @@
 import type { CheckReport, CheckResult } from '../../engine/checks/check-result.js';
 import { checkStatus, summaryText, truncateText, visibleText, type CheckStatus } from './check-text.js';
+import { escapeHtmlText, escapeMarkdown } from '../text/safe-text.js';
 
 /** GitHub's limit on the body of a comment, a pull request or a check run summary, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -15,43 +16,11 @@ export interface MarkdownCheckOptions {
   title?: string;
 }
 
-const ZERO_WIDTH_SPACE = '\u200b';
-
 const ICONS: Record<CheckStatus, string> = { pass: '✅', FAIL: '❌', WARN: '⚠️', ERROR: '❌' };
 
-/**
- * User text made inert in GitHub Markdown, in a table cell or a line: it cannot
- * break the table (`|`, line breaks), format (`*_~`, backticks), link (`[]()`,
- * autolinked URLs), run HTML (`<script>`, entities), ping (`@user`, `@org/team`)
- * or cross-reference (`#123`, `GH-123`). Backslash escapes stop Markdown syntax;
- * a zero-width space stops GitHub's mention and reference autolinkers, which run
- * on the rendered text.
- */
-export function escapeMarkdownText(text: string): string {
-  return visibleText(text)
-    .replace(/[\\`*_[\]()!|~${}]/g, (c) => '\\' + c)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/#(?=\w)/g, '#' + ZERO_WIDTH_SPACE)
-    .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
-    .replace(/\b(GH)-(?=\d)/gi, '$1' + ZERO_WIDTH_SPACE + '-')
-    .replace(/\b([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1' + ZERO_WIDTH_SPACE + ':')
-    .replace(/\b(www)\./gi, '$1' + ZERO_WIDTH_SPACE + '.');
-}
-
-/**
- * Text inside an HTML element (`<summary>`), where GitHub does not parse Markdown:
- * entities for markup and for the brackets of would-be links, and no pings or references.
- */
-export function escapeHtmlText(text: string): string {
-  // `#` first: the entities inserted next contain a `#` that must stay as it is.
-  return visibleText(text)
-    .replace(/&/g, '&amp;')
-    .replace(/#(?=\w)/g, '#' + ZERO_WIDTH_SPACE)
-    .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
-    .replace(/[<>"'`[\]()]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+/** User text made inert in GitHub Markdown (see formats/text/safe-text.ts). */
+export const escapeMarkdownText = escapeMarkdown;
+export { escapeHtmlText };
 
 /**
  * A value shown exactly, as a code span in a table cell: nothing in a code span

@@ -2,6 +2,7 @@ import type { ColumnChangeCount, DiffSummary, RowChange, SchemaChanges, TableDif
 import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
 import { cellText, truncateText, visibleText } from './cell-text.js';
+import { escapeMarkdown } from '../text/safe-text.js';
 import type { DiffReport } from './diff-report.js';
 
 /** GitHub's limit on the body of a comment or pull request, in characters. */
@@ -20,33 +21,7 @@ export interface MarkdownDiffOptions {
   title?: string;
 }
 
-const ZERO_WIDTH_SPACE = '&#8203;';
-
-/**
- * User text made inert in GitHub Markdown, inside a table cell or a line: it can
- * neither break the table (`|`, line breaks), nor format (`*_~` and backticks), link
- * (`[]()`, autolinked URLs and `www.`), run HTML (`<script>`, `<!-- -->`, entities),
- * ping (`@user`, `@org/team`) or cross-reference (`#123`, `GH-123`, commit ids).
- * Backslash escapes stop Markdown syntax; a zero-width space stops GitHub's
- * mention and reference autolinkers, which run on the rendered text (as Renovate
- * does). Control and bidi characters are shown as escapes.
- */
-export function escapeMarkdown(text: string): string {
-  let out = visibleText(text)
-    .replace(/[\\`*_[\]()!|~${}]/g, (c) => '\\' + c)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
-  // `#` first: the entities inserted next contain a `#` that must stay as it is.
-  out = out
-    .replace(/#(?=\w)/g, '#' + ZERO_WIDTH_SPACE)
-    .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
-    .replace(/\b(GH)-(?=\d)/gi, '$1' + ZERO_WIDTH_SPACE + '-')
-    .replace(/\b([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1' + ZERO_WIDTH_SPACE + ':')
-    .replace(/\b(www)\./gi, '$1' + ZERO_WIDTH_SPACE + '.')
-    .replace(/\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])([0-9a-f]{6})([0-9a-f]{1,34})\b/gi, '$1' + ZERO_WIDTH_SPACE + '$2');
-  return out;
-}
+export { escapeMarkdown } from '../text/safe-text.js';
 
 /** What the renderer keeps of a table: counts and the first changed rows. */
 interface TableSection {

@@ -123,7 +123,7 @@ describe('dgit check', () => {
     const result = dgit(dir, 'check', 'HEAD', '--format', 'markdown');
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^### ❌ dgit check: 4 of 8 checks failed, 1 warning\n/);
-    expect(result.stdout).toContain('| ❌ | penguins.Sex.accepted\\_values | error | 1 | 1 row whose Sex is not one of the 2 accepted values — as surveyed \\| @\u200bpenguins #\u200b12 &lt;b&gt; |');
+    expect(result.stdout).toContain('| ❌ | penguins.Sex.accepted\\_values | error | 1 | 1 row whose Sex is not one of the 2 accepted values — as surveyed \\| @&#8203;penguins #&#8203;12 &lt;b&gt; |');
   });
 
   it('prints a table for people, and passes (exit 0) when only warnings fail', async () => {

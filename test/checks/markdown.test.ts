@@ -41,7 +41,7 @@ describe('markdown check report', () => {
 
   it('escapes Markdown syntax and autolinks in text', () => {
     expect(escapeMarkdownText('a|b *c* _d_ `e` <f> @g #1 www.x.org http://y')).toBe(
-      'a\\|b \\*c\\* \\_d\\_ \\`e\\` &lt;f&gt; @\u200bg #\u200b1 www\u200b.x.org http\u200b://y',
+      'a\\|b \\*c\\* \\_d\\_ \\`e\\` &lt;f&gt; @&#8203;g #&#8203;1 www&#8203;.x.org http&#8203;://y',
     );
   });
 
