@@ -5,9 +5,10 @@ import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/inde
 import type { Repository } from '../repository/repository.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
-import type { ObjectId } from '../store/object-store.js';
+import type { ObjectId, ObjectTransaction } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { applyEdits } from '../table/apply-edits.js';
+import { GitChunkStore } from '../table/git-chunk-store.js';
 import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { TABLES_DIR, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
@@ -56,15 +57,12 @@ export async function merge(repository: Repository, rev: string, options: MergeO
   }
 
   const message = options.message ?? `Merge ${rev} into ${working.branch}`;
-  const baseTree = base ? (await repository.readCommit(base)).tree : EMPTY_TREE;
-  const theirsTree = (await repository.readCommit(theirs)).tree;
-  const tables: TableConflicts[] = [];
-  const tree = await repository.changeWorkingSet(async ({ working: current, tx, chunks }) => {
+  const { tree, conflicts } = await repository.changeWorkingSet(async ({ working: current, tx }) => {
     if (current.tree !== working.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
-    const merged = await mergeRootTrees(repository, { base: baseTree, ours: working.headTree, theirs: theirsTree }, tx, chunks, tables);
-    return { tree: merged, result: merged };
+    const merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base } });
+    return { tree: merged.tree, result: merged };
   });
-  const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0), blockedBy: undefined };
+  const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
   if (conflictCount(state) > 0) {
     repository.merges.write(working.branch, state);
     return { status: 'conflicts', conflicts: state.tables.map((t) => ({ table: t.table, count: t.conflicts.length + t.schemaConflicts.length })) };
@@ -115,6 +113,47 @@ async function finish(repository: Repository, branch: string, state: MergeState,
   const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true });
   repository.merges.clear(branch);
   return { status: 'merged', commit: result.commit };
+}
+
+/** Two commits merged: the root tree, and every table (or root file) left in conflict; none for a clean merge. */
+export interface CommitMerge {
+  /** The common ancestor merged from (undefined: the histories share none). */
+  base: CommitId | undefined;
+  tree: ObjectId;
+  conflicts: TableConflicts[];
+}
+
+/**
+ * Three-way merge of commit `theirs` into commit `ours`, by key and cell, touching
+ * no branch, working set or merge state (the merge queue merges this way). The
+ * objects go into `options.tx` when given; otherwise into a transaction of its own
+ * that is made visible only when the merge is clean (with conflicts, `tree` names
+ * objects that were not kept). `options.base` skips the merge-base search when the
+ * caller knows the base already.
+ */
+export async function mergeCommits(
+  repository: Repository,
+  ours: CommitId,
+  theirs: CommitId,
+  options: { tx?: ObjectTransaction; base?: { commit: CommitId | undefined } } = {},
+): Promise<CommitMerge> {
+  const base = options.base ? options.base.commit : await mergeBase(repository, ours, theirs);
+  const tx = options.tx ?? repository.store.transaction();
+  try {
+    const treeOf = async (id: CommitId | undefined) => (id ? (await repository.readCommit(id)).tree : EMPTY_TREE);
+    const trees = { base: await treeOf(base), ours: await treeOf(ours), theirs: await treeOf(theirs) };
+    const tables: TableConflicts[] = [];
+    const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables);
+    const conflicts = tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
+    if (!options.tx) {
+      if (conflicts.length === 0) tx.commit();
+      else tx.discard();
+    }
+    return { base, tree, conflicts };
+  } catch (error) {
+    if (!options.tx) tx.discard();
+    throw error;
+  }
 }
 
 /** The best common ancestor of two commits (git merge-base). */

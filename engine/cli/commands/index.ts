@@ -12,6 +12,7 @@ import { registerMerge } from './merge.js';
 import { registerConflicts } from './conflicts.js';
 import { registerCheck } from './check.js';
 import { registerRemote } from './remote.js';
+import { registerQueue } from './queue.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMerge(program, context);
   registerConflicts(program, context);
   registerCheck(program, context);
+  registerQueue(program, context);
   registerRemote(program, context);
   registerDemo(program, context);
 }

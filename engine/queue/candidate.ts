@@ -1,0 +1,88 @@
+import { failsReport, runChecks } from '../checks/index.js';
+import { ConfigError } from '../config/config-error.js';
+import { mergeBase, mergeCommits } from '../commands/merge.js';
+import type { Repository } from '../repository/repository.js';
+import type { CommitId } from '../store/revision.js';
+
+/** A queued branch as a candidate is built from it: its entry id, name and the commit merged. */
+export interface CandidatePart {
+  id: number;
+  branch: string;
+  head: CommitId;
+}
+
+/** A candidate built, or the part whose merge conflicted (with every part before it merged cleanly). */
+export type BuiltCandidate =
+  | { kind: 'candidate'; commit: CommitId }
+  | { kind: 'conflict'; index: number; reason: string };
+
+/**
+ * Merge the parts one after another onto `onto`, as the default branch would
+ * receive them: a part `onto` (or the parts before it) already holds adds
+ * nothing, one that holds the tip is a fast-forward, anything else a merge commit
+ * whose first parent is the tip. Touches no branch and no working set.
+ */
+export async function buildCandidate(repository: Repository, onto: CommitId | undefined, parts: CandidatePart[], into: string): Promise<BuiltCandidate> {
+  let tip = onto;
+  for (const [index, part] of parts.entries()) {
+    if (tip === undefined || tip === part.head) {
+      tip = part.head;
+      continue;
+    }
+    const base = await mergeBase(repository, tip, part.head);
+    if (base === part.head) continue;
+    if (base === tip) {
+      tip = part.head;
+      continue;
+    }
+    const tx = repository.store.transaction();
+    try {
+      const merged = await mergeCommits(repository, tip, part.head, { tx, base: { commit: base } });
+      if (merged.conflicts.length > 0) {
+        tx.discard();
+        const tables = merged.conflicts.map((t) => `${t.table} (${t.conflicts.length + t.schemaConflicts.length})`).join(', ');
+        return { kind: 'conflict', index, reason: `conflicts with ${into}${index > 0 ? ' and the branches batched before it' : ''} in ${tables}` };
+      }
+      const author = await repository.signature(undefined, 'AUTHOR');
+      const committer = await repository.signature(undefined, 'COMMITTER');
+      const message = `Merge branch '${part.branch}' into ${into} (queue #${part.id})\n`;
+      tip = repository.writeCommit(tx, { tree: merged.tree, parents: [tip, part.head], author, committer, message });
+      tx.commit();
+    } catch (error) {
+      tx.discard();
+      throw error;
+    }
+  }
+  if (tip === undefined) throw new Error('a candidate needs at least one part');
+  return { kind: 'candidate', commit: tip };
+}
+
+/** What the checks said of a candidate: pass, or why not and whose fault. */
+export type CandidateVerdict = { passed: true } | { passed: false; outcome: 'rejected' | 'failed'; reason: string };
+
+/** How the queue judges a candidate commit (the default runs every check of its dgit.yml). */
+export type CandidateCheck = (repository: Repository, commit: CommitId) => Promise<CandidateVerdict>;
+
+/**
+ * Run every check of the candidate's own dgit.yml on it. A failed check of
+ * severity error (or one that could not run) rejects it; an invalid dgit.yml on
+ * the merged result fails it, since then nothing can vouch for the data.
+ */
+export const checkCandidate: CandidateCheck = async (repository, commit) => {
+  try {
+    const report = await runChecks(repository, commit);
+    if (report.passed) return { passed: true };
+    const failing = report.results.filter(failsReport);
+    const shown = failing.slice(0, 5).map((r) => `${r.check} (${r.error ? `could not run: ${r.error}` : r.message})`);
+    if (failing.length > shown.length) shown.push(`${failing.length - shown.length} more`);
+    return { passed: false, outcome: 'rejected', reason: `check${failing.length === 1 ? '' : 's'} failed on the merged result: ${shown.join('; ')}` };
+  } catch (error) {
+    if (error instanceof ConfigError) return { passed: false, outcome: 'failed', reason: `dgit.yml is invalid on the merged result: ${error.message.split('\n').slice(0, 3).join('; ')}` };
+    throw error;
+  }
+};
+
+/** Whether `descendant` is `ancestor` or has it in its history. */
+export async function contains(repository: Repository, descendant: CommitId, ancestor: CommitId): Promise<boolean> {
+  return descendant === ancestor || (await mergeBase(repository, descendant, ancestor)) === ancestor;
+}
