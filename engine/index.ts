@@ -27,3 +27,4 @@ export { show } from './commands/show.js';
 export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
+export * from './heal/index.js';

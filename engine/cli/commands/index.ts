@@ -13,6 +13,7 @@ import { registerConflicts } from './conflicts.js';
 import { registerCheck } from './check.js';
 import { registerRemote } from './remote.js';
 import { registerQueue } from './queue.js';
+import { registerHeal } from './heal.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -33,6 +34,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMerge(program, context);
   registerConflicts(program, context);
   registerCheck(program, context);
+  registerHeal(program, context);
   registerQueue(program, context);
   registerRemote(program, context);
   registerDemo(program, context);

@@ -68,7 +68,10 @@ export function registerQueue(program: Command, context: CommandContext): void {
       const batch = Number(options.batch);
       if (!/^\d+$/.test(options.batch) || !Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch takes a whole number of at least 1, got ${JSON.stringify(options.batch)}`, '--batch');
       const { runQueue } = await import('../../queue/index.js');
-      const report = await runQueue(await context.repository(), { batch });
+      const { recordIncidentOutcome } = await import('../../incidents/index.js');
+      const repository = await context.repository();
+      // A heal branch that lands or is dropped updates the incident memory (a no-op for other branches).
+      const report = await runQueue(repository, { batch, onOutcome: async (entry, outcome, reason) => void (await recordIncidentOutcome(repository, entry.branch, outcome, reason)) });
       const dropped = report.outcomes.some((o) => o.outcome !== 'merged');
       if (dropped) process.exitCode = 1;
       if (options.json) return printJson(report);

@@ -1,0 +1,480 @@
+import type { CheckReport, CheckResult } from '../checks/check-result.js';
+import { runChecks } from '../checks/run-checks.js';
+import { ConfigError } from '../config/config-error.js';
+import type { ConfiguredCheck } from '../config/configured-check.js';
+import { readConfig } from '../config/repository-config.js';
+import { incidentTime, INCIDENT_SAMPLE_SIZE, type Incident, type IncidentOutcome } from '../incidents/incident.js';
+import { appendIncidentLog } from '../incidents/incident-log.js';
+import { checkHistory, HEAL_BRANCH_PREFIX, listIncidents, type KnownIncident } from '../incidents/incident-memory.js';
+import { readIncidentTable } from '../incidents/incident-table.js';
+import type { Repository } from '../repository/repository.js';
+import type { Signature } from '../store/git-objects.js';
+import type { CommitId } from '../store/revision.js';
+import { checkPatch } from './patch.js';
+import { resolvePatch, rowsChanged, type TableChange } from './patch-resolution.js';
+import { changeExtent, policyViolations, type ChangeExtent } from './policy.js';
+import { incidentId, offerProposal, oneLine, proposalPeople, recheckProposal, writeProposalCommit, type FailingRevision, type FixProposal, type TableFix } from './proposal.js';
+import { quarantineTableName } from './quarantine.js';
+import type { Recheck } from './recheck.js';
+import { coerceTypeBuilder, detectTypeDrift, planName, plansFor, runPlan, SessionPool, StrategyContext, type DuplicateRule, type Plan, type TypeDrift } from './strategies/index.js';
+
+export interface HealOptions {
+  /** Heal only these checks (by id); default every failing check. */
+  checks?: string[];
+  /**
+   * How the rows sharing a value of a unique check are resolved once exact
+   * duplicates are gone, by check id: keep the first by key (the default), or the
+   * newest by a column. (dgit.yml has no place for this rule yet.)
+   */
+  duplicates?: Record<string, DuplicateRule>;
+  /** The author of the proposals' commits (default: the repository's user). */
+  author?: { name: string; email: string };
+  /** The time freshness checks are measured against (default now). */
+  now?: Date;
+}
+
+/** One strategy the healer tried for an incident. */
+export interface HealAttempt {
+  strategy: string;
+  offered: boolean;
+  reason: string;
+  /** Tried first because it fixed the same check before. */
+  remembered: boolean;
+}
+
+/** What the healer did about one failing check. */
+export interface HealIncident {
+  incident: string;
+  check: string;
+  table: string;
+  kind: string;
+  severity: string;
+  failing_rows: number;
+  /** proposed: a fix is offered now; existing: an earlier run handled this incident; failed: no fix could be offered. */
+  status: 'proposed' | 'existing' | 'failed';
+  outcome: IncidentOutcome;
+  strategy: string | null;
+  branch: string | null;
+  commit: string | null;
+  /** Rows of the table the fix changes (updated, deleted or quarantined). */
+  rows_changed: number;
+  /** Of those, rows moved to `<table>__quarantine`. */
+  quarantined: number;
+  reason: string;
+  /** What the memory said: the strategy that fixed this check before, tried first. */
+  memory: string | null;
+  attempts: HealAttempt[];
+  /** The command to review the fix. */
+  review: string | null;
+}
+
+export interface HealReport {
+  /** The failing revision: proposals branch from it. */
+  revision: CommitId;
+  /** The revision as given (default: the default branch). */
+  rev: string;
+  /** False when the revision has no dgit.yml (nothing to heal). */
+  config: boolean;
+  /** Set when dgit.yml's checks could not run at the revision (a column's type drifted): only type fixes are proposed. */
+  config_error: string | null;
+  incidents: HealIncident[];
+  /** Every failing check has a proposal (now or from an earlier run). */
+  healed: boolean;
+}
+
+/**
+ * Turn the failing checks of a revision (default: the head of the default branch)
+ * into incidents and, where a built-in strategy fits, fix proposals: one commit per
+ * incident on a new branch `heal/<incident>` from the failing revision, with the
+ * row edits and their reasons, rows that cannot be fixed moved to
+ * `<table>__quarantine`, and the incident in `_dgit_incidents`. A proposal is
+ * offered only within dgit.yml's policy and only when re-running the checks on it
+ * shows the failing check passes and no passing check fails. The default branch,
+ * the current branch and every working set are never touched. Errors before the
+ * first check, severity error first; a check that fixed before by a strategy tries
+ * that strategy first. Healing a revision again finds the same incidents and
+ * reports them rather than proposing twice.
+ */
+export async function heal(repository: Repository, rev?: string, options: HealOptions = {}): Promise<HealReport> {
+  const defaultBranch = await repository.defaultBranch();
+  const label = rev ?? defaultBranch;
+  const commit = await repository.resolve(label);
+  const tree = (await repository.readCommit(commit)).tree;
+  const config = await readConfig(repository, tree);
+  if (!config) return { revision: commit, rev: label, config: false, config_error: null, incidents: [], healed: true };
+  const base: FailingRevision = { commit, tree, config };
+  const sessions = new SessionPool();
+  try {
+    const known = await listIncidents(repository);
+    const drifts = (await detectTypeDrift(repository, base, sessions)).filter((drift) => selected(options, drift.check));
+    let report: CheckReport | undefined;
+    let configError: string | null = null;
+    try {
+      // Enough failing rows for any fix the policy allows (a unique check's duplicates are up to twice the rows a fix
+      // deletes), and one more to tell when there are too many: healing a huge failure reads no more than that.
+      const policy = config.config.policy;
+      const sampleSize = policy ? 2 * policy.max_rows_per_proposal + 1 : 10;
+      report = await runChecks(repository, commit, { sampleSize, now: options.now });
+    } catch (error) {
+      // A drifted column makes dgit.yml unfit for the data (a numeric range on text): fix the type first.
+      if (!(error instanceof ConfigError) || drifts.length === 0) throw error;
+      configError = error.message;
+    }
+    const people = await proposalPeople(repository, options.author);
+    const session: HealSession = {
+      repository,
+      base,
+      label,
+      report,
+      known,
+      onBase: await readIncidentTable(repository, tree, label),
+      people,
+      now: incidentTime(new Date(people.committer.timestamp * 1000)),
+      sessions,
+      options,
+      toLog: [],
+    };
+    const incidents: HealIncident[] = [];
+    for (const drift of drifts) incidents.push(await healDrift(session, drift));
+    const failing = (report?.results ?? []).filter((result) => !result.passed && selected(options, result.check));
+    // Errors first, then warnings; each in dgit.yml order.
+    failing.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+    for (const result of failing) incidents.push(await healCheck(session, result));
+    await appendIncidentLog(repository, session.toLog, `incidents: heal ${label} (${commit.slice(0, 12)})\n\n${session.toLog.map((i) => `${i.id}: ${i.outcome}`).join('\n')}\n`);
+    const healed = incidents.every((incident) => incident.outcome !== 'failed' && incident.outcome !== 'rejected');
+    return { revision: commit, rev: label, config: true, config_error: configError, incidents, healed };
+  } finally {
+    await sessions.close();
+  }
+}
+
+/** What one heal run shares between its incidents. */
+interface HealSession {
+  repository: Repository;
+  base: FailingRevision;
+  label: string;
+  report: CheckReport | undefined;
+  known: KnownIncident[];
+  /** The incidents `_dgit_incidents` holds at the failing revision. */
+  onBase: Incident[];
+  people: { author: Signature; committer: Signature };
+  now: string;
+  sessions: SessionPool;
+  options: HealOptions;
+  /** Incidents to record in the incident log at the end. */
+  toLog: Incident[];
+}
+
+function selected(options: HealOptions, check: string): boolean {
+  return !options.checks || options.checks.includes(check);
+}
+
+/** A failing check, or a drifted column, about to become an incident. */
+interface Failure {
+  check: string;
+  table: string;
+  kind: string;
+  severity: string;
+  failingRows: number;
+  sample: CheckResult['sample'];
+  message: string;
+}
+
+/** One fix to try: its name, and how to build it (or why it cannot be built). */
+interface Candidate {
+  name: string;
+  build: () => Promise<{ fix: TableFix; extent: ChangeExtent; strategy: string; change?: TableChange } | { fail: string }>;
+  mustPass: string[];
+}
+
+async function healCheck(session: HealSession, result: CheckResult): Promise<HealIncident> {
+  const { repository, base } = session;
+  const check = base.config!.checks.find((c) => c.id === result.check)!;
+  const failure: Failure = {
+    check: result.check,
+    table: result.table,
+    kind: result.kind,
+    severity: result.severity,
+    failingRows: result.failing_rows,
+    sample: result.sample,
+    message: result.message,
+  };
+  const start = await openIncident(session, failure);
+  if ('report' in start) return start.report;
+  if (result.error) return failIncident(session, failure, start.id, `the check could not run: ${result.error}`, [], null);
+
+  const rule = session.options.duplicates?.[check.id] ?? { keep: 'first' as const };
+  const plans = plansFor(check, rule);
+  if (plans.length === 0)
+    return failIncident(session, failure, start.id, `no built-in strategy fixes a ${check.kind} check; an agent can propose a fix with \`dgit propose --patch FILE\``, [], null);
+  const closed = policyViolations(base.config, [{ table: failure.table, rows: 1, columns: new Map(), removals: { count: 0 } }]);
+  if (closed.length > 0) return failIncident(session, failure, start.id, closed.join('; '), [], null);
+  if (result.sample.length < result.failing_rows)
+    return failIncident(
+      session,
+      failure,
+      start.id,
+      `${check.id} fails on ${result.failing_rows} rows, more than any proposal may change (policy.max_rows_per_proposal is ${base.config!.config.policy!.max_rows_per_proposal})`,
+      [],
+      null,
+    );
+  const version = await repository.requireTable(base.tree, check.table, check.table);
+  const context = new StrategyContext(repository, base, check, result, version, rule, session.sessions);
+  const { ordered, memory } = rememberedOrder(session, check, plans);
+  const candidates: Array<Candidate & { remembered: boolean }> = ordered.map(({ plan, remembered }) => ({
+    name: planName(plan),
+    remembered,
+    mustPass: [check.id],
+    build: async () => {
+      const outcome = await runPlan(context, plan, result.sample);
+      if (!outcome.ok) return { fail: outcome.reason };
+      const strategy = planName(outcome.effective);
+      const parsed = checkPatch({ table: check.table, incident: start.id, checks: [check.id], edits: outcome.edits }, `${strategy} patch`);
+      const change = await resolvePatch(parsed, version, repository.chunks(), `${strategy} patch`);
+      return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy, change };
+    },
+  }));
+  return tryCandidates(session, failure, start.id, candidates, memory);
+}
+
+async function healDrift(session: HealSession, drift: TypeDrift): Promise<HealIncident> {
+  const failure: Failure = {
+    check: drift.check,
+    table: drift.table,
+    kind: 'type',
+    severity: 'error',
+    failingRows: drift.values,
+    sample: drift.sample,
+    message: `${drift.column} was ${drift.to} in the parent commit and is ${drift.from} now; every value converts back without loss`,
+  };
+  const start = await openIncident(session, failure);
+  if ('report' in start) return start.report;
+  const candidate: Candidate & { remembered: boolean } = {
+    name: 'coerce-type',
+    remembered: false,
+    mustPass: [],
+    build: async () => ({
+      fix: { kind: 'rewrite', table: drift.table, build: coerceTypeBuilder(session.repository, session.base, drift, session.sessions) },
+      extent: { table: drift.table, rows: drift.values, columns: new Map([[drift.column, 'coerce-type']]), removals: { count: 0 } },
+      strategy: 'coerce-type',
+    }),
+  };
+  return tryCandidates(session, failure, start.id, [candidate], null);
+}
+
+/** The incident id of a failure; when an earlier run already handled it, the report of that. */
+async function openIncident(session: HealSession, failure: Failure): Promise<{ id: string } | { report: HealIncident }> {
+  const id = incidentId(failure.check, session.base.commit);
+  const branch = `${HEAL_BRANCH_PREFIX}${id}`;
+  const existing = session.known.find((incident) => incident.id === id);
+  const head = await session.repository.branchHead(branch);
+  if (!existing && !head) return { id };
+  return {
+    report: {
+      incident: id,
+      check: failure.check,
+      table: failure.table,
+      kind: failure.kind,
+      severity: failure.severity,
+      failing_rows: failure.failingRows,
+      status: 'existing',
+      outcome: existing?.outcome ?? 'proposed',
+      strategy: existing?.strategy ?? null,
+      branch: existing?.fix_branch ?? (head ? branch : null),
+      commit: head ?? null,
+      rows_changed: existing?.rows_changed ?? 0,
+      quarantined: 0,
+      reason: existing?.reason ?? `branch ${branch} already exists`,
+      memory: null,
+      attempts: [],
+      review: head ? reviewCommand(session, branch) : null,
+    },
+  };
+}
+
+/** Plans in the order to try: one that fixed this check before (merged) first; ones rejected before last. */
+function rememberedOrder(session: HealSession, check: ConfiguredCheck, plans: Plan[]): { ordered: Array<{ plan: Plan; remembered: boolean }>; memory: string | null } {
+  const history = checkHistory(session.known, check.id);
+  const previous = history.merged[0];
+  const rejected = new Set(history.rejected.map((incident) => incident.strategy));
+  let ordered = plans.map((plan) => ({ plan, remembered: false }));
+  let memory: string | null = null;
+  if (previous) {
+    const index = ordered.findIndex(({ plan }) => planName(plan) === previous.strategy);
+    if (index >= 0) {
+      const [remembered] = ordered.splice(index, 1);
+      ordered.unshift({ plan: remembered!.plan, remembered: true });
+      memory = `${previous.strategy} fixed ${check.id} before (incident ${previous.id}, merged), so it is tried first`;
+    } else {
+      const who = previous.strategy === 'agent' ? "an agent's patch" : previous.strategy;
+      memory = `${who} fixed ${check.id} before (incident ${previous.id}, merged); no built-in strategy repeats it`;
+    }
+  }
+  if (rejected.size > 0) {
+    const last = ordered.filter(({ plan, remembered }) => !remembered && rejected.has(planName(plan)));
+    ordered = [...ordered.filter((entry) => !last.includes(entry)), ...last];
+    if (last.length > 0) memory = `${memory ? `${memory}; ` : ''}${last.map(({ plan }) => planName(plan)).join(', ')} was rejected before, so it is tried last`;
+  }
+  return { ordered, memory };
+}
+
+/** Try candidates in order; offer the first that keeps to the policy and passes the re-check. */
+async function tryCandidates(
+  session: HealSession,
+  failure: Failure,
+  id: string,
+  candidates: Array<Candidate & { remembered: boolean }>,
+  memory: string | null,
+): Promise<HealIncident> {
+  const { repository, base } = session;
+  const attempts: HealAttempt[] = [];
+  // A table the policy does not open to the healer fails every strategy alike: say so once.
+  const closed = policyViolations(base.config, [{ table: failure.table, rows: 1, columns: new Map(), removals: { count: 0 } }]);
+  if (closed.length > 0) return failIncident(session, failure, id, closed.join('; '), attempts, memory);
+  const tried = new Set<string>();
+  for (const candidate of candidates) {
+    const built = await candidate.build();
+    if ('fail' in built) {
+      attempts.push({ strategy: candidate.name, offered: false, reason: built.fail, remembered: candidate.remembered });
+      continue;
+    }
+    // Two plans can come to the same edits (quarantine had nothing left to do): try them once.
+    if (tried.has(built.strategy)) continue;
+    tried.add(built.strategy);
+    const violations = policyViolations(base.config, [built.extent]);
+    if (violations.length > 0) {
+      attempts.push({ strategy: built.strategy, offered: false, reason: `over the policy: ${violations.join('; ')}`, remembered: candidate.remembered });
+      continue;
+    }
+    const branch = `${HEAL_BRANCH_PREFIX}${id}`;
+    const counts = built.change ? built.change.counts : undefined;
+    const quarantined = counts?.quarantined ?? 0;
+    const rows = built.change ? rowsChanged(built.change) : built.extent.rows;
+    const summary = fixSummary(failure, built.strategy, rows, built.change);
+    const incident: Incident = {
+      ...incidentBase(session, failure, id),
+      fix_branch: branch,
+      strategy: built.strategy,
+      rows_changed: rows,
+      outcome: 'proposed',
+      reason: summary,
+    };
+    const proposal: FixProposal = { fix: built.fix, incident, carried: carriedIncidents(session, failure.check), message: commitMessage(session, failure, id, built.strategy, summary, built.change) };
+    const written = await writeProposalCommit(repository, base, proposal, session.people);
+    let recheck: Recheck;
+    try {
+      recheck = (await recheckProposal(repository, written.commit, session.report, candidate.mustPass, session.options.now)).recheck;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      recheck = { ok: false, fixed: [], broken: [], unfixed: [], worse: [], reason: `the checks cannot run on it: ${error.message}` };
+    }
+    if (!recheck.ok) {
+      attempts.push({ strategy: built.strategy, offered: false, reason: `not offered: ${recheck.reason}`, remembered: candidate.remembered });
+      continue;
+    }
+    attempts.push({ strategy: built.strategy, offered: true, reason: recheck.reason, remembered: candidate.remembered });
+    if (!(await offerProposal(repository, branch, written.commit))) {
+      // Another heal of the same revision offered it first: report that one.
+      const start = await openIncident({ ...session, known: await listIncidents(repository) }, failure);
+      if ('report' in start) return start.report;
+    }
+    session.toLog.push(incident);
+    return {
+      incident: id,
+      check: failure.check,
+      table: failure.table,
+      kind: failure.kind,
+      severity: failure.severity,
+      failing_rows: failure.failingRows,
+      status: 'proposed',
+      outcome: 'proposed',
+      strategy: built.strategy,
+      branch,
+      commit: written.commit,
+      rows_changed: rows,
+      quarantined,
+      reason: summary,
+      memory,
+      attempts,
+      review: reviewCommand(session, branch),
+    };
+  }
+  const reason = attempts.length > 0 ? attempts.map((attempt) => `${attempt.strategy}: ${attempt.reason}`).join('; ') : 'no strategy applies';
+  return failIncident(session, failure, id, `no fix could be offered (${reason})`, attempts, memory);
+}
+
+function failIncident(session: HealSession, failure: Failure, id: string, reason: string, attempts: HealAttempt[], memory: string | null): HealIncident {
+  session.toLog.push({ ...incidentBase(session, failure, id), fix_branch: null, strategy: null, rows_changed: null, outcome: 'failed', reason });
+  return {
+    incident: id,
+    check: failure.check,
+    table: failure.table,
+    kind: failure.kind,
+    severity: failure.severity,
+    failing_rows: failure.failingRows,
+    status: 'failed',
+    outcome: 'failed',
+    strategy: null,
+    branch: null,
+    commit: null,
+    rows_changed: 0,
+    quarantined: 0,
+    reason,
+    memory,
+    attempts,
+    review: null,
+  };
+}
+
+function incidentBase(session: HealSession, failure: Failure, id: string): Omit<Incident, 'fix_branch' | 'strategy' | 'rows_changed' | 'outcome' | 'reason'> {
+  return {
+    id,
+    check: failure.check,
+    table: failure.table,
+    kind: failure.kind,
+    severity: failure.severity,
+    first_seen: session.base.commit,
+    failing_count: failure.failingRows,
+    sample: failure.sample.slice(0, INCIDENT_SAMPLE_SIZE),
+    created_at: session.now,
+    updated_at: session.now,
+  };
+}
+
+/** Earlier incidents of the same check whose decided state the failing revision does not hold yet: they travel with this fix. */
+function carriedIncidents(session: HealSession, check: string): Incident[] {
+  const onBase = new Map(session.onBase.map((incident) => [incident.id, incident]));
+  return session.known
+    .filter((incident) => incident.check.split(',').includes(check) && incident.outcome !== 'proposed')
+    .filter((incident) => {
+      const there = onBase.get(incident.id);
+      return !there || there.outcome !== incident.outcome || there.updated_at !== incident.updated_at;
+    })
+    .map(({ source: _source, ...incident }) => incident);
+}
+
+function fixSummary(failure: Failure, strategy: string, rows: number, change: TableChange | undefined): string {
+  if (!change) return `${strategy}: ${failure.message}; ${rows} value${rows === 1 ? '' : 's'} converted`;
+  const { updated, deleted, quarantined, inserted } = change.counts;
+  const parts: string[] = [];
+  if (updated) parts.push(`${updated} updated`);
+  if (inserted) parts.push(`${inserted} inserted`);
+  if (deleted) parts.push(`${deleted} deleted`);
+  if (quarantined) parts.push(`${quarantined} moved to ${quarantineTableName(failure.table)}`);
+  return `${strategy}: ${rows} row${rows === 1 ? '' : 's'} of ${failure.table} changed (${parts.join(', ')}) so that ${failure.check} passes`;
+}
+
+function commitMessage(session: HealSession, failure: Failure, id: string, strategy: string, summary: string, change: TableChange | undefined): string {
+  const lines = [`heal: ${failure.check} by ${strategy}`, '', `Incident ${id} at ${session.base.commit.slice(0, 12)}: ${failure.message}.`, summary + '.'];
+  if (change) {
+    lines.push('', 'Edits:');
+    for (const edit of change.edits.slice(0, 20)) lines.push(`- ${edit.op} ${JSON.stringify(edit.key)}: ${oneLine(edit.reason)}`);
+    if (change.edits.length > 20) lines.push(`- … and ${change.edits.length - 20} more (see the diff)`);
+  }
+  lines.push('', `dgit-incident: ${id}`, `dgit-check: ${failure.check}`, `dgit-strategy: ${strategy}`);
+  return lines.join('\n') + '\n';
+}
+
+function reviewCommand(session: HealSession, branch: string): string {
+  return `dgit diff ${session.label} ${branch}`;
+}

@@ -1,0 +1,114 @@
+import type { CheckResult, CheckSample } from '../../checks/check-result.js';
+import { jsonReadyExpression, jsonValue } from '../../checks/check-values.js';
+import type { ConfiguredCheck } from '../../config/configured-check.js';
+import type { Repository } from '../../repository/repository.js';
+import { openRevisionSession, type RevisionSession } from '../../repository/revision-views.js';
+import { keyColumnNames, type TableSchema } from '../../schema/schema.js';
+import type { DuckDbSession } from '../../sql/duckdb-session.js';
+import { quoteIdentifier } from '../../sql/sql-text.js';
+import type { TableVersion } from '../../table/table-version.js';
+import type { PatchEdit } from '../patch.js';
+import type { FailingRevision } from '../proposal.js';
+
+/** The built-in strategies. A plan chains some: `normalize-text+quarantine` fixes what it can and quarantines the rest. */
+export const STRATEGY_NAMES = ['fill-default', 'normalize-text', 'drop-duplicates', 'keep-first', 'keep-newest', 'quarantine', 'coerce-type'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** How the rows sharing a unique value are resolved once exact duplicates are gone: keep the first by key, or the newest by a column. */
+export type DuplicateRule = { keep: 'first' } | { keep: 'newest'; by: string };
+
+/** A failing row: its key and the checked value, as `dgit check --json` gives them. */
+export type FailingRow = CheckSample;
+
+/** What one step of a plan did: the edits it makes, and the failing rows it leaves to the next step. */
+export type StepOutcome = { edits: PatchEdit[]; remaining: FailingRow[] } | { notApplicable: string };
+
+/** Everything a strategy reads: the failing check, its rows, the table, and DuckDB over the failing revision. */
+export class StrategyContext {
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(
+    readonly repository: Repository,
+    readonly base: FailingRevision,
+    readonly check: ConfiguredCheck,
+    readonly result: CheckResult,
+    readonly version: TableVersion,
+    readonly duplicateRule: DuplicateRule,
+    private readonly sessions: SessionPool,
+  ) {}
+
+  get schema(): TableSchema {
+    return this.version.schema;
+  }
+
+  /** A DuckDB session over the checked table (and the one a foreign key references), external access off, shared by the strategies of one heal. */
+  async session(): Promise<DuckDbSession> {
+    const tables = [this.check.table, ...(this.check.kind === 'foreign_key' ? [this.check.references.table] : [])];
+    return (await this.sessions.get(this.repository, this.base, tables)).session;
+  }
+
+  /** A value computed once per check (e.g. the full rows of duplicate groups), shared by a plan's steps. */
+  async memo<T>(name: string, compute: () => Promise<T>): Promise<T> {
+    if (!this.cache.has(name)) this.cache.set(name, await compute());
+    return this.cache.get(name) as T;
+  }
+
+  /** Rows of the table as JSON objects (the form of `dgit diff --json`), selected by a FROM-and-WHERE clause over alias `t`. */
+  async jsonRows(fromWhere: string, orderBy?: string): Promise<Array<Record<string, unknown>>> {
+    const session = await this.session();
+    const columns = this.schema.columns;
+    const select = columns.map((c, i) => `${jsonReadyExpression(`t.${quoteIdentifier(c.name)}`, c.type)} AS "c${i}"`).join(', ');
+    const rows = await session.rows(`SELECT ${select} ${fromWhere}${orderBy ? ` ORDER BY ${orderBy}` : ''}`);
+    return rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, jsonValue(c.type, row[`c${i}`])])));
+  }
+
+  /** The key of a JSON row: its key columns (every column, for a keyless table). */
+  keyOf(row: Record<string, unknown>): Record<string, unknown> {
+    const names = keyColumnNames(this.schema);
+    const columns = names.length > 0 ? names : this.schema.columns.map((c) => c.name);
+    return Object.fromEntries(columns.map((name) => [name, row[name]]));
+  }
+}
+
+/** DuckDB sessions over the failing revision, one per set of tables, opened on first use and closed at the end of a heal. */
+export class SessionPool {
+  private readonly sessions = new Map<string, Promise<RevisionSession>>();
+
+  /** A session with views of `tables` only (the others' chunks are not even made files). */
+  get(repository: Repository, base: FailingRevision, tables: readonly string[]): Promise<RevisionSession> {
+    const only = [...new Set(tables)].sort();
+    const name = `${base.tree}\u0000${only.join('\u0000')}`;
+    let session = this.sessions.get(name);
+    if (!session) {
+      session = (async () => {
+        const opened = await openRevisionSession(repository, base.tree, { allowExternalAccess: false, only });
+        // Lock the session before any text from dgit.yml (a pattern, a value) reaches DuckDB.
+        await opened.session.run('SELECT 1');
+        return opened;
+      })();
+      this.sessions.set(name, session);
+    }
+    return session;
+  }
+
+  async close(): Promise<void> {
+    for (const session of this.sessions.values()) {
+      try {
+        await (await session).close();
+      } catch {
+        // A session that failed to open has nothing to close.
+      }
+    }
+    this.sessions.clear();
+  }
+}
+
+/** `{"id": 4}` as people read it in a reason. */
+export function keyText(key: Record<string, unknown>): string {
+  return JSON.stringify(key);
+}
+
+/** A value as people read it in a reason: text quoted, the rest as JSON. */
+export function valueText(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}

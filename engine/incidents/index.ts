@@ -1,0 +1,16 @@
+/** The incident memory: `_dgit_incidents` on branches and in the incident log, read together. */
+export {
+  INCIDENTS_TABLE,
+  INCIDENT_OUTCOMES,
+  INCIDENT_COLUMNS,
+  INCIDENT_SAMPLE_SIZE,
+  incidentTableSchema,
+  incidentTime,
+  laterState,
+  type Incident,
+  type IncidentOutcome,
+} from './incident.js';
+export { readIncidentTable, writeIncidentRows } from './incident-table.js';
+export { INCIDENT_LOG_REF, readIncidentLog, appendIncidentLog } from './incident-log.js';
+export { HEAL_BRANCH_PREFIX, listIncidents, healBranches, findIncident, checkHistory, type KnownIncident, type CheckHistory } from './incident-memory.js';
+export { recordIncidentOutcome } from './record-outcome.js';
