@@ -60,19 +60,36 @@ export async function buildCandidate(repository: Repository, onto: CommitId | un
 /** What the checks said of a candidate: pass, or why not and whose fault. */
 export type CandidateVerdict = { passed: true } | { passed: false; outcome: 'rejected' | 'failed'; reason: string };
 
-/** How the queue judges a candidate commit (the default runs every check of its dgit.yml). */
-export type CandidateCheck = (repository: Repository, commit: CommitId) => Promise<CandidateVerdict>;
+/** How the queue judges a candidate commit merged onto `onto` (the default runs every check of its dgit.yml). */
+export type CandidateCheck = (repository: Repository, commit: CommitId, onto: CommitId | undefined) => Promise<CandidateVerdict>;
 
 /**
- * Run every check of the candidate's own dgit.yml on it. A failed check of
- * severity error (or one that could not run) rejects it; an invalid dgit.yml on
- * the merged result fails it, since then nothing can vouch for the data.
+ * Run every check of the candidate's own dgit.yml on it. A candidate passes when
+ * every error-severity check passes; the default branch then stays green. When
+ * the default branch is already red (a bad load landed outside the queue), a
+ * candidate that passes everything cannot exist until every fix has landed, so
+ * there the rule is that the default branch never gets worse: every check that
+ * passes on `onto` passes on the candidate, and no failing check fails more rows.
+ * That is how heal branches, one check each, land one by one. A check that could
+ * not run rejects the candidate; an invalid dgit.yml on the merged result fails
+ * it, since then nothing can vouch for the data.
  */
-export const checkCandidate: CandidateCheck = async (repository, commit) => {
+export const checkCandidate: CandidateCheck = async (repository, commit, onto) => {
   try {
     const report = await runChecks(repository, commit);
     if (report.passed) return { passed: true };
-    const failing = report.results.filter(failsReport);
+    let failing = report.results.filter(failsReport);
+    if (onto) {
+      const base = await baseReport(repository, onto);
+      if (base && !base.passed) {
+        const before = new Map(base.results.map((r) => [r.check, r]));
+        failing = failing.filter((r) => {
+          const was = before.get(r.check);
+          return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows;
+        });
+        if (failing.length === 0) return { passed: true };
+      }
+    }
     const shown = failing.slice(0, 5).map((r) => `${r.check} (${r.error ? `could not run: ${r.error}` : r.message})`);
     if (failing.length > shown.length) shown.push(`${failing.length - shown.length} more`);
     return { passed: false, outcome: 'rejected', reason: `check${failing.length === 1 ? '' : 's'} failed on the merged result: ${shown.join('; ')}` };
@@ -81,6 +98,16 @@ export const checkCandidate: CandidateCheck = async (repository, commit) => {
     throw error;
   }
 };
+
+/** The checks of the default branch's commit, or undefined when they cannot run there. */
+async function baseReport(repository: Repository, onto: CommitId): Promise<Awaited<ReturnType<typeof runChecks>> | undefined> {
+  try {
+    return await runChecks(repository, onto);
+  } catch (error) {
+    if (error instanceof ConfigError) return undefined;
+    throw error;
+  }
+}
 
 /** Whether `descendant` is `ancestor` or has it in its history. */
 export async function contains(repository: Repository, descendant: CommitId, ancestor: CommitId): Promise<boolean> {

@@ -278,7 +278,7 @@ class QueueRun {
       }
       const ref = `${CANDIDATE_REF_PREFIX}/${parts[0]!.id}`;
       await this.setRef(ref, candidate);
-      const verdict = await this.check(this.repository, candidate);
+      const verdict = await this.check(this.repository, candidate, onto);
       this.report.tested.push({ commit: candidate, onto: onto ?? null, entries: parts.map((p) => p.id), passed: verdict.passed, reason: verdict.passed ? null : verdict.reason });
       if (!verdict.passed) {
         await this.deleteRef(ref);

@@ -93,7 +93,13 @@ export async function writeDiffTerminal(report: DiffReport, out: Writable, optio
     tables++;
     const counter = new DiffCounter(diff.columns);
     await sink.write(painter.paint(`${options.stat ? '' : '\n'}table ${visibleText(table)}: ${diff.status}`, 'header') + '\n');
-    for (const line of schemaLines(diff.schema)) await sink.write(`  ${painter.paint(line, line[0] === '+' ? 'added' : line[0] === '-' ? 'deleted' : 'modified')}\n`);
+    if (diff.status === 'added' || diff.status === 'deleted') {
+      // A whole table came or went: one line of its columns, not a schema change per column.
+      const columns = diff.columns.map((c) => `${visibleText(c.name)} ${c.type}`).join(', ');
+      await sink.write(`  ${painter.paint(`columns: ${columns}`, 'dim')}\n`);
+    } else {
+      for (const line of schemaLines(diff.schema)) await sink.write(`  ${painter.paint(line, line[0] === '+' ? 'added' : line[0] === '-' ? 'deleted' : 'modified')}\n`);
+    }
     let block: RowChange[] = [];
     let shown = 0;
     for await (const change of diff.rows) {

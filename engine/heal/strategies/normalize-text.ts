@@ -74,26 +74,36 @@ function matchOne(text: string, candidates: readonly string[], caseSensitive: bo
   return folded.length === 1 ? folded[0] : undefined;
 }
 
-/** Failing text → its trimmed, folded form, where the pattern matches that (asked of DuckDB, whose RE2 runs the check). */
+/**
+ * Failing text → its first normalised form the pattern matches (asked of DuckDB,
+ * whose RE2 runs the check): trimmed, white space collapsed, then those in upper
+ * and in lower case (" sfo " matches ^[A-Z]{3}$ as "SFO").
+ */
 async function patternFixes(context: StrategyContext, failing: FailingRow[], pattern: string, caseSensitive: boolean): Promise<Map<string, string>> {
-  const candidates = new Map<string, string>();
+  const candidates: Array<[string, string]> = [];
+  const seen = new Set<string>();
   for (const row of failing) {
-    if (typeof row.value !== 'string') continue;
-    for (const fixed of [row.value.trim(), collapseWhitespace(row.value)]) {
-      if (fixed !== row.value && !candidates.has(row.value)) candidates.set(row.value, fixed);
-    }
+    if (typeof row.value !== 'string' || seen.has(row.value)) continue;
+    seen.add(row.value);
+    const trimmed = row.value.trim();
+    const collapsed = collapseWhitespace(row.value);
+    const forms = [trimmed, collapsed, collapsed.toUpperCase(), collapsed.toLowerCase()];
+    for (const fixed of new Set(forms)) if (fixed !== row.value) candidates.push([row.value, fixed]);
   }
-  if (candidates.size === 0) return new Map();
+  if (candidates.length === 0) return new Map();
   const session = await context.session();
-  const entries = [...candidates];
   const fixes = new Map<string, string>();
-  for (let start = 0; start < entries.length; start += 1000) {
-    const batch = entries.slice(start, start + 1000);
+  for (let start = 0; start < candidates.length; start += 1000) {
+    const batch = candidates.slice(start, start + 1000);
     const values = batch.map(([, fixed], index) => `(${index}, ${quoteString(fixed)})`).join(', ');
     const rows = await session.rows(
-      `SELECT i, regexp_matches(x, ${quoteString(pattern)}${caseSensitive ? '' : `, 'i'`}) AS ok FROM (VALUES ${values}) AS v(i, x)`,
+      `SELECT i, regexp_matches(x, ${quoteString(pattern)}${caseSensitive ? '' : `, 'i'`}) AS ok FROM (VALUES ${values}) AS v(i, x) ORDER BY i`,
     );
-    for (const row of rows) if (row['ok'] === true) fixes.set(batch[Number(row['i'])]![0], batch[Number(row['i'])]![1]);
+    // Candidates are in order of preference: the first form that matches wins.
+    for (const row of rows) {
+      const [original, fixed] = batch[Number(row['i'])]!;
+      if (row['ok'] === true && !fixes.has(original)) fixes.set(original, fixed);
+    }
   }
   return fixes;
 }
