@@ -24,11 +24,11 @@ export interface RevisionSession {
 export async function openRevisionSession(
   repository: Repository,
   tree: ObjectId,
-  options: { allowExternalAccess?: boolean; only?: string[]; memoryLimit?: string } = {},
+  options: { allowExternalAccess?: boolean; only?: string[]; memoryLimit?: string; spillLimit?: string } = {},
 ): Promise<RevisionSession> {
   const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `sql-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tempDir, { recursive: true });
-  const session = await DuckDbSession.create({ tempDir, allowExternalAccess: options.allowExternalAccess ?? false, memoryLimit: options.memoryLimit });
+  const session = await DuckDbSession.create({ tempDir, allowExternalAccess: options.allowExternalAccess ?? false, memoryLimit: options.memoryLimit, spillLimit: options.spillLimit });
   const close = async () => {
     await session.close();
     fs.rmSync(tempDir, { recursive: true, force: true });

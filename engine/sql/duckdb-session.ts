@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { InvalidInputError, UsageError } from '../errors/index.js';
 import type { Column } from '../schema/schema.js';
 import { isTimestamp, timestampUnit, type ColumnType } from '../schema/types.js';
@@ -16,6 +16,8 @@ export interface DuckDbSessionOptions {
   threads?: number;
   /** DuckDB's memory_limit, e.g. '1GB' (the default); past it DuckDB spills to the temp directory. */
   memoryLimit?: string;
+  /** DuckDB's max_temp_directory_size: the most a query may spill to disk, e.g. '512MB'. */
+  spillLimit?: string;
   /**
    * Whether SQL may read and write any file. When false (for user SQL such as
    * `dgit sql`), the session may touch only its temp directory and the files of the
@@ -57,6 +59,7 @@ export class DuckDbSession {
       await session.execute(`SET TimeZone = 'UTC'`);
       await session.execute(`SET preserve_insertion_order = true`);
       await session.execute(`SET enable_progress_bar = false`);
+      if (options.spillLimit) await session.execute(`SET max_temp_directory_size = ${quoteString(options.spillLimit)}`);
       return session;
     } catch (error) {
       instance?.closeSync();
@@ -88,6 +91,33 @@ export class DuckDbSession {
     if (this.locked) throw new UsageError('views must be created before the first query of a restricted session', viewName);
     for (const file of files) this.allowedFiles.add(path.resolve(file));
     await this.execute(`CREATE OR REPLACE VIEW ${quoteIdentifier(viewName)} AS ${selectSql}`);
+  }
+
+  /** Stop the statement running now (how a time cap ends a query). */
+  interrupt(): void {
+    if (!this.closed) this.connection.interrupt();
+  }
+
+  /**
+   * Run one statement that DuckDB's own parser classes as a SELECT, reading at most
+   * `maxRows` + 1 rows (so callers can tell the result was cut). Anything else,
+   * or more than one statement, is refused before it runs.
+   */
+  async readOnlyRows(sql: string, maxRows: number): Promise<{ names: string[]; types: string[]; rows: unknown[][] }> {
+    await this.lockIfRestricted();
+    this.assertOpen();
+    try {
+      const extracted = await this.connection.extractStatements(sql);
+      if (extracted.count !== 1) throw new UsageError('exactly one statement is allowed', 'sql');
+      const prepared = await extracted.prepare(0);
+      if (prepared.statementType !== StatementType.SELECT)
+        throw new UsageError(`only a read-only SELECT is allowed; DuckDB reads this statement as ${StatementType[prepared.statementType] ?? 'another kind'}`, 'sql');
+      const reader = await prepared.streamAndReadUntil(maxRows + 1);
+      return { names: reader.columnNames(), types: reader.columnTypes().map((type) => type.toString()), rows: reader.getRowsJS() as unknown[][] };
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw duckdbError(error);
+    }
   }
 
   /** Closes DuckDB and removes the session's directory. Safe to call twice. */

@@ -14,6 +14,7 @@ import { registerCheck } from './check.js';
 import { registerRemote } from './remote.js';
 import { registerQueue } from './queue.js';
 import { registerHeal } from './heal.js';
+import { registerMcp } from './mcp.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -37,5 +38,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerHeal(program, context);
   registerQueue(program, context);
   registerRemote(program, context);
+  registerMcp(program, context);
   registerDemo(program, context);
 }
