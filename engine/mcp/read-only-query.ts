@@ -3,7 +3,7 @@ import { singleStatement } from '../commands/sql.js';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession, type RevisionSession } from '../repository/revision-views.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
-import { quoteString, trimDuckdbMessage } from '../sql/sql-text.js';
+import { trimDuckdbMessage } from '../sql/sql-text.js';
 import type { ObjectId } from '../store/object-store.js';
 import { toJsonValue } from '../value/value.js';
 import { AgentRefusal } from './refusal.js';
