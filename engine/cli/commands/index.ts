@@ -15,6 +15,7 @@ import { registerRemote } from './remote.js';
 import { registerQueue } from './queue.js';
 import { registerHeal } from './heal.js';
 import { registerMcp } from './mcp.js';
+import { registerBot } from './bot.js';
 import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
@@ -39,5 +40,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerQueue(program, context);
   registerRemote(program, context);
   registerMcp(program, context);
+  registerBot(program, context);
   registerDemo(program, context);
 }

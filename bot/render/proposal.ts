@@ -1,0 +1,86 @@
+import type { CheckResult } from '../../engine/checks/index.js';
+import { codeSpan } from '../../formats/checks/index.js';
+import { truncateText } from '../../formats/checks/check-text.js';
+import { escapeMarkdown, GITHUB_COMMENT_LIMIT } from '../../formats/diff/index.js';
+import type { CheckOutcome } from '../review/data-review.js';
+import { checksLine } from './diff-comment.js';
+import { PROPOSAL_MARKER } from './markers.js';
+import { titleText, withinLimit } from './plain-text.js';
+
+/** A healing proposal: a `heal/<incident>` branch, what it fixes and what it changes. */
+export interface HealingProposal {
+  /** The branch, `heal/<incident>`. */
+  branch: string;
+  /** The incident a `heal/<incident>` branch is named after; undefined for another branch (`dgit pr open`). */
+  incident: string | undefined;
+  /** The branch the pull request goes to (the default branch). */
+  baseBranch: string;
+  head: string;
+  /** The message of the head commit, as the healer (or an agent) wrote it. */
+  message: string;
+  /** Checks failing on the base branch and passing on the proposal. */
+  fixed: CheckResult[];
+  /** Checks failing on both. */
+  stillFailing: CheckResult[];
+  /** Checks that pass (or do not exist) on the base branch and fail on the proposal. */
+  newlyFailing: CheckResult[];
+  /** The checks of the proposal's head. */
+  headChecks: CheckOutcome;
+}
+
+/** Sort the checks of base and head into fixed, still failing and newly failing. */
+export function compareChecks(base: CheckOutcome, head: CheckOutcome): Pick<HealingProposal, 'fixed' | 'stillFailing' | 'newlyFailing'> {
+  const baseResults = base.kind === 'report' ? new Map(base.report.results.map((r) => [r.check, r])) : new Map<string, CheckResult>();
+  const headResults = head.kind === 'report' ? head.report.results : [];
+  const failedOnBase = (id: string) => baseResults.get(id)?.passed === false;
+  return {
+    fixed: headResults.filter((r) => r.passed && failedOnBase(r.check)),
+    stillFailing: headResults.filter((r) => !r.passed && failedOnBase(r.check)),
+    newlyFailing: headResults.filter((r) => !r.passed && !failedOnBase(r.check)),
+  };
+}
+
+/** `Heal incident-42: fixes flights.id.unique, flights.delay.not_null` (inert text, at most 256 characters). */
+export function proposalTitle(proposal: HealingProposal): string {
+  const fixes = proposal.fixed.map((r) => r.check);
+  const what = proposal.incident !== undefined ? `Heal ${proposal.incident}` : `Data change from ${proposal.branch}`;
+  return titleText(fixes.length > 0 ? `${what}: fixes ${fixes.join(', ')}` : what, 256);
+}
+
+/**
+ * The body of a healing pull request: which incident and which checks it fixes,
+ * what still fails or newly fails, the commit message, and the data diff. Every
+ * piece of text from the branch, the commit or the data is escaped; the whole
+ * stays within GitHub's 65,536 characters.
+ */
+export async function proposalBody(proposal: HealingProposal, diffMarkdown: (budget: number) => Promise<string>): Promise<string> {
+  const lines: string[] = [
+    PROPOSAL_MARKER,
+    proposal.incident !== undefined ? `## Healing proposal for incident ${codeSpan(proposal.incident)}` : `## Data change proposal from ${codeSpan(proposal.branch)}`,
+    '',
+    `dgit opened this pull request for the branch ${codeSpan(proposal.branch)}, to merge into ${codeSpan(proposal.baseBranch)} after review.`,
+    '',
+  ];
+  const list = (heading: string, results: CheckResult[], show: (r: CheckResult) => string) => {
+    if (results.length === 0) return;
+    lines.push(heading, '');
+    for (const result of results.slice(0, 50)) lines.push(`- ${codeSpan(result.check)}: ${show(result)}`);
+    if (results.length > 50) lines.push(`- … and ${results.length - 50} more`);
+    lines.push('');
+  };
+  list(`**Fixes** (failing on ${codeSpan(proposal.baseBranch)}, passing here):`, proposal.fixed, (r) => escapeMarkdown(truncateText(r.message, 300)));
+  list('**Still failing:**', proposal.stillFailing, (r) => escapeMarkdown(truncateText(r.message, 300)));
+  list('**⚠️ New failures** (passing before):', proposal.newlyFailing, (r) => escapeMarkdown(truncateText(r.message, 300)));
+  if (proposal.fixed.length === 0 && proposal.stillFailing.length === 0 && proposal.newlyFailing.length === 0) {
+    lines.push(checksLine(proposal.headChecks, proposal.head), '');
+  }
+  const message = proposal.message.trim();
+  if (message) {
+    lines.push('<details><summary>Commit message</summary>', '');
+    for (const line of message.split('\n').slice(0, 40)) lines.push(`> ${escapeMarkdown(line.slice(0, 500))}`);
+    lines.push('', '</details>', '');
+  }
+  const head = lines.join('\n') + '\n';
+  const diff = await diffMarkdown(GITHUB_COMMENT_LIMIT - head.length - 1);
+  return withinLimit(head + diff, GITHUB_COMMENT_LIMIT);
+}

@@ -1,0 +1,25 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { BotModule } from './bot-module.js';
+
+/** What the bot needs besides probot's own settings (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, ...). */
+export interface BotSettings {
+  /** Local clones, the delivery log: `DGIT_BOT_DATA`. */
+  dataDir: string;
+  /** Features added on top of phase 1 (the merge queue): their commands and handlers. */
+  modules: readonly BotModule[];
+}
+
+/**
+ * The data folder: `DGIT_BOT_DATA`; inside GitHub Actions the runner's temporary
+ * folder (a job starts empty anyway); else `~/.dgit-bot`.
+ */
+export function dataDirFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DGIT_BOT_DATA) return path.resolve(env.DGIT_BOT_DATA);
+  if (env.GITHUB_ACTIONS === 'true' && env.RUNNER_TEMP) return path.join(env.RUNNER_TEMP, 'dgit-bot');
+  return path.join(os.homedir(), '.dgit-bot');
+}
+
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env, modules: readonly BotModule[] = []): BotSettings {
+  return { dataDir: dataDirFromEnvironment(env), modules };
+}
