@@ -1,19 +1,18 @@
 /**
  * `npm run bench`: dgit against baselines measured in the same run on the same
- * machine (DuckDB, plain git). Prints a Markdown report and writes bench/out/results.json.
- * Set BENCH_ROWS to run on fewer rows than the 3,000,000 of flights-3m.
+ * machine (DuckDB, plain git, daff). Prints a Markdown report and writes
+ * bench/out/results.json (import/commit, issue 2) and bench/out/diff-merge.json
+ * (diff and merge, issue 3, bench/diff-merge.ts).
+ * Set BENCH_ROWS to run on fewer rows than the 3,000,000 of flights-3m, and
+ * BENCH_ONLY=import|diff|merge (comma-separated) to run only some parts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/engine/cli/main.js');
-const OUT = path.join(ROOT, 'bench', 'out');
-const FLIGHTS = path.join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
-const ROWS = Number(process.env.BENCH_ROWS ?? 3_000_000);
+import os from 'node:os';
+import { FLIGHTS, OUT, ROWS, cpuSample, dgit, du, loadAverage, mb, selected, snapshotDist } from './lib.js';
+import { runDiffMerge } from './diff-merge.js';
 
 interface Measure {
   name: string;
@@ -29,29 +28,25 @@ function record(name: string, seconds: number, detail?: string, peakMiB?: number
   process.stderr.write(`${name}: ${seconds.toFixed(3)} s${detail ? ` (${detail})` : ''}${peakMiB ? `, peak ${peakMiB} MiB` : ''}\n`);
 }
 
-/** Run a command; wall time and peak RSS (GNU time). */
-function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): { seconds: number; peakMiB: number; stdout: string } {
-  const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${result.stderr}`);
-  const lines = result.stderr.trim().split('\n');
-  return { seconds, peakMiB: Math.round(Number(lines.at(-1)) / 1024), stdout: result.stdout };
-}
-
-function dgit(cwd: string, ...args: string[]) {
-  return timed(process.execPath, [CLI, ...args], cwd, { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@b' });
-}
-
-function du(dir: string): number {
-  return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
-}
-
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
-
 async function main(): Promise<void> {
-  fs.rmSync(OUT, { recursive: true, force: true });
+  if (selected('import')) fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
+  snapshotDist();
+  const loadBefore = loadAverage();
+  const cpuBefore = cpuSample();
+  const started = process.hrtime.bigint();
+  if (selected('import')) await importBench();
+  const diffMerge = await runDiffMerge();
+  if (diffMerge) process.stdout.write(`\n${diffMerge}`);
+  const cpuAfter = cpuSample();
+  const busy = (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total);
+  process.stdout.write(
+    `\nMachine: ${os.cpus().length} cores; whole run ${(Number(process.hrtime.bigint() - started) / 6e10).toFixed(1)} min; load average ${loadBefore} at start, ${loadAverage()} at end; all cores ${(busy * 100).toFixed(0)}% busy over the run (the benchmark mostly keeps one core busy, DuckDB steps both: far above 50% means other work shared the machine and the times are inflated).\n`,
+  );
+}
+
+/** Issue 2: import, commit, a 10-row change, branch; against DuckDB and plain git. */
+async function importBench(): Promise<void> {
   const duck = await DuckDBInstance.create(':memory:');
   const sql = await duck.connect();
   const keyed = path.join(OUT, 'flights-keyed.parquet');
@@ -133,7 +128,7 @@ async function main(): Promise<void> {
   duck.closeSync();
   const report = ['| measure | seconds | detail | peak MiB |', '| --- | ---: | --- | ---: |', ...results.map((r) => `| ${r.name} | ${r.seconds ? r.seconds.toFixed(3) : ''} | ${r.detail ?? ''} | ${r.peakMiB ?? ''} |`)];
   fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify({ results, notes }, null, 2));
-  process.stdout.write(`\nNode process start (dgit --version): ${version.toFixed(3)} s; rows: ${ROWS.toLocaleString('en-US')}\n\n${report.join('\n')}\n`);
+  process.stdout.write(`\n### Import and commit (issue 2)\n\nNode process start (dgit --version): ${version.toFixed(3)} s; rows: ${ROWS.toLocaleString('en-US')}\n\n${report.join('\n')}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -57,7 +57,10 @@ export function registerBot(program: Command, context: CommandContext): void {
       await server.stop();
     });
 
-  const pr = program.command('pr').description('pull requests on GitHub without the App');
+  const pr = program
+    .command('pr')
+    .description('pull requests on GitHub without the App')
+    .addHelpText('after', '\nExample:\n  GITHUB_TOKEN=... dgit pr open heal/flights.delay.not_null-305690509b');
   pr.command('open')
     .argument('<branch>', 'the branch to propose (already pushed to the remote)')
     .description('open or update the pull request of a branch, with the data diff, check results and labels the App would give it')
