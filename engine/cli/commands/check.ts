@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { runChecks } from '../../checks/run-checks.js';
-import { ConfigError } from '../../config/config-error.js';
 import { UsageError } from '../../errors/index.js';
-import { renderCheckGithub, renderCheckJson, renderCheckMarkdown, renderCheckTerminal, renderConfigIssuesGithub } from '../../../formats/checks/index.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled } from '../output.js';
 
@@ -41,6 +38,9 @@ export function registerCheck(program: Command, context: CommandContext): void {
       const format = outputFormat(options);
       const sampleSize = Number(options.sample ?? '10');
       if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000) throw new UsageError(`--sample must be a whole number from 0 to 1000, got ${JSON.stringify(options.sample)}`, '--sample');
+      const { runChecks } = await import('../../checks/run-checks.js');
+      const { ConfigError } = await import('../../config/config-error.js');
+      const { renderCheckGithub, renderCheckJson, renderCheckMarkdown, renderCheckTerminal, renderConfigIssuesGithub } = await import('../../../formats/checks/index.js');
       const repository = await context.repository();
       let report;
       try {
