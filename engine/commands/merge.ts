@@ -209,22 +209,29 @@ async function mergeRootTrees(
     }
     const read = (tree: ObjectId | undefined) => (tree ? readTableVersion(store, tree, table) : Promise.resolve(undefined));
     const [baseVersion, oursVersion, theirsVersion] = await Promise.all([read(b), read(o), read(t)]);
-    const result = await mergeTables(baseVersion, oursVersion, theirsVersion, chunks);
-    const record: TableConflicts = {
-      table,
-      conflicts: result.schema ? result.conflicts.map((c) => conflictToJson(result.schema!, c)) : [],
-      schemaConflicts: result.schemaConflicts.map((c) => schemaConflictToJson(c)),
-      oursTree: o ?? null,
-      theirsTree: t ?? null,
-    };
-    conflicts.push(record);
-    if (result.schemaConflicts.length > 0) {
-      if (o) tableEntries.push({ mode: '40000', name: table, oid: o });
-      continue;
+    // Ours' changed chunks are read by the diffs and again to apply the edits: keep them decoded in between.
+    const retains = chunks instanceof GitChunkStore && oursVersion !== undefined;
+    if (retains) chunks.retain(oursVersion.manifest.chunks.map((c) => c.id));
+    try {
+      const result = await mergeTables(baseVersion, oursVersion, theirsVersion, chunks);
+      const record: TableConflicts = {
+        table,
+        conflicts: result.schema ? result.conflicts.map((c) => conflictToJson(result.schema!, c)) : [],
+        schemaConflicts: result.schemaConflicts.map((c) => schemaConflictToJson(c)),
+        oursTree: o ?? null,
+        theirsTree: t ?? null,
+      };
+      conflicts.push(record);
+      if (result.schemaConflicts.length > 0) {
+        if (o) tableEntries.push({ mode: '40000', name: table, oid: o });
+        continue;
+      }
+      if (!result.schema) continue;
+      const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks);
+      tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer) });
+    } finally {
+      if (retains) chunks.release();
     }
-    if (!result.schema) continue;
-    const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks);
-    tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer) });
   }
   if (tableEntries.length > 0) out.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(tableEntries)) });
   return out.length === 0 ? EMPTY_TREE : writer.write('tree', serializeTree(out));

@@ -2,7 +2,8 @@ import type { ChunkEntry } from '../chunking/manifest.js';
 import type { ChunkReader } from '../table/table-version.js';
 import { valuesEqual, type Row, type Value } from '../value/value.js';
 import { projectRow, targetBound, type JoinPlan, type SideProjection } from './column-alignment.js';
-import { compareKeyToRow, compareKeysLoose, compareRowKeys } from './key-order.js';
+import { compareKeyToRow, compareKeysLoose, compareRowKeys, compareValuesLoose } from './key-order.js';
+import { EagerRows, isLazyChunkReader, type LazyRows } from './lazy-rows.js';
 
 /**
  * A keyed row that differs between the two sides, in target columns: `before`
@@ -24,30 +25,33 @@ export interface BagDelta {
 }
 
 /**
- * One side of a merge-join: rows of the current chunk (or of the whole table, when
- * it had to be re-sorted) and the chunks still to come. Only chunks that are loaded
- * are read, so memory stays at about one chunk per side. Keys are compared in
- * place on the rows (`keyIndexes`); key arrays are built only for rows that differ.
+ * One side of a merge-join: the rows of the chunks in hand (usually one; the
+ * unconsumed rest of the previous ones when a chunk is loaded early, or the whole
+ * table when it had to be re-sorted) and the chunks still to come. Only chunks that
+ * are loaded are read, so memory stays at about one chunk per side. Keys are
+ * compared in place on the rows (`keyIndexes`); a chunk read lazily builds only
+ * its key columns, and the rest of a row only when the row is asked for whole.
  */
 class SideCursor {
-  private rows: Row[] = [];
+  private parts: LazyRows[] = [];
+  private part = 0;
   private position = 0;
   private nextIndex = 0;
 
   constructor(
     private readonly chunks: readonly ChunkEntry[],
-    private readonly read: (chunk: ChunkEntry) => Promise<Row[]>,
+    private readonly read: (chunk: ChunkEntry) => Promise<LazyRows>,
     readonly keyIndexes: readonly number[],
   ) {}
 
   static sorted(rows: Row[], keyIndexes: readonly number[]): SideCursor {
-    const cursor = new SideCursor([], async () => [], keyIndexes);
-    cursor.rows = rows;
+    const cursor = new SideCursor([], async () => new EagerRows([], keyIndexes), keyIndexes);
+    if (rows.length > 0) cursor.parts = [new EagerRows(rows, keyIndexes)];
     return cursor;
   }
 
   hasRows(): boolean {
-    return this.position < this.rows.length;
+    return this.part < this.parts.length;
   }
 
   nextChunk(): ChunkEntry | undefined {
@@ -66,31 +70,59 @@ class SideCursor {
   async loadChunk(): Promise<void> {
     const chunk = this.chunks[this.nextIndex++]!;
     const rows = await this.read(chunk);
-    this.rows = this.position >= this.rows.length ? rows : this.rows.slice(this.position).concat(rows);
-    this.position = 0;
+    if (this.part > 0) {
+      this.parts = this.parts.slice(this.part);
+      this.part = 0;
+    }
+    if (rows.length > 0) this.parts.push(rows);
   }
 
+  /** The head row, whole. */
   headRow(): Row {
-    return this.rows[this.position]!;
+    return this.parts[this.part]!.row(this.position);
+  }
+
+  /** Key cell `k` (in key order) of the head row. */
+  private headKeyValue(k: number): Value {
+    return this.parts[this.part]!.keyValue(this.position, k);
   }
 
   headKey(): Value[] {
-    const row = this.rows[this.position]!;
-    return this.keyIndexes.map((index) => row[index] ?? null);
+    const part = this.parts[this.part]!;
+    return this.keyIndexes.map((_, k) => part.keyValue(this.position, k));
+  }
+
+  /** Whether the first `count` cells of the two heads are surely equal, judged without building them (false: unknown). */
+  headSameAs(other: SideCursor, count: number): boolean {
+    return this.parts[this.part]!.sameCells(this.position, other.parts[other.part]!, other.position, count);
   }
 
   /** Order of this side's next chunk and the other side's head row. */
   nextFirstVersus(other: SideCursor): number {
-    return compareKeyToRow(this.nextFirst(), other.headRow(), this.keyIndexes);
+    const key = this.nextFirst();
+    for (let k = 0; k < this.keyIndexes.length; k++) {
+      const c = compareValuesLoose(key[k] ?? null, other.headKeyValue(k));
+      if (c !== 0) return c;
+    }
+    return 0;
   }
 
   /** Order of the two heads. */
   headVersus(other: SideCursor): number {
-    return compareRowKeys(this.headRow(), other.headRow(), this.keyIndexes);
+    const fast = this.parts[this.part]!.compareKeys(this.position, other.parts[other.part]!, other.position);
+    if (fast === fast) return fast;
+    for (let k = 0; k < this.keyIndexes.length; k++) {
+      const c = compareValuesLoose(this.headKeyValue(k), other.headKeyValue(k));
+      if (c !== 0) return c;
+    }
+    return 0;
   }
 
   advance(): void {
-    this.position++;
+    if (++this.position >= this.parts[this.part]!.length) {
+      this.part++;
+      this.position = 0;
+    }
   }
 
   /** Consumes the rows in hand whose key equals `row`'s; returns how many. */
@@ -98,7 +130,7 @@ class SideCursor {
     let count = 0;
     while (this.hasRows() && compareRowKeys(this.headRow(), row, this.keyIndexes) === 0) {
       count++;
-      this.position++;
+      this.advance();
     }
     return count;
   }
@@ -123,7 +155,12 @@ async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReade
     const rows = await reader.readRows(chunk.id, sideColumns);
     return side.identity ? rows : rows.map((row) => projectRow(side, plan.columns, row));
   };
-  if (side.sortedByTargetKey) return new SideCursor(side.version.manifest.chunks, read, keyIndexes);
+  if (side.sortedByTargetKey) {
+    // Rows read on demand when the side's columns are the target's (a keyed table: a bag's key is the whole row).
+    const lazy = side.identity && !plan.keyless && isLazyChunkReader(reader) ? reader : undefined;
+    const readChunk = lazy ? (chunk: ChunkEntry) => lazy.readLazyRows(chunk.id, sideColumns, keyIndexes) : async (chunk: ChunkEntry) => new EagerRows(await read(chunk), keyIndexes);
+    return new SideCursor(side.version.manifest.chunks, readChunk, keyIndexes);
+  }
   const rows: Row[] = [];
   for (const chunk of side.version.manifest.chunks) for (const row of await read(chunk)) rows.push(row);
   const order = rows.map((_, index) => index);
@@ -201,6 +238,11 @@ export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): Async
       yield { key: b.headKey(), before: undefined, after: b.headRow(), changed: [] };
       b.advance();
     } else {
+      if (a.headSameAs(b, plan.comparedColumns)) {
+        a.advance();
+        b.advance();
+        continue;
+      }
       const before = a.headRow();
       const after = b.headRow();
       const changed = changedColumns(before, after, plan.comparedColumns);

@@ -3,6 +3,7 @@ import type { ChunkId } from '../chunking/manifest.js';
 import type { Column } from '../schema/schema.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
+import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
 import type { ChunkReader, ChunkWriter } from './table-version.js';
 
@@ -26,6 +27,8 @@ export interface ChunkStats {
 export class GitChunkStore implements ChunkReader, ChunkWriter {
   readonly stats: ChunkStats = { reads: 0, writes: 0, bytesWritten: 0 };
   private readonly cache = new Map<string, arrow.Table>();
+  /** Chunks kept outside the LRU while an operation will come back to them (see `retain`). */
+  private retained: { ids: Set<string>; tables: Map<string, arrow.Table>; bytes: number; maxBytes: number } | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -33,7 +36,22 @@ export class GitChunkStore implements ChunkReader, ChunkWriter {
     private readonly cacheSize = 64,
   ) {}
 
+  /**
+   * Keep the decoded chunks among `ids` that are read from now on, up to `maxBytes`
+   * of Arrow buffers, until `release`. A merge reads ours' changed chunks for its
+   * diffs and again to apply the edits: this reads them once.
+   */
+  retain(ids: Iterable<ChunkId>, maxBytes = 128 * 1024 * 1024): void {
+    this.retained = { ids: new Set(ids as Iterable<string>), tables: new Map(), bytes: 0, maxBytes };
+  }
+
+  release(): void {
+    this.retained = undefined;
+  }
+
   async readTable(id: ChunkId): Promise<arrow.Table> {
+    const retained = this.retained?.tables.get(id);
+    if (retained) return retained;
     const cached = this.cache.get(id);
     if (cached) {
       this.cache.delete(id);
@@ -44,6 +62,14 @@ export class GitChunkStore implements ChunkReader, ChunkWriter {
     const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
     const { decodeChunk } = await codec();
     const table = decodeChunk(bytes, `chunk ${id}`);
+    const keep = this.retained;
+    if (keep && keep.ids.has(id)) {
+      const size = table.data.reduce((n, data) => n + data.byteLength, 0);
+      if (keep.bytes + size <= keep.maxBytes) {
+        keep.bytes += size;
+        keep.tables.set(id, table);
+      }
+    }
     this.cache.set(id, table);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     return table;
@@ -52,6 +78,12 @@ export class GitChunkStore implements ChunkReader, ChunkWriter {
   async readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
     const table = await this.readTable(id);
     return (await codec()).arrowToRows(table, columns);
+  }
+
+  /** Rows of a chunk read on demand (see LazyChunkRows): a diff builds JS values only for rows that differ. */
+  async readLazyRows(id: ChunkId, columns: readonly Column[], keyIndexes: readonly number[]): Promise<LazyRows> {
+    const table = await this.readTable(id);
+    return new (await codec()).LazyChunkRows(table, columns, keyIndexes);
   }
 
   writeChunk(bytes: Uint8Array): ChunkId {
