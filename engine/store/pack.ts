@@ -196,37 +196,30 @@ export class PackReader {
 
   /** The object, or undefined when no pack holds it whole (absent, or stored as a delta). */
   read(oid: ObjectId): { type: ObjectType; content: Uint8Array } | undefined {
+    const found = this.find(oid);
+    return found ? this.readAt(found.index, found.index.offsets[found.position]!, oid) : undefined;
+  }
+
+  has(oid: ObjectId): boolean {
+    return this.find(oid) !== undefined;
+  }
+
+  /** The pack index and position of an object: a binary search within its fan-out bucket. */
+  private find(oid: ObjectId) {
     const key = Buffer.from(oid, 'hex');
+    const first = key[0]!;
     for (const index of this.load()) {
-      const first = key[0]!;
       let lo = first === 0 ? 0 : index.fanout[first - 1]!;
       let hi = index.fanout[first]!;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
         const c = index.names.compare(key, 0, 20, mid * 20, mid * 20 + 20);
-        if (c === 0) return this.readAt(index, index.offsets[mid]!, oid);
+        if (c === 0) return { index, position: mid };
         if (c > 0) hi = mid;
         else lo = mid + 1;
       }
     }
     return undefined;
-  }
-
-  has(oid: ObjectId): boolean {
-    const key = Buffer.from(oid, 'hex');
-    for (const index of this.load()) {
-      const first = key[0]!;
-      let lo = first === 0 ? 0 : index.fanout[first - 1]!;
-      let hi = index.fanout[first]!;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        const c = index.names.compare(key, 0, 20, mid * 20, mid * 20 + 20);
-        if (c === 0) return true;
-        if (c > 0) hi = mid;
-        else lo = mid + 1;
-      }
-    }
-    return false;
   }
 
   private readAt(index: { pack: string; sortedOffsets: number[]; packSize: number }, offset: number, oid: ObjectId) {
