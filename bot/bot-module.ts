@@ -3,10 +3,10 @@ import type { CommentCommand } from './commands/command-router.js';
 import type { BotServices } from './bot-services.js';
 
 /**
- * A feature built on the bot's services: the merge queue plugs in here. Phase 1
- * has none; the queue module will bring its `/dgit queue|dequeue|retry` commands
- * (the router checks the commenter's permission and replies) and its own
- * handlers (the `dgit:queue` label, pushes that dequeue).
+ * A feature built on the bot's services. The merge queue (queue/merge-queue-module.ts)
+ * is one: its `/dgit queue|dequeue|retry` commands (the router checks the
+ * commenter's permission and answers once) and its own handlers (the `dgit:queue`
+ * label, pushes and closes that dequeue, every event resuming the queue).
  */
 export interface BotModule {
   readonly name: string;

@@ -10,6 +10,8 @@ export { dgitBot } from './app.js';
 export type { BotModule } from './bot-module.js';
 export type { CommentCommand, CommandInvocation, Permission } from './commands/command-router.js';
 export { BotServices } from './bot-services.js';
+export { mergeQueueModule } from './queue/merge-queue-module.js';
+export type { MergeQueueOptions } from './queue/github-merge-queue.js';
 export type { BotSettings } from './settings.js';
 
 export default dgitBot(settingsFromEnvironment());

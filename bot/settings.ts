@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { BotModule } from './bot-module.js';
+import { mergeQueueModule } from './queue/merge-queue-module.js';
 
 /** What the bot needs besides probot's own settings (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, ...). */
 export interface BotSettings {
   /** Local clones, the delivery log: `DGIT_BOT_DATA`. */
   dataDir: string;
-  /** Features added on top of phase 1 (the merge queue): their commands and handlers. */
+  /** Features on top of the core handlers, with their commands and handlers (the merge queue by default). */
   modules: readonly BotModule[];
 }
 
@@ -20,6 +21,11 @@ export function dataDirFromEnvironment(env: NodeJS.ProcessEnv = process.env): st
   return path.join(os.homedir(), '.dgit-bot');
 }
 
-export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env, modules: readonly BotModule[] = []): BotSettings {
+/** The modules the app runs with unless told otherwise: the merge queue. */
+export function defaultModules(): BotModule[] {
+  return [mergeQueueModule()];
+}
+
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env, modules: readonly BotModule[] = defaultModules()): BotSettings {
   return { dataDir: dataDirFromEnvironment(env), modules };
 }

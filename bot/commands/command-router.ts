@@ -3,6 +3,8 @@ import { codeSpan } from '../../formats/checks/index.js';
 import type { BotServices } from '../bot-services.js';
 import { coordinates } from '../bot-services.js';
 import { IssueCommentEvent, type RepositoryPayload } from '../events/payloads.js';
+import { findMarkedComment, postCommentOnce } from '../publish/marked-comment.js';
+import { commandKey, replyMarker, type CommandKey } from '../render/markers.js';
 
 /** Repository permissions, weakest first (GitHub's role names). */
 export const PERMISSIONS = ['none', 'read', 'triage', 'write', 'maintain', 'admin'] as const;
@@ -25,10 +27,16 @@ export interface CommandInvocation {
   args: string[];
   pullRequest: number;
   commenter: string;
+  /** The command's comment, as the queue records what queued or dequeued a pull request. */
+  key: CommandKey;
   repository: RepositoryPayload;
   context: Context;
   services: BotServices;
-  /** Comment on the pull request. The text is posted as it is: escape what came from users or data. */
+  /**
+   * Answer the command on the pull request, once: the reply carries a hidden marker
+   * naming the command's comment, and a command already answered is not run again.
+   * The text is posted as it is: escape what came from users or data.
+   */
   reply(markdown: string): Promise<void>;
 }
 
@@ -48,6 +56,9 @@ export function parseCommand(body: string): { verb: string; args: string[] } | u
  * Comments by bots, edits and comments on issues are ignored; a command needing
  * more than read access is run only after GitHub confirms the commenter has it
  * (asked every time: permissions change), otherwise the bot says no, politely.
+ * Every answer is marked with the command's comment id, and a command whose answer
+ * is there already is not run again: a redelivery, even to a bot that lost its
+ * delivery log, neither repeats the command nor its answer.
  */
 export class CommandRouter {
   private readonly commands = new Map<string, CommentCommand>();
@@ -68,8 +79,15 @@ export class CommandRouter {
     const parsed = parseCommand(event.comment.body ?? '');
     if (!parsed) return;
     const where = coordinates(event.repository);
+    const key = commandKey('comment', event.comment.id);
+    const marker = replyMarker(key);
+    const identity = await services.identity();
+    if (await findMarkedComment(context.octokit, where, event.issue.number, marker, identity)) {
+      context.log.info({ comment: event.comment.id }, 'command answered already; not run again');
+      return;
+    }
     const reply = async (markdown: string) => {
-      await context.octokit.rest.issues.createComment({ ...where, issue_number: event.issue.number, body: markdown });
+      await postCommentOnce(context.octokit, where, event.issue.number, marker, `${marker}\n${markdown}`, identity);
     };
     const command = this.commands.get(parsed.verb);
     if (!command) {
@@ -81,16 +99,17 @@ export class CommandRouter {
     const commenter = event.comment.user.login;
     if (command.permission !== 'none' && command.permission !== 'read') {
       const held = await permissionOf(context, where, commenter);
-      if (PERMISSIONS.indexOf(held) < PERMISSIONS.indexOf(command.permission)) {
+      if (!permits(held, command.permission)) {
         await reply(`Sorry, ${codeSpan(`/dgit ${command.verb}`)} needs ${command.permission} access to this repository, and ${codeSpan(commenter)} has ${held}.`);
         return;
       }
     }
-    await command.run({ ...parsed, pullRequest: event.issue.number, commenter, repository: event.repository, context, services, reply });
+    await command.run({ ...parsed, pullRequest: event.issue.number, commenter, key, repository: event.repository, context, services, reply });
   }
 }
 
-async function permissionOf(context: Context, where: { owner: string; repo: string }, username: string): Promise<Permission> {
+/** The commenter's (or labeller's) permission on the repository, as GitHub says now. */
+export async function permissionOf(context: Context, where: { owner: string; repo: string }, username: string): Promise<Permission> {
   let data: { permission: string; role_name?: string };
   try {
     ({ data } = await context.octokit.rest.repos.getCollaboratorPermissionLevel({ ...where, username }));
@@ -101,4 +120,9 @@ async function permissionOf(context: Context, where: { owner: string; repo: stri
   const role = data.role_name;
   for (const name of [role, data.permission]) if (name && (PERMISSIONS as readonly string[]).includes(name)) return name as Permission;
   return 'none';
+}
+
+/** Whether `held` is at least `needed`. */
+export function permits(held: Permission, needed: Permission): boolean {
+  return PERMISSIONS.indexOf(held) >= PERMISSIONS.indexOf(needed);
 }

@@ -46,6 +46,23 @@ export const PullRequestPayload = z.object({
 });
 export type PullRequestPayload = z.infer<typeof PullRequestPayload>;
 
+/** A pull request as `pulls.get` and the `pull_request` events give it, with what the merge queue reads. */
+export const PullRequestDetails = PullRequestPayload.extend({
+  merged_at: z.string().nullable().optional(),
+  labels: z.array(z.object({ name: z.string() })).default([]),
+});
+export type PullRequestDetails = z.infer<typeof PullRequestDetails>;
+
+/** `pull_request.labeled` / `unlabeled`: who put or took which label. */
+export const PullRequestLabelEvent = z.object({
+  action: z.enum(['labeled', 'unlabeled']),
+  pull_request: PullRequestDetails,
+  label: z.object({ name: z.string() }).optional(),
+  sender: user,
+  repository: RepositoryPayload,
+});
+export type PullRequestLabelEvent = z.infer<typeof PullRequestLabelEvent>;
+
 export const PullRequestEvent = z.object({
   action: z.string(),
   pull_request: PullRequestPayload,

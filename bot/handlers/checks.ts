@@ -6,7 +6,7 @@ import type { LocalClone } from '../git/repository-clones.js';
 import type { GitHubClient } from '../github/github-client.js';
 import { CheckRunPublisher } from '../publish/check-run.js';
 import { upsertMarkedComment } from '../publish/marked-comment.js';
-import { checkRunOutput, unexpectedErrorOutput } from '../render/check-run-output.js';
+import { checkRunOutput, noDataChangeOutput, unexpectedErrorOutput } from '../render/check-run-output.js';
 import { diffCommentBody } from '../render/diff-comment.js';
 import { DIFF_COMMENT_MARKER, type CheckTarget } from '../render/markers.js';
 import { diffBase, reviewData, touchesData, type DataReview } from '../review/data-review.js';
@@ -16,8 +16,9 @@ export type CheckOutcomeKind = 'reported' | 'already-reported' | 'no-data-change
 
 /**
  * Check a pull request's head and publish the `dgit/checks` check run and the one
- * data-diff comment. Pull requests that change neither `tables/` nor `dgit.yml`
- * are left alone. A fork's head is fetched from the fork, read only: everything
+ * data-diff comment. A pull request that changes neither `tables/` nor `dgit.yml`
+ * gets a passing run saying so and no comment (a branch rule requiring
+ * `dgit/checks` must not wait forever). A fork's head is fetched from the fork, read only: everything
  * the bot writes goes to the base repository. `fresh` makes a new check run (a
  * re-run) instead of reusing the one of this commit.
  */
@@ -37,7 +38,12 @@ export async function checkPullRequest(
     const baseTip = (await clone.has(pull.base.sha)) ? (pull.base.sha as CommitId) : await clone.originBranch(pull.base.ref);
     if (!baseTip) return 'base-missing';
     const base = await diffBase(clone.repository, baseTip, head);
-    if (!(await touchesData(clone.repository, base, head))) return 'no-data-change';
+    if (!(await touchesData(clone.repository, base, head))) {
+      const publisher = new CheckRunPublisher(context.octokit, coordinates(repository));
+      const run = await publisher.start(head, { kind: 'pull', number: pull.number }, options);
+      if (!run.completed) await publisher.finish(run.id, noDataChangeOutput());
+      return 'no-data-change';
+    }
     const { review, alreadyReported } = await publishChecks(context.octokit, coordinates(repository), clone, { kind: 'pull', number: pull.number }, base, head, options);
     // An older event handled after a newer push must not put back an older diff.
     const latest = fork ? await clone.forkBranch(fork, pull.head.ref) : await clone.originBranch(pull.head.ref);

@@ -31,6 +31,8 @@ export const GITHUB_ENDPOINTS: readonly GitHubEndpoint[] = [
   { method: 'get', path: '/repos/{owner}/{repo}/commits/{ref}/check-runs' },
   { method: 'post', path: '/repos/{owner}/{repo}/check-runs' },
   { method: 'patch', path: '/repos/{owner}/{repo}/check-runs/{check_run_id}' },
+  // The merge queue's label: taken off a dequeued pull request, or one labelled by someone without write access.
+  { method: 'delete', path: '/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}' },
   // Who may run a `/dgit` command that changes things.
   { method: 'get', path: '/repos/{owner}/{repo}/collaborators/{username}/permission' },
 ];

@@ -68,6 +68,16 @@ export function checkRunOutput(subject: CheckRunSubject): CheckRunOutput {
   };
 }
 
+/** The check run of a pull request that changes no data: it passes, so a required `dgit/checks` never waits. */
+export function noDataChangeOutput(): CheckRunOutput {
+  return {
+    conclusion: 'success',
+    title: 'No data change',
+    summary: `### ✅ No data change\n\nThis pull request changes neither ${codeSpan(`${TABLES_DIR}/`)} nor ${codeSpan(CONFIG_FILE)}: there is no data to check.\n`,
+    annotations: [],
+  };
+}
+
 /** The check run of a revision the bot could not check at all (a corrupt table, a bug): it fails and says why. */
 export function unexpectedErrorOutput(error: unknown): CheckRunOutput {
   const message = error instanceof Error ? error.message : String(error);

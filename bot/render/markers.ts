@@ -34,3 +34,49 @@ export function parseCheckTargetId(text: string | null | undefined): CheckTarget
   if (group) return { kind: 'merge-group', baseSha: group[1]! };
   return undefined;
 }
+
+/** The merge queue's check run on a queued pull request's head. */
+export const QUEUE_CHECK_RUN_NAME = 'dgit/queue';
+
+/** The label that queues a pull request, as `/dgit queue` does. */
+export const QUEUE_LABEL = 'dgit:queue';
+
+/** First line of the comment saying how a queue entry left the queue (one per entry, ever). */
+export function queueOutcomeMarker(entryId: number): string {
+  if (!Number.isSafeInteger(entryId) || entryId < 1) throw new Error(`invalid queue entry ${entryId}`);
+  return `<!-- dgit:queue-outcome:${entryId} -->`;
+}
+
+/** The `external_id` of a queue entry's check run. */
+export function queueCheckRunId(entryId: number): string {
+  return `queue/${entryId}`;
+}
+
+/**
+ * First line of the bot's one reply to a command: a `/dgit` comment (by its
+ * GitHub id) or a label event (by a digest of its delivery id). Finding it means the
+ * command was answered already: a redelivery, even to a bot that lost its disk,
+ * answers nothing twice.
+ */
+export function replyMarker(command: CommandKey): string {
+  return `<!-- dgit:reply:${command.kind}-${command.id} -->`;
+}
+
+/** What a reply answers: GitHub's numeric comment id, or a hex digest. */
+export type CommandKey = { kind: 'comment'; id: number } | { kind: 'delivery'; id: string };
+
+export function commandKey(kind: 'comment', id: number): CommandKey;
+export function commandKey(kind: 'delivery', id: string): CommandKey;
+export function commandKey(kind: 'comment' | 'delivery', id: number | string): CommandKey {
+  if (kind === 'comment') {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw new Error(`invalid comment id ${String(id)}`);
+    return { kind, id };
+  }
+  if (typeof id !== 'string' || !/^[0-9a-f]{16,64}$/.test(id)) throw new Error('a delivery key must be a hex digest');
+  return { kind, id };
+}
+
+/** The text form of a command key, kept in the queue's state (`source`, `finished_by`). */
+export function commandKeyText(command: CommandKey): string {
+  return `${command.kind}/${command.id}`;
+}

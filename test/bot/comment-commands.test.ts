@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotModule } from '../../bot/bot-module.js';
 import { parseCommand } from '../../bot/commands/command-router.js';
+import { mergeQueueModule } from '../../bot/queue/merge-queue-module.js';
 import { BotHarness } from './support/bot-harness.js';
 import { flightsRepository } from './support/data-repository.js';
 import type { PullRecord } from './support/github-stand-in.js';
@@ -9,12 +10,17 @@ import { issueCommentPayload } from './support/webhook-payloads.js';
 
 /**
  * `/dgit <verb>` comments are routed to the commands of the bot's modules (the
- * merge queue will bring `queue`, `dequeue`, `retry`). Phase 1 registers none, so
- * the bot does not even listen; a module's command runs only for commenters with
- * the permission it needs, checked with GitHub every time.
+ * merge queue brings `queue`, `dequeue`, `retry`). With no module the bot does not
+ * even listen; a module's command runs only for commenters with the permission it
+ * needs, checked with GitHub every time, and is answered once: the answer is
+ * marked with the command's comment, and a command answered already is not run
+ * again, even by a bot that lost its delivery log.
  */
 
-describe('/dgit commands with no module (phase 1)', () => {
+/** A reply's text, without the marker naming the command it answers. */
+const unmarked = (body: string) => body.replace(/^<!-- dgit:reply:comment-\d+ -->\n/, '');
+
+describe('/dgit commands with no module', () => {
   let harness: BotHarness;
   let pull: PullRecord;
 
@@ -25,7 +31,7 @@ describe('/dgit commands with no module (phase 1)', () => {
   });
   afterAll(async () => harness?.close());
 
-  it('get no answer at all: `/dgit queue` is not a command yet', async () => {
+  it('get no answer at all: `/dgit queue` is not a command without the merge queue', async () => {
     harness.github.permissions.set('maintainer', 'admin');
     await harness.deliver('issue_comment', issueCommentPayload(harness.github, pull, { body: '/dgit queue', login: 'maintainer' }));
     expect(harness.github.requests).toEqual([]);
@@ -60,7 +66,7 @@ describe('/dgit commands of a module', () => {
   });
   afterAll(async () => harness?.close());
 
-  const replies = () => harness.github.comments.map((c) => c.body);
+  const replies = () => harness.github.comments.map((c) => unmarked(c.body));
 
   it('run for a commenter with the permission, after asking GitHub', async () => {
     await harness.deliver('issue_comment', issueCommentPayload(harness.github, pull, { body: 'Looks good.\n/dgit ping now please', login: 'writer' }));
@@ -94,6 +100,38 @@ describe('/dgit commands of a module', () => {
     const id = await harness.deliver('issue_comment', payload);
     await harness.deliver('issue_comment', payload, id);
     expect(ran).toHaveLength(2);
+  });
+
+  it('run once per comment: a command answered already is not run again, under a new delivery or after a restart', async () => {
+    const payload = issueCommentPayload(harness.github, pull, { body: '/dgit ping', login: 'writer' });
+    await harness.deliver('issue_comment', payload);
+    const comments = harness.github.comments.length;
+    await harness.deliver('issue_comment', payload);
+    await harness.restart([module]);
+    await harness.deliver('issue_comment', payload);
+    expect(ran).toHaveLength(3);
+    expect(harness.github.comments).toHaveLength(comments);
+    const marker = `<!-- dgit:reply:comment-${(payload['comment'] as { id: number }).id} -->`;
+    expect(harness.github.comments.filter((c) => c.body.startsWith(marker))).toHaveLength(1);
+  });
+});
+
+describe('/dgit commands of the merge queue', () => {
+  it('are listed for an unknown verb', async () => {
+    const harness = await BotHarness.start({ modules: [mergeQueueModule()] });
+    try {
+      const repository = harness.serve(await flightsRepository());
+      const pull = harness.github.openPullRequest({ repository, head: { ref: 'main' }, title: 'x' });
+      await harness.deliver('issue_comment', issueCommentPayload(harness.github, pull, { body: '/dgit', login: 'anyone' }));
+      const listing = unmarked(harness.github.comments.at(-1)!.body);
+      expect(listing.split('\n').slice(0, 2)).toEqual(['dgit commands:', '']);
+      expect(listing).toContain('- `/dgit queue`: ');
+      expect(listing).toContain('- `/dgit dequeue`: ');
+      expect(listing).toContain('- `/dgit retry`: ');
+      expect(harness.github.violations).toEqual([]);
+    } finally {
+      await harness.close();
+    }
   });
 });
 

@@ -12,8 +12,9 @@ import { pullRequestPayload, pushPayload } from './support/webhook-payloads.js';
 /**
  * A pull request from a fork is diffed and checked like any other, but the bot
  * only reads the fork: no request to the fork's repository, no push anywhere, no
- * edit of the pull request itself. A pull request that changes no data is left
- * alone.
+ * edit of the pull request itself. A pull request that changes no data gets a
+ * passing check run saying so (a required `dgit/checks` must not wait forever) and
+ * no comment.
  */
 
 let harness: BotHarness;
@@ -102,7 +103,7 @@ describe('an sql check written in a fork\'s dgit.yml', () => {
 });
 
 describe('a pull request that changes no data', () => {
-  it('gets no check run and no comment', async () => {
+  it('gets a passing check run saying so, and no comment', async () => {
     // A README on a branch, committed with plain git on the server's copy.
     const work = `${base.gitPath}-work`;
     execFileSync('git', ['clone', '--quiet', base.gitPath, work]);
@@ -111,10 +112,20 @@ describe('a pull request that changes no data', () => {
     const docs = harness.github.openPullRequest({ repository: base, head: { ref: 'docs' }, title: 'Docs' });
     const writes = harness.github.writes().length;
 
+    const comments = harness.github.comments.length;
     await harness.deliver('pull_request', pullRequestPayload(harness.github, 'opened', docs));
     expect(harness.github.violations).toEqual([]);
-    expect(harness.github.writes().length).toBe(writes);
-    expect(harness.github.checkRuns.filter((r) => r.headSha === docs.head.sha)).toEqual([]);
+    expect(harness.github.writes().slice(writes).map((w) => w.operationId)).toEqual(['checks/create', 'checks/update']);
+    const runs = harness.github.checkRuns.filter((r) => r.headSha === docs.head.sha);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ name: 'dgit/checks', status: 'completed', conclusion: 'success', output: { title: 'No data change' } });
+    expect(runs[0]!.output.summary).toContain('changes neither `tables/` nor `dgit.yml`');
+    expect(harness.github.comments).toHaveLength(comments);
+
+    // The same event again (a new delivery) writes nothing more.
+    const again = harness.github.writes().length;
+    await harness.deliver('pull_request', pullRequestPayload(harness.github, 'opened', docs));
+    expect(harness.github.writes().length).toBe(again);
   });
 
   it('and a push of a non-heal branch opens nothing', async () => {

@@ -123,8 +123,8 @@ describe('the app manifest', () => {
     const events = new Set<string>();
     const app = { on: (names: string | string[]) => [names].flat().forEach((name) => events.add(name.split('.')[0]!)), auth: async () => undefined };
     const { tempDir } = await import('../support/cli.js');
-    const module = { name: 'commands', commands: [{ verb: 'x', summary: 'x', permission: 'read' as const, run: async () => undefined }] };
-    await dgitBot({ dataDir: tempDir(), modules: [module] })(app as never, { cwd: ROOT } as never);
+    const { defaultModules } = await import('../../bot/settings.js');
+    await dgitBot({ dataDir: tempDir(), modules: defaultModules() })(app as never, { cwd: ROOT } as never);
     expect([...events].sort()).toEqual([...manifest.default_events].sort());
   });
 });

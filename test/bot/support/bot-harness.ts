@@ -4,7 +4,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import { dgitBot } from '../../../bot/app.js';
 import type { BotModule } from '../../../bot/bot-module.js';
 import { tempDir } from '../../support/cli.js';
-import { GitHttpServer } from '../../support/git-http-server.js';
+import { GitHttpServer, type GitHttpServerOptions } from '../../support/git-http-server.js';
 import type { DataRepository } from './data-repository.js';
 import { GitHubStandIn, type StandInRepository } from './github-stand-in.js';
 
@@ -37,10 +37,10 @@ export class BotHarness {
     readonly privateKey: string,
   ) {}
 
-  static async start(options: { modules?: BotModule[] } = {}): Promise<BotHarness> {
+  static async start(options: { modules?: BotModule[]; beforeGitRequest?: GitHttpServerOptions['beforeRequest'] } = {}): Promise<BotHarness> {
     const keys = appKeys();
     const github = await GitHubStandIn.start({ id: APP_ID, slug: 'dgit-test', publicKey: keys.publicKey, writeToken: WRITE_TOKEN, readToken: READ_TOKEN });
-    const git = await GitHttpServer.start({ token: WRITE_TOKEN, readOnlyToken: READ_TOKEN });
+    const git = await GitHttpServer.start({ token: WRITE_TOKEN, readOnlyToken: READ_TOKEN, beforeRequest: options.beforeGitRequest });
     const dataDir = tempDir('dgit-bot-home-');
     const harness = new BotHarness(github, git, BotHarness.probot(github, keys.privateKey), dataDir, keys.privateKey);
     await harness.probot.load(dgitBot({ dataDir, modules: options.modules ?? [] }));

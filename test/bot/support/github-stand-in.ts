@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { OpenApiValidator } from './openapi-validator.js';
 
@@ -20,6 +22,17 @@ export interface Actor {
   login: string;
   type: 'User' | 'Bot';
 }
+
+/**
+ * A webhook GitHub would send because of something done through the API (the
+ * simulation in github-simulation.ts delivers them): a pull request opened, a label
+ * put on or taken off, a comment, and, from git, a head that moved or a pull request
+ * whose head reached its base branch (merged).
+ */
+export type StandInEvent =
+  | { name: 'pull_request'; action: 'opened' | 'synchronize' | 'closed'; pull: PullRecord; sender: Actor; before?: string }
+  | { name: 'pull_request'; action: 'labeled' | 'unlabeled'; pull: PullRecord; sender: Actor; label: string }
+  | { name: 'issue_comment'; action: 'created'; pull: PullRecord; comment: CommentRecord };
 
 export interface StandInRepository {
   id: number;
@@ -110,6 +123,17 @@ export class GitHubStandIn {
   readonly checkRuns: CheckRunRecord[] = [];
   /** Collaborator permissions by login (`read`, `write`, ...). */
   readonly permissions = new Map<string, string>();
+  /** Webhooks owed for what happened through the API or in git (see StandInEvent). */
+  readonly emitted: StandInEvent[] = [];
+  /**
+   * Follow git as GitHub does: an open pull request's head is its branch's commit
+   * now (a push moves it: `synchronize`), and one whose head is in its base branch
+   * is merged and closed (`closed`), as GitHub marks a pull request merged when
+   * its commits are pushed to the base branch by any means. Off by default: the
+   * phase-1 tests move heads by hand (`refreshHead`).
+   */
+  followGit = false;
+  private gitFingerprint = '';
   private readonly tokens = new Map<string, Actor>();
   private readonly validator = new OpenApiValidator();
   private nextId = 1000;
@@ -175,6 +199,49 @@ export class GitHubStandIn {
   /** The pull request's head as the git server has it now (after a push). */
   refreshHead(pull: PullRecord): void {
     pull.head.sha = branchHead(pull.head.repository, pull.head.ref)!;
+  }
+
+  /**
+   * What GitHub does after pushes (with `followGit`): moved heads of open pull
+   * requests (`synchronize`), and pull requests whose head is now in their base
+   * branch marked merged and closed. Cheap when no ref changed on the git server.
+   */
+  syncWithGit(): void {
+    if (!this.followGit) return;
+    const fingerprint = this.repositories.map((r) => refsFingerprint(r.gitPath)).join('|');
+    if (fingerprint === this.gitFingerprint) return;
+    this.gitFingerprint = fingerprint;
+    for (const pull of this.pulls.filter((p) => p.state === 'open')) {
+      const head = branchHead(pull.head.repository, pull.head.ref);
+      if (head && head !== pull.head.sha) {
+        const before = pull.head.sha;
+        pull.head.sha = head;
+        this.emitted.push({ name: 'pull_request', action: 'synchronize', pull, sender: { login: pull.user.login, type: pull.user.type }, before });
+      }
+      const base = branchHead(pull.repository, pull.base.ref);
+      if (base) pull.base.sha = base;
+      if (base && isAncestor(pull.repository, pull.head.sha, base)) {
+        pull.state = 'closed';
+        pull.mergedAt = new Date().toISOString();
+        this.emitted.push({ name: 'pull_request', action: 'closed', pull, sender: { login: 'pusher', type: 'User' } });
+      }
+    }
+  }
+
+  /** A person comments on a pull request (GitHub sends `issue_comment.created`). */
+  comment(pull: PullRecord, user: Actor, body: string): CommentRecord {
+    const now = new Date().toISOString();
+    const comment: CommentRecord = { id: this.nextId++, repository: pull.repository, issueNumber: pull.number, body, user, createdAt: now, updatedAt: now };
+    this.comments.push(comment);
+    this.emitted.push({ name: 'issue_comment', action: 'created', pull, comment });
+    return comment;
+  }
+
+  /** A person puts a label on a pull request, or takes it off. */
+  label(pull: PullRecord, user: Actor, label: string, action: 'labeled' | 'unlabeled' = 'labeled'): void {
+    if (action === 'labeled' && !pull.labels.includes(label)) pull.labels.push(label);
+    if (action === 'unlabeled') pull.labels = pull.labels.filter((name) => name !== label);
+    this.emitted.push({ name: 'pull_request', action, pull, sender: user, label });
   }
 
   /** The JSON of a pull request, as GitHub's REST API and webhooks show it. */
@@ -300,6 +367,7 @@ export class GitHubStandIn {
     }
     const repository = this.repository(params);
     if (!repository) return { status: 404, data: { message: 'Not Found' } };
+    if (operationId.startsWith('pulls/')) this.syncWithGit();
     const number = Number(params['pull_number'] ?? params['issue_number']);
     switch (operationId) {
       case 'repos/get':
@@ -345,6 +413,7 @@ export class GitHubStandIn {
           mergedAt: null,
         };
         this.pulls.push(pull);
+        this.emitted.push({ name: 'pull_request', action: 'opened', pull, sender: actor });
         return { status: 201, data: this.pullJson(pull) };
       }
       case 'pulls/update': {
@@ -362,9 +431,20 @@ export class GitHubStandIn {
         const labels = Array.isArray(body) ? body : (body!['labels'] as unknown[]);
         for (const label of labels) {
           const name = typeof label === 'string' ? label : String((label as { name: string }).name);
-          if (!pull.labels.includes(name)) pull.labels.push(name);
+          if (!pull.labels.includes(name)) {
+            pull.labels.push(name);
+            this.emitted.push({ name: 'pull_request', action: 'labeled', pull, sender: actor, label: name });
+          }
         }
         return { status: 200, data: pull.labels.map((name, index) => ({ id: index + 1, name, color: 'ededed', default: false })) };
+      }
+      case 'issues/remove-label': {
+        const pull = this.pulls.find((p) => p.repository === repository && p.number === number);
+        const name = params['name']!;
+        if (!pull || !pull.labels.includes(name)) return { status: 404, data: { message: 'Label does not exist' } };
+        pull.labels = pull.labels.filter((label) => label !== name);
+        this.emitted.push({ name: 'pull_request', action: 'unlabeled', pull, sender: actor, label: name });
+        return { status: 200, data: pull.labels.map((label, index) => ({ id: index + 1, name: label, color: 'ededed', default: false })) };
       }
       case 'issues/list-comments': {
         const found = this.comments.filter((c) => c.repository === repository && c.issueNumber === number);
@@ -377,6 +457,8 @@ export class GitHubStandIn {
         const now = new Date().toISOString();
         const comment: CommentRecord = { id: this.nextId++, repository, issueNumber: number, body: text, user: actor, createdAt: now, updatedAt: now };
         this.comments.push(comment);
+        const pull = this.pulls.find((p) => p.repository === repository && p.number === number);
+        if (pull) this.emitted.push({ name: 'issue_comment', action: 'created', pull, comment });
         return { status: 201, data: this.commentJson(comment) };
       }
       case 'issues/update-comment': {
@@ -485,6 +567,32 @@ export function branchHead(repository: StandInRepository, branch: string): strin
   } catch {
     return undefined;
   }
+}
+
+/** Whether `ancestor` is in the history of `descendant` in a bare repository (false when either is missing). */
+export function isAncestor(repository: StandInRepository, ancestor: string, descendant: string): boolean {
+  try {
+    execFileSync('git', ['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repository.gitPath, stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The refs of a bare repository, as file names, sizes and times: changes when any ref moves. */
+function refsFingerprint(gitPath: string): string {
+  const parts: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else parts.push(`${full}:${fs.statSync(full).mtimeMs}:${fs.readFileSync(full, 'utf8').trim()}`);
+    }
+  };
+  walk(path.join(gitPath, 'refs'));
+  const packed = path.join(gitPath, 'packed-refs');
+  if (fs.existsSync(packed)) parts.push(fs.readFileSync(packed, 'utf8'));
+  return parts.join('\n');
 }
 
 async function readBody(request: http.IncomingMessage): Promise<Buffer> {

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
  * and pinging nothing (the check renderer shows failing values exactly that way).
  */
 export function expectInert(markdown: string): void {
-  const unmarked = /^<!-- dgit:[a-z-]+ -->\n/.test(markdown) ? markdown.slice(markdown.indexOf('\n') + 1) : markdown;
+  const unmarked = /^<!-- dgit:[a-z0-9:-]+ -->\n/.test(markdown) ? markdown.slice(markdown.indexOf('\n') + 1) : markdown;
   const text = unmarked.replace(/(`+)[\s\S]*?\1/g, '');
   expect(text).not.toContain('<!--');
   expect(text).not.toMatch(/<script/i);

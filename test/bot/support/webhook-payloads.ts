@@ -106,7 +106,9 @@ export function mergeGroupPayload(github: GitHubStandIn, repository: StandInRepo
  * comment (on an issue: a pull request's issue carries `pull_request` links, added
  * here as GitHub sends them).
  */
-export function issueCommentPayload(github: GitHubStandIn, pull: PullRecord, comment: { body: string; login: string; type?: 'User' | 'Bot' }): Payload {
+let nextCommentId = 77_000;
+
+export function issueCommentPayload(github: GitHubStandIn, pull: PullRecord, comment: { body: string; login: string; type?: 'User' | 'Bot'; id?: number }): Payload {
   const payload = example('issue_comment', (p) => p['action'] === 'created' && p['installation'] !== undefined);
   const issue = payload['issue'] as Payload;
   const html = `https://github.example/${pull.repository.owner}/${pull.repository.name}/pull/${pull.number}`;
@@ -117,8 +119,18 @@ export function issueCommentPayload(github: GitHubStandIn, pull: PullRecord, com
     pull_request: { url: `${github.url}/repos/${pull.repository.owner}/${pull.repository.name}/pulls/${pull.number}`, html_url: html, diff_url: `${html}.diff`, patch_url: `${html}.patch`, merged_at: null },
   };
   const original = payload['comment'] as Payload;
-  payload['comment'] = { ...original, id: 77_000 + pull.number, body: comment.body, user: { ...(original['user'] as Payload), login: comment.login, type: comment.type ?? 'User' } };
+  const user = { ...(original['user'] as Payload), login: comment.login, type: comment.type ?? 'User' };
+  payload['comment'] = { ...original, id: comment.id ?? ++nextCommentId, body: comment.body, user };
+  payload['sender'] = user;
   return adapt(github, pull.repository, payload);
+}
+
+/** `pull_request.labeled` or `.unlabeled`, from the real example of that action: who put or took which label. */
+export function labelPayload(github: GitHubStandIn, action: 'labeled' | 'unlabeled', pull: PullRecord, label: string, sender: { login: string; type: 'User' | 'Bot' }): Payload {
+  const payload = pullRequestPayload(github, action, pull);
+  payload['label'] = { ...((payload['label'] as Payload | undefined) ?? {}), name: label };
+  payload['sender'] = { ...((payload['sender'] as Payload | undefined) ?? {}), login: sender.login, type: sender.type };
+  return payload;
 }
 
 /** `repository_dispatch` with an action and a client payload, from the real example. */

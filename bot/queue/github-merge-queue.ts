@@ -1,0 +1,451 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import type { Context } from 'probot';
+import { fetch, push, RemoteError } from '../../engine/remote/index.js';
+import { contains } from '../../engine/queue/candidate.js';
+import type { ObjectId } from '../../engine/store/object-store.js';
+import type { CommitId } from '../../engine/store/revision.js';
+import { coordinates, repositoryTarget, type BotServices } from '../bot-services.js';
+import { PullRequestDetails, type RepositoryPayload } from '../events/payloads.js';
+import type { LocalClone } from '../git/repository-clones.js';
+import { remoteRefTarget } from '../git/remote-ref.js';
+import type { GitHubClient, RepositoryCoordinates, WriterIdentity } from '../github/github-client.js';
+import { postCommentOnce } from '../publish/marked-comment.js';
+import { QueueCheckRun } from '../publish/queue-check-run.js';
+import { commandKeyText, QUEUE_LABEL, queueOutcomeMarker, type CommandKey } from '../render/markers.js';
+import { outcomeComment, outcomeRunOutput, queuedRunOutput } from '../render/queue-messages.js';
+import { buildCandidate, judgeCandidate } from './landing.js';
+import { QUEUE_STATE_REF, QueueStore, type StoredQueueState } from './queue-store.js';
+import {
+  addEntry,
+  claimWorker,
+  entryById,
+  finishEntry,
+  hasWork,
+  isWorker,
+  latestEntry,
+  positionOf,
+  queuedEntries,
+  type Departure,
+  type QueueEntry,
+  type QueueState,
+} from './queue-state.js';
+
+export interface MergeQueueOptions {
+  /** Landings lost to a default branch that moved meanwhile, rebuilt on its new head, before the entry is dequeued. */
+  maxLandingAttempts?: number;
+  /**
+   * How long an instance works the queue without renewing its claim (default 5
+   * minutes). Another instance takes over a queue whose worker stopped once this
+   * ran out; one restarted on the same data folder takes its own claim back at once.
+   */
+  workerLeaseMs?: number;
+}
+
+/** What a request to queue a pull request came to. */
+export type EnqueueResult =
+  | { kind: 'queued'; entry: QueueEntry; position: number }
+  | { kind: 'already-queued'; entry: QueueEntry; position: number; byThisCommand: boolean }
+  | { kind: 'already-merged' }
+  | { kind: 'closed' }
+  | { kind: 'wrong-base'; base: string };
+
+/** Who asked, and by which command (recorded in the state, so a repeated command is recognised). */
+export interface QueueRequest {
+  pull: number;
+  by: string;
+  command: CommandKey;
+}
+
+/** The local branch the tested candidate is pushed from (isomorphic-git pushes branches). */
+const LANDING_BRANCH = 'dgit-merge-queue/landing';
+
+/** Steps of one `advance` at most: each lands or drops an entry, or settles one piece of state. */
+const MAX_STEPS = 200;
+
+/** The file in the data folder naming this instance of the bot to the queue's state. */
+const INSTANCE_FILE = 'merge-queue-instance';
+
+/**
+ * The merge queue on GitHub: pull requests queued by a maintainer land on the
+ * default branch one at a time, each as the exact commit the checks passed on.
+ *
+ * For the first queued entry: the pull request's head (as queued, nothing newer)
+ * is merged onto the latest default branch with the data three-way merge, the
+ * checks of dgit.yml run on the result (engine/queue's rule: all pass on a green
+ * branch, nothing gets worse on a red one), the landing is recorded in the state,
+ * and the candidate is pushed to the default branch with a lease on the commit it
+ * was merged onto. A conflict, failing checks, a new push to the pull request, or a
+ * default branch that keeps moving (more than `maxLandingAttempts` lost leases)
+ * takes it out of the queue, with the reason in a comment and in its `dgit/queue`
+ * check run.
+ *
+ * The state lives in the repository (QueueStore, `refs/dgit/bot-queue`), so any
+ * instance resumes it: a recorded landing is finished first (see `settle`),
+ * outcomes not yet reported are reported (each comment once, by its marker), then
+ * the queue moves on. Work on one repository runs one at a time in a process (the
+ * clone's lock); across processes, one instance at a time works the queue (the
+ * worker named in the state, with a lease), and every change of the state and of
+ * the default branch is pushed with a lease on what it was made from.
+ */
+export class GitHubMergeQueue {
+  private readonly maxLandingAttempts: number;
+  private readonly workerLeaseMs: number;
+  /** This instance, as the state names its worker: kept in the data folder, so a restart is the same instance. */
+  private readonly instance: string;
+  /** Per repository, the state commit last seen with nothing to do: events on an idle queue cost one ref lookup. */
+  private readonly idleAt = new Map<number, ObjectId | null>();
+
+  constructor(
+    private readonly services: BotServices,
+    options: MergeQueueOptions = {},
+  ) {
+    this.maxLandingAttempts = options.maxLandingAttempts ?? 3;
+    this.workerLeaseMs = options.workerLeaseMs ?? 5 * 60_000;
+    this.instance = instanceName(services.settings.dataDir);
+  }
+
+  /** Queue a pull request's head (the caller has checked the permission). */
+  async enqueue(context: Context, repository: RepositoryPayload, request: QueueRequest, known?: PullRequestDetails): Promise<EnqueueResult> {
+    return this.session(context, repository, async (session) => {
+      await session.settle();
+      const pull = known ?? (await session.pullRequest(request.pull));
+      if (pull.state !== 'open') return pull.merged_at ? { kind: 'already-merged' } : { kind: 'closed' };
+      if (pull.base.ref !== repository.default_branch) return { kind: 'wrong-base', base: pull.base.ref };
+      const source = commandKeyText(request.command);
+      const head = pull.head.sha as CommitId;
+      const { result, stored } = await session.store.update(`queue pull request ${pull.number} at ${head.slice(0, 12)}`, (state): { kind: 'queued'; entry: QueueEntry; position: number } | undefined => {
+        const latest = latestEntry(state, pull.number);
+        if (latest?.state === 'queued' && latest.head === head) return undefined;
+        if (latest?.state === 'queued') finishEntry(state, latest.id, { departure: 'new-push', reason: newPushReason(latest.head, head), now: now() });
+        const entry = addEntry(state, { pull: pull.number, head, queuedBy: request.by, source, now: now() });
+        return { kind: 'queued', entry, position: positionOf(state, entry) };
+      });
+      if (result) {
+        await session.checkRun.start(head, result.entry.id, queuedRunOutput(result.entry, result.position, repository.default_branch));
+        return result;
+      }
+      const entry = latestEntry(stored.state, pull.number)!;
+      return { kind: 'already-queued', entry, position: positionOf(stored.state, entry), byThisCommand: entry.source === source };
+    });
+  }
+
+  /**
+   * Take a pull request out of the queue. `announced`: the command's reply says
+   * so, and no outcome comment is posted (the check run still completes).
+   */
+  async dequeue(context: Context, repository: RepositoryPayload, request: QueueRequest, options: { announced: boolean }): Promise<'removed' | 'not-queued'> {
+    return this.session(context, repository, async (session) => {
+      await session.settle();
+      const source = commandKeyText(request.command);
+      const { result, stored } = await session.store.update(`dequeue pull request ${request.pull}`, (state) => {
+        const latest = latestEntry(state, request.pull);
+        if (latest?.state !== 'queued') return undefined;
+        finishEntry(state, latest.id, { departure: 'removed', reason: `${request.by} took it out of the queue`, by: options.announced ? source : undefined, now: now() });
+        return 'removed' as const;
+      });
+      if (result) return result;
+      const latest = latestEntry(stored.state, request.pull);
+      return latest?.departure === 'removed' && latest.finished_by === source ? 'removed' : 'not-queued';
+    });
+  }
+
+  /**
+   * `pull_request.synchronize`: a queued entry of an older head leaves the queue
+   * (the new head was not asked for). The head is read from GitHub, not from the
+   * event: a redelivered old event must not take out a newer entry.
+   */
+  async headMoved(context: Context, repository: RepositoryPayload, number: number): Promise<void> {
+    await this.whenQueued(context, repository, number, async (session) => {
+      await session.settle();
+      const pull = await session.pullRequest(number);
+      await session.store.update(`pull request ${number} moved to ${pull.head.sha.slice(0, 12)}`, (state) => {
+        const latest = latestEntry(state, number);
+        if (latest?.state !== 'queued' || latest.head === pull.head.sha) return undefined;
+        return finishEntry(state, latest.id, { departure: 'new-push', reason: newPushReason(latest.head, pull.head.sha), now: now() });
+      });
+    });
+  }
+
+  /** `pull_request.closed`: a queued entry leaves the queue (merged by someone else, or closed), as GitHub says now. */
+  async closed(context: Context, repository: RepositoryPayload, number: number): Promise<void> {
+    await this.whenQueued(context, repository, number, async (session) => {
+      await session.settle();
+      const pull = await session.pullRequest(number);
+      if (pull.state === 'open') return;
+      await session.store.update(`pull request ${number} closed`, (state) => {
+        const latest = latestEntry(state, number);
+        if (latest?.state !== 'queued') return undefined;
+        return pull.merged_at
+          ? finishEntry(state, latest.id, { departure: 'merged-elsewhere', reason: 'the pull request was merged outside the queue', now: now() })
+          : finishEntry(state, latest.id, { departure: 'closed', reason: 'the pull request was closed', now: now() });
+      });
+    });
+  }
+
+  /**
+   * The `dgit:queue` label taken off by a maintainer: what the label queued leaves
+   * the queue, unless the label is back on (this is an old event).
+   */
+  async labelRemoved(context: Context, repository: RepositoryPayload, number: number, by: string): Promise<void> {
+    await this.whenQueued(context, repository, number, async (session) => {
+      await session.settle();
+      const pull = await session.pullRequest(number);
+      if (pull.labels.some((label) => label.name === QUEUE_LABEL)) return;
+      await session.store.update(`dequeue pull request ${number}: label removed`, (state) => {
+        const latest = latestEntry(state, number);
+        if (latest?.state !== 'queued' || !latest.source.startsWith('delivery/')) return undefined;
+        return finishEntry(state, latest.id, { departure: 'removed', reason: `${by} took the label ${QUEUE_LABEL} off`, now: now() });
+      });
+    });
+  }
+
+  /**
+   * Carry the queue on after any event: unless its state is one this instance saw
+   * idle (one ref lookup), settle, report, and land whatever is queued. This is
+   * how a restarted bot resumes where it stopped.
+   */
+  async resume(context: Context, repository: RepositoryPayload): Promise<void> {
+    const token = await this.services.gitToken(context, repository.id, 'read');
+    const current = await remoteRefTarget({ url: repository.clone_url, ref: QUEUE_STATE_REF, token });
+    if (this.idleAt.has(repository.id) && this.idleAt.get(repository.id) === current) return;
+    await this.advance(context, repository);
+  }
+
+  /**
+   * Settle, report and land until nothing is queued, as the queue's worker: claimed
+   * (or renewed) in the state before each step, let go when nothing is left. While
+   * another instance's claim runs, that one is working: nothing to do here.
+   */
+  async advance(context: Context, repository: RepositoryPayload): Promise<void> {
+    await this.session(context, repository, async (session) => {
+      for (let step = 0; step < MAX_STEPS; step++) {
+        let stored = await session.store.load();
+        if (!hasWork(stored.state)) {
+          if (stored.state.worker?.instance !== this.instance) {
+            this.idleAt.set(repository.id, stored.commit);
+            return;
+          }
+          // Nothing left: let go (unless work came in meanwhile: then carry on).
+          await session.store.update('the queue is idle', (state) => (state.worker?.instance === this.instance && !hasWork(state) ? ((state.worker = null), true) : undefined));
+          continue;
+        }
+        if (!isWorker(stored.state, this.instance, Date.now(), this.workerLeaseMs / 2)) {
+          const claim = await session.store.update(`${this.instance} works the queue`, (state) => (hasWork(state) ? claimWorker(state, this.instance, Date.now(), this.workerLeaseMs) : undefined));
+          if (!claim.result) {
+            if (!hasWork(claim.stored.state)) continue;
+            context.log.info({ repository: repository.full_name, worker: claim.stored.state.worker }, 'merge queue: another instance works the queue');
+            return;
+          }
+          stored = claim.stored;
+        }
+        if (stored.state.landing) await session.settle(stored);
+        else if (stored.state.entries.some((entry) => entry.state !== 'queued' && !entry.reported)) await session.report(stored);
+        else await session.landFirst(stored);
+      }
+      context.log.warn({ repository: repository.full_name }, 'merge queue: step limit reached; the next event carries on');
+    });
+  }
+
+  /** Run `work` only if the pull request may be queued: its latest entry waiting, or a landing to settle. */
+  private async whenQueued(context: Context, repository: RepositoryPayload, pull: number, work: (session: QueueSession) => Promise<void>): Promise<void> {
+    await this.session(context, repository, async (session) => {
+      const { state } = await session.store.load();
+      if (latestEntry(state, pull)?.state === 'queued' || state.landing) await work(session);
+    });
+  }
+
+  private async session<T>(context: Context, repository: RepositoryPayload, work: (session: QueueSession) => Promise<T>): Promise<T> {
+    const token = await this.services.gitToken(context, repository.id, 'write');
+    const identity = await this.services.identity();
+    return this.services.clones.withClone(repositoryTarget(repository), token, async (clone) => {
+      this.idleAt.delete(repository.id);
+      return work(new QueueSession(context, repository, clone, token, identity, this.maxLandingAttempts, this.instance));
+    });
+  }
+}
+
+/**
+ * One piece of queue work on an up-to-date clone, alone on its repository in this
+ * process: the state store, the GitHub client, and the steps of the queue.
+ */
+class QueueSession {
+  readonly store: QueueStore;
+  readonly checkRun: QueueCheckRun;
+  private readonly client: GitHubClient;
+  private readonly where: RepositoryCoordinates;
+
+  constructor(
+    private readonly context: Context,
+    private readonly repository: RepositoryPayload,
+    private readonly clone: LocalClone,
+    private readonly token: string,
+    private readonly identity: WriterIdentity,
+    private readonly maxAttempts: number,
+    /** This instance: the worker steps (report, land) act only while it is the queue's worker. */
+    private readonly instance: string,
+  ) {
+    this.store = new QueueStore(clone.repository, token);
+    this.client = context.octokit;
+    this.where = coordinates(repository);
+    this.checkRun = new QueueCheckRun(this.client, this.where);
+  }
+
+  private get defaultBranch(): string {
+    return this.repository.default_branch;
+  }
+
+  async pullRequest(number: number): Promise<PullRequestDetails> {
+    const { data } = await this.client.rest.pulls.get({ ...this.where, pull_number: number });
+    return PullRequestDetails.parse(data);
+  }
+
+  /**
+   * Bring a recorded landing to its end, whoever recorded it (this instance a
+   * moment ago, one that stopped half-way, one running beside it). The candidate is
+   * tested and reachable from the state commit that recorded it, so any instance has
+   * it. Until the default branch contains it: while the default branch is still the
+   * commit the candidate was merged onto, push the candidate there with a lease on
+   * that commit (only one push can win it); once it contains the candidate, the entry
+   * is merged; once it moved anywhere else, the landing can never happen: forget it
+   * (the entry is built again on the new head, or leaves after too many tries).
+   */
+  async settle(known?: StoredQueueState): Promise<void> {
+    let stored = known ?? (await this.store.load());
+    for (let round = 0; stored.state.landing; round++) {
+      const landing = stored.state.landing;
+      await this.fetchOrigin();
+      const tip = (await this.clone.originBranch(this.defaultBranch)) ?? null;
+      const landed = tip !== null && (await contains(this.clone.repository, tip, landing.candidate));
+      if (!landed && tip === landing.onto && round < 3) {
+        try {
+          await this.pushCandidate(landing.candidate, landing.onto);
+        } catch (error) {
+          if (!(error instanceof RemoteError && error.failure === 'stale-lease')) throw error;
+        }
+        continue; // look again at where the default branch is now
+      }
+      const { stored: next } = await this.store.update(`settle the landing of entry ${landing.entry}`, (state) => {
+        if (state.landing?.candidate !== landing.candidate || state.landing.entry !== landing.entry) return undefined;
+        const entry = entryById(state, landing.entry);
+        state.landing = null;
+        if (entry.state !== 'queued') return true;
+        if (landed) finishEntry(state, entry.id, { departure: 'merged', reason: 'merged', commit: landing.candidate, now: now() });
+        else if (++entry.attempts >= this.maxAttempts) {
+          finishEntry(state, entry.id, { departure: 'lost-race', reason: `${this.defaultBranch} moved under the queue ${entry.attempts} times while it landed`, now: now() });
+        }
+        return true;
+      });
+      stored = next;
+    }
+  }
+
+  /** Move the default branch from `onto` to the tested `candidate`, with a lease on `onto`. */
+  private async pushCandidate(candidate: CommitId, onto: CommitId | null): Promise<void> {
+    await git.writeRef({ fs, gitdir: this.clone.repository.gitdir, ref: `refs/heads/${LANDING_BRANCH}`, value: candidate, force: true });
+    await push(this.clone.repository, { remote: 'origin', branch: LANDING_BRANCH, remoteBranch: this.defaultBranch, forceWithLease: { expect: onto }, token: this.token });
+  }
+
+  /**
+   * Publish the oldest outcome not yet reported: the one outcome comment (unless a
+   * command's reply said it), the completed check run, the `dgit:queue` label taken
+   * off a dequeued pull request so that adding it again queues it again. Each is
+   * idempotent, so a report cut short is simply made again; one at a time, by the
+   * queue's worker, so no two instances post the same comment at once.
+   */
+  async report(stored: StoredQueueState): Promise<void> {
+    const entry = stored.state.entries.find((e) => e.state !== 'queued' && !e.reported);
+    if (!entry || !isWorker(stored.state, this.instance, Date.now())) return;
+    const pull = await this.pullRequest(entry.pull);
+    // Commits pushed after the head was queued (and after the checks of its merge) are not in it.
+    const headNow = pull.state === 'open' && pull.head.sha !== entry.head ? pull.head.sha : undefined;
+    if (entry.finished_by === null) await postCommentOnce(this.client, this.where, entry.pull, queueOutcomeMarker(entry.id), outcomeComment(entry, this.defaultBranch, headNow), this.identity);
+    const { conclusion, ...output } = outcomeRunOutput(entry, this.defaultBranch);
+    await this.checkRun.finish(entry.head, entry.id, { conclusion, ...output });
+    if (entry.state === 'dequeued' && pull.labels.some((label) => label.name === QUEUE_LABEL)) await this.removeQueueLabel(entry.pull);
+    await this.store.update(`report entry ${entry.id} (pull request ${entry.pull})`, (state) => {
+      const reported = state.entries.find((e) => e.id === entry.id);
+      if (!reported || reported.state === 'queued' || reported.reported) return undefined;
+      reported.reported = true;
+      return true;
+    });
+  }
+
+  /** Try to land the first queued entry, or take it out with its reason. */
+  async landFirst(stored: StoredQueueState): Promise<void> {
+    const entry = queuedEntries(stored.state)[0]!;
+    const mine = (state: QueueState) => isWorker(state, this.instance, Date.now());
+    const leave = (departure: Departure, reason: string, commit?: CommitId) =>
+      this.store.update(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, (state) => {
+        const current = state.entries.find((e) => e.id === entry.id);
+        if (current?.state !== 'queued' || state.landing || !mine(state)) return undefined;
+        return finishEntry(state, entry.id, { departure, reason, commit, now: now() });
+      });
+
+    const pull = await this.pullRequest(entry.pull);
+    if (pull.state !== 'open') {
+      await (pull.merged_at ? leave('merged-elsewhere', 'the pull request was merged outside the queue') : leave('closed', 'the pull request was closed'));
+      return;
+    }
+    if (pull.base.ref !== this.defaultBranch) return void (await leave('wrong-base', `the pull request now goes into ${pull.base.ref}, not ${this.defaultBranch}`));
+    if (pull.head.sha !== entry.head) return void (await leave('new-push', newPushReason(entry.head, pull.head.sha)));
+
+    await this.fetchOrigin();
+    if (pull.head.repo && pull.head.repo.id !== this.repository.id) await this.clone.fetchFork({ id: pull.head.repo.id, cloneUrl: pull.head.repo.clone_url });
+    if (!(await this.clone.has(entry.head))) return void (await leave('head-missing', `its head ${entry.head.slice(0, 12)} could not be fetched`));
+
+    const onto = await this.clone.originBranch(this.defaultBranch);
+    const message = `Merge pull request #${pull.number} from ${pull.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}).\n`;
+    const built = await buildCandidate(this.clone.repository, onto, entry.head, message, this.defaultBranch);
+    if (built.kind === 'contained') return void (await leave('already-merged', `its head was already in ${this.defaultBranch}`, onto));
+    if (built.kind === 'conflict') return void (await leave('conflict', built.reason));
+    const judgement = await judgeCandidate(this.clone.repository, built.commit, onto);
+    if (!judgement.passed) return void (await leave(judgement.departure, judgement.reason));
+
+    // Recorded before the push (with the candidate reachable from the state): whoever finds it finishes it.
+    const { result: recorded, stored: withLanding } = await this.store.update(`land entry ${entry.id} (pull request ${entry.pull}) as ${built.commit.slice(0, 12)}`, (state) => {
+      const current = state.entries.find((e) => e.id === entry.id);
+      if (current?.state !== 'queued' || current.head !== entry.head || state.landing || !mine(state)) return undefined;
+      state.landing = { entry: entry.id, onto: onto ?? null, candidate: built.commit, started_at: now() };
+      return true;
+    });
+    if (recorded) await this.settle(withLanding);
+  }
+
+  private async fetchOrigin(): Promise<void> {
+    await fetch(this.clone.repository, { remote: 'origin', prune: true, token: this.token });
+  }
+
+  private async removeQueueLabel(number: number): Promise<void> {
+    try {
+      await this.client.rest.issues.removeLabel({ ...this.where, issue_number: number, name: QUEUE_LABEL });
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error; // someone took it off meanwhile
+    }
+  }
+}
+
+/** This instance's name, kept in the data folder (made on first use). */
+function instanceName(dataDir: string): string {
+  const file = path.join(dataDir, INSTANCE_FILE);
+  try {
+    const name = fs.readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f-]{36}$/.test(name)) return name;
+  } catch {
+    // none yet
+  }
+  const name = crypto.randomUUID();
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${name}\n`);
+  return name;
+}
+
+function newPushReason(queued: string, now: string): string {
+  return `new commits were pushed while it was queued (queued at ${queued.slice(0, 12)}, now at ${now.slice(0, 12)}); queue it again to land them`;
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

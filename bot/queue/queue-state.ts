@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import type { CommitId } from '../../engine/store/revision.js';
+
+/**
+ * The GitHub merge queue's state: which pull requests wait, in order, how each that
+ * left the queue left it, and the landing in flight. It lives in the repository
+ * itself (see QueueStore), so any instance of the bot, restarted or on a new
+ * machine, carries on from it. These are its types and its pure transitions.
+ */
+
+const Sha = z.string().regex(/^[0-9a-f]{40}$/);
+
+/** Why an entry left the queue. */
+export const DEPARTURES = [
+  'merged', // the tested merge is the default branch now
+  'already-merged', // the head was in the default branch already
+  'merged-elsewhere', // the pull request was merged outside the queue
+  'conflict', // the data merge with the default branch conflicts
+  'checks-failed', // the checks failed on the merged result
+  'invalid-config', // dgit.yml cannot be read on the merged result
+  'lost-race', // the default branch kept moving under the queue
+  'new-push', // commits were pushed to the pull request while it was queued
+  'closed', // the pull request was closed
+  'wrong-base', // it targets another branch than the default one
+  'head-missing', // its head commit could not be fetched
+  'removed', // a maintainer took it out (`/dgit dequeue`, the label removed)
+] as const;
+export type Departure = (typeof DEPARTURES)[number];
+
+/** Departures that mean the pull request is in the default branch. */
+export const MERGED_DEPARTURES: ReadonlySet<Departure> = new Set(['merged', 'already-merged', 'merged-elsewhere']);
+
+const EntrySchema = z.object({
+  /** Unique in the repository, never reused: markers and check runs are named after it. */
+  id: z.number().int().min(1),
+  pull: z.number().int().min(1),
+  /** The pull request's head when it was queued: what the queue may merge, and nothing newer. */
+  head: Sha,
+  state: z.enum(['queued', 'merged', 'dequeued']),
+  queued_by: z.string(),
+  queued_at: z.string(),
+  /** What queued it: `comment/<id>` or `label/<delivery>`, so the same command is recognised. */
+  source: z.string(),
+  /** Landings lost to a moving default branch, rebuilt each time. */
+  attempts: z.number().int().min(0),
+  departure: z.enum(DEPARTURES).nullable(),
+  /** Why it left, in words (may quote names from the data and dgit.yml: escape before showing). */
+  reason: z.string().nullable(),
+  /** Merged: the commit the default branch moved to. */
+  commit: Sha.nullable(),
+  finished_at: z.string().nullable(),
+  /** The command that took it out, when one did (its reply says so; no second comment). */
+  finished_by: z.string().nullable(),
+  /** Whether the outcome was published (comment, check run, label): at least once, idempotently. */
+  reported: z.boolean(),
+});
+
+const LandingSchema = z.object({
+  entry: z.number().int().min(1),
+  /** The default branch's commit the candidate was merged onto, which the push expects (its lease). */
+  onto: Sha.nullable(),
+  /** The tested commit being pushed to the default branch. */
+  candidate: Sha,
+  started_at: z.string(),
+});
+
+/** The instance of the bot working the queue (settling, reporting, landing), and until when unless it renews. */
+const WorkerSchema = z.object({ instance: z.string().min(1), until: z.string() });
+
+export const QueueStateSchema = z.object({
+  version: z.literal(1),
+  next_id: z.number().int().min(1),
+  entries: z.array(EntrySchema),
+  landing: LandingSchema.nullable(),
+  worker: WorkerSchema.nullable().default(null),
+});
+
+export type QueueEntry = Omit<z.infer<typeof EntrySchema>, 'head' | 'commit'> & { head: CommitId; commit: CommitId | null };
+export type Landing = Omit<z.infer<typeof LandingSchema>, 'onto' | 'candidate'> & { onto: CommitId | null; candidate: CommitId };
+export type Worker = z.infer<typeof WorkerSchema>;
+export interface QueueState {
+  version: 1;
+  next_id: number;
+  entries: QueueEntry[];
+  landing: Landing | null;
+  worker: Worker | null;
+}
+
+/** Finished entries kept for the record (the ref's history keeps every state anyway). */
+const KEEP_FINISHED = 300;
+
+export function emptyQueueState(): QueueState {
+  return { version: 1, next_id: 1, entries: [], landing: null, worker: null };
+}
+
+export function parseQueueState(json: unknown): QueueState {
+  return QueueStateSchema.parse(json) as QueueState;
+}
+
+/** The entries waiting, in queue order. */
+export function queuedEntries(state: QueueState): QueueEntry[] {
+  return state.entries.filter((entry) => entry.state === 'queued');
+}
+
+/** The latest entry of a pull request (it may have been queued several times). */
+export function latestEntry(state: QueueState, pull: number): QueueEntry | undefined {
+  return state.entries.filter((entry) => entry.pull === pull).at(-1);
+}
+
+/** 1-based place in the queue. */
+export function positionOf(state: QueueState, entry: QueueEntry): number {
+  return queuedEntries(state).indexOf(entry) + 1;
+}
+
+/** Whether something is waiting, landing or unreported: work for the queue's worker. */
+export function hasWork(state: QueueState): boolean {
+  return state.landing !== null || state.entries.some((entry) => entry.state === 'queued' || !entry.reported);
+}
+
+/** Whether `instance` works the queue now (its lease runs at least `margin` ms more). */
+export function isWorker(state: QueueState, instance: string, at: number, margin = 0): boolean {
+  return state.worker?.instance === instance && Date.parse(state.worker.until) - at > margin;
+}
+
+/**
+ * Make `instance` the queue's worker for `leaseMs` from `at`, unless another
+ * instance's lease still runs (then undefined: that one is working). One worker at
+ * a time means every outcome is reported by one instance: a comment is never
+ * posted by two at once. A worker that stopped is replaced once its lease ran out.
+ */
+export function claimWorker(state: QueueState, instance: string, at: number, leaseMs: number): true | undefined {
+  if (state.worker && state.worker.instance !== instance && Date.parse(state.worker.until) > at) return undefined;
+  state.worker = { instance, until: new Date(at + leaseMs).toISOString() };
+  return true;
+}
+
+/** Put a pull request's head at the end of the queue. */
+export function addEntry(state: QueueState, fields: { pull: number; head: CommitId; queuedBy: string; source: string; now: string }): QueueEntry {
+  const entry: QueueEntry = {
+    id: state.next_id++,
+    pull: fields.pull,
+    head: fields.head,
+    state: 'queued',
+    queued_by: fields.queuedBy,
+    queued_at: fields.now,
+    source: fields.source,
+    attempts: 0,
+    departure: null,
+    reason: null,
+    commit: null,
+    finished_at: null,
+    finished_by: null,
+    reported: false,
+  };
+  state.entries.push(entry);
+  prune(state);
+  return entry;
+}
+
+/** Take an entry out of the queue, merged or not, to be reported. */
+export function finishEntry(
+  state: QueueState,
+  id: number,
+  outcome: { departure: Departure; reason: string; commit?: CommitId | null; by?: string; now: string },
+): QueueEntry {
+  const entry = entryById(state, id);
+  if (entry.state !== 'queued') throw new Error(`queue entry ${id} already left the queue`);
+  entry.state = MERGED_DEPARTURES.has(outcome.departure) ? 'merged' : 'dequeued';
+  entry.departure = outcome.departure;
+  entry.reason = outcome.reason;
+  entry.commit = outcome.commit ?? null;
+  entry.finished_at = outcome.now;
+  entry.finished_by = outcome.by ?? null;
+  entry.reported = false;
+  if (state.landing?.entry === id) state.landing = null;
+  return entry;
+}
+
+export function entryById(state: QueueState, id: number): QueueEntry {
+  const entry = state.entries.find((e) => e.id === id);
+  if (!entry) throw new Error(`no queue entry ${id}`);
+  return entry;
+}
+
+function prune(state: QueueState): void {
+  const finished = state.entries.filter((entry) => entry.state !== 'queued' && entry.reported);
+  const drop = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)).map((entry) => entry.id));
+  if (drop.size > 0) state.entries = state.entries.filter((entry) => !drop.has(entry.id));
+}

@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { CorruptError } from '../../engine/errors/index.js';
+import { RemoteError } from '../../engine/remote/remote-error.js';
+import type { Repository } from '../../engine/repository/repository.js';
+import { parseTree, serializeTree } from '../../engine/store/git-objects.js';
+import type { ObjectId } from '../../engine/store/object-store.js';
+import type { CommitId } from '../../engine/store/revision.js';
+import { fetchRemoteRef, pushRemoteRef } from '../git/remote-ref.js';
+import { emptyQueueState, parseQueueState, type QueueState } from './queue-state.js';
+
+/** The ref holding the queue's state on the repository: a commit whose tree holds `queue.json`. */
+export const QUEUE_STATE_REF = 'refs/dgit/bot-queue';
+export const QUEUE_STATE_FILE = 'queue.json';
+
+/** Who writes the state commits. */
+const WRITER = { name: 'dgit merge queue', email: 'dgit-merge-queue@users.noreply.github.com' };
+
+/** How often a state change is tried again after another writer moved the ref first. */
+const MAX_STATE_RACES = 8;
+
+/** The state as read from the repository, with the commit it came from (null: there was none). */
+export interface StoredQueueState {
+  commit: ObjectId | null;
+  state: QueueState;
+}
+
+/**
+ * The queue's state in the repository, as `refs/dgit/bot-queue`: each change is a
+ * commit (parent: the state before it, so `git log refs/dgit/bot-queue` reads as the
+ * queue's history; and a landing's candidate, see `save`) whose tree holds
+ * `queue.json`, pushed with a lease on the commit it was made from. Two instances of the bot can therefore never both advance it
+ * from the same state; the loser reads the new state and decides again.
+ */
+export class QueueStore {
+  constructor(
+    private readonly repository: Repository,
+    private readonly token: string,
+    private readonly remote = 'origin',
+  ) {}
+
+  /** Fetch and read the state as the remote has it now. */
+  async load(): Promise<StoredQueueState> {
+    const commit = await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.token });
+    if (commit === null) return { commit: null, state: emptyQueueState() };
+    // The local copy offers what we have on the next fetch.
+    await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: commit, force: true });
+    return { commit, state: await this.read(commit) };
+  }
+
+  /**
+   * Change the state and publish it: `change` edits a copy of the latest state and
+   * returns a result, or `undefined` for "nothing to change" (nothing is written).
+   * When another writer moved the ref in between, the state is read again and
+   * `change` runs again on it, so it must decide from the state alone.
+   */
+  async update<T>(message: string, change: (state: QueueState) => T | undefined): Promise<{ result: T | undefined; stored: StoredQueueState }> {
+    for (let race = 0; ; race++) {
+      const stored = await this.load();
+      const next = structuredClone(stored.state);
+      const result = change(next);
+      if (result === undefined) return { result, stored };
+      try {
+        return { result, stored: await this.save(stored, next, message) };
+      } catch (error) {
+        if (error instanceof RemoteError && error.failure === 'stale-lease' && race < MAX_STATE_RACES) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async save(from: StoredQueueState, state: QueueState, message: string): Promise<StoredQueueState> {
+    const store = this.repository.store;
+    const blob = store.write('blob', Buffer.from(JSON.stringify(state, null, 2) + '\n', 'utf8'));
+    const tree = store.write('tree', serializeTree([{ mode: '100644', name: QUEUE_STATE_FILE, oid: blob }]));
+    const signature = await this.repository.signature(WRITER);
+    // A landing's candidate is a parent of the state that records it: pushing the state sends the
+    // candidate too, so any instance that reads the state can finish the landing.
+    const candidate = state.landing && state.landing.candidate !== from.state.landing?.candidate ? [state.landing.candidate] : [];
+    const commit = this.repository.writeCommit(store, {
+      tree,
+      parents: [...(from.commit ? [from.commit] : []), ...candidate],
+      author: signature,
+      committer: signature,
+      message: `${message.replace(/[\r\n]+/g, ' ').slice(0, 200)}\n`,
+    });
+    await pushRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, commit, expect: from.commit, token: this.token });
+    await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: commit, force: true });
+    return { commit, state };
+  }
+
+  private async read(commit: ObjectId): Promise<QueueState> {
+    const tree = (await this.repository.readCommit(commit as CommitId)).tree;
+    const entry = parseTree(await this.repository.store.readTyped(tree, 'tree'), QUEUE_STATE_REF).find((e) => e.name === QUEUE_STATE_FILE);
+    if (!entry) throw new CorruptError(`the merge queue's state has no ${QUEUE_STATE_FILE}`, QUEUE_STATE_REF);
+    const text = Buffer.from(await this.repository.store.readTyped(entry.oid, 'blob')).toString('utf8');
+    try {
+      return parseQueueState(JSON.parse(text));
+    } catch (error) {
+      throw new CorruptError(`the merge queue's state is unreadable`, `${QUEUE_STATE_REF}:${QUEUE_STATE_FILE}`, error);
+    }
+  }
+}

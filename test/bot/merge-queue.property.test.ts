@@ -1,0 +1,330 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runChecks } from '../../engine/checks/index.js';
+import { Repository } from '../../engine/repository/repository.js';
+import type { CommitId } from '../../engine/store/revision.js';
+import { mergeQueueModule } from '../../bot/queue/merge-queue-module.js';
+import { QUEUE_LABEL } from '../../bot/render/markers.js';
+import { BotHarness } from './support/bot-harness.js';
+import { DataRepository, FLIGHTS_CONFIG, flights } from './support/data-repository.js';
+import { branchHead, isAncestor, type Actor, type PullRecord, type StandInRepository } from './support/github-stand-in.js';
+import { GitHubSimulation, type Delivery } from './support/github-simulation.js';
+
+/**
+ * The merge queue against the GitHub stand-in, driven at random (seeded, so a
+ * failure replays with its seed: DGIT_QUEUE_SEEDS=7 npx vitest run ...): pull
+ * requests that add rows, change shared cells (conflicts) or break checks, queued
+ * by comment or label, by maintainers and by read-only users, pushed to while
+ * queued, dequeued and retried; GitHub redelivering old deliveries, to one
+ * instance of the bot or to two running side by side; the bot restarted on its data
+ * folder or on an empty one; git pushes failing under it; someone pushing to main
+ * while the queue lands (the lease lost, the merge built again).
+ * Whatever happens:
+ * - main only ever points at commits whose checks pass, each the tested commit
+ *   of a merged queue entry (or the outsider's push), each containing the one before;
+ * - every pull request ends merged (its head in main, GitHub says merged) or out
+ *   of the queue with its reason on the pull request;
+ * - no comment is posted twice (one per pull request and marker), every bot
+ *   comment carries a marker, and every request fits GitHub's API.
+ */
+
+const SEEDS = (process.env.DGIT_QUEUE_SEEDS ?? '11,23,37').split(',').map(Number);
+const PULLS = 8;
+const STEPS = 30;
+/** The queue's worker lease: an instance that stopped while working is replaced after it. */
+const LEASE_MS = 2000;
+
+const MAINTAINER: Actor = { login: 'maintainer', type: 'User' };
+const READER: Actor = { login: 'reader', type: 'User' };
+
+/** mulberry32: small, seedable, good enough to pick actions. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface World {
+  harness: BotHarness;
+  simulation: GitHubSimulation;
+  person: DataRepository;
+  repository: StandInRepository;
+  /** Commits someone pushed to main outside the queue (same data as the main they replaced). */
+  outsidePushes: Set<string>;
+}
+
+let world: World | undefined;
+
+afterEach(async () => {
+  await world?.simulation.close();
+  await world?.harness.close();
+  world = undefined;
+});
+
+describe('the merge queue, driven at random against the GitHub stand-in', () => {
+  for (const seed of SEEDS) {
+    it(`keeps main green and says what became of every pull request (seed ${seed})`, async () => {
+      const rand = random(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
+      const chance = (p: number) => rand() < p;
+
+      const outsidePushes = new Set<string>();
+      // Faults, armed by the actions below: git pushes that fail, and someone pushing main just before a push of the bot.
+      const state = { pushesBeforeFaults: 0, failingPushes: 0, pushesToMain: 0 };
+      let repository: StandInRepository | undefined;
+      const harness = await BotHarness.start({
+        beforeGitRequest: ({ method, service }) => {
+          if (method !== 'POST' || service !== 'git-receive-pack' || !repository) return;
+          if (state.pushesToMain > 0) {
+            state.pushesToMain -= 1;
+            outsidePushes.add(pushToMainOutsideTheQueue(repository));
+          }
+          if (state.failingPushes > 0 && state.pushesBeforeFaults-- <= 0) {
+            state.failingPushes -= 1;
+            throw new Error('the git server is having a bad day');
+          }
+        },
+      });
+      const person = await DataRepository.create();
+      await person.load('flights', flights(40), { key: ['id'] });
+      await person.config(FLIGHTS_CONFIG);
+      await person.commit('forty flights, all fine');
+      repository = harness.serve(person);
+      const served = repository;
+      execFileSync('git', ['config', 'core.logAllRefUpdates', 'always'], { cwd: repository.gitPath });
+      harness.github.permissions.set(MAINTAINER.login, 'maintain');
+      harness.github.permissions.set(READER.login, 'read');
+      const simulation = await GitHubSimulation.start(harness, [mergeQueueModule({ maxLandingAttempts: 3, workerLeaseMs: LEASE_MS })]);
+      world = { harness, simulation, person, repository, outsidePushes };
+      const initialMain = branchHead(repository, 'main')!;
+      // Half the seeds run two instances of the bot side by side, webhooks spread over both.
+      const twins = chance(0.5);
+      if (twins) await simulation.addInstance();
+      const flush = () => simulation.flush({ spread: twins && chance(0.7) });
+
+      const pulls: PullRecord[] = [];
+      let commits = 0;
+      /** A commit on a pull request's branch: new rows, a shared cell, or a broken check. */
+      const change = async (branch: string, start: string | undefined, index: number) => {
+        if (start !== undefined) {
+          execFileSync('git', ['fetch', '--quiet', served.gitPath, `+refs/heads/main:refs/heads/server-main`], { cwd: person.dir });
+          await person.switch(branch, { create: true, start: 'server-main' });
+        } else await person.switch(branch);
+        const id = 1000 + ++commits;
+        const kind = pick(['rows', 'rows', 'shared-cell', 'shared-cell', 'broken'] as const);
+        const rows: Array<Record<string, unknown>> = [{ id, origin: pick(['JFK', 'LAX', 'SFO', 'ORD']), dest: 'JFK', delay: 5, note: `pull ${index}` }];
+        if (kind === 'shared-cell') rows.push({ ...flights(40)[pick([0, 1])]!, note: `pull ${index} was here (${commits})` });
+        if (kind === 'broken') rows.push({ id: id + 500, origin: 'BOS', dest: 'JFK', delay: chance(0.5) ? null : 3, note: 'from nowhere' });
+        await person.load('flights', rows, { mode: 'upsert' });
+        await person.commit(`pull ${index}: ${kind}`);
+        person.push(served.gitPath, branch);
+      };
+
+      const openPull = async () => {
+        const index = pulls.length + 1;
+        const branch = `change/${index}`;
+        await change(branch, 'main', index);
+        const pull = harness.github.openPullRequest({ repository: served, head: { ref: branch }, title: `Change ${index}`, user: { login: `author-${index}`, type: 'User' } });
+        harness.github.emitted.push({ name: 'pull_request', action: 'opened', pull, sender: pull.user });
+        pulls.push(pull);
+      };
+
+      const open = () => pulls.filter((p) => p.state === 'open');
+      /** An open pull request, most often one waiting in the queue (where pushes and dequeues matter). */
+      const target = (): PullRecord | undefined => {
+        const waiting = open().filter((p) => queueState(served).entries.some((e) => e.pull === p.number && e.state === 'queued'));
+        if (waiting.length && chance(0.7)) return pick(waiting);
+        return open().length ? pick(open()) : undefined;
+      };
+      const actions: Array<[number, () => Promise<void>]> = [
+        [3, async () => (pulls.length < PULLS ? openPull() : undefined)],
+        [4, async () => void (open().length && harness.github.comment(pick(open()), MAINTAINER, pick(['/dgit queue', '/dgit queue', '/dgit retry'])))],
+        [2, async () => void (open().length && harness.github.label(pick(open()), MAINTAINER, QUEUE_LABEL))],
+        [1, async () => void (open().length && harness.github.comment(pick(open()), READER, '/dgit queue'))],
+        [1, async () => void (open().length && harness.github.label(pick(open()), READER, QUEUE_LABEL))],
+        [1, async () => {
+          const pull = target();
+          if (pull) harness.github.comment(pull, MAINTAINER, '/dgit dequeue');
+        }],
+        [1, async () => {
+          const labelled = open().filter((p) => p.labels.includes(QUEUE_LABEL));
+          if (labelled.length) harness.github.label(pick(labelled), MAINTAINER, QUEUE_LABEL, 'unlabeled');
+        }],
+        [2, async () => {
+          const pull = target();
+          if (pull) await change(pull.head.ref, undefined, pulls.indexOf(pull) + 1);
+        }],
+        [3, async () => {
+          if (!simulation.deliveries.length) return;
+          const delivery = pick(simulation.deliveries);
+          expect([200, 500]).toContain(await simulation.redeliver(delivery, pick(simulation.bots)));
+        }],
+        [1, async () => simulation.restartBot({ wipe: chance(0.5), instance: Math.floor(rand() * simulation.bots.length) })],
+        // A git push fails after a few succeed: the bot stops anywhere between queueing, recording a landing, moving main, recording the merge.
+        [2, async () => void Object.assign(state, { pushesBeforeFaults: Math.floor(rand() * 4), failingPushes: 1 + Math.floor(rand() * 2) })],
+        [1, async () => void (state.pushesToMain = 1 + Math.floor(rand() * 3))],
+      ];
+      const total = actions.reduce((sum, [weight]) => sum + weight, 0);
+
+      // Three pull requests from the same main first: conflicts need company.
+      for (let i = 0; i < 3; i++) await openPull();
+      await flush();
+      for (let step = 0; step < STEPS; step++) {
+        let roll = rand() * total;
+        const action = actions.find(([weight]) => (roll -= weight) < 0)![1];
+        await action();
+        if (chance(0.85)) await flush();
+      }
+
+      // The end: no more faults; every pull request still open and never queued gets queued; things settle.
+      state.failingPushes = 0;
+      state.pushesToMain = 0;
+      await flush();
+      for (let round = 0; round < 6; round++) {
+        const queue = queueState(repository);
+        const waiting = open().filter((p) => !queue.entries.some((e) => e.pull === p.number));
+        const stuck = queue.entries.some((e) => e.state === 'queued' || !e.reported) || queue.landing !== null;
+        if (waiting.length === 0 && !stuck) break;
+        for (const pull of waiting) harness.github.comment(pull, MAINTAINER, '/dgit queue');
+        // Any event carries a stuck queue on (as a restarted bot's first event would), once a stopped worker's claim ran out.
+        if (waiting.length === 0) {
+          await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+          harness.github.comment(pulls[0]!, { login: 'bystander', type: 'User' }, 'any news?');
+        }
+        await flush();
+      }
+
+      const report = await verify(world, pulls, initialMain);
+      expect(report.landed + report.dequeued).toBe(pulls.length);
+      const departures = queueState(repository).entries.map((e) => e.departure).sort().join(' ');
+      const failed = simulation.deliveries.filter((d) => d.status === 500).length;
+      if (process.env.DGIT_QUEUE_VERBOSE) {
+        console.log(`seed ${seed}: ${twins ? 'two instances' : 'one instance'}, ${pulls.length} pull requests, ${report.landed} merged; entries: ${departures}; ${simulation.deliveries.length} deliveries, ${failed} failed; ${outsidePushes.size} outside pushes`);
+      }
+    });
+  }
+});
+
+interface StateEntry {
+  id: number;
+  pull: number;
+  head: string;
+  state: 'queued' | 'merged' | 'dequeued';
+  departure: string | null;
+  reason: string | null;
+  commit: string | null;
+  reported: boolean;
+  finished_by: string | null;
+}
+
+function queueState(repository: StandInRepository): { entries: StateEntry[]; landing: unknown } {
+  try {
+    return JSON.parse(execFileSync('git', ['show', 'refs/dgit/bot-queue:queue.json'], { cwd: repository.gitPath, encoding: 'utf8', stdio: 'pipe' }));
+  } catch {
+    return { entries: [], landing: null };
+  }
+}
+
+/** Someone pushes to main outside the queue: a commit with main's own data (it passes what main passes). */
+function pushToMainOutsideTheQueue(repository: StandInRepository): string {
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Someone', '-c', 'user.email=someone@example.com', ...args], { cwd: repository.gitPath, encoding: 'utf8' }).trim();
+  const main = git('rev-parse', 'refs/heads/main');
+  const commit = git('commit-tree', `${main}^{tree}`, '-p', main, '-m', 'a push straight to main');
+  git('update-ref', '-m', 'outside push', 'refs/heads/main', commit, main);
+  return commit;
+}
+
+/** Every commit main has pointed at on the git server, oldest first (its reflog). */
+function mainHistory(repository: StandInRepository, initial: string): string[] {
+  const file = path.join(repository.gitPath, 'logs/refs/heads/main');
+  if (!fs.existsSync(file)) return [initial];
+  const moves = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]);
+  return [initial, ...moves.map(([, to]) => to)];
+}
+
+async function verify(world: World, pulls: PullRecord[], initialMain: string): Promise<{ landed: number; dequeued: number }> {
+  const { harness, repository, simulation } = world;
+  const github = harness.github;
+  expect(github.violations).toEqual([]);
+  const queue = queueState(repository);
+  expect(queue.landing).toBeNull();
+  expect(queue.entries.filter((e) => e.state === 'queued' || !e.reported)).toEqual([]);
+
+  // main: every value after the first is a merged entry's tested commit, containing the one before, and passing every check.
+  const history = mainHistory(repository, initialMain);
+  const tested = new Set(queue.entries.filter((e) => e.state === 'merged' && e.departure === 'merged').map((e) => e.commit));
+  const checked = await checkedCommits(world, history);
+  for (const [index, commit] of history.entries()) {
+    expect(checked.get(commit), `main at ${commit} passes its checks`).toBe(true);
+    if (index === 0) continue;
+    expect(tested.has(commit) || world.outsidePushes.has(commit), `main moved to ${commit}, a tested candidate`).toBe(true);
+    expect(isAncestor(repository, history[index - 1]!, commit), `main at ${commit} contains the commit before it`).toBe(true);
+  }
+
+  // Every pull request: merged with its head in main, or its latest entry out of the queue with a reason said on it.
+  const bot = github.comments.filter((c) => c.user.login === github.appLogin);
+  let landed = 0;
+  let dequeued = 0;
+  for (const pull of pulls) {
+    const entries = queue.entries.filter((e) => e.pull === pull.number);
+    const latest = entries.at(-1);
+    expect(latest, `pull request ${pull.number} was queued`).toBeDefined();
+    if (pull.mergedAt !== null) {
+      landed += 1;
+      expect(isAncestor(repository, pull.head.sha, branchHead(repository, 'main')!)).toBe(true);
+      expect(latest!.state).toBe('merged');
+      expect(bot.some((c) => c.issueNumber === pull.number && c.body.startsWith(`<!-- dgit:queue-outcome:${latest!.id} -->`) && c.body.includes('Merged'))).toBe(true);
+    } else if (latest!.state === 'merged') {
+      // Merged as queued, while commits were pushed on top: those stay in the open pull request, and it says so.
+      landed += 1;
+      expect(pull.state).toBe('open');
+      expect(pull.head.sha).not.toBe(latest!.head);
+      expect(isAncestor(repository, latest!.head, branchHead(repository, 'main')!)).toBe(true);
+      expect(bot.some((c) => c.issueNumber === pull.number && c.body.startsWith(`<!-- dgit:queue-outcome:${latest!.id} -->`) && c.body.includes('are not merged'))).toBe(true);
+    } else {
+      dequeued += 1;
+      expect(pull.state).toBe('open');
+      expect(latest!.state, `pull request ${pull.number}: ${JSON.stringify(latest)}`).toBe('dequeued');
+      expect(latest!.reason).toBeTruthy();
+      const said = latest!.finished_by
+        ? bot.some((c) => c.issueNumber === pull.number && c.body.startsWith(`<!-- dgit:reply:${latest!.finished_by!.replace('/', '-')} -->`))
+        : bot.some((c) => c.issueNumber === pull.number && c.body.startsWith(`<!-- dgit:queue-outcome:${latest!.id} -->`));
+      expect(said, `the reason pull request ${pull.number} left the queue is on it`).toBe(true);
+    }
+    // Each entry's dgit/queue check run: one, completed.
+    for (const entry of entries) {
+      const runs = github.checkRuns.filter((r) => r.name === 'dgit/queue' && r.externalId === `queue/${entry.id}`);
+      expect(runs.map((r) => r.status)).toEqual(['completed']);
+    }
+  }
+
+  // Nothing said twice; everything said marked.
+  const seen = new Map<string, number>();
+  for (const comment of bot) {
+    const marker = /^<!-- dgit:[a-z0-9:-]+ -->/.exec(comment.body)?.[0];
+    expect(marker, `a bot comment without a marker: ${comment.body.slice(0, 80)}`).toBeDefined();
+    const key = `${comment.issueNumber} ${marker}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  expect([...seen].filter(([, count]) => count > 1)).toEqual([]);
+
+  // Only the faults injected made deliveries fail, and every one was carried on by later events.
+  expect(simulation.deliveries.filter((d: Delivery) => d.status !== 200 && d.status !== 500)).toEqual([]);
+  return { landed, dequeued };
+}
+
+/** Whether every check of dgit.yml passes on each commit, run by the engine on a copy fetched from the git server. */
+async function checkedCommits(world: World, commits: string[]): Promise<Map<string, boolean>> {
+  execFileSync('git', ['fetch', '--quiet', world.repository.gitPath, '+refs/heads/main:refs/heads/server-main'], { cwd: world.person.dir });
+  const repository = await Repository.open(world.person.dir);
+  const results = new Map<string, boolean>();
+  for (const commit of commits) results.set(commit, (await runChecks(repository, commit as CommitId)).passed);
+  return results;
+}
