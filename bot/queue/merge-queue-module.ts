@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Context } from 'probot';
+import { z } from 'zod';
 import type { BotModule, EventHandler } from '../bot-module.js';
 import { coordinates, type BotServices } from '../bot-services.js';
 import { parseCommand, permissionOf, permits, type CommandInvocation, type CommentCommand } from '../commands/command-router.js';
@@ -18,7 +19,6 @@ import {
   wrongBaseReply,
 } from '../render/queue-messages.js';
 import { GitHubMergeQueue, type EnqueueResult, type MergeQueueOptions } from './github-merge-queue.js';
-import { z } from 'zod';
 
 /** The events after which the queue carries on (every event the app subscribes to: any may be the first after a restart). */
 const RESUMING_EVENTS = ['push', 'issue_comment', 'check_run', 'merge_group', 'repository_dispatch'] as const;
@@ -76,7 +76,7 @@ export function mergeQueueModule(options: MergeQueueOptions = {}): BotModule {
 
   const onPullRequest: EventHandler = async (context, services) => {
     const queue = queueOf(services);
-    const event = PullRequestEvent.parse(context.payload);
+    const event = PullRequestActionEvent.parse(context.payload);
     if (event.action === 'labeled' || event.action === 'unlabeled') await onLabel(context, services, queue);
     else if (event.action === 'synchronize') await queue.headMoved(context, event.repository, event.pull_request.number);
     else if (event.action === 'closed') await queue.closed(context, event.repository, event.pull_request.number);
@@ -102,7 +102,8 @@ export function mergeQueueModule(options: MergeQueueOptions = {}): BotModule {
   };
 }
 
-const PullRequestEvent = z.object({ action: z.string(), pull_request: PullRequestDetails, repository: RepositoryPayload });
+/** Any `pull_request` event, as far as the queue reads it. */
+const PullRequestActionEvent = z.object({ action: z.string(), pull_request: PullRequestDetails, repository: RepositoryPayload });
 
 /**
  * `dgit:queue` put on or taken off. Put on by someone with write access, it queues
