@@ -1,6 +1,7 @@
 import type { CheckReport, CheckResult } from '../../engine/checks/check-result.js';
 import { checkStatus, summaryText, truncateText, visibleText, type CheckStatus } from './check-text.js';
 import { escapeHtmlText, escapeMarkdown } from '../text/safe-text.js';
+import { fitToBudget } from '../text/budget.js';
 
 /** GitHub's limit on the body of a comment, a pull request or a check run summary, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -56,30 +57,16 @@ export function renderCheckMarkdown(report: CheckReport, options: MarkdownCheckO
   const render = (detail: Detail, note?: string) => renderReport(report, options, detail, note);
 
   const full: Detail = { samples: sampleRows, passedRows: true, failedRows: failed.length };
-  const first = render(full);
-  if (first.length <= budget) return first;
   const note = (what: string) => `_${what} to stay within GitHub's size limit._`;
-  const attempts: Array<[Detail, string]> = [];
+  const attempts: Array<() => string> = [() => render(full)];
   for (let samples = Math.floor(sampleRows / 2); samples >= 1; samples = Math.floor(samples / 2))
-    attempts.push([{ ...full, samples }, note(`Showing at most ${samples} failing row${samples === 1 ? '' : 's'} per check`)]);
-  attempts.push([{ ...full, samples: 0 }, note('Failing rows are not shown')]);
-  attempts.push([{ ...full, samples: 0, passedRows: false }, note('Failing rows and passed checks are not shown')]);
-  for (const [detail, text] of attempts) {
-    const out = render(detail, text);
-    if (out.length <= budget) return out;
-  }
-  // Even the failed checks alone are too long: keep as many as fit.
-  let low = 0;
-  let high = failed.length;
-  const bare = (count: number) =>
+    attempts.push(() => render({ ...full, samples }, note(`Showing at most ${samples} failing row${samples === 1 ? '' : 's'} per check`)));
+  attempts.push(() => render({ ...full, samples: 0 }, note('Failing rows are not shown')));
+  attempts.push(() => render({ ...full, samples: 0, passedRows: false }, note('Failing rows and passed checks are not shown')));
+  // Even the failed checks alone too long: keep as many as fit.
+  const keep = (count: number) =>
     render({ samples: 0, passedRows: false, failedRows: count }, note(`Only the first ${count} of ${failed.length} failed checks are shown`));
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (bare(middle).length <= budget) low = middle;
-    else high = middle - 1;
-  }
-  const out = bare(low);
-  return out.length <= budget ? out : truncateText(out, budget);
+  return fitToBudget(budget, attempts, keep, failed.length);
 }
 
 function renderReport(report: CheckReport, options: MarkdownCheckOptions, detail: Detail, note: string | undefined): string {

@@ -3,6 +3,7 @@ import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
 import { cellText, truncateText, visibleText } from './cell-text.js';
 import { escapeMarkdown } from '../text/safe-text.js';
+import { fitToBudget } from '../text/budget.js';
 import type { DiffReport } from './diff-report.js';
 
 /** GitHub's limit on the body of a comment or pull request, in characters. */
@@ -64,32 +65,17 @@ export async function renderDiffMarkdown(report: DiffReport, options: MarkdownDi
   }
   const render = (detail: Detail, note: string | undefined) => renderSections(report, sections, detail, options, note);
   const full: Detail = { samples: sampleRows, columnCounts: true, schemaDetail: true, tables: sections.length };
-  const first = render(full, undefined);
-  if (first.length <= budget) return first;
-
   const note = (what: string) => `_${what} to stay within GitHub's comment size limit._`;
-  const attempts: Array<[Detail, string]> = [];
+  const attempts: Array<() => string> = [() => render(full, undefined)];
   for (let samples = Math.floor(sampleRows / 2); samples >= 1; samples = Math.floor(samples / 2))
-    attempts.push([{ ...full, samples }, note(`Showing at most ${samples} changed row${samples === 1 ? '' : 's'} per table`)]);
-  attempts.push([{ ...full, samples: 0 }, note('Changed rows are not shown')]);
-  attempts.push([{ ...full, samples: 0, columnCounts: false }, note('Only schema changes and counts are shown')]);
-  attempts.push([{ ...full, samples: 0, columnCounts: false, schemaDetail: false }, note('Only the summary is shown')]);
-  for (const [detail, text] of attempts) {
-    const out = render(detail, text);
-    if (out.length <= budget) return out;
-  }
-  // Even the summary is too long: keep as many tables as fit.
-  let low = 0;
-  let high = sections.length;
-  const bare = (tables: number) =>
+    attempts.push(() => render({ ...full, samples }, note(`Showing at most ${samples} changed row${samples === 1 ? '' : 's'} per table`)));
+  attempts.push(() => render({ ...full, samples: 0 }, note('Changed rows are not shown')));
+  attempts.push(() => render({ ...full, samples: 0, columnCounts: false }, note('Only schema changes and counts are shown')));
+  attempts.push(() => render({ ...full, samples: 0, columnCounts: false, schemaDetail: false }, note('Only the summary is shown')));
+  // Even the summary too long: keep as many tables as fit.
+  const keep = (tables: number) =>
     render({ samples: 0, columnCounts: false, schemaDetail: false, tables }, note(`Only the first ${tables} of ${sections.length} changed tables are shown`));
-  while (low < high) {
-    const middle = Math.ceil((low + high) / 2);
-    if (bare(middle).length <= budget) low = middle;
-    else high = middle - 1;
-  }
-  const out = bare(low);
-  return out.length <= budget ? out : truncateText(out, budget);
+  return fitToBudget(budget, attempts, keep, sections.length);
 }
 
 function renderSections(report: DiffReport, sections: TableSection[], detail: Detail, options: MarkdownDiffOptions, note: string | undefined): string {
