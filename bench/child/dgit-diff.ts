@@ -23,7 +23,7 @@ const sink = new Writable({
 });
 // The Parquet codec (Arrow, parquet-wasm) loads on the first chunk read; load it here to time it apart.
 const codecStarted = process.hrtime.bigint();
-await import('../../formats/parquet/chunk-codec.js');
+await import('../../engine/store/parquet/chunk-codec.js');
 const codecLoadSeconds = Number(process.hrtime.bigint() - codecStarted) / 1e9;
 const repository = await Repository.open(repo);
 // Count the chunks the diff reads and the time spent reading and decoding them.

@@ -3,7 +3,7 @@ import type { Repository, Revision } from '../repository/repository.js';
 import { WORKING } from '../repository/repository.js';
 import { readTableVersion } from '../table/table-tree.js';
 import type { ObjectId } from '../store/object-store.js';
-import type { DiffReport, NamedTableDiff } from '../../formats/diff/diff-report.js';
+import type { DiffReport, NamedTableDiff } from '../diff/diff-report.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 
 /** Which two revisions a `dgit diff` compares, from its arguments (git's rules). */

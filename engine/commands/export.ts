@@ -2,7 +2,7 @@ import { validateTableName } from '../schema/schema.js';
 import { NotFoundError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
-import { exportTable as writeTable, type ExportFormat } from '../../formats/export/export-table.js';
+import { exportTable as writeTable, type ExportFormat } from '../export/export-table.js';
 
 /** Write table `table` as it is at `rev` (default: the working set) to a file, '-' (stdout) or a stream. */
 export async function exportTable(

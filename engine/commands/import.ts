@@ -19,8 +19,8 @@ import { buildTable } from '../table/build-table.js';
 import { withTableTree } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { Row } from '../value/value.js';
-import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
-import { openSortedSource, type SourceFormat } from '../../formats/import/source.js';
+import { arrowToRows } from '../store/parquet/chunk-codec.js';
+import { openSortedSource, type SourceFormat } from '../import/source.js';
 
 export type ImportMode = 'replace' | 'append' | 'upsert' | 'delete';
 

@@ -1,6 +1,6 @@
 import type { Repository } from '../repository/repository.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
-import type { DiffReport } from '../../formats/diff/diff-report.js';
+import type { DiffReport } from '../diff/diff-report.js';
 import { diffTrees } from './diff.js';
 import { log, type LogEntry } from './log.js';
 

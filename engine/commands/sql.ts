@@ -10,7 +10,7 @@ import { withTableTree } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { Row } from '../value/value.js';
 import { toJsonValue } from '../value/value.js';
-import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
+import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import path from 'node:path';
 
 export type SqlResult =

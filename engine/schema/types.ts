@@ -4,8 +4,8 @@ import { SchemaMismatchError } from '../errors/index.js';
  * The column types dgit stores, spelled as Arrow names them. A closed set on purpose:
  * each one has a fixed in-memory value, a fixed Parquet encoding and a fixed key
  * encoding, so equal rows give equal bytes. Types outside the set (decimals, nested
- * lists and structs, intervals) are converted on import (see formats/import).
- * Their Arrow types are in formats/parquet/arrow-types.ts, so that commands that
+ * lists and structs, intervals) are converted on import (see engine/import).
+ * Their Arrow types are in engine/store/parquet/arrow-types.ts, so that commands that
  * never touch chunk bytes do not load Arrow.
  */
 export const COLUMN_TYPES = [

@@ -1,11 +1,11 @@
 import { openAsBlob } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import * as parquet from 'parquet-wasm';
-import { conformToColumns } from '../../formats/parquet/chunk-codec.js';
+import { conformToColumns } from '../store/parquet/chunk-codec.js';
 import { DgitError } from '../errors/index.js';
 import type { Column } from '../schema/schema.js';
 import { isTimestamp, type ColumnType } from '../schema/types.js';
-import { toArrowType } from '../../formats/parquet/arrow-types.js';
+import { toArrowType } from '../store/parquet/arrow-types.js';
 import type { DuckDbSession } from './duckdb-session.js';
 import { arrowLayoutExpression } from './duckdb-types.js';
 import { quoteIdentifier, quoteString } from './sql-text.js';

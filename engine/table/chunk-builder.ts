@@ -4,7 +4,7 @@ import { keyHash } from '../chunking/key-hash.js';
 import type { ChunkEntry } from '../chunking/manifest.js';
 import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
-import { arrowToRows, conformToColumns, encodeChunk, rowsToArrow } from '../../formats/parquet/chunk-codec.js';
+import { arrowToRows, conformToColumns, encodeChunk, rowsToArrow } from '../store/parquet/chunk-codec.js';
 import type { ChunkWriter } from './table-version.js';
 
 /** A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow batch (bulk imports). */

@@ -8,9 +8,9 @@ import type { ObjectWriter } from './table-tree.js';
 import type { ChunkReader, ChunkWriter } from './table-version.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
-let codecModule: Promise<typeof import('../../formats/parquet/chunk-codec.js')> | undefined;
+let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
 function codec() {
-  return (codecModule ??= import('../../formats/parquet/chunk-codec.js'));
+  return (codecModule ??= import('../store/parquet/chunk-codec.js'));
 }
 
 /** Counters that prove how much work an operation did. */

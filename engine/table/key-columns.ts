@@ -3,7 +3,7 @@ import { feedInt64, feedValue } from '../chunking/key-hash.js';
 import type { Column } from '../schema/schema.js';
 import { valueKind } from '../schema/types.js';
 import { compareValues, type Value } from '../value/value.js';
-import { arrowColumnValues } from '../../formats/parquet/chunk-codec.js';
+import { arrowColumnValues } from '../store/parquet/chunk-codec.js';
 
 /**
  * One key column of an Arrow batch, read for hashing and ordering. A bulk import

@@ -3,7 +3,7 @@ import type { RowChange, TableDiff } from '../../engine/diff/index.js';
 import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
 import { cellText, truncateText, visibleText } from './cell-text.js';
-import type { DiffReport } from './diff-report.js';
+import type { DiffReport } from '../../engine/diff/diff-report.js';
 import { schemaLines } from './terminal.js';
 import { TextSink } from './text-sink.js';
 

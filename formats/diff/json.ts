@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { RowChange, SchemaChanges, TableDiff } from '../../engine/diff/index.js';
 import { DiffCounter } from '../../engine/diff/index.js';
 import { toJsonValue, type Row, type Value } from '../../engine/value/value.js';
-import type { DiffReport } from './diff-report.js';
+import type { DiffReport } from '../../engine/diff/diff-report.js';
 import { TextSink } from './text-sink.js';
 
 export interface JsonDiffOptions {

@@ -4,7 +4,7 @@ import type { Value } from '../../engine/value/value.js';
 import { cellText, truncateText, visibleText } from './cell-text.js';
 import { escapeMarkdown } from '../text/safe-text.js';
 import { fitToBudget } from '../text/budget.js';
-import type { DiffReport } from './diff-report.js';
+import type { DiffReport } from '../../engine/diff/diff-report.js';
 
 /** GitHub's limit on the body of a comment or pull request, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;

@@ -3,7 +3,7 @@ import type { RowChange, SchemaChanges, TableDiff } from '../../engine/diff/inde
 import { DiffCounter, type DiffSummary } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
 import { cellText, truncateText, visibleText } from './cell-text.js';
-import type { DiffReport } from './diff-report.js';
+import type { DiffReport } from '../../engine/diff/diff-report.js';
 import { TextSink } from './text-sink.js';
 
 export interface TerminalDiffOptions {

@@ -6,7 +6,7 @@ import { mergeTables } from '../../engine/merge/index.js';
 import type { Column, TableSchema } from '../../engine/schema/schema.js';
 import type { TableVersion } from '../../engine/table/table-version.js';
 import type { Row, Value } from '../../engine/value/value.js';
-import { LazyChunkRows, arrowToRows, decodeChunk, encodeChunk, rowsToArrow } from '../../formats/parquet/chunk-codec.js';
+import { LazyChunkRows, arrowToRows, decodeChunk, encodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import { addColumn, makeTable, MemoryChunkStore, schemaOf } from './in-memory-table.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fenceData, fencedText, FLAG_MARKER, instructionPatterns, neutraliseMessage } from '../../engine/mcp/untrusted-data.js';
+import { fenceData, fencedText, FLAG_MARKER, instructionPatterns, neutraliseMessage } from '../../mcp/untrusted-data.js';
 import { call, callOk, connectStdio, copyRepository, HIDDEN_NOTE, INJECTED_NOTE, penguinRepository, textOf, type Connected } from './support/mcp-fixture.js';
 
 /** The JSON between a result's nonce markers, and the nonce. */

@@ -6,7 +6,7 @@ import { InvalidInputError, UsageError } from '../../engine/errors/index.js';
 import type { Column } from '../../engine/schema/schema.js';
 import { createTableView, DuckDbSession, duckdbTypeOf } from '../../engine/sql/duckdb-session.js';
 import { quoteIdentifier } from '../../engine/sql/sql-text.js';
-import { encodeChunk, rowsToArrow } from '../../formats/parquet/chunk-codec.js';
+import { encodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import type { Row } from '../../engine/value/value.js';
 
 let dir: string;

@@ -7,8 +7,8 @@ import { columnTypeFromDuckdb, duckdbTypeOf } from '../../engine/sql/duckdb-type
 import { quoteIdentifier } from '../../engine/sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../../engine/sql/staged-parquet.js';
 import { COLUMN_TYPES } from '../../engine/schema/types.js';
-import { toArrowType } from '../../formats/parquet/arrow-types.js';
-import { arrowToRows } from '../../formats/parquet/chunk-codec.js';
+import { toArrowType } from '../../engine/store/parquet/arrow-types.js';
+import { arrowToRows } from '../../engine/store/parquet/chunk-codec.js';
 
 let dir: string;
 let session: DuckDbSession;

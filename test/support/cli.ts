@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/engine/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/cli/main.js');
 export const DATA = path.join(ROOT, 'node_modules/vega-datasets/data');
 
 export interface RunResult {

@@ -5,7 +5,7 @@ import type { ChunkId, Manifest } from '../../engine/chunking/manifest.js';
 import { applyEdits } from '../../engine/table/apply-edits.js';
 import { buildTable } from '../../engine/table/build-table.js';
 import type { ChunkReader, ChunkWriter } from '../../engine/table/table-version.js';
-import { arrowToRows, decodeChunk, rowsToArrow } from '../../formats/parquet/chunk-codec.js';
+import { arrowToRows, decodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import type { Row } from '../../engine/value/value.js';
 
 class MemoryChunks implements ChunkReader, ChunkWriter {
@@ -102,7 +102,7 @@ describe('content-defined chunking', () => {
 describe('chunk encoding', () => {
   it('stores Timestamp<s> as milliseconds so any engine reads timestamps, and reads back seconds', async () => {
     const { createTableSchema: create } = await import('../../engine/schema/schema.js');
-    const { encodeChunk } = await import('../../formats/parquet/chunk-codec.js');
+    const { encodeChunk } = await import('../../engine/store/parquet/chunk-codec.js');
     const schema = create([{ name: 'id', type: 'Int32' }, { name: 'at', type: 'Timestamp<s>' }, { name: 'utc', type: 'Timestamp<s, UTC>' }], ['id']);
     const rows: Row[] = [[1, 1_700_000_000n, null], [2, -5n, 86_400n]];
     const bytes = encodeChunk(rowsToArrow(schema.columns, rows), schema.columns);

@@ -4,12 +4,12 @@ import { PassThrough } from 'node:stream';
 import * as arrow from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { Column } from '../../../engine/schema/schema.js';
-import { toArrowType } from '../../../formats/parquet/arrow-types.js';
+import { toArrowType } from '../../../engine/store/parquet/arrow-types.js';
 import { createTableView, DuckDbSession } from '../../../engine/sql/duckdb-session.js';
 import type { Row } from '../../../engine/value/value.js';
-import { exportFormatFromPath, exportTable, type ExportFormat } from '../../../formats/export/export-table.js';
-import { openSortedSource } from '../../../formats/import/source.js';
-import { arrowToRows, encodeChunk, rowsToArrow } from '../../../formats/parquet/chunk-codec.js';
+import { exportFormatFromPath, exportTable, type ExportFormat } from '../../../engine/export/export-table.js';
+import { openSortedSource } from '../../../engine/import/source.js';
+import { arrowToRows, encodeChunk, rowsToArrow } from '../../../engine/store/parquet/chunk-codec.js';
 import { entries, fixture, makeDirs, readRows } from '../import/fixtures.js';
 
 let dirs: ReturnType<typeof makeDirs>;

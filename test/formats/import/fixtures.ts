@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arrowToRows } from '../../../formats/parquet/chunk-codec.js';
-import type { SortedSource } from '../../../formats/import/source.js';
+import { arrowToRows } from '../../../engine/store/parquet/chunk-codec.js';
+import type { SortedSource } from '../../../engine/import/source.js';
 import type { Row } from '../../../engine/value/value.js';
 
 /** The vega-datasets files the tests read. */

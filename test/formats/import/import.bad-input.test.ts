@@ -9,7 +9,7 @@ import {
   SchemaMismatchError,
 } from '../../../engine/errors/index.js';
 import { DuckDbSession } from '../../../engine/sql/duckdb-session.js';
-import { formatFromPath, openSortedSource, type OpenSortedSourceOptions } from '../../../formats/import/source.js';
+import { formatFromPath, openSortedSource, type OpenSortedSourceOptions } from '../../../engine/import/source.js';
 import { DATA, entries, fixture, makeDirs } from './fixtures.js';
 
 let dirs: ReturnType<typeof makeDirs>;

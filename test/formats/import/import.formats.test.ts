@@ -2,10 +2,10 @@ import path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DuckDbSession } from '../../../engine/sql/duckdb-session.js';
-import { toArrowType } from '../../../formats/parquet/arrow-types.js';
+import { toArrowType } from '../../../engine/store/parquet/arrow-types.js';
 import { compareKeys, type Row } from '../../../engine/value/value.js';
-import { openSortedSource, type SortedSource } from '../../../formats/import/source.js';
-import { arrowToRows } from '../../../formats/parquet/chunk-codec.js';
+import { openSortedSource, type SortedSource } from '../../../engine/import/source.js';
+import { arrowToRows } from '../../../engine/store/parquet/chunk-codec.js';
 import { DATA, entries, fixture, makeDirs, readRows } from './fixtures.js';
 
 let dirs: ReturnType<typeof makeDirs>;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { csvRecordLines, findCsvStructureError, ndjsonRecordLines, readCsvHeader } from '../../../formats/import/text-records.js';
+import { csvRecordLines, findCsvStructureError, ndjsonRecordLines, readCsvHeader } from '../../../engine/import/text-records.js';
 import { fixture, makeDirs } from './fixtures.js';
 
 let dirs: ReturnType<typeof makeDirs>;

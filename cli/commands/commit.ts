@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../engine/errors/index.js';
+import type { CommandContext } from '../context.js';
+import { print, printJson } from '../output.js';
+
+export function parseAuthor(text: string): { name: string; email: string } {
+  const match = /^(.+?)\s*<([^<>]*)>$/.exec(text.trim());
+  if (!match) throw new UsageError(`author must look like "Name <email>", got ${JSON.stringify(text)}`, '--author');
+  return { name: match[1]!, email: match[2]! };
+}
+
+export function registerCommit(program: Command, context: CommandContext): void {
+  program
+    .command('commit')
+    .description('commit the working set of the current branch')
+    .requiredOption('-m, --message <msg>', 'commit message')
+    .option('--author <author>', 'author as "Name <email>"')
+    .option('--allow-empty', 'commit even with no change')
+    .option('--json', 'print {"commit": ID}')
+    .addHelpText('after', '\nExample:\n  dgit commit -m "load March flights"')
+    .action(async (options: { message: string; author?: string; allowEmpty?: boolean; json?: boolean }) => {
+      const { commit } = await import('../../engine/commands/commit.js');
+      const repository = await context.repository();
+      const result = await commit(repository, {
+        message: options.message,
+        author: options.author ? parseAuthor(options.author) : undefined,
+        allowEmpty: options.allowEmpty,
+      });
+      if (options.json) printJson({ commit: result.commit, branch: result.branch, parents: result.parents });
+      else print(`[${result.branch} ${result.commit.slice(0, 12)}] ${options.message.split('\n')[0]}`);
+    });
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import { UsageError } from '../../engine/errors/index.js';
+import type { CommandContext } from '../context.js';
+import { print, printJson } from '../output.js';
+
+export function registerConflicts(program: Command, context: CommandContext): void {
+  program
+    .command('conflicts')
+    .description('the conflicts of the merge in progress')
+    .option('--table <name>', 'only this table')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit conflicts --table flights --json')
+    .action(async (options: { table?: string; json?: boolean }) => {
+      const { listConflicts } = await import('../../engine/commands/conflicts.js');
+      const repository = await context.repository();
+      const report = await listConflicts(repository, { table: options.table });
+      if (options.json) return printJson(report);
+      if (report.tables.length === 0) return print('no conflicts remain; `dgit merge --continue` commits the merge');
+      for (const t of report.tables) {
+        print(`${t.table}: ${t.conflicts.length} conflict(s)`);
+        for (const c of t.conflicts as Array<Record<string, unknown>>) {
+          if (c['kind'] === 'schema') print(`  schema: ${String(c['message'])}`);
+          else print(`  ${String(c['kind'])} ${JSON.stringify(c['key'])}${(c['columns'] as string[])?.length ? ` in ${(c['columns'] as string[]).join(', ')}` : ''}: ours ${JSON.stringify(c['ours'])}, theirs ${JSON.stringify(c['theirs'])}`);
+        }
+      }
+    });
+
+  program
+    .command('resolve')
+    .description("resolve a table's conflicts with ours, theirs, or rows from a file")
+    .argument('<table>', 'table (or dgit.yml)')
+    .option('--ours', 'keep our rows')
+    .option('--theirs', 'take their rows')
+    .option('--file <file>', 'take the rows of this file for the conflicting keys it lists')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit resolve flights --theirs\n  dgit resolve flights --file fixed.csv')
+    .action(async (table: string, options: { ours?: boolean; theirs?: boolean; file?: string; json?: boolean }) => {
+      const chosen = [options.ours, options.theirs, options.file !== undefined].filter(Boolean).length;
+      if (chosen !== 1) throw new UsageError('choose exactly one of --ours, --theirs, --file', 'resolve');
+      const { resolveConflicts } = await import('../../engine/commands/conflicts.js');
+      const repository = await context.repository();
+      const result = await resolveConflicts(
+        repository,
+        table,
+        options.file !== undefined ? { file: path.resolve(context.cwd, options.file) } : { side: options.ours ? 'ours' : 'theirs' },
+      );
+      if (options.json) printJson(result);
+      else print(`Resolved ${result.resolved} conflict(s) in ${table}; ${result.remaining} remain.`);
+    });
+}

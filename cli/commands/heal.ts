@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { NotFoundError, UsageError } from '../../engine/errors/index.js';
+import type { HealIncident, HealReport } from '../../engine/heal/heal.js';
+import type { KnownIncident } from '../../engine/incidents/incident-memory.js';
+import type { CommandContext } from '../context.js';
+import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
+
+/** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
+export function registerHeal(program: Command, context: CommandContext): void {
+  program
+    .command('heal')
+    .description('turn failing checks into incidents and fix proposals on heal/* branches')
+    .argument('[rev]', 'the revision to heal (default: the head of the default branch)')
+    .option('--check <id...>', 'heal only these checks')
+    .option('--keep-newest <check=column...>', 'resolve a unique check\'s duplicates by keeping the row with the greatest COLUMN (default: the first by key)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  dgit heal                                  # the default branch',
+        '  dgit heal HEAD~1 --json',
+        '  dgit heal --keep-newest orders.email.unique=updated_at',
+        '',
+        'Each proposal is a commit on a new branch heal/<incident>; the default branch, the',
+        'current branch and the working set are never touched. The policy: section of dgit.yml',
+        'bounds what may change. Review with `dgit diff main heal/<incident>`.',
+        'Exit status: 0 when every failing check has a proposal, 1 otherwise.',
+      ].join('\n'),
+    )
+    .action(async (rev: string | undefined, options: { check?: string[]; keepNewest?: string[]; json?: boolean }) => {
+      const duplicates: Record<string, { keep: 'newest'; by: string }> = {};
+      for (const rule of options.keepNewest ?? []) {
+        const at = rule.lastIndexOf('=');
+        if (at <= 0 || at === rule.length - 1) throw new UsageError(`--keep-newest takes CHECK=COLUMN, not ${JSON.stringify(rule)}`, '--keep-newest');
+        duplicates[rule.slice(0, at)] = { keep: 'newest', by: rule.slice(at + 1) };
+      }
+      const { heal } = await import('../../engine/heal/heal.js');
+      const repository = await context.repository();
+      const report = await heal(repository, rev, { checks: options.check, duplicates });
+      if (options.json) printJson(report);
+      else printHealReport(report);
+      if (!report.healed) process.exitCode = 1;
+    });
+
+  program
+    .command('propose')
+    .description("propose an outside agent's fix: a patch of row edits with reasons, checked and branched like the healer's")
+    .requiredOption('--patch <file>', 'the patch: JSON {"table", "edits": [...]} or NDJSON, one edit a line (- reads stdin)')
+    .option('--rev <rev>', 'the revision the patch applies to (default: the head of the default branch)')
+    .option('--branch <name>', 'the branch to create, under heal/ (default: heal/<incident>)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  dgit propose --patch fix.json',
+        '  dgit propose --patch fix.ndjson --branch heal/fix-sex --json',
+        '',
+        'A patch (JSON):',
+        '  {"table": "penguins", "checks": ["penguins.Sex.accepted_values"], "edits": [',
+        '    {"op": "update", "key": {"id": 9}, "set": {"Sex": "FEMALE"}, "reason": "lower case"},',
+        '    {"op": "quarantine", "key": {"id": 12}, "reason": "Sex \\".\\" is not a sex"}]}',
+        'ops: upsert (row: every column), update (key, set), delete (key), quarantine (key);',
+        'every edit needs a reason. Nothing is written when the patch is malformed, breaks the',
+        'policy of dgit.yml, or does not pass the checks.',
+      ].join('\n'),
+    )
+    .action(async (options: { patch: string; rev?: string; branch?: string; json?: boolean }) => {
+      const file = options.patch === '-' ? '-' : path.resolve(context.cwd, options.patch);
+      let text: string;
+      try {
+        text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+      } catch {
+        throw new NotFoundError(`patch file ${JSON.stringify(options.patch)}`, options.patch);
+      }
+      const { propose } = await import('../../engine/heal/propose.js');
+      const repository = await context.repository();
+      const result = await propose(repository, text, { rev: options.rev, branch: options.branch, source: options.patch });
+      if (options.json) return printJson(result);
+      const counts = result.counts;
+      const parts = [counts.updated && `${counts.updated} updated`, counts.inserted && `${counts.inserted} inserted`, counts.deleted && `${counts.deleted} deleted`, counts.quarantined && `${counts.quarantined} quarantined`].filter(Boolean);
+      if (result.status === 'existing') print(`Already proposed on ${result.branch} (incident ${result.incident}).`);
+      else {
+        print(`Proposed ${result.branch} (incident ${result.incident}, strategy agent): ${result.rows_changed} row${result.rows_changed === 1 ? '' : 's'} of ${result.table} changed (${parts.join(', ')}).`);
+        print(result.fixed.length > 0 ? `Fixes: ${result.fixed.join(', ')}; breaks no check.` : 'Breaks no check.');
+      }
+      print(`Review: ${result.review}`);
+    });
+
+  program
+    .command('incidents')
+    .description('the incident memory: what failed, when, which fix, merged or not')
+    .option('--check <id>', 'only the incidents of this check')
+    .option('--record <branch>', "record the outcome of a heal branch's fix (with --outcome and --reason)")
+    .option('--outcome <outcome>', 'merged, rejected or failed (with --record)')
+    .option('--reason <text>', 'why (with --record)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  dgit incidents',
+        '  dgit incidents --json --check penguins.Sex.not_null',
+        '  dgit incidents --record heal/penguins.Sex.not_null-1a2b3c4d5e --outcome rejected --reason "wrong default"',
+        '',
+        'Read from the default branch, every heal/* branch and the incident log',
+        '(refs/dgit/incidents); each incident once, in its latest state.',
+      ].join('\n'),
+    )
+    .action(async (options: { check?: string; record?: string; outcome?: string; reason?: string; json?: boolean }) => {
+      const repository = await context.repository();
+      if (options.record !== undefined) {
+        if (!options.outcome || !['merged', 'rejected', 'failed'].includes(options.outcome))
+          throw new UsageError('--record needs --outcome merged, rejected or failed', '--outcome');
+        if (!options.reason?.trim()) throw new UsageError('--record needs --reason', '--reason');
+        const { recordIncidentOutcome } = await import('../../engine/incidents/record-outcome.js');
+        const updated = await recordIncidentOutcome(repository, options.record, options.outcome as 'merged' | 'rejected' | 'failed', options.reason);
+        if (updated.length === 0) throw new NotFoundError(`an incident whose fix is on ${JSON.stringify(options.record)}`, options.record);
+        if (options.json) return printJson({ incidents: updated });
+        for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${clean(incident.reason ?? '')})`);
+        return;
+      } else if (options.outcome !== undefined || options.reason !== undefined) throw new UsageError('--outcome and --reason go with --record BRANCH', '--outcome');
+      const { listIncidents } = await import('../../engine/incidents/incident-memory.js');
+      const incidents = (await listIncidents(repository)).filter((incident) => !options.check || incident.check.split(',').includes(options.check));
+      if (options.json) return printJson({ incidents });
+      printIncidents(incidents);
+    });
+}
+
+/** Terminal text holds no control characters: reasons and values come from data and agents. */
+function clean(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+}
+
+function printHealReport(report: HealReport): void {
+  const colour = colourEnabled();
+  const head = `${report.rev} (${report.revision.slice(0, 12)})`;
+  if (!report.config) return print(`${head} has no dgit.yml: no checks, nothing to heal.`);
+  if (report.config_error) print(`The checks cannot run at ${head}: ${clean(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
+  if (report.incidents.length === 0) return print(`Every check passes at ${head}: nothing to heal.`);
+  print(`Healing ${head}: ${report.incidents.length} incident${report.incidents.length === 1 ? '' : 's'}.`);
+  for (const incident of report.incidents) printIncident(incident, colour);
+}
+
+function printIncident(incident: HealIncident, colour: boolean): void {
+  print();
+  const status =
+    incident.status === 'proposed'
+      ? paint('proposed', 'green', colour)
+      : incident.status === 'existing'
+        ? paint(`already ${incident.outcome}`, 'cyan', colour)
+        : paint('no proposal', 'red', colour);
+  print(`${paint(incident.check, 'bold', colour)}  ${incident.severity}, ${incident.failing_rows} failing row${incident.failing_rows === 1 ? '' : 's'}: ${status}`);
+  const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${clean(text)}`);
+  line('incident', incident.incident);
+  if (incident.memory) line('memory', incident.memory);
+  for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
+  if (incident.strategy) line('strategy', `${incident.strategy}${incident.attempts.find((a) => a.offered)?.remembered ? ' (remembered)' : ''}`);
+  if (incident.status === 'proposed') line('changes', incident.reason);
+  else line('reason', incident.reason);
+  if (incident.branch) line('branch', incident.branch);
+  if (incident.review) line('review', incident.review);
+}
+
+function printIncidents(incidents: KnownIncident[]): void {
+  if (incidents.length === 0) return print('No incidents.');
+  const rows = incidents.map((incident) => [
+    incident.id,
+    incident.check,
+    incident.outcome,
+    incident.strategy ?? '-',
+    incident.rows_changed === null ? '-' : String(incident.rows_changed),
+    incident.fix_branch ?? '-',
+    incident.updated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+  ]);
+  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
+  const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
+  for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${clean(incident.reason ?? '')}`);
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { print, printJson } from '../output.js';
+import path from 'node:path';
+
+export function registerInit(program: Command, context: CommandContext): void {
+  program
+    .command('init')
+    .description('make or adopt a git repository as a dgit repository')
+    .argument('[dir]', 'directory (default: the current one)')
+    .option('--initial-branch <name>', 'name of the default branch', 'main')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit init flights-data && cd flights-data')
+    .action(async (dir: string | undefined, options: { initialBranch: string; json?: boolean }) => {
+      const { Repository } = await import('../../engine/repository/repository.js');
+      const target = path.resolve(context.cwd, dir ?? '.');
+      const { repository, created } = await Repository.init(target, { initialBranch: options.initialBranch });
+      if (options.json) printJson({ path: repository.dir, created, branch: repository.currentBranch() });
+      else print(`${created ? 'Initialized empty' : 'Adopted existing'} dgit repository in ${repository.dir}`);
+    });
+}

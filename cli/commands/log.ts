@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../engine/errors/index.js';
+import type { CommandContext } from '../context.js';
+import { paint, print, printJson } from '../output.js';
+
+export function registerLog(program: Command, context: CommandContext): void {
+  program
+    .command('log')
+    .description('show the history')
+    .argument('[rev]', 'where to start (default HEAD)')
+    .option('-n, --max-count <n>', 'show at most n commits')
+    .option('--table <name>', 'only commits that changed this table')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit log -n 5 --table flights')
+    .action(async (rev: string | undefined, options: { maxCount?: string; table?: string; json?: boolean }) => {
+      const { log } = await import('../../engine/commands/log.js');
+      const limit = options.maxCount === undefined ? undefined : Number(options.maxCount);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-n needs a whole number', '-n');
+      const repository = await context.repository();
+      const entries = await log(repository, { rev, limit, table: options.table });
+      if (options.json) return printJson({ commits: entries });
+      for (const entry of entries) {
+        print(paint(`commit ${entry.commit}`, 'yellow'));
+        if (entry.parents.length > 1) print(`Merge: ${entry.parents.map((p) => p.slice(0, 12)).join(' ')}`);
+        print(`Author: ${entry.author.name} <${entry.author.email}>`);
+        print(`Date:   ${entry.author.date}`);
+        print();
+        for (const line of entry.message.split('\n')) print(`    ${line}`);
+        print();
+      }
+    });
+}

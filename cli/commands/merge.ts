@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../engine/errors/index.js';
+import type { CommandContext } from '../context.js';
+import { print, printJson } from '../output.js';
+
+export function registerMerge(program: Command, context: CommandContext): void {
+  program
+    .command('merge')
+    .description('three-way merge of REV into the current branch, by key and cell')
+    .argument('[rev]', 'branch or commit to merge')
+    .option('-m, --message <msg>', 'merge commit message')
+    .option('--no-commit', 'stop before the merge commit')
+    .option('--continue', 'commit the merge once conflicts are resolved')
+    .option('--abort', 'restore the state before the merge')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit merge fix-delays\n  dgit merge --continue\n  dgit merge --abort')
+    .action(async (rev: string | undefined, options: { message?: string; commit: boolean; continue?: boolean; abort?: boolean; json?: boolean }) => {
+      const { merge, continueMerge, abortMerge } = await import('../../engine/commands/merge.js');
+      const repository = await context.repository();
+      if (options.abort) {
+        if (rev || options.continue) throw new UsageError('--abort takes no revision', 'merge');
+        await abortMerge(repository);
+        return options.json ? printJson({ status: 'aborted' }) : print('Merge aborted; the working set is as it was.');
+      }
+      const outcome = options.continue
+        ? await continueMerge(repository, { message: options.message })
+        : await (async () => {
+            if (!rev) throw new UsageError('merge needs a revision', 'merge');
+            return merge(repository, rev, { message: options.message, noCommit: !options.commit });
+          })();
+      if (options.json) printJson(outcome);
+      else if (outcome.status === 'up-to-date') print('Already up to date.');
+      else if (outcome.status === 'fast-forward') print(`Fast-forward to ${outcome.commit.slice(0, 12)}`);
+      else if (outcome.status === 'merged') print(`Merged: ${outcome.commit.slice(0, 12)}`);
+      else if (outcome.status === 'staged') print('Merge result is in the working set; `dgit merge --continue` commits it.');
+      else if (outcome.status === 'blocked') print(`Merge not committed: ${outcome.reason}`);
+      else {
+        print(`Conflicts in ${outcome.conflicts.map((c) => `${c.table} (${c.count})`).join(', ')}.`);
+        print('See `dgit conflicts`, resolve with `dgit resolve TABLE --ours|--theirs|--file F`, then `dgit merge --continue` (or `--abort`).');
+      }
+      if (outcome.status === 'conflicts' || outcome.status === 'blocked') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,251 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../engine/errors/index.js';
+import type { TrackingRefUpdate, TransferCounts, TransferOptions } from '../../engine/remote/index.js';
+import type { CommandContext } from '../context.js';
+import { print, printJson } from '../output.js';
+
+/** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
+export function registerRemote(program: Command, context: CommandContext): void {
+  const remote = program
+    .command('remote')
+    .description('list, add or remove remotes (HTTP(S) git repositories)')
+    // No --json here: commander would give the parent's option precedence over `remote list --json`.
+    .option('-v, --verbose', 'show URLs (always shown; accepted as git does)')
+    .addHelpText('after', '\nExamples:\n  dgit remote add origin https://github.com/acme/data.git\n  dgit remote list --json\n  dgit remote remove origin')
+    .action(async () => listRemotesCommand(context, {}));
+
+  remote
+    .command('list')
+    .description('list remotes and their URLs')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit remote list')
+    .action(async (options: { json?: boolean }) => listRemotesCommand(context, options));
+
+  remote
+    .command('add')
+    .description('add a remote')
+    .argument('<name>', 'remote name, e.g. origin')
+    .argument('<url>', 'HTTP(S) URL of a git repository')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
+    .action(async (name: string, url: string, options: { json?: boolean }) => {
+      const { addRemote } = await import('../../engine/remote/index.js');
+      const added = await addRemote(await context.repository(), name, url);
+      if (options.json) printJson(added);
+      else print(`Added remote ${added.name} (${redacted(added.url)})`);
+    });
+
+  remote
+    .command('remove')
+    .alias('rm')
+    .description('remove a remote, its remote-tracking branches and the upstream settings that name it')
+    .argument('<name>', 'remote name')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExample:\n  dgit remote remove origin')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const { removeRemote } = await import('../../engine/remote/index.js');
+      const removed = await removeRemote(await context.repository(), name);
+      if (options.json) printJson(removed);
+      else print(`Removed remote ${removed.name}`);
+    });
+
+  program
+    .command('clone')
+    .description('copy a dgit (or plain git) repository from an HTTP(S) URL and check out its default branch')
+    .argument('<url>', 'HTTP(S) URL; a token comes from DGIT_TOKEN, GITHUB_TOKEN (GitHub hosts) or git credential helpers')
+    .argument('[dir]', 'folder to create (default: from the URL)')
+    .option('-b, --branch <name>', 'branch to check out instead of the remote HEAD')
+    .option('-o, --origin <name>', 'name of the remote', 'origin')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit clone https://github.com/acme/data.git\n  DGIT_TOKEN=ghp_... dgit clone https://github.com/acme/private-data.git data')
+    .action(async (url: string, dir: string | undefined, options: { branch?: string; origin: string; json?: boolean }) => {
+      const { clone } = await import('../../engine/remote/index.js');
+      const progress = new TransferProgressLine();
+      try {
+        const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...progress.callbacks() });
+        progress.done();
+        if (options.json) return printJson(outcome);
+        if (outcome.empty) print(`Cloned an empty repository into ${outcome.dir}; branch ${outcome.branch} has no commit yet.`);
+        else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${size(outcome.transfer.bytesReceived)} received)`);
+      } finally {
+        progress.done();
+      }
+    });
+
+  program
+    .command('fetch')
+    .description('download commits and chunks from a remote and update its remote-tracking branches (REMOTE/BRANCH)')
+    .argument('[remote]', 'remote name (default: the upstream of the current branch, else origin)')
+    .option('--prune', 'remove remote-tracking branches deleted on the remote')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit fetch\n  dgit fetch upstream --prune\n  dgit diff main..origin/main --stat')
+    .action(async (name: string | undefined, options: { prune?: boolean; json?: boolean }) => {
+      const { fetch } = await import('../../engine/remote/index.js');
+      const repository = await context.repository();
+      const progress = new TransferProgressLine();
+      try {
+        const outcome = await fetch(repository, { remote: name, prune: options.prune, ...progress.callbacks() });
+        progress.done();
+        if (options.json) return printJson(outcome);
+        printTrackingUpdates(outcome.url, outcome.remote, outcome.updated);
+      } finally {
+        progress.done();
+      }
+    });
+
+  program
+    .command('pull')
+    .description('fetch, then three-way merge the remote branch into the current one (by key and cell)')
+    .argument('[remote]', 'remote name (default: the upstream of the current branch, else origin)')
+    .argument('[branch]', "the remote's branch (default: the upstream's, else the current branch's name)")
+    .option('-m, --message <msg>', 'merge commit message')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit pull\n  dgit pull origin main\n  dgit conflicts   # when the pull stopped on conflicts')
+    .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; json?: boolean }) => {
+      const { pull } = await import('../../engine/remote/index.js');
+      const repository = await context.repository();
+      const progress = new TransferProgressLine();
+      try {
+        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...progress.callbacks() });
+        progress.done();
+        const merge = outcome.merge;
+        if (options.json) printJson(outcome);
+        else {
+          printTrackingUpdates(outcome.fetch.url, outcome.fetch.remote, outcome.fetch.updated, true);
+          if (merge.status === 'up-to-date') print('Already up to date.');
+          else if (merge.status === 'fast-forward') print(`Fast-forward to ${merge.commit.slice(0, 12)}`);
+          else if (merge.status === 'merged') print(`Merged ${outcome.merged.replace(/^refs\/remotes\//, '')}: ${merge.commit.slice(0, 12)}`);
+          else if (merge.status === 'staged') print('Merge result is in the working set; `dgit merge --continue` commits it.');
+          else if (merge.status === 'blocked') print(`Merge not committed: ${merge.reason}`);
+          else {
+            print(`Conflicts in ${merge.conflicts.map((c) => `${c.table} (${c.count})`).join(', ')}.`);
+            print('See `dgit conflicts`, resolve with `dgit resolve TABLE --ours|--theirs|--file F`, then `dgit merge --continue` (or `--abort`).');
+          }
+        }
+        if (merge.status === 'conflicts' || merge.status === 'blocked') process.exitCode = 1;
+      } finally {
+        progress.done();
+      }
+    });
+
+  program
+    .command('push')
+    .description("send a branch's commits (only the objects the remote lacks) and move the remote branch")
+    .argument('[remote]', 'remote name (default: the push remote or upstream of the branch, else origin)')
+    .argument('[branch]', 'BRANCH or LOCAL:REMOTE (default: the current branch, same name on the remote)')
+    .option('--force-with-lease [commit]', "overwrite the remote branch only if it is still at REMOTE/BRANCH (or at COMMIT)")
+    .option('-u, --set-upstream', 'make the remote branch the upstream of the local one')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  dgit push\n  dgit push -u origin fix-delays\n  dgit push origin main --force-with-lease\n\nA token comes from DGIT_TOKEN, GITHUB_TOKEN (GitHub hosts only) or git credential helpers,\nsent as HTTP basic auth (user x-access-token) only when the server asks for it.',
+    )
+    .action(async (name: string | undefined, spec: string | undefined, options: { forceWithLease?: string | boolean; setUpstream?: boolean; json?: boolean }) => {
+      const { push } = await import('../../engine/remote/index.js');
+      const repository = await context.repository();
+      const [branch, remoteBranch] = spec === undefined ? [undefined, undefined] : splitRefspec(spec);
+      const lease = await leaseOption(options.forceWithLease, repository);
+      const progress = new TransferProgressLine();
+      try {
+        const outcome = await push(repository, { remote: name, branch, remoteBranch, forceWithLease: lease, setUpstream: options.setUpstream, ...progress.callbacks() });
+        progress.done();
+        if (outcome.uncommittedChanges) process.stderr.write(`note: the working set of ${outcome.branch} has uncommitted changes; they were not pushed (commit them first)\n`);
+        if (options.json) return printJson(outcome);
+        if (outcome.status === 'up-to-date') return print(`Everything up-to-date (${outcome.remote}/${outcome.remoteRef.replace(/^refs\/heads\//, '')} is at ${outcome.after.slice(0, 12)})`);
+        print(`To ${outcome.url}`);
+        const target = outcome.remoteRef.replace(/^refs\/heads\//, '');
+        const range = outcome.before ? `${outcome.before.slice(0, 7)}${outcome.status === 'forced' ? '...' : '..'}${outcome.after.slice(0, 7)}` : '* [new branch]';
+        print(`   ${range.padEnd(17)} ${outcome.branch} -> ${target}${outcome.status === 'forced' ? ' (forced update)' : ''}`);
+        print(`${transferLine(outcome.transfer)}`);
+      } finally {
+        progress.done();
+      }
+    });
+}
+
+async function listRemotesCommand(context: CommandContext, options: { json?: boolean }): Promise<void> {
+  const { listRemotes } = await import('../../engine/remote/index.js');
+  const remotes = await listRemotes(await context.repository());
+  if (options.json) return printJson({ remotes });
+  for (const r of remotes) print(`${r.name}\t${redacted(r.url)}`);
+}
+
+function splitRefspec(spec: string): [string, string] {
+  const parts = spec.split(':');
+  if (parts.length > 2 || parts.some((p) => p === '')) throw new UsageError(`expected BRANCH or LOCAL:REMOTE, got ${JSON.stringify(spec)}`, 'push');
+  return [parts[0]!, parts[1] ?? parts[0]!];
+}
+
+async function leaseOption(value: string | boolean | undefined, repository: import('../../engine/repository/repository.js').Repository) {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true as const;
+  return { expect: await repository.resolve(value) };
+}
+
+function printTrackingUpdates(url: string, remote: string, updates: TrackingRefUpdate[], quietWhenNone = false): void {
+  if (updates.length === 0) {
+    if (!quietWhenNone) print(`Nothing new on ${remote}.`);
+    return;
+  }
+  print(`From ${url}`);
+  for (const u of updates) {
+    const short = (id: string | null) => (id ?? '').slice(0, 7);
+    const range =
+      u.status === 'new' ? '* [new branch]' : u.status === 'deleted' ? '- [deleted]' : u.status === 'forced' ? `+ ${short(u.before)}...${short(u.after)}` : `  ${short(u.before)}..${short(u.after)}`;
+    print(` ${range.padEnd(19)} ${u.status === 'deleted' ? '(none)' : u.branch} -> ${remote}/${u.branch}${u.status === 'forced' ? ' (forced update)' : ''}`);
+  }
+}
+
+function transferLine(transfer: TransferCounts): string {
+  return `${transfer.objectsSent} object${transfer.objectsSent === 1 ? '' : 's'} sent (${size(transfer.bytesSent)})`;
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function redacted(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+/**
+ * Transfer progress on stderr, redrawn in place: only on a TTY, and only once
+ * the operation has run a second (CLI.md). Server messages show as `remote: ...`.
+ */
+class TransferProgressLine {
+  private readonly started = Date.now();
+  private shown = false;
+  private readonly stream = process.stderr;
+
+  callbacks(): Pick<TransferOptions, 'onProgress' | 'onMessage' | 'interactive'> {
+    const tty = Boolean(this.stream.isTTY);
+    return {
+      interactive: tty && Boolean(process.stdin.isTTY),
+      onProgress: tty ? (event) => this.update(event.phase, event.loaded, event.total) : undefined,
+      onMessage: tty ? (line) => this.message(line) : undefined,
+    };
+  }
+
+  private update(phase: string, loaded: number, total: number): void {
+    if (Date.now() - this.started < 1000) return;
+    const amount = total > 0 ? `${Math.floor((loaded / total) * 100)}% (${loaded}/${total})` : phase.startsWith('Receiving') || phase.startsWith('Sending') ? size(loaded) : String(loaded);
+    this.stream.write(`\r\u001b[K${phase}: ${amount}`);
+    this.shown = true;
+  }
+
+  /** A server line: one ending in CR is progress, redrawn in place (as git shows it); control characters never reach the terminal. */
+  private message(line: string): void {
+    const text = line.replace(/[\u0000-\u001f\u007f\u009b]/g, '').trim();
+    if (text === '') return;
+    const inPlace = line.endsWith('\r') && !line.endsWith('\r\n');
+    this.stream.write(`\r\u001b[Kremote: ${text}${inPlace ? '' : '\n'}`);
+    this.shown = inPlace;
+  }
+
+  done(): void {
+    if (this.shown) this.stream.write('\r\u001b[K');
+    this.shown = false;
+  }
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { paint, print } from '../output.js';
+import { diffFormatOption, printDiff, type DiffOutputOptions } from './diff.js';
+
+export function registerShow(program: Command, context: CommandContext): void {
+  program
+    .command('show')
+    .description('one commit and its data diff against its first parent')
+    .argument('[rev]', 'commit (default HEAD)', 'HEAD')
+    .option('--table <name>', 'only this table')
+    .option('--stat', 'counts and schema changes only')
+    .option('--json', 'print JSON')
+    .addOption(diffFormatOption())
+    .option('--limit <n>', 'most rows shown per table')
+    .addHelpText('after', '\nExample:\n  dgit show HEAD~1 --stat')
+    .action(async (rev: string, options: DiffOutputOptions & { table?: string }) => {
+      const { show } = await import('../../engine/commands/show.js');
+      const repository = await context.repository();
+      const { commit, diff } = await show(repository, rev, { table: options.table });
+      if (options.json || options.format === 'json') {
+        process.stdout.write(`{"commit":${JSON.stringify(commit)},"diff":`);
+        await printDiff(diff, { ...options, json: true });
+        process.stdout.write('}\n');
+        return;
+      }
+      print(paint(`commit ${commit.commit}`, 'yellow'));
+      if (commit.parents.length > 1) print(`Merge: ${commit.parents.map((p) => p.slice(0, 12)).join(' ')}`);
+      print(`Author: ${commit.author.name} <${commit.author.email}>`);
+      print(`Date:   ${commit.author.date}`);
+      print();
+      for (const line of commit.message.split('\n')) print(`    ${line}`);
+      print();
+      await printDiff(diff, options);
+    });
+}

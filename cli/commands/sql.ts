@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { CommandContext } from '../context.js';
+import { formatTable, print, printJson } from '../output.js';
+
+function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+export function registerSql(program: Command, context: CommandContext): void {
+  program
+    .command('sql')
+    .description('SELECT over the tables at a revision; INSERT/UPDATE/DELETE change the working set')
+    .argument('<query>', 'one SQL statement (DuckDB dialect); tables are named as in `dgit tables`')
+    .option('--rev <rev>', 'revision to read (default: the working set)')
+    .option('--json', 'print JSON')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .addHelpText('after', `\nExamples:\n  dgit sql "SELECT origin, avg(delay) FROM flights GROUP BY ALL" --rev main~1\n  dgit sql "UPDATE flights SET delay = 0 WHERE delay < 0"`)
+    .action(async (query: string, options: { rev?: string; json?: boolean; format: string }) => {
+      const { runSql } = await import('../../engine/commands/sql.js');
+      const { csvField } = await import('../../engine/export/row-text.js');
+      const repository = await context.repository();
+      const result = await runSql(repository, query, { rev: options.rev });
+      const format = options.json ? 'json' : options.format;
+      if (result.kind === 'edit') {
+        if (format === 'json') return printJson(result);
+        const c = result.counts;
+        return print(`${result.statement} ${result.table}: ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted (in the working set)`);
+      }
+      if (format === 'json') return printJson({ columns: result.columns, rows: result.rows });
+      const names = result.columns.map((c) => c.name);
+      if (format === 'csv') {
+        print(names.map((n) => csvField(n)).join(','));
+        for (const row of result.rows) print(names.map((n) => csvField(row[n] === null || row[n] === undefined ? null : text(row[n]))).join(','));
+        return;
+      }
+      print(formatTable(names, result.rows.map((row) => names.map((n) => text(row[n])))));
+      print(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
+    });
+}

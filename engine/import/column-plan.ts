@@ -1,0 +1,122 @@
+import { InvalidInputError, SchemaMismatchError } from '../errors/index.js';
+import { columnTypeFromDuckdb, duckdbTypeOf } from '../sql/duckdb-types.js';
+import { quoteIdentifier } from '../sql/sql-text.js';
+import { isTimestamp, timestampIsUtc, timestampUnit, type ColumnType } from '../schema/types.js';
+
+/** The column DuckDB numbers source rows in (file order, from 1). No source column may take it. */
+export const ROW_NUMBER_COLUMN = '__dgit_source_row';
+
+/** A column of an existing table that imported rows must fit. */
+export interface TargetColumn {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+}
+
+/** One column of the imported rows, and the SQL that makes its values from the loaded source. */
+export interface PlannedColumn {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  /** SQL of the value, of DuckDB type `duckdbTypeOf(type)`. */
+  value: string;
+  /** SQL that is true when the source value does not fit `type` (only for values cast to a target type). */
+  misfit?: string;
+  /** SQL of the source value as text, for messages. */
+  sourceText: string;
+  /** Whether the file has this column (a target column may be missing, and then reads as null). */
+  inSource: boolean;
+}
+
+/**
+ * The imported columns: the target's columns in their order, then the file's new
+ * columns in file order (or just the file's columns when there is no target).
+ */
+export function planColumns(
+  file: string,
+  source: ReadonlyArray<{ name: string; duckType: string }>,
+  options: { targetColumns?: readonly TargetColumn[]; uniqueKey: readonly string[]; sortBy: readonly string[] | 'all' },
+): PlannedColumn[] {
+  for (const column of source)
+    if (column.name.toLowerCase() === ROW_NUMBER_COLUMN)
+      throw new InvalidInputError(`${file}: the column name ${JSON.stringify(column.name)} is reserved by dgit`, file);
+  const target = options.targetColumns ?? [];
+  const sourceByName = new Map(source.map((column) => [column.name, column]));
+  for (const column of source) {
+    const clash = target.find((t) => t.name !== column.name && t.name.toLowerCase() === column.name.toLowerCase());
+    if (clash)
+      throw new SchemaMismatchError(
+        `${file}: column ${JSON.stringify(column.name)} differs from the table's column ${JSON.stringify(clash.name)} only in case`,
+        column.name,
+      );
+  }
+  const keys = new Set(options.uniqueKey);
+  const planned: PlannedColumn[] = [];
+  for (const column of target) {
+    const found = sourceByName.get(column.name);
+    if (found) {
+      planned.push(castColumn(column, found.duckType, keys.has(column.name)));
+      continue;
+    }
+    if (keys.has(column.name)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(column.name)} is missing from the file`, column.name);
+    if (!column.nullable)
+      throw new SchemaMismatchError(`${file}: column ${JSON.stringify(column.name)} is missing from the file, and the table does not allow nulls in it`, column.name);
+    const sql = `CAST(NULL AS ${duckdbTypeOf(column.type)})`;
+    planned.push({ name: column.name, type: column.type, nullable: true, value: sql, sourceText: 'NULL', inSource: false });
+  }
+  const targetNames = new Set(target.map((column) => column.name));
+  for (const column of source) {
+    if (targetNames.has(column.name)) continue;
+    const mapping = columnTypeFromDuckdb(column.duckType);
+    const value = mapping.convert(quoteIdentifier(column.name));
+    planned.push({ name: column.name, type: mapping.type, nullable: !keys.has(column.name), value, sourceText: `CAST(${value} AS VARCHAR)`, inSource: true });
+  }
+  const names = new Set(planned.map((column) => column.name));
+  for (const key of options.uniqueKey)
+    if (!names.has(key)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(key)} is missing from the file`, key);
+  if (options.sortBy !== 'all')
+    for (const name of options.sortBy)
+      if (!names.has(name)) throw new SchemaMismatchError(`${file}: sort column ${JSON.stringify(name)} is missing from the file`, name);
+  return planned;
+}
+
+const INTEGER_TYPES = new Set<ColumnType>(['Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64']);
+
+/**
+ * A source column cast to a target column's type. A value fits when the cast
+ * succeeds and loses nothing: 1.5 does not fit an integer (DuckDB would round it to
+ * 2), 2^53+1 does not fit a Float64, 12:30 on a day does not fit a Date32, and a
+ * fraction of a second does not fit Timestamp<s>. Text may be normalised ("007"
+ * fits Int32 as 7); any value fits Utf8, as its text; Float32 takes the nearest float;
+ * text fits Binary when it is base64.
+ */
+function castColumn(target: TargetColumn, duckType: string, isKey: boolean): PlannedColumn {
+  const mapping = columnTypeFromDuckdb(duckType);
+  const source = mapping.convert(quoteIdentifier(target.name));
+  const base = { name: target.name, type: target.type, nullable: target.nullable && !isKey, sourceText: `CAST(${source} AS VARCHAR)`, inSource: true };
+  if (mapping.type === target.type) return { ...base, value: source };
+  if (target.type === 'Binary' && mapping.type === 'Utf8') {
+    // Text of bytes is base64, as dgit exports bytes (see toJsonValue).
+    return { ...base, value: `from_base64(${source})`, misfit: `(${source} IS NOT NULL AND try(from_base64(${source})) IS NULL)` };
+  }
+  const targetDuckType = duckdbTypeOf(target.type);
+  const value = `CAST(${source} AS ${targetDuckType})`;
+  if (target.type === 'Utf8') return { ...base, value };
+  const cast = `TRY_CAST(${source} AS ${targetDuckType})`;
+  const losses = [`${cast} IS NULL`];
+  if (mapping.type !== 'Utf8' && target.type !== 'Float32')
+    losses.push(`CAST(${cast} AS ${duckdbTypeOf(mapping.type)}) IS DISTINCT FROM ${source}`);
+  if (mapping.type === 'Utf8' && INTEGER_TYPES.has(target.type)) losses.push(`coalesce(TRY_CAST(${source} AS DOUBLE) <> ${cast}, false)`);
+  if (mapping.type === 'Utf8' && isTimestamp(target.type) && !timestampIsUtc(target.type) && timestampUnit(target.type) !== 'ns')
+    losses.push(`coalesce(TRY_CAST(${source} AS TIMESTAMP_NS) <> ${cast}, false)`);
+  if (timestampIsUtcCoarse(target.type)) {
+    const unit = timestampUnit(target.type) === 's' ? 'second' : 'millisecond';
+    losses.push(`${cast} <> date_trunc('${unit}', ${cast})`);
+  }
+  return { ...base, value, misfit: `(${source} IS NOT NULL AND (${losses.join(' OR ')}))` };
+}
+
+/** UTC timestamps coarser than DuckDB's TIMESTAMPTZ (microseconds), whose loss a cast does not reveal. */
+function timestampIsUtcCoarse(type: ColumnType): boolean {
+  return isTimestamp(type) && timestampIsUtc(type) && (timestampUnit(type) === 's' || timestampUnit(type) === 'ms');
+}

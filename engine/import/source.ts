@@ -1,0 +1,172 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type * as arrow from 'apache-arrow';
+import { InvalidInputError } from '../errors/index.js';
+import { DuckDbSession } from '../sql/duckdb-session.js';
+import { duckdbTypeOf } from '../sql/duckdb-types.js';
+import { quoteIdentifier } from '../sql/sql-text.js';
+import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
+import type { ColumnType } from '../schema/types.js';
+import { planColumns, ROW_NUMBER_COLUMN, type PlannedColumn, type TargetColumn } from './column-plan.js';
+import { checkSource } from './source-checks.js';
+import { formatFromPath, type SourceFormat } from './source-format.js';
+import { openSourceReader, type SourceReader } from './source-readers.js';
+
+export { formatFromPath, type SourceFormat } from './source-format.js';
+export type { TargetColumn } from './column-plan.js';
+
+/** A column of an imported file, as dgit will store it. */
+export interface SourceColumn {
+  name: string;
+  type: ColumnType;
+  /** False for key columns and for target columns that allow no nulls. */
+  nullable: boolean;
+}
+
+/** A source file read, checked and sorted, ready to be cut into chunks. */
+export interface SortedSource {
+  /** dgit types, in file column order (or targetColumns order, then new columns, when targetColumns is given). */
+  columns: SourceColumn[];
+  rowCount: number;
+  /**
+   * Rows sorted ascending by the sort columns (NULLS FIRST), as Arrow tables whose
+   * column types are exactly toArrowType(column.type); streamed one Parquet row group
+   * (122 880 rows) at a time, never the whole file in JS memory.
+   */
+  batches(): AsyncIterable<arrow.Table>;
+  /** Removes the temp files. */
+  close(): Promise<void>;
+}
+
+export interface OpenSortedSourceOptions {
+  /** The file's format; from its extension when omitted. */
+  format?: SourceFormat;
+  /** Column names to sort by; 'all' = every column in column order (keyless tables are bags sorted by the whole row). */
+  sortBy: string[] | 'all';
+  /** Columns that must be non-null and unique (the primary key); empty for none. */
+  uniqueKey: string[];
+  /**
+   * An existing table's columns: each source column of the same name is cast to its
+   * type; a value that does not fit is an error naming the column, the value and the
+   * line or row. Source columns not in targetColumns are new columns (nullable, type
+   * inferred). Target columns missing from the source read as null (an error if the
+   * target column is not nullable).
+   */
+  targetColumns?: TargetColumn[];
+  /** A directory to create temp files in. */
+  tempDir: string;
+  onProgress?: (rowsDone: number, rowsTotal: number) => void;
+}
+
+/** DuckDB's memory before it spills to the temp directory: imports of any size run in bounded memory. */
+const IMPORT_MEMORY_LIMIT = '1GB';
+const IMPORT_THREADS = 2;
+const LOADED_TABLE = 'dgit_source';
+
+/**
+ * Reads a CSV, TSV, JSON, NDJSON, Parquet or Arrow IPC file with DuckDB, checks it
+ * (names, types, nulls, unique key) and writes it sorted to a temp Parquet file that
+ * `batches()` streams back. Any bad input is refused here, before a single row is
+ * handed over, with an error naming the file and the line or row; the temp files
+ * are then already gone.
+ *
+ * Type detection reads the whole file (no sampling), so a late value never breaks
+ * the import. CSV is comma-separated and TSV tab-separated, both with '"' quotes and a
+ * header row; an empty unquoted field is null and "" is the empty string. Columns
+ * cast to an existing table's types are read as text first, so "00501" stays
+ * "00501" in a Utf8 column.
+ */
+export async function openSortedSource(file: string, options: OpenSortedSourceOptions): Promise<SortedSource> {
+  const format = options.format ?? formatFromPath(file);
+  const workDir = await mkdtemp(path.join(options.tempDir, 'dgit-import-'));
+  let session: DuckDbSession | undefined;
+  try {
+    const reader = await openSourceReader(file, format, {
+      textColumns: (options.targetColumns ?? []).map((column) => column.name),
+      workDir,
+    });
+    session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: IMPORT_MEMORY_LIMIT });
+    const sourceColumns = await loadSource(session, reader, file, options.targetColumns);
+    const columns = planColumns(file, sourceColumns, options);
+    await checkSource(session, { file, table: LOADED_TABLE, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
+    const counted = await session.rows(`SELECT count(*) AS n FROM ${LOADED_TABLE}`);
+    const rowCount = Number(counted[0]!['n']);
+    const sortedFile = path.join(workDir, 'sorted.parquet');
+    await stageQuery(session, {
+      columns,
+      values: columns.map((column) => column.value),
+      fromSql: LOADED_TABLE,
+      orderBy: orderBy(columns, options),
+      file: sortedFile,
+    });
+    await session.close();
+    return sortedSource(columns, rowCount, sortedFile, workDir, options.onProgress);
+  } catch (error) {
+    await session?.close();
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Loads the file into a DuckDB table with a row number per row, in file order; returns the file's columns and DuckDB types. */
+async function loadSource(
+  session: DuckDbSession,
+  reader: SourceReader,
+  file: string,
+  targetColumns: TargetColumn[] | undefined,
+): Promise<Array<{ name: string; duckType: string }>> {
+  let from = reader.fromSql;
+  if (from === null) {
+    if (!targetColumns || targetColumns.length === 0)
+      throw new InvalidInputError(`${file}: holds no records, so it has no columns`, file);
+    // No rows: the source has the target's columns, all of them empty.
+    const typed = targetColumns.map((column) => `CAST(NULL AS ${duckdbTypeOf(column.type)}) AS ${quoteIdentifier(column.name)}`);
+    from = `(SELECT ${typed.join(', ')} WHERE false)`;
+  }
+  try {
+    // row_number() OVER () with insertion order preserved numbers rows in file order.
+    await session.run(`CREATE TEMP TABLE ${LOADED_TABLE} AS SELECT row_number() OVER () AS ${quoteIdentifier(ROW_NUMBER_COLUMN)}, * FROM ${from}`);
+  } catch (error) {
+    throw await reader.explainReadError(error);
+  }
+  const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
+  await reader.checkNames(session, described.map((column) => column.name));
+  return described.map((column) => ({ name: column.name, duckType: column.type }));
+}
+
+/**
+ * The sort: the sort columns ascending, nulls first. When they do not make rows
+ * unique, file order breaks ties, so the same file always gives the same order.
+ */
+function orderBy(columns: readonly PlannedColumn[], options: OpenSortedSourceOptions): string {
+  const names = options.sortBy === 'all' ? columns.map((column) => column.name) : options.sortBy;
+  const terms = names.map((name) => `${columns.findIndex((column) => column.name === name) + 1} ASC NULLS FIRST`);
+  const unique = options.sortBy === 'all' || (options.uniqueKey.length > 0 && options.uniqueKey.every((key) => names.includes(key)));
+  if (!unique) terms.push(`${quoteIdentifier(ROW_NUMBER_COLUMN)} ASC`);
+  return terms.join(', ');
+}
+
+function sortedSource(
+  planned: readonly PlannedColumn[],
+  rowCount: number,
+  sortedFile: string,
+  workDir: string,
+  onProgress: OpenSortedSourceOptions['onProgress'],
+): SortedSource {
+  const columns = planned.map(({ name, type, nullable }) => ({ name, type, nullable }));
+  return {
+    columns,
+    rowCount,
+    async *batches() {
+      let done = 0;
+      for await (const table of readStagedParquet(sortedFile, columns)) {
+        done += table.numRows;
+        yield table;
+        onProgress?.(done, rowCount);
+      }
+    },
+    async close() {
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
