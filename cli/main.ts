@@ -10,10 +10,12 @@ import { registerCommands } from './commands/index.js';
 /** The `dgit` command line: flags in, engine calls, output out. No logic of its own. */
 export async function main(argv: string[]): Promise<number> {
   // `dgit export t | head` closes the pipe early: that is success, not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
-    throw error;
-  });
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+      throw error;
+    });
+  }
   const context = new CommandContext();
   const program = new Command('dgit')
     .description('Git for Data: version tables inside a git repository')

@@ -2,6 +2,7 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -13,12 +14,56 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Run the built `dgit` CLI as a user would. */
+const TEST_ENV = { NO_COLOR: '1', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' };
+
+let cliWorker: Worker | undefined;
+
+/**
+ * Run the built `dgit` CLI as a user would, in process: a worker thread runs the
+ * CLI's `main` with `-C cwd`, its own environment and captured output, while this
+ * thread waits (so the call stays synchronous). Commands must not depend on a
+ * server in this thread: use `dgitProcess` for those.
+ */
 export function dgit(cwd: string, ...args: string[]): RunResult {
+  const flag = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  worker().postMessage({ args, cwd: path.resolve(cwd), env: { ...process.env, ...TEST_ENV }, flag, port: port2 }, [port2]);
+  const waited = Atomics.wait(new Int32Array(flag), 0, 0, 10 * 60_000);
+  const message = receiveMessageOnPort(port1);
+  port1.close();
+  if (waited === 'timed-out' || !message) throw new Error(`dgit ${args.join(' ')} gave no answer in 10 minutes`);
+  return message.message as RunResult;
+}
+
+/**
+ * Run the CLI in process without blocking this thread, with exactly the environment
+ * given: for tests whose servers (git over HTTP, a stand-in GitHub) run in this thread.
+ */
+export function dgitAsync(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+  const { port1, port2 } = new MessageChannel();
+  worker().postMessage({ args, cwd: path.resolve(cwd), env, port: port2 }, [port2]);
+  return new Promise((resolve) => {
+    port1.once('message', (result: RunResult) => {
+      port1.close();
+      resolve(result);
+    });
+  });
+}
+
+function worker(): Worker {
+  if (!cliWorker) {
+    cliWorker = new Worker(new URL('./cli-worker.mjs', import.meta.url));
+    cliWorker.unref();
+  }
+  return cliWorker;
+}
+
+/** Run the built `dgit` CLI in a new process (for tests that serve HTTP from this thread, or kill the process). */
+export function dgitProcess(cwd: string, ...args: string[]): RunResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' },
+    env: { ...process.env, ...TEST_ENV },
     maxBuffer: 256 * 1024 * 1024,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };

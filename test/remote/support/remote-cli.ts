@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI, tempDir, type RunResult } from '../../support/cli.js';
+import { dgitAsync, tempDir, type RunResult } from '../../support/cli.js';
 
 /** A git config file with nothing in it, so the developer's credential helpers never answer in tests. */
 const EMPTY_GIT_CONFIG = path.join(tempDir('dgit-remote-gitconfig-'), 'gitconfig');
@@ -31,18 +31,9 @@ export function remoteEnv(extra: Record<string, string | undefined> = {}): NodeJ
   return env;
 }
 
-/** Run the built dgit CLI in `cwd`. Async: the test's HTTP server runs in this process. */
-export async function dgitRemote(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+/** Run the dgit CLI in `cwd` in process, without blocking: the test's HTTP server runs in this thread. */
+export function dgitRemote(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+  return dgitAsync(cwd, env, ...args);
 }
 
 /** Like dgitRemote, failing with stderr unless it exits 0. */
