@@ -3,8 +3,12 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // A safety net for a hung test, not a performance bound: no outcome may depend on machine load.
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     pool: 'forks',
+    // Vitest's default is one worker per core less one: a single worker on the 2-core machines we
+    // run on, while most tests spend their time waiting on git and DuckDB. Two files at a time.
+    maxWorkers: 2,
   },
 });
