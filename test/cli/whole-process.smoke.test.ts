@@ -27,7 +27,7 @@ describe('dgit as a process', () => {
     expect(gitOut(repo, 'rev-parse', 'HEAD').trim()).toBe(id);
     const log = JSON.parse(dgitProcess(repo, 'log', '--json').stdout) as { commits: { commit: string }[] };
     expect(log.commits.map((c) => c.commit)).toEqual([id]);
-    const missing = dgitProcess(repo, 'export', 'no_such_table');
+    const missing = dgitProcess(repo, 'log', '--no-such-flag');
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toMatch(/^dgit: error: /);
