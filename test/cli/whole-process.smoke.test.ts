@@ -30,6 +30,6 @@ describe('dgit as a process', () => {
     const missing = dgitProcess(repo, 'log', '--no-such-flag');
     expect(missing.code).toBe(2);
     expect(missing.stdout).toBe('');
-    expect(missing.stderr).toMatch(/^dgit: error: /);
+    expect(missing.stderr).toMatch(/error: unknown option '--no-such-flag'/);
   });
 });
