@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { DgitError, exitCodeFor } from '../engine/errors/index.js';
 import { CommandContext } from './context.js';
 import { registerCommands } from './commands/index.js';
+import { DgitError, exitCodeFor } from '../engine/index.js';
 
 /** The `dgit` command line: flags in, engine calls, output out. No logic of its own. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { NotFoundError, UsageError } from '../../engine/errors/index.js';
-import type { HealIncident, HealReport } from '../../engine/heal/heal.js';
-import type { KnownIncident } from '../../engine/incidents/incident-memory.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
+import { heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
 
 /** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
 export function registerHeal(program: Command, context: CommandContext): void {
@@ -38,7 +36,6 @@ export function registerHeal(program: Command, context: CommandContext): void {
         if (at <= 0 || at === rule.length - 1) throw new UsageError(`--keep-newest takes CHECK=COLUMN, not ${JSON.stringify(rule)}`, '--keep-newest');
         duplicates[rule.slice(0, at)] = { keep: 'newest', by: rule.slice(at + 1) };
       }
-      const { heal } = await import('../../engine/heal/heal.js');
       const repository = await context.repository();
       const report = await heal(repository, rev, { checks: options.check, duplicates });
       if (options.json) printJson(report);
@@ -78,7 +75,6 @@ export function registerHeal(program: Command, context: CommandContext): void {
       } catch {
         throw new NotFoundError(`patch file ${JSON.stringify(options.patch)}`, options.patch);
       }
-      const { propose } = await import('../../engine/heal/propose.js');
       const repository = await context.repository();
       const result = await propose(repository, text, { rev: options.rev, branch: options.branch, source: options.patch });
       if (options.json) return printJson(result);
@@ -119,14 +115,12 @@ export function registerHeal(program: Command, context: CommandContext): void {
         if (!options.outcome || !['merged', 'rejected', 'failed'].includes(options.outcome))
           throw new UsageError('--record needs --outcome merged, rejected or failed', '--outcome');
         if (!options.reason?.trim()) throw new UsageError('--record needs --reason', '--reason');
-        const { recordIncidentOutcome } = await import('../../engine/incidents/record-outcome.js');
         const updated = await recordIncidentOutcome(repository, options.record, options.outcome as 'merged' | 'rejected' | 'failed', options.reason);
         if (updated.length === 0) throw new NotFoundError(`an incident whose fix is on ${JSON.stringify(options.record)}`, options.record);
         if (options.json) return printJson({ incidents: updated });
         for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${clean(incident.reason ?? '')})`);
         return;
       } else if (options.outcome !== undefined || options.reason !== undefined) throw new UsageError('--outcome and --reason go with --record BRANCH', '--outcome');
-      const { listIncidents } = await import('../../engine/incidents/incident-memory.js');
       const incidents = (await listIncidents(repository)).filter((incident) => !options.check || incident.check.split(',').includes(options.check));
       if (options.json) return printJson({ incidents });
       printIncidents(incidents);

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { ImportMode } from '../../engine/commands/import.js';
-import type { SourceFormat } from '../../engine/import/source.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson, Progress } from '../output.js';
 import path from 'node:path';
+import { importTable, type ImportMode, type SourceFormat } from '../../engine/index.js';
 
 export function registerImport(program: Command, context: CommandContext): void {
   program
@@ -18,7 +17,6 @@ export function registerImport(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit import flights.csv --table flights --key id\n  dgit import fixes.ndjson --table flights --mode upsert')
     .action(async (file: string, options: { table: string; key?: string; mode: ImportMode; format?: SourceFormat; json?: boolean }) => {
-      const { importTable } = await import('../../engine/commands/import.js');
       const repository = await context.repository();
       const progress = new Progress(`importing ${options.table}`);
       const result = await importTable(repository, path.resolve(context.cwd, file), {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
 import { paint, print, printJson } from '../output.js';
+import { log, UsageError } from '../../engine/index.js';
 
 export function registerLog(program: Command, context: CommandContext): void {
   program
@@ -13,7 +13,6 @@ export function registerLog(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit log -n 5 --table flights')
     .action(async (rev: string | undefined, options: { maxCount?: string; table?: string; json?: boolean }) => {
-      const { log } = await import('../../engine/commands/log.js');
       const limit = options.maxCount === undefined ? undefined : Number(options.maxCount);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-n needs a whole number', '-n');
       const repository = await context.repository();

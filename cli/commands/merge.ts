@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
+import { abortMerge, continueMerge, merge, UsageError } from '../../engine/index.js';
 
 export function registerMerge(program: Command, context: CommandContext): void {
   program
@@ -15,7 +15,6 @@ export function registerMerge(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit merge fix-delays\n  dgit merge --continue\n  dgit merge --abort')
     .action(async (rev: string | undefined, options: { message?: string; commit: boolean; continue?: boolean; abort?: boolean; json?: boolean }) => {
-      const { merge, continueMerge, abortMerge } = await import('../../engine/commands/merge.js');
       const repository = await context.repository();
       if (options.abort) {
         if (rev || options.continue) throw new UsageError('--abort takes no revision', 'merge');

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
-import type { TrackingRefUpdate, TransferCounts, TransferOptions } from '../../engine/remote/index.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
+import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
 export function registerRemote(program: Command, context: CommandContext): void {
@@ -29,7 +28,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
     .action(async (name: string, url: string, options: { json?: boolean }) => {
-      const { addRemote } = await import('../../engine/remote/index.js');
       const added = await addRemote(await context.repository(), name, url);
       if (options.json) printJson(added);
       else print(`Added remote ${added.name} (${redacted(added.url)})`);
@@ -43,7 +41,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit remote remove origin')
     .action(async (name: string, options: { json?: boolean }) => {
-      const { removeRemote } = await import('../../engine/remote/index.js');
       const removed = await removeRemote(await context.repository(), name);
       if (options.json) printJson(removed);
       else print(`Removed remote ${removed.name}`);
@@ -59,7 +56,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit clone https://github.com/acme/data.git\n  DGIT_TOKEN=ghp_... dgit clone https://github.com/acme/private-data.git data')
     .action(async (url: string, dir: string | undefined, options: { branch?: string; origin: string; json?: boolean }) => {
-      const { clone } = await import('../../engine/remote/index.js');
       const progress = new TransferProgressLine();
       try {
         const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...progress.callbacks() });
@@ -80,7 +76,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit fetch\n  dgit fetch upstream --prune\n  dgit diff main..origin/main --stat')
     .action(async (name: string | undefined, options: { prune?: boolean; json?: boolean }) => {
-      const { fetch } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
       const progress = new TransferProgressLine();
       try {
@@ -102,7 +97,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit pull\n  dgit pull origin main\n  dgit conflicts   # when the pull stopped on conflicts')
     .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; json?: boolean }) => {
-      const { pull } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
       const progress = new TransferProgressLine();
       try {
@@ -141,7 +135,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
       '\nExamples:\n  dgit push\n  dgit push -u origin fix-delays\n  dgit push origin main --force-with-lease\n\nA token comes from DGIT_TOKEN, GITHUB_TOKEN (GitHub hosts only) or git credential helpers,\nsent as HTTP basic auth (user x-access-token) only when the server asks for it.',
     )
     .action(async (name: string | undefined, spec: string | undefined, options: { forceWithLease?: string | boolean; setUpstream?: boolean; json?: boolean }) => {
-      const { push } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
       const [branch, remoteBranch] = spec === undefined ? [undefined, undefined] : splitRefspec(spec);
       const lease = await leaseOption(options.forceWithLease, repository);
@@ -164,7 +157,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
 }
 
 async function listRemotesCommand(context: CommandContext, options: { json?: boolean }): Promise<void> {
-  const { listRemotes } = await import('../../engine/remote/index.js');
   const remotes = await listRemotes(await context.repository());
   if (options.json) return printJson({ remotes });
   for (const r of remotes) print(`${r.name}\t${redacted(r.url)}`);
@@ -176,7 +168,7 @@ function splitRefspec(spec: string): [string, string] {
   return [parts[0]!, parts[1] ?? parts[0]!];
 }
 
-async function leaseOption(value: string | boolean | undefined, repository: import('../../engine/repository/repository.js').Repository) {
+async function leaseOption(value: string | boolean | undefined, repository: Repository) {
   if (value === undefined || value === false) return undefined;
   if (value === true) return true as const;
   return { expect: await repository.resolve(value) };

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { paint, print } from '../output.js';
 import { diffFormatOption, printDiff, type DiffOutputOptions } from './diff.js';
+import { show } from '../../engine/index.js';
 
 export function registerShow(program: Command, context: CommandContext): void {
   program
@@ -15,7 +16,6 @@ export function registerShow(program: Command, context: CommandContext): void {
     .option('--limit <n>', 'most rows shown per table')
     .addHelpText('after', '\nExample:\n  dgit show HEAD~1 --stat')
     .action(async (rev: string, options: DiffOutputOptions & { table?: string }) => {
-      const { show } = await import('../../engine/commands/show.js');
       const repository = await context.repository();
       const { commit, diff } = await show(repository, rev, { table: options.table });
       if (options.json || options.format === 'json') {

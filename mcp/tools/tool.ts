@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Repository } from '../../engine/repository/repository.js';
 import type { AgentLimits } from '../limits.js';
 import type { Sandbox } from '../sandbox.js';
 import type { QueryGate } from '../query-gate.js';
+import type { Repository } from '../../engine/index.js';
 
 /** What a tool call runs with. */
 export interface ToolContext {
