@@ -77,7 +77,7 @@ export async function runDemo(dir: string, say: (text: string) => void, options:
   await commit(repository, { message: 'Spell two airport names in full' });
   await switchBranch(repository, 'main');
   const branchDiff = await rendered((out) =>
-    diffRevisions(repository, 'main', 'fix-airport-names').then((report) => writeDiffTerminal(report, out, { color: colour })),
+    diffRevisions(repository, 'main', 'fix-airport-names').then((report) => writeDiffTerminal(report, out, { colour })),
   );
   const merged = await merge(repository, 'fix-airport-names');
   say(
@@ -110,7 +110,7 @@ export async function runDemo(dir: string, say: (text: string) => void, options:
   // 5. Review one proposal.
   const sample = proposals.find((i) => i.check.includes('foreign_key')) ?? proposals[0];
   if (sample?.branch) {
-    const review = await rendered((out) => diffRevisions(repository, 'main', sample.branch!).then((report) => writeDiffTerminal(report, out, { color: colour })));
+    const review = await rendered((out) => diffRevisions(repository, 'main', sample.branch!).then((report) => writeDiffTerminal(report, out, { colour })));
     say(`5. What a reviewer (or the GitHub bot's PR comment) sees for ${sample.branch}:\n${review}`);
   }
 

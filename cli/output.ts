@@ -1,14 +1,15 @@
+import { visibleText } from '../formats/text/safe-text.js';
+import { paint as paintAnsi, type Colour } from '../formats/text/ansi.js';
+
 /** Terminal conventions of CLI.md: colour only on a TTY without NO_COLOR; progress only on a TTY stderr. */
 
 export function colourEnabled(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
 }
 
-const codes = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, grey: 90, bold: 1 } as const;
-export type Colour = keyof typeof codes;
-
+/** `text` in `colour` on stdout when colour is enabled there. */
 export function paint(text: string, colour: Colour, enabled = colourEnabled()): string {
-  return enabled ? `\u001b[${codes[colour]}m${text}\u001b[0m` : text;
+  return paintAnsi(text, colour, enabled);
 }
 
 /** Print one JSON document on stdout (bigints as strings). */
@@ -38,11 +39,11 @@ export class Progress {
   }
 }
 
-/** Render rows as an aligned text table. */
+/** Render rows as an aligned text table; cells from data are made terminal-safe (`visibleText`). */
 export function formatTable(headers: string[], rows: string[][], options: { maxWidth?: number } = {}): string {
   const maxWidth = options.maxWidth ?? 40;
   const clip = (s: string) => (s.length > maxWidth ? s.slice(0, maxWidth - 1) + '…' : s);
-  const cells = [headers, ...rows].map((r) => r.map((c) => clip(c.replace(/[\u0000-\u001f\u007f]/g, ' '))));
+  const cells = [headers, ...rows].map((r) => r.map((c) => clip(visibleText(c))));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');

@@ -39,7 +39,7 @@ export async function printDiff(report: DiffReport, options: DiffOutputOptions):
   if (format === 'json') await renderers.writeDiffJson(counting, process.stdout, { stat: options.stat, limit });
   else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting)) + '\n');
   else if (format === 'html') await renderers.writeDiffHtml(counting, process.stdout, { limit });
-  else await renderers.writeDiffTerminal(counting, process.stdout, { color: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
+  else await renderers.writeDiffTerminal(counting, process.stdout, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
 import { heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
@@ -118,7 +119,7 @@ export function registerHeal(program: Command, context: CommandContext): void {
         const updated = await recordIncidentOutcome(repository, options.record, options.outcome as 'merged' | 'rejected' | 'failed', options.reason);
         if (updated.length === 0) throw new NotFoundError(`an incident whose fix is on ${JSON.stringify(options.record)}`, options.record);
         if (options.json) return printJson({ incidents: updated });
-        for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${clean(incident.reason ?? '')})`);
+        for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${visibleText(incident.reason ?? '')})`);
         return;
       } else if (options.outcome !== undefined || options.reason !== undefined) throw new UsageError('--outcome and --reason go with --record BRANCH', '--outcome');
       const incidents = (await listIncidents(repository)).filter((incident) => !options.check || incident.check.split(',').includes(options.check));
@@ -127,16 +128,11 @@ export function registerHeal(program: Command, context: CommandContext): void {
     });
 }
 
-/** Terminal text holds no control characters: reasons and values come from data and agents. */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-}
-
 function printHealReport(report: HealReport): void {
   const colour = colourEnabled();
   const head = `${report.rev} (${report.revision.slice(0, 12)})`;
   if (!report.config) return print(`${head} has no dgit.yml: no checks, nothing to heal.`);
-  if (report.config_error) print(`The checks cannot run at ${head}: ${clean(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
+  if (report.config_error) print(`The checks cannot run at ${head}: ${visibleText(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
   if (report.incidents.length === 0) return print(`Every check passes at ${head}: nothing to heal.`);
   print(`Healing ${head}: ${report.incidents.length} incident${report.incidents.length === 1 ? '' : 's'}.`);
   for (const incident of report.incidents) printIncident(incident, colour);
@@ -151,7 +147,7 @@ function printIncident(incident: HealIncident, colour: boolean): void {
         ? paint(`already ${incident.outcome}`, 'cyan', colour)
         : paint('no proposal', 'red', colour);
   print(`${paint(incident.check, 'bold', colour)}  ${incident.severity}, ${incident.failing_rows} failing row${incident.failing_rows === 1 ? '' : 's'}: ${status}`);
-  const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${clean(text)}`);
+  const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${visibleText(text)}`);
   line('incident', incident.incident);
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
@@ -175,5 +171,5 @@ function printIncidents(incidents: KnownIncident[]): void {
   ]);
   print(formatTable(['incident', 'check', 'outcome', 'strategy', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
-  for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${clean(incident.reason ?? '')}`);
+  for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${visibleText(incident.reason ?? '')}`);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { paint, print, printJson } from '../output.js';
 import { log, UsageError } from '../../engine/index.js';
@@ -21,10 +22,10 @@ export function registerLog(program: Command, context: CommandContext): void {
       for (const entry of entries) {
         print(paint(`commit ${entry.commit}`, 'yellow'));
         if (entry.parents.length > 1) print(`Merge: ${entry.parents.map((p) => p.slice(0, 12)).join(' ')}`);
-        print(`Author: ${entry.author.name} <${entry.author.email}>`);
+        print(`Author: ${visibleText(entry.author.name)} <${visibleText(entry.author.email)}>`);
         print(`Date:   ${entry.author.date}`);
         print();
-        for (const line of entry.message.split('\n')) print(`    ${line}`);
+        for (const line of entry.message.split('\n')) print(`    ${visibleText(line)}`);
         print();
       }
     });

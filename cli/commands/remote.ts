@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
+import { visibleText } from '../../formats/text/safe-text.js';
 import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
@@ -229,7 +230,7 @@ class TransferProgressLine {
 
   /** A server line: one ending in CR is progress, redrawn in place (as git shows it); control characters never reach the terminal. */
   private message(line: string): void {
-    const text = line.replace(/[\u0000-\u001f\u007f\u009b]/g, '').trim();
+    const text = visibleText(line.replace(/[\r\n]+$/, '')).trim();
     if (text === '') return;
     const inPlace = line.endsWith('\r') && !line.endsWith('\r\n');
     this.stream.write(`\r\u001b[Kremote: ${text}${inPlace ? '' : '\n'}`);

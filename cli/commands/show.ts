@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { paint, print } from '../output.js';
 import { diffFormatOption, printDiff, type DiffOutputOptions } from './diff.js';
@@ -26,10 +27,10 @@ export function registerShow(program: Command, context: CommandContext): void {
       }
       print(paint(`commit ${commit.commit}`, 'yellow'));
       if (commit.parents.length > 1) print(`Merge: ${commit.parents.map((p) => p.slice(0, 12)).join(' ')}`);
-      print(`Author: ${commit.author.name} <${commit.author.email}>`);
+      print(`Author: ${visibleText(commit.author.name)} <${visibleText(commit.author.email)}>`);
       print(`Date:   ${commit.author.date}`);
       print();
-      for (const line of commit.message.split('\n')) print(`    ${line}`);
+      for (const line of commit.message.split('\n')) print(`    ${visibleText(line)}`);
       print();
       await printDiff(diff, options);
     });

@@ -2,7 +2,7 @@ import { DgitError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
 import type { ObjectId } from '../store/object-store.js';
-import { syncBranchFiles } from './worktree-sync.js';
+import { syncBranchFiles } from './sync-branch-files.js';
 import { stageWorktreeConfig } from '../config/repository-config.js';
 
 export interface CommitOptions {

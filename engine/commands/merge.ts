@@ -15,7 +15,7 @@ import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import type { Row } from '../value/value.js';
 import { conflictCount, type MergeState, type TableConflicts } from '../workingset/merge-state.js';
 import { commit } from './commit.js';
-import { syncBranchFiles } from './worktree-sync.js';
+import { syncBranchFiles } from './sync-branch-files.js';
 
 /**
  * A gate run on a conflict-free merge result before the merge commit is written

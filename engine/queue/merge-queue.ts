@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { syncBranchFiles } from '../commands/worktree-sync.js';
+import { syncBranchFiles } from '../commands/sync-branch-files.js';
 import { DgitError, NotFoundError, UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';

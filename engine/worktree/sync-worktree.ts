@@ -5,7 +5,7 @@ import { DgitError } from '../errors/index.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import { compareIndexEntries, INDEX_MODE, parseIndex, serializeIndex, type IndexEntry } from './git-index.js';
 import { IndexLock } from './index-lock.js';
-import { diffTrees, type BlobEntry, type PathChange } from './tree-changes.js';
+import { changedPaths, type BlobEntry, type PathChange } from './tree-changes.js';
 import {
   hashWorktreeFile,
   hasMode,
@@ -63,9 +63,9 @@ export async function syncWorktree(options: SyncOptions): Promise<SyncResult> {
   const lock = IndexLock.acquire(gitdir);
   try {
     const index = readCurrentIndex(lock.indexPath);
-    const changes = await diffTrees(store, from, to);
+    const changes = await changedPaths(store, from, to);
     // Without a usable index every path of `to` needs an entry, so read the whole tree now, before any write.
-    const everyPathOfTo = index.kind === 'entries' ? [] : from === undefined ? changes : await diffTrees(store, undefined, to);
+    const everyPathOfTo = index.kind === 'entries' ? [] : from === undefined ? changes : await changedPaths(store, undefined, to);
     fs.mkdirSync(dir, { recursive: true });
     const plan = planChanges(dir, changes, index);
     const removed = removeFiles(dir, plan);

@@ -5,6 +5,7 @@ import type { Column } from '../../schema/schema.js';
 import { valueKind, type ColumnType } from '../../schema/types.js';
 import { toArrowType } from './arrow-types.js';
 import type { Row, Value } from '../../value/value.js';
+import { compareInt64Words, int64Words } from '../../value/int64-words.js';
 
 /**
  * The one place chunk bytes are made and read. Encoding is deterministic: fixed
@@ -423,7 +424,7 @@ export class LazyChunkRows {
     const only = this.keys.length === 1 ? this.keys[0] : undefined;
     this.keyWords =
       only instanceof BigInt64Array || only instanceof BigUint64Array
-        ? { words: new Int32Array(only.buffer, only.byteOffset, only.length * 2), unsigned: only instanceof BigUint64Array, type: columns[keyIndexes[0]!]!.type }
+        ? { words: int64Words(only), unsigned: only instanceof BigUint64Array, type: columns[keyIndexes[0]!]!.type }
         : undefined;
   }
 
@@ -432,16 +433,7 @@ export class LazyChunkRows {
     const a = this.keyWords;
     const b = peer instanceof LazyChunkRows ? peer.keyWords : undefined;
     if (!a || !b || a.type !== b.type || a.unsigned !== b.unsigned) return NaN;
-    let highA = a.words[2 * i + 1]!;
-    let highB = b.words[2 * j + 1]!;
-    if (a.unsigned) {
-      highA >>>= 0;
-      highB >>>= 0;
-    }
-    if (highA !== highB) return highA < highB ? -1 : 1;
-    const lowA = a.words[2 * i]! >>> 0;
-    const lowB = b.words[2 * j]! >>> 0;
-    return lowA === lowB ? 0 : lowA < lowB ? -1 : 1;
+    return compareInt64Words(a.words, i, b.words, j, a.unsigned);
   }
 
   /** Value of key column `k` (in key order) of row `i`. */
@@ -559,8 +551,8 @@ function valueCompare(type: ColumnType, a: arrow.Data, b: arrow.Data): CellCompa
   const va = a.values as unknown;
   const vb = b.values as unknown;
   if ((va instanceof BigInt64Array || va instanceof BigUint64Array) && (vb instanceof BigInt64Array || vb instanceof BigUint64Array)) {
-    const wa = new Int32Array(va.buffer, va.byteOffset, va.length * 2);
-    const wb = new Int32Array(vb.buffer, vb.byteOffset, vb.length * 2);
+    const wa = int64Words(va);
+    const wb = int64Words(vb);
     return (i, j) => wa[2 * i] === wb[2 * j] && wa[2 * i + 1] === wb[2 * j + 1];
   }
   if (kind === 'number' && ArrayBuffer.isView(va) && ArrayBuffer.isView(vb) && !(va instanceof DataView) && !(vb instanceof DataView)) {
