@@ -43,6 +43,7 @@ export type { Repository, Revision, WorkingSet } from './repository/repository.j
 export type { RevisionSession } from './repository/revision-views.js';
 export type { DuckDbSession } from './sql/duckdb-session.js';
 export type { CommitId } from './store/revision.js';
+export type { Progress, ProgressEvent } from './progress.js';
 export type { ObjectId, ObjectStore, ObjectType } from './store/object-store.js';
 export type { TableSchema, Column } from './schema/schema.js';
 export type { ColumnType } from './schema/types.js';

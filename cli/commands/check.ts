@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { colourEnabled } from '../output.js';
+import { colourEnabled, withProgress } from '../output.js';
 import { ConfigError, runChecks, UsageError } from '../../engine/index.js';
 
 const FORMATS = ['table', 'json', 'markdown', 'github'] as const;
@@ -42,7 +42,7 @@ export function registerCheck(program: Command, context: CommandContext): void {
       const repository = await context.repository();
       let report;
       try {
-        report = await runChecks(repository, rev, { incremental: !options.full, sampleSize });
+        report = await withProgress((progress) => runChecks(repository, rev, { incremental: !options.full, sampleSize, progress }));
       } catch (error) {
         // In CI the problems of dgit.yml are annotations on its lines too; the error itself still goes to stderr.
         if (format === 'github' && error instanceof ConfigError) process.stdout.write(renderConfigIssuesGithub(error.issues));

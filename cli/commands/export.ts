@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import path from 'node:path';
+import { withProgress } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { exportTable, type ExportFormat } from '../../engine/index.js';
 
@@ -16,6 +17,6 @@ export function registerExport(program: Command, context: CommandContext): void 
     .action(async (table: string, options: { rev?: string; format?: ExportFormat; output: string }) => {
       const repository = await context.repository();
       const output = options.output === '-' ? '-' : path.resolve(context.cwd, options.output);
-      await exportTable(repository, table, { rev: options.rev, format: options.format, output });
+      await withProgress((progress) => exportTable(repository, table, { rev: options.rev, format: options.format, output, progress }));
     });
 }

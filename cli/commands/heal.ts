@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
-import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
+import { colourEnabled, formatTable, paint, print, printJson, withProgress } from '../output.js';
 import { heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
 
 /** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
@@ -38,7 +38,7 @@ export function registerHeal(program: Command, context: CommandContext): void {
         duplicates[rule.slice(0, at)] = { keep: 'newest', by: rule.slice(at + 1) };
       }
       const repository = await context.repository();
-      const report = await heal(repository, rev, { checks: options.check, duplicates });
+      const report = await withProgress((progress) => heal(repository, rev, { checks: options.check, duplicates, progress }));
       if (options.json) printJson(report);
       else printHealReport(report);
       if (!report.healed) process.exitCode = 1;

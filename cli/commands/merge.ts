@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, withProgress } from '../output.js';
 import { abortMerge, continueMerge, merge, UsageError } from '../../engine/index.js';
 
 export function registerMerge(program: Command, context: CommandContext): void {
@@ -21,12 +21,10 @@ export function registerMerge(program: Command, context: CommandContext): void {
         await abortMerge(repository);
         return options.json ? printJson({ status: 'aborted' }) : print('Merge aborted; the working set is as it was.');
       }
-      const outcome = options.continue
-        ? await continueMerge(repository, { message: options.message })
-        : await (async () => {
-            if (!rev) throw new UsageError('merge needs a revision', 'merge');
-            return merge(repository, rev, { message: options.message, noCommit: !options.commit });
-          })();
+      if (!options.continue && !rev) throw new UsageError('merge needs a revision', 'merge');
+      const outcome = await withProgress((progress) =>
+        options.continue ? continueMerge(repository, { message: options.message, progress }) : merge(repository, rev!, { message: options.message, noCommit: !options.commit, progress }),
+      );
       if (options.json) printJson(outcome);
       else if (outcome.status === 'up-to-date') print('Already up to date.');
       else if (outcome.status === 'fast-forward') print(`Fast-forward to ${outcome.commit.slice(0, 12)}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { formatTable, paint, print, printJson } from '../output.js';
+import { formatTable, paint, print, printJson, withProgress } from '../output.js';
 import { addToQueue, listQueue, recordIncidentOutcome, runQueue, UsageError } from '../../engine/index.js';
 
 export function registerQueue(program: Command, context: CommandContext): void {
@@ -67,7 +67,9 @@ export function registerQueue(program: Command, context: CommandContext): void {
       if (!/^\d+$/.test(options.batch) || !Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch takes a whole number of at least 1, got ${JSON.stringify(options.batch)}`, '--batch');
       const repository = await context.repository();
       // A heal branch that lands or is dropped updates the incident memory (a no-op for other branches).
-      const report = await runQueue(repository, { batch, onOutcome: async (entry, outcome, reason) => void (await recordIncidentOutcome(repository, entry.branch, outcome, reason)) });
+      const report = await withProgress((progress) =>
+        runQueue(repository, { batch, progress, onOutcome: async (entry, outcome, reason) => void (await recordIncidentOutcome(repository, entry.branch, outcome, reason)) }),
+      );
       const dropped = report.outcomes.some((o) => o.outcome !== 'merged');
       if (dropped) process.exitCode = 1;
       if (options.json) return printJson(report);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { print, printJson } from '../output.js';
-import { visibleText } from '../../formats/text/safe-text.js';
+import { byteSize, print, printJson, ProgressLine } from '../output.js';
 import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
@@ -57,13 +56,13 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit clone https://github.com/acme/data.git\n  DGIT_TOKEN=ghp_... dgit clone https://github.com/acme/private-data.git data')
     .action(async (url: string, dir: string | undefined, options: { branch?: string; origin: string; json?: boolean }) => {
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...progress.callbacks() });
+        const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...transferCallbacks(progress) });
         progress.done();
         if (options.json) return printJson(outcome);
         if (outcome.empty) print(`Cloned an empty repository into ${outcome.dir}; branch ${outcome.branch} has no commit yet.`);
-        else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${size(outcome.transfer.bytesReceived)} received)`);
+        else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${byteSize(outcome.transfer.bytesReceived)} received)`);
       } finally {
         progress.done();
       }
@@ -78,9 +77,9 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .addHelpText('after', '\nExamples:\n  dgit fetch\n  dgit fetch upstream --prune\n  dgit diff main..origin/main --stat')
     .action(async (name: string | undefined, options: { prune?: boolean; json?: boolean }) => {
       const repository = await context.repository();
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await fetch(repository, { remote: name, prune: options.prune, ...progress.callbacks() });
+        const outcome = await fetch(repository, { remote: name, prune: options.prune, ...transferCallbacks(progress) });
         progress.done();
         if (options.json) return printJson(outcome);
         printTrackingUpdates(outcome.url, outcome.remote, outcome.updated);
@@ -99,9 +98,9 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .addHelpText('after', '\nExamples:\n  dgit pull\n  dgit pull origin main\n  dgit conflicts   # when the pull stopped on conflicts')
     .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; json?: boolean }) => {
       const repository = await context.repository();
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...progress.callbacks() });
+        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...transferCallbacks(progress) });
         progress.done();
         const merge = outcome.merge;
         if (options.json) printJson(outcome);
@@ -139,9 +138,9 @@ export function registerRemote(program: Command, context: CommandContext): void 
       const repository = await context.repository();
       const [branch, remoteBranch] = spec === undefined ? [undefined, undefined] : splitRefspec(spec);
       const lease = await leaseOption(options.forceWithLease, repository);
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await push(repository, { remote: name, branch, remoteBranch, forceWithLease: lease, setUpstream: options.setUpstream, ...progress.callbacks() });
+        const outcome = await push(repository, { remote: name, branch, remoteBranch, forceWithLease: lease, setUpstream: options.setUpstream, ...transferCallbacks(progress) });
         progress.done();
         if (outcome.uncommittedChanges) process.stderr.write(`note: the working set of ${outcome.branch} has uncommitted changes; they were not pushed (commit them first)\n`);
         if (options.json) return printJson(outcome);
@@ -190,55 +189,27 @@ function printTrackingUpdates(url: string, remote: string, updates: TrackingRefU
 }
 
 function transferLine(transfer: TransferCounts): string {
-  return `${transfer.objectsSent} object${transfer.objectsSent === 1 ? '' : 's'} sent (${size(transfer.bytesSent)})`;
+  return `${transfer.objectsSent} object${transfer.objectsSent === 1 ? '' : 's'} sent (${byteSize(transfer.bytesSent)})`;
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 function redacted(url: string): string {
   return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }
 
-/**
- * Transfer progress on stderr, redrawn in place: only on a TTY, and only once
- * the operation has run a second (CLI.md). Server messages show as `remote: ...`.
- */
-class TransferProgressLine {
-  private readonly started = Date.now();
-  private shown = false;
-  private readonly stream = process.stderr;
-
-  callbacks(): Pick<TransferOptions, 'onProgress' | 'onMessage' | 'interactive'> {
-    const tty = Boolean(this.stream.isTTY);
-    return {
-      interactive: tty && Boolean(process.stdin.isTTY),
-      onProgress: tty ? (event) => this.update(event.phase, event.loaded, event.total) : undefined,
-      onMessage: tty ? (line) => this.message(line) : undefined,
-    };
-  }
-
-  private update(phase: string, loaded: number, total: number): void {
-    if (Date.now() - this.started < 1000) return;
-    const amount = total > 0 ? `${Math.floor((loaded / total) * 100)}% (${loaded}/${total})` : phase.startsWith('Receiving') || phase.startsWith('Sending') ? size(loaded) : String(loaded);
-    this.stream.write(`\r\u001b[K${phase}: ${amount}`);
-    this.shown = true;
-  }
-
-  /** A server line: one ending in CR is progress, redrawn in place (as git shows it); control characters never reach the terminal. */
-  private message(line: string): void {
-    const text = visibleText(line.replace(/[\r\n]+$/, '')).trim();
-    if (text === '') return;
-    const inPlace = line.endsWith('\r') && !line.endsWith('\r\n');
-    this.stream.write(`\r\u001b[Kremote: ${text}${inPlace ? '' : '\n'}`);
-    this.shown = inPlace;
-  }
-
-  done(): void {
-    if (this.shown) this.stream.write('\r\u001b[K');
-    this.shown = false;
-  }
+/** The transfer callbacks of a progress line: isomorphic-git's phases and the server's lines. */
+function transferCallbacks(progress: ProgressLine): Pick<TransferOptions, 'onProgress' | 'onMessage' | 'interactive'> {
+  return {
+    interactive: Boolean(process.stderr.isTTY) && Boolean(process.stdin.isTTY),
+    onProgress: progress.enabled
+      ? (event) =>
+          progress.update({
+            phase: event.phase,
+            done: event.loaded,
+            total: event.total > 0 ? event.total : undefined,
+            unit: event.total > 0 ? undefined : event.phase.startsWith('Receiving') || event.phase.startsWith('Sending') ? 'bytes' : undefined,
+          })
+      : undefined,
+    onMessage: progress.enabled ? (line) => progress.message(line) : undefined,
+  };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { paint, print, printJson } from '../output.js';
+import { paint, print, printJson, withProgress } from '../output.js';
 import { status } from '../../engine/index.js';
 
 export function registerStatus(program: Command, context: CommandContext): void {
@@ -11,7 +11,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .addHelpText('after', '\nExample:\n  dgit status --json')
     .action(async (options: { json?: boolean }) => {
       const repository = await context.repository();
-      const report = await status(repository);
+      const report = await withProgress((progress) => status(repository, { progress }));
       if (options.json) {
         // The JSON shape of a table's schema changes is the one of `dgit diff --json`.
         const { schemaChangesToJson } = await import('../../formats/diff/json.js');

@@ -1,5 +1,7 @@
 import { validateTableName } from '../schema/schema.js';
 import { NotFoundError } from '../errors/index.js';
+import { manifestRowCount } from '../chunking/manifest.js';
+import type { Progress } from '../progress.js';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import { exportFormatFromPath, exportTable as writeTable, type ExportFormat } from '../export/export-table.js';
@@ -11,7 +13,7 @@ import { exportFormatFromPath, exportTable as writeTable, type ExportFormat } fr
 export async function exportTable(
   repository: Repository,
   table: string,
-  options: { rev?: string; format?: ExportFormat; output: string | NodeJS.WritableStream },
+  options: { rev?: string; format?: ExportFormat; output: string | NodeJS.WritableStream; progress?: Progress },
 ): Promise<{ table: string; rows: number }> {
   const format = options.format ?? (typeof options.output === 'string' && options.output !== '-' ? exportFormatFromPath(options.output) : 'csv');
   validateTableName(table);
@@ -20,7 +22,7 @@ export async function exportTable(
   try {
     const version = opened.tables.get(table);
     if (!version) throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'working set');
-    const { rows } = await writeTable({ session: opened.session, view: table, columns: version.schema.columns, format, output: options.output });
+    const { rows } = await writeTable({ session: opened.session, view: table, columns: version.schema.columns, format, output: options.output, progress: options.progress, totalRows: manifestRowCount(version.manifest) });
     return { table, rows };
   } finally {
     await opened.close();

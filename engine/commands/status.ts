@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
 import type { SchemaChanges, TableStatus } from '../diff/index.js';
@@ -14,10 +15,10 @@ export interface StatusReport {
 }
 
 /** The branch, and per table the rows added, deleted and modified in the working set against HEAD. */
-export async function status(repository: Repository): Promise<StatusReport> {
+export async function status(repository: Repository, options: { progress?: Progress } = {}): Promise<StatusReport> {
   await stageWorktreeConfig(repository);
   const working = await repository.workingSet();
-  const stats = await diffTreeStats(repository, working.headTree, working.tree);
+  const stats = await diffTreeStats(repository, working.headTree, working.tree, options.progress);
   const merge = await repository.mergeInProgress(working.branch);
   return {
     branch: working.branch,
