@@ -26,7 +26,7 @@ export interface DataReview {
   tables: TableChange[];
   schemaNotes: SchemaNote[];
   /** The data diff in GitHub Markdown, within `budget` characters. */
-  diffMarkdown(budget: number): Promise<string>;
+  diffMarkdown: (budget: number) => Promise<string>;
 }
 
 /** The commit a pull request's diff starts from: the merge base of its base and head (GitHub's three-dot diff). */

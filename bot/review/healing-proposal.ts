@@ -21,7 +21,7 @@ export interface BuiltProposal {
   /** The merge base the diff starts from. */
   base: CommitId;
   headChecks: CheckOutcome;
-  diffMarkdown(budget: number): Promise<string>;
+  diffMarkdown: (budget: number) => Promise<string>;
 }
 
 /**

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../engine/checks/index.js';
 import { mergeBase } from '../../engine/commands/merge.js';
 import { addToQueue, checkCandidate, listQueue, runQueue, type CandidateCheck } from '../../engine/queue/index.js';
-import type { Repository } from '../../engine/repository/repository.js';
 import type { CommitId } from '../../engine/store/revision.js';
 import { commitOnBranch, queueRepository, tableRows, type ScoreRow } from './queue-fixtures.js';
 

@@ -151,9 +151,9 @@ export function rowsToArrow(columns: readonly Column[], rows: readonly Row[]): a
 export function arrowToRows(table: arrow.Table, columns: readonly Column[]): Row[] {
   const n = table.numRows;
   const width = columns.length;
-  const rows: Row[] = new Array(n);
+  const rows: Row[] = new Array<Row>(n);
   for (let r = 0; r < n; r++) {
-    const row: Value[] = new Array(width);
+    const row: Value[] = new Array<Value>(width);
     for (let c = 0; c < width; c++) row[c] = null;
     rows[r] = row;
   }
@@ -173,7 +173,7 @@ export function arrowToRows(table: arrow.Table, columns: readonly Column[]): Row
 /** Values of one column of an Arrow table, in row order. */
 export function arrowColumnValues(table: arrow.Table, column: Column): Value[] {
   const vector = table.getChild(column.name);
-  if (!vector) return new Array(table.numRows).fill(null);
+  if (!vector) return new Array<Value>(table.numRows).fill(null);
   const values: Value[] = [];
   for (const part of vector.data) readData(part, column.type, values);
   return values;
@@ -396,14 +396,14 @@ export class LazyChunkRows {
   ) {
     const n = table.numRows;
     this.length = n;
-    this.rows = new Array(n);
+    this.rows = new Array<Row | undefined>(n);
     this.datas = columns.map((column) => {
       const vector = table.getChild(column.name);
       return vector && vector.data.length === 1 ? vector.data[0] : undefined;
     });
     this.keys = keyIndexes.map((c) => {
-      const cells: Value[][] = new Array(n);
-      const values: Value[] = new Array(n);
+      const cells: Value[][] = new Array<Value[]>(n);
+      const values: Value[] = new Array<Value>(n);
       const column = columns[c]!;
       const data = this.datas[c];
       if (data && valueKind(column.type) === 'bigint' && !arrow.DataType.isDictionary(data.type)) {
