@@ -1,14 +1,10 @@
-import { DgitError, InvalidInputError } from '../engine/errors/index.js';
-import type { Repository } from '../engine/repository/repository.js';
-import { remoteUrl } from '../engine/remote/index.js';
-import { redactUrl } from '../engine/remote/remote-url.js';
-import type { CommitId } from '../engine/store/revision.js';
 import type { GitHubClient, RepositoryCoordinates, WriterIdentity } from './github/github-client.js';
 import { upsertMarkedComment, type CommentOutcome } from './publish/marked-comment.js';
 import { openOrUpdateProposal, type ProposalOutcome } from './publish/proposal-pull-request.js';
 import { diffCommentBody } from './render/diff-comment.js';
 import { DIFF_COMMENT_MARKER } from './render/markers.js';
 import { buildProposal } from './review/healing-proposal.js';
+import { DgitError, InvalidInputError, redactUrl, remoteUrl, type CommitId, type Repository } from '../engine/index.js';
 
 export interface OpenPullRequestOptions {
   /** The branch to propose; it must be on the remote already (`dgit push`). */

@@ -1,4 +1,4 @@
-import type { Repository } from '../engine/repository/repository.js';
+import { openRepository, type Repository } from '../engine/index.js';
 
 /** What every command needs: where to run (`-C DIR`) and the repository there. */
 export class CommandContext {
@@ -6,7 +6,6 @@ export class CommandContext {
 
   /** The repository at `cwd`; loaded on demand so `dgit --help` starts fast. */
   async repository(): Promise<Repository> {
-    const { Repository: RepositoryClass } = await import('../engine/repository/repository.js');
-    return RepositoryClass.open(this.cwd);
+    return openRepository(this.cwd);
   }
 }

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { DgitError, exitCodeFor } from '../engine/errors/index.js';
 import { CommandContext } from './context.js';
+import { terminal } from './output.js';
 import { registerCommands } from './commands/index.js';
+import { DgitError, exitCodeFor } from '../engine/index.js';
 
 /** The `dgit` command line: flags in, engine calls, output out. No logic of its own. */
 export async function main(argv: string[]): Promise<number> {
@@ -21,12 +22,14 @@ export async function main(argv: string[]): Promise<number> {
     .description('Git for Data: version tables inside a git repository')
     .version(packageVersion(), '-V, --version')
     .option('-C <dir>', 'run as if dgit was started in <dir>')
+    .option('-q, --quiet', 'no progress lines on stderr')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.hook('preAction', () => {
-    const dir = program.opts<{ C?: string }>().C;
-    if (dir) context.cwd = path.resolve(dir);
+    const globals = program.opts<{ C?: string; quiet?: boolean }>();
+    if (globals.C) context.cwd = path.resolve(globals.C);
+    terminal.quiet = Boolean(globals.quiet);
   });
   registerCommands(program, context);
   try {

@@ -10,9 +10,6 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { DgitError } from '../engine/errors/index.js';
-import { PolicyViolationError } from '../engine/heal/policy.js';
-import { Repository } from '../engine/repository/repository.js';
 import { capArguments, type AuditEntry, type AuditLog } from './audit-log.js';
 import type { AgentLimits } from './limits.js';
 import { QueryGate } from './query-gate.js';
@@ -21,6 +18,9 @@ import { AGENT_RESOURCES, readResource } from './resources.js';
 import type { Sandbox } from './sandbox.js';
 import { offeredTools, type OfferedTool, type ToolContext } from './tools/index.js';
 import { fenceData, fencedText, FenceSchema, jsonBytes, neutraliseMessage } from './untrusted-data.js';
+import { DgitError, loadSyncApi, openRepository } from '../engine/index.js';
+
+const { PolicyViolationError } = await loadSyncApi();
 
 export interface AgentServerOptions {
   /** The repository's directory (opened afresh for every call). */
@@ -127,7 +127,7 @@ export function createAgentServer(options: AgentServerOptions): Server {
     const record = (outcome: AuditEntry['outcome'], extra: Partial<AuditEntry> = {}) =>
       options.audit.record({ time: new Date(started).toISOString(), ...base(), kind: 'resource', name: uri.slice(0, 500), outcome, duration_ms: Date.now() - started, ...extra });
     try {
-      const repository = await Repository.open(options.dir);
+      const repository = await openRepository(options.dir);
       const contents = await readResource(repository, uri, options.limits);
       if (!contents) throw new McpError(ErrorCode.InvalidParams, `no resource ${JSON.stringify(uri.slice(0, 200))} (resources: ${AGENT_RESOURCES.map((r) => r.uri).join(', ')})`);
       record('ok', { result: { bytes: contents.contents.reduce((sum, c) => sum + c.text.length, 0) } });
@@ -177,7 +177,7 @@ async function callTool(
     throw new AgentRefusal('too-large', `the arguments are ${bytes} bytes; the limit is ${options.limits.requestBytes} (send a smaller query or patch)`, 'arguments');
   const parsed = tool.input.safeParse(rawArguments);
   if (!parsed.success) throw argumentsRefusal(parsed.error);
-  const repository = await Repository.open(options.dir);
+  const repository = await openRepository(options.dir);
   const context: ToolContext = {
     repository,
     sandbox: options.sandbox,

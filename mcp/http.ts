@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { UsageError } from '../engine/errors/index.js';
 import { createAgentServer } from './agent-server.js';
 import { QueryGate } from './query-gate.js';
 import { prepareServe, type ServeOptions } from './serve-options.js';
+import { UsageError } from '../engine/index.js';
 
 export interface HttpServeOptions extends ServeOptions {
   /** The port (0: any free port). */

@@ -1,12 +1,7 @@
-import { DgitError, InvalidInputError, UsageError } from '../engine/errors/index.js';
-import { singleStatement } from '../engine/commands/sql.js';
-import type { Repository } from '../engine/repository/repository.js';
-import { openRevisionSession, type RevisionSession } from '../engine/repository/revision-views.js';
-import type { DuckDbSession } from '../engine/sql/duckdb-session.js';
-import { trimDuckdbMessage } from '../engine/sql/sql-text.js';
-import type { ObjectId } from '../engine/store/object-store.js';
-import { toJsonValue } from '../engine/value/value.js';
 import { AgentRefusal } from './refusal.js';
+import { loadSyncApi, DgitError, InvalidInputError, openRevisionSession, toJsonValue, trimDuckdbMessage, UsageError, type DuckDbSession, type ObjectId, type Repository, type RevisionSession } from '../engine/index.js';
+
+const { singleStatement } = await loadSyncApi();
 
 export interface ReadOnlyQueryOptions {
   /** Most rows returned; `truncated` says when the query had more. */

@@ -1,4 +1,4 @@
-import { DgitError } from '../engine/errors/index.js';
+import { DgitError } from '../engine/index.js';
 
 /** Why the agent interface said no. */
 export type RefusalReason =

@@ -1,9 +1,7 @@
 import type { ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
-import { readConfigText } from '../engine/config/repository-config.js';
-import { listIncidents } from '../engine/incidents/incident-memory.js';
-import type { Repository } from '../engine/repository/repository.js';
 import { escapeHidden, fenceData, hasHiddenCharacters, instructionPatterns } from './untrusted-data.js';
 import type { AgentLimits } from './limits.js';
+import { listIncidents, readConfigText, type Repository } from '../engine/index.js';
 
 /** A resource of the agent interface, as resources/list shows it. */
 export interface AgentResource {

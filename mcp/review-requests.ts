@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError } from '../engine/errors/index.js';
-import type { Repository } from '../engine/repository/repository.js';
-import { readFileIfExists, writeFileAtomic } from '../engine/store/atomic-file.js';
-import type { CommitId } from '../engine/store/revision.js';
 import type { Sandbox } from './sandbox.js';
 import { escapeHidden } from './untrusted-data.js';
+import { InvalidInputError, NotFoundError, readFileIfExists, writeFileAtomic, type CommitId, type Repository } from '../engine/index.js';
 
 /**
  * A review request: an agent saying its proposal on a sandbox branch is ready for

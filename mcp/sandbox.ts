@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
-import { HEAL_BRANCH_PREFIX } from '../engine/incidents/incident-memory.js';
-import { checkBranchName } from '../engine/store/ref-store.js';
-import type { Repository } from '../engine/repository/repository.js';
-import { UsageError } from '../engine/errors/index.js';
 import { AgentRefusal } from './refusal.js';
+import { loadSyncApi, UsageError, type Repository } from '../engine/index.js';
+
+const { HEAL_BRANCH_PREFIX, checkBranchName } = await loadSyncApi();
 
 /** A session name: what follows `heal/agent-` in the sandbox's branches. */
 export const SESSION_PATTERN = /^[a-z0-9][a-z0-9-]{0,39}$/;

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { Repository } from '../engine/repository/repository.js';
 import { AuditLog, DEFAULT_AUDIT_FILE } from './audit-log.js';
 import { agentLimits, type AgentLimits } from './limits.js';
 import { Sandbox } from './sandbox.js';
+import { openRepository } from '../engine/index.js';
 
 /** How `dgit mcp` serves, over either transport. */
 export interface ServeOptions {
@@ -30,7 +30,7 @@ export interface PreparedServe {
 
 /** Check the options before serving: the repository opens, the session name is valid, the audit file can be written. */
 export async function prepareServe(options: ServeOptions): Promise<PreparedServe> {
-  const repository = await Repository.open(options.dir);
+  const repository = await openRepository(options.dir);
   if (options.session !== undefined) new Sandbox(options.session);
   const audit = new AuditLog(path.resolve(options.auditFile ?? path.join(repository.gitdir, DEFAULT_AUDIT_FILE)));
   audit.open();

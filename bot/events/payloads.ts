@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { FixPatchSchema, MAX_PATCH_BYTES } from '../../engine/heal/patch.js';
+import { loadSyncApi } from '../../engine/index.js';
+
+const { FixPatchSchema, MAX_PATCH_BYTES } = await loadSyncApi();
 
 /**
  * The parts of GitHub's webhook payloads the bot reads, validated at the

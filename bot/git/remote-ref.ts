@@ -1,12 +1,9 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
-import { CredentialProvider } from '../../engine/remote/credentials.js';
-import { RemoteError, remoteError } from '../../engine/remote/remote-error.js';
-import { remoteUrl } from '../../engine/remote/remote-config.js';
-import type { Repository } from '../../engine/repository/repository.js';
-import { checkRefName } from '../../engine/store/ref-store.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
+import { loadSyncApi, CredentialProvider, RemoteError, remoteError, remoteUrl, type ObjectId, type Repository } from '../../engine/index.js';
+
+const { checkRefName } = await loadSyncApi();
 
 /**
  * One ref of a remote that is not a branch (the merge queue's `refs/dgit/bot-queue`):

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Repository } from '../../engine/repository/repository.js';
-import { addRemote, clone, fetch, listRemotes, removeRemote } from '../../engine/remote/index.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
-import type { CommitId } from '../../engine/store/revision.js';
+import { addRemote, clone, fetch, listRemotes, openRepository, removeRemote, type CommitId, type ObjectId, type Repository } from '../../engine/index.js';
 
 /** A repository on GitHub, as a webhook names it. */
 export interface RepositoryTarget {
@@ -104,9 +101,9 @@ export class RepositoryClones {
     if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, '.git', 'HEAD'))) fs.rmSync(dir, { recursive: true, force: true });
     if (!fs.existsSync(dir)) {
       await clone(target.cloneUrl, dir, { token });
-      return Repository.open(dir);
+      return openRepository(dir);
     }
-    const repository = await Repository.open(dir);
+    const repository = await openRepository(dir);
     const origin = (await listRemotes(repository)).find((remote) => remote.name === 'origin');
     if (origin?.url !== target.cloneUrl) {
       if (origin) await removeRemote(repository, 'origin');

@@ -1,5 +1,4 @@
 import type { Context } from 'probot';
-import type { CommitId } from '../../engine/store/revision.js';
 import { coordinates, repositoryTarget, type BotServices } from '../bot-services.js';
 import type { PullRequestPayload, RepositoryPayload } from '../events/payloads.js';
 import type { LocalClone } from '../git/repository-clones.js';
@@ -10,6 +9,7 @@ import { checkRunOutput, noDataChangeOutput, unexpectedErrorOutput } from '../re
 import { diffCommentBody } from '../render/diff-comment.js';
 import { DIFF_COMMENT_MARKER, type CheckTarget } from '../render/markers.js';
 import { diffBase, reviewData, touchesData, type DataReview } from '../review/data-review.js';
+import type { CommitId } from '../../engine/index.js';
 
 /** What became of a request to check something, for logs and tests. */
 export type CheckOutcomeKind = 'reported' | 'already-reported' | 'no-data-change' | 'head-missing' | 'base-missing';

@@ -1,10 +1,10 @@
-import type { CommitId } from '../../engine/store/revision.js';
 import type { EventHandler } from '../bot-module.js';
 import { coordinates, repositoryTarget } from '../bot-services.js';
 import { PushEvent } from '../events/payloads.js';
 import { openOrUpdateProposal } from '../publish/proposal-pull-request.js';
 import { HEAL_BRANCH_PREFIX } from '../render/markers.js';
 import { buildProposal } from '../review/healing-proposal.js';
+import type { CommitId } from '../../engine/index.js';
 
 const DELETED = '0'.repeat(40);
 

@@ -1,12 +1,9 @@
-import { DgitError } from '../../engine/errors/index.js';
-import { propose } from '../../engine/heal/propose.js';
-import { push } from '../../engine/remote/index.js';
-import type { CommitId } from '../../engine/store/revision.js';
 import type { EventHandler } from '../bot-module.js';
 import { coordinates, repositoryTarget } from '../bot-services.js';
 import { ProposalDispatchEvent } from '../events/payloads.js';
 import { openOrUpdateProposal } from '../publish/proposal-pull-request.js';
 import { buildProposal } from '../review/healing-proposal.js';
+import { DgitError, propose, push, type CommitId } from '../../engine/index.js';
 
 /** The action of a `repository_dispatch` that proposes a fix. */
 export const PROPOSAL_DISPATCH_ACTION = 'dgit-propose';

@@ -3,10 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import type { Context } from 'probot';
-import { fetch, push, RemoteError } from '../../engine/remote/index.js';
-import { contains } from '../../engine/queue/candidate.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
-import type { CommitId } from '../../engine/store/revision.js';
 import { coordinates, repositoryTarget, type BotServices } from '../bot-services.js';
 import { PullRequestDetails, type RepositoryPayload } from '../events/payloads.js';
 import type { LocalClone } from '../git/repository-clones.js';
@@ -32,6 +28,7 @@ import {
   type QueueEntry,
   type QueueState,
 } from './queue-state.js';
+import { contains, fetch, push, RemoteError, type CommitId, type ObjectId } from '../../engine/index.js';
 
 export interface MergeQueueOptions {
   /** Landings lost to a default branch that moved meanwhile, rebuilt on its new head, before the entry is dequeued. */

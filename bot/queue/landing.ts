@@ -1,10 +1,6 @@
-import { mergeBase, mergeCommits } from '../../engine/commands/merge.js';
-import type { TableConflicts } from '../../engine/workingset/merge-state.js';
-import { checkCandidate } from '../../engine/queue/candidate.js';
 import { z } from 'zod';
-import type { Repository } from '../../engine/repository/repository.js';
-import type { CommitId } from '../../engine/store/revision.js';
 import type { Departure } from './queue-state.js';
+import { checkCandidate, mergeBase, mergeCommits, type CommitId, type Repository, type TableConflicts } from '../../engine/index.js';
 
 /** What merging a pull request's head onto the default branch gives. */
 export type LandingCandidate =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CommitId } from '../../engine/store/revision.js';
+import type { CommitId } from '../../engine/index.js';
 
 /**
  * The GitHub merge queue's state: which pull requests wait, in order, how each that

@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { CorruptError } from '../../engine/errors/index.js';
-import { RemoteError } from '../../engine/remote/remote-error.js';
-import type { Repository } from '../../engine/repository/repository.js';
-import { parseTree, serializeTree } from '../../engine/store/git-objects.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
-import type { CommitId } from '../../engine/store/revision.js';
 import { fetchRemoteRef, pushRemoteRef } from '../git/remote-ref.js';
 import { emptyQueueState, parseQueueState, type QueueState } from './queue-state.js';
+import { CorruptError, parseTree, RemoteError, serializeTree, type CommitId, type ObjectId, type Repository } from '../../engine/index.js';
 
 /** The ref holding the queue's state on the repository: a commit whose tree holds `queue.json`. */
 export const QUEUE_STATE_REF = 'refs/dgit/bot-queue';

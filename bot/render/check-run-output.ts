@@ -1,12 +1,11 @@
-import type { CheckResult } from '../../engine/checks/index.js';
-import type { ConfigIssue } from '../../engine/config/config-error.js';
-import { CONFIG_FILE } from '../../engine/config/config-schema.js';
-import { TABLES_DIR } from '../../engine/table/table-tree.js';
 import { codeSpan, renderCheckMarkdown, summaryText } from '../../formats/checks/index.js';
 import { sampleText } from '../../formats/checks/check-text.js';
 import { escapeMarkdown } from '../../formats/diff/index.js';
 import type { CheckOutcome, SchemaNote, TableChange } from '../review/data-review.js';
 import { annotationText, titleText, withinLimit } from './plain-text.js';
+import { loadSyncApi, type CheckResult, type ConfigIssue } from '../../engine/index.js';
+
+const { CONFIG_FILE, TABLES_DIR } = await loadSyncApi();
 
 /** GitHub's limit on a check run's summary and text, in characters. */
 export const CHECK_RUN_SUMMARY_LIMIT = 65_535;

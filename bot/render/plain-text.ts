@@ -15,9 +15,9 @@ export function titleText(text: string, max = 256): string {
   return truncateText(inert, max);
 }
 
-/** Annotation messages are shown as plain text; they only need to be visible and short. */
+/** Annotation messages are shown as plain text; they only need to be visible (line breaks kept) and short. */
 export function annotationText(text: string, max: number): string {
-  return truncateText(text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')), max);
+  return truncateText(text.split('\n').map(visibleText).join('\n'), max);
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { CheckResult } from '../../engine/checks/index.js';
 import { codeSpan } from '../../formats/checks/index.js';
 import { truncateText } from '../../formats/checks/check-text.js';
 import { escapeMarkdown, GITHUB_COMMENT_LIMIT } from '../../formats/diff/index.js';
@@ -6,6 +5,7 @@ import type { CheckOutcome } from '../review/data-review.js';
 import { checksLine } from './diff-comment.js';
 import { PROPOSAL_MARKER } from './markers.js';
 import { titleText, withinLimit } from './plain-text.js';
+import type { CheckResult } from '../../engine/index.js';
 
 /** A healing proposal: a `heal/<incident>` branch, what it fixes and what it changes. */
 export interface HealingProposal {

@@ -1,16 +1,7 @@
-import { runChecks, type CheckReport } from '../../engine/checks/index.js';
-import { diffRevisions, diffTreeStats } from '../../engine/commands/diff.js';
-import { mergeBase } from '../../engine/commands/merge.js';
-import { ConfigError, type ConfigIssue } from '../../engine/config/config-error.js';
-import { CONFIG_FILE } from '../../engine/config/config-schema.js';
-import type { DiffStat } from '../../engine/diff/index.js';
-import type { Repository } from '../../engine/repository/repository.js';
-import { parseTree } from '../../engine/store/git-objects.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
-import type { CommitId } from '../../engine/store/revision.js';
-import { EMPTY_TREE } from '../../engine/table/root-tree.js';
-import { TABLES_DIR } from '../../engine/table/table-tree.js';
 import { renderDiffMarkdown } from '../../formats/diff/index.js';
+import { loadSyncApi, ConfigError, diffRevisions, diffTreeStats, mergeBase, parseTree, runChecks, type CheckReport, type CommitId, type ConfigIssue, type DiffStat, type ObjectId, type Repository } from '../../engine/index.js';
+
+const { CONFIG_FILE, EMPTY_TREE, TABLES_DIR } = await loadSyncApi();
 
 /** The checks of a revision: a report, or the problems of a dgit.yml that cannot run. */
 export type CheckOutcome = { kind: 'report'; report: CheckReport } | { kind: 'invalid-config'; issues: ConfigIssue[] };
@@ -35,7 +26,7 @@ export interface DataReview {
   tables: TableChange[];
   schemaNotes: SchemaNote[];
   /** The data diff in GitHub Markdown, within `budget` characters. */
-  diffMarkdown(budget: number): Promise<string>;
+  diffMarkdown: (budget: number) => Promise<string>;
 }
 
 /** The commit a pull request's diff starts from: the merge base of its base and head (GitHub's three-dot diff). */

@@ -1,11 +1,9 @@
-import type { Repository } from '../../engine/repository/repository.js';
-import type { CommitId } from '../../engine/store/revision.js';
-import { diffRevisions } from '../../engine/commands/diff.js';
 import { renderDiffMarkdown } from '../../formats/diff/index.js';
 import { HEAL_BRANCH_PREFIX } from '../render/markers.js';
 import { compareChecks, proposalBody, proposalTitle, type HealingProposal } from '../render/proposal.js';
 import type { ProposalRequest } from '../publish/proposal-pull-request.js';
 import { checkRevision, diffBase, type CheckOutcome } from './data-review.js';
+import { diffRevisions, type CommitId, type Repository } from '../../engine/index.js';
 
 export interface ProposalInput {
   /** The proposal's branch, e.g. `heal/incident-42`. */
@@ -23,7 +21,7 @@ export interface BuiltProposal {
   /** The merge base the diff starts from. */
   base: CommitId;
   headChecks: CheckOutcome;
-  diffMarkdown(budget: number): Promise<string>;
+  diffMarkdown: (budget: number) => Promise<string>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { DgitError, UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
+import { DgitError, UsageError } from '../../engine/index.js';
 
 interface BotOptions {
   port?: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
 import { paint, print, printJson } from '../output.js';
+import { createBranch, createTag, deleteBranch, listBranches, resetHard, switchBranch, UsageError } from '../../engine/index.js';
 
 export function registerBranch(program: Command, context: CommandContext): void {
   program
@@ -13,7 +13,6 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit branch fix-nulls\n  dgit branch -d fix-nulls\n  dgit branch --json')
     .action(async (name: string | undefined, start: string | undefined, options: { delete?: boolean; json?: boolean }) => {
-      const { createBranch, deleteBranch, listBranches } = await import('../../engine/commands/branch.js');
       const repository = await context.repository();
       if (options.delete) {
         if (!name) throw new UsageError('branch -d needs a branch name', 'branch');
@@ -43,7 +42,6 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit switch main\n  dgit switch -c experiment HEAD~1')
     .action(async (name: string, start: string | undefined, options: { create?: boolean; discard?: boolean; json?: boolean }) => {
-      const { switchBranch } = await import('../../engine/commands/branch.js');
       if (start && !options.create) throw new UsageError('a start point needs -c', 'switch');
       const repository = await context.repository();
       const result = await switchBranch(repository, name, { create: options.create, start, discard: options.discard });
@@ -59,7 +57,6 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit tag v2024-03 main')
     .action(async (name: string, rev: string | undefined, options: { json?: boolean }) => {
-      const { createTag } = await import('../../engine/commands/branch.js');
       const repository = await context.repository();
       const result = await createTag(repository, name, rev);
       if (options.json) printJson(result);
@@ -74,7 +71,6 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit reset --hard HEAD~1')
     .action(async (rev: string | undefined, options: { hard?: boolean; json?: boolean }) => {
-      const { resetHard } = await import('../../engine/commands/branch.js');
       if (!options.hard) throw new UsageError('only `reset --hard` is supported', 'reset');
       const repository = await context.repository();
       const result = await resetHard(repository, rev);

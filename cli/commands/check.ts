@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
-import { colourEnabled } from '../output.js';
+import { colourEnabled, withProgress } from '../output.js';
+import { ConfigError, runChecks, UsageError } from '../../engine/index.js';
 
 const FORMATS = ['table', 'json', 'markdown', 'github'] as const;
 type CheckFormat = (typeof FORMATS)[number];
@@ -38,13 +38,11 @@ export function registerCheck(program: Command, context: CommandContext): void {
       const format = outputFormat(options);
       const sampleSize = Number(options.sample ?? '10');
       if (!Number.isInteger(sampleSize) || sampleSize < 0 || sampleSize > 1000) throw new UsageError(`--sample must be a whole number from 0 to 1000, got ${JSON.stringify(options.sample)}`, '--sample');
-      const { runChecks } = await import('../../engine/checks/run-checks.js');
-      const { ConfigError } = await import('../../engine/config/config-error.js');
       const { renderCheckGithub, renderCheckJson, renderCheckMarkdown, renderCheckTerminal, renderConfigIssuesGithub } = await import('../../formats/checks/index.js');
       const repository = await context.repository();
       let report;
       try {
-        report = await runChecks(repository, rev, { incremental: !options.full, sampleSize });
+        report = await withProgress((progress) => runChecks(repository, rev, { incremental: !options.full, sampleSize, progress }));
       } catch (error) {
         // In CI the problems of dgit.yml are annotations on its lines too; the error itself still goes to stderr.
         if (format === 'github' && error instanceof ConfigError) process.stdout.write(renderConfigIssuesGithub(error.issues));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, withProgress } from '../output.js';
+import { commit, UsageError } from '../../engine/index.js';
 
 export function parseAuthor(text: string): { name: string; email: string } {
   const match = /^(.+?)\s*<([^<>]*)>$/.exec(text.trim());
@@ -19,13 +19,9 @@ export function registerCommit(program: Command, context: CommandContext): void 
     .option('--json', 'print {"commit": ID}')
     .addHelpText('after', '\nExample:\n  dgit commit -m "load March flights"')
     .action(async (options: { message: string; author?: string; allowEmpty?: boolean; json?: boolean }) => {
-      const { commit } = await import('../../engine/commands/commit.js');
       const repository = await context.repository();
-      const result = await commit(repository, {
-        message: options.message,
-        author: options.author ? parseAuthor(options.author) : undefined,
-        allowEmpty: options.allowEmpty,
-      });
+      const author = options.author ? parseAuthor(options.author) : undefined;
+      const result = await withProgress((progress) => commit(repository, { message: options.message, author, allowEmpty: options.allowEmpty, progress }));
       if (options.json) printJson({ commit: result.commit, branch: result.branch, parents: result.parents });
       else print(`[${result.branch} ${result.commit.slice(0, 12)}] ${options.message.split('\n')[0]}`);
     });

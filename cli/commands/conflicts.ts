@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
+import { listConflicts, resolveConflicts, UsageError } from '../../engine/index.js';
 
 export function registerConflicts(program: Command, context: CommandContext): void {
   program
@@ -12,7 +12,6 @@ export function registerConflicts(program: Command, context: CommandContext): vo
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit conflicts --table flights --json')
     .action(async (options: { table?: string; json?: boolean }) => {
-      const { listConflicts } = await import('../../engine/commands/conflicts.js');
       const repository = await context.repository();
       const report = await listConflicts(repository, { table: options.table });
       if (options.json) return printJson(report);
@@ -38,7 +37,6 @@ export function registerConflicts(program: Command, context: CommandContext): vo
     .action(async (table: string, options: { ours?: boolean; theirs?: boolean; file?: string; json?: boolean }) => {
       const chosen = [options.ours, options.theirs, options.file !== undefined].filter(Boolean).length;
       if (chosen !== 1) throw new UsageError('choose exactly one of --ours, --theirs, --file', 'resolve');
-      const { resolveConflicts } = await import('../../engine/commands/conflicts.js');
       const repository = await context.repository();
       const result = await resolveConflicts(
         repository,

@@ -12,7 +12,7 @@ export function registerDemo(program: Command, context: CommandContext): void {
     .argument('[dir]', 'an empty or new folder for the demo repository (default: a new temporary folder)')
     .addHelpText('after', '\nExample:\n  dgit demo ./dgit-demo')
     .action(async (dir: string | undefined) => {
-      const { runDemo } = await import('../../engine/commands/demo.js');
+      const { runDemo } = await import('../demo.js');
       const target = dir ? path.resolve(context.cwd, dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'dgit-demo-'));
       const started = Date.now();
       await runDemo(target, (text) => print(text + '\n'), { colour: colourEnabled() });

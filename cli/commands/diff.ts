@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
-import type { DiffReport } from '../../engine/diff/diff-report.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled } from '../output.js';
+import { diffEnds, diffRevisions, UsageError, type DiffReport } from '../../engine/index.js';
 
 export interface DiffOutputOptions {
   json?: boolean;
@@ -40,7 +39,7 @@ export async function printDiff(report: DiffReport, options: DiffOutputOptions):
   if (format === 'json') await renderers.writeDiffJson(counting, process.stdout, { stat: options.stat, limit });
   else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting)) + '\n');
   else if (format === 'html') await renderers.writeDiffHtml(counting, process.stdout, { limit });
-  else await renderers.writeDiffTerminal(counting, process.stdout, { color: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
+  else await renderers.writeDiffTerminal(counting, process.stdout, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
 
@@ -62,9 +61,8 @@ export function registerDiff(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExamples:\n  dgit diff\n  dgit diff main~1..main --table flights --stat\n  dgit diff main fix --format markdown > diff.md')
     .action(async (revs: string[], options: DiffOutputOptions & { table?: string; exitCode?: boolean }) => {
       if (revs.length > 2) throw new UsageError('diff takes at most two revisions', 'diff');
-      const { diffEnds, diffRevisions } = await import('../../engine/commands/diff.js');
       const repository = await context.repository();
-      const ends = diffEnds(revs);
+      const ends = await diffEnds(revs);
       const report = await diffRevisions(repository, ends.from, ends.to, { table: options.table });
       const changed = await printDiff(report, options);
       if (options.exitCode && changed) process.exitCode = 1;

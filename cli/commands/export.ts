@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import path from 'node:path';
-import type { ExportFormat } from '../../engine/export/export-table.js';
+import { withProgress } from '../output.js';
 import type { CommandContext } from '../context.js';
+import { exportTable, type ExportFormat } from '../../engine/index.js';
 
 export function registerExport(program: Command, context: CommandContext): void {
   program
@@ -14,11 +15,8 @@ export function registerExport(program: Command, context: CommandContext): void 
     .option('-o, --output <file>', "output file, or '-' for stdout", '-')
     .addHelpText('after', '\nExamples:\n  dgit export flights --rev main~1 -o flights.parquet\n  dgit export flights --format ndjson | head')
     .action(async (table: string, options: { rev?: string; format?: ExportFormat; output: string }) => {
-      const { exportTable } = await import('../../engine/commands/export.js');
-      const { exportFormatFromPath } = await import('../../engine/export/export-table.js');
       const repository = await context.repository();
       const output = options.output === '-' ? '-' : path.resolve(context.cwd, options.output);
-      const format = options.format ?? (output === '-' ? 'csv' : exportFormatFromPath(output));
-      await exportTable(repository, table, { rev: options.rev, format, output });
+      await withProgress((progress) => exportTable(repository, table, { rev: options.rev, format: options.format, output, progress }));
     });
 }

@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { NotFoundError, UsageError } from '../../engine/errors/index.js';
-import type { HealIncident, HealReport } from '../../engine/heal/heal.js';
-import type { KnownIncident } from '../../engine/incidents/incident-memory.js';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
-import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
+import { colourEnabled, formatTable, paint, print, printJson, withProgress } from '../output.js';
+import { heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
 
 /** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
 export function registerHeal(program: Command, context: CommandContext): void {
@@ -38,9 +37,8 @@ export function registerHeal(program: Command, context: CommandContext): void {
         if (at <= 0 || at === rule.length - 1) throw new UsageError(`--keep-newest takes CHECK=COLUMN, not ${JSON.stringify(rule)}`, '--keep-newest');
         duplicates[rule.slice(0, at)] = { keep: 'newest', by: rule.slice(at + 1) };
       }
-      const { heal } = await import('../../engine/heal/heal.js');
       const repository = await context.repository();
-      const report = await heal(repository, rev, { checks: options.check, duplicates });
+      const report = await withProgress((progress) => heal(repository, rev, { checks: options.check, duplicates, progress }));
       if (options.json) printJson(report);
       else printHealReport(report);
       if (!report.healed) process.exitCode = 1;
@@ -78,7 +76,6 @@ export function registerHeal(program: Command, context: CommandContext): void {
       } catch {
         throw new NotFoundError(`patch file ${JSON.stringify(options.patch)}`, options.patch);
       }
-      const { propose } = await import('../../engine/heal/propose.js');
       const repository = await context.repository();
       const result = await propose(repository, text, { rev: options.rev, branch: options.branch, source: options.patch });
       if (options.json) return printJson(result);
@@ -119,30 +116,23 @@ export function registerHeal(program: Command, context: CommandContext): void {
         if (!options.outcome || !['merged', 'rejected', 'failed'].includes(options.outcome))
           throw new UsageError('--record needs --outcome merged, rejected or failed', '--outcome');
         if (!options.reason?.trim()) throw new UsageError('--record needs --reason', '--reason');
-        const { recordIncidentOutcome } = await import('../../engine/incidents/record-outcome.js');
         const updated = await recordIncidentOutcome(repository, options.record, options.outcome as 'merged' | 'rejected' | 'failed', options.reason);
         if (updated.length === 0) throw new NotFoundError(`an incident whose fix is on ${JSON.stringify(options.record)}`, options.record);
         if (options.json) return printJson({ incidents: updated });
-        for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${clean(incident.reason ?? '')})`);
+        for (const incident of updated) print(`Recorded ${incident.id}: ${incident.outcome} (${visibleText(incident.reason ?? '')})`);
         return;
       } else if (options.outcome !== undefined || options.reason !== undefined) throw new UsageError('--outcome and --reason go with --record BRANCH', '--outcome');
-      const { listIncidents } = await import('../../engine/incidents/incident-memory.js');
       const incidents = (await listIncidents(repository)).filter((incident) => !options.check || incident.check.split(',').includes(options.check));
       if (options.json) return printJson({ incidents });
       printIncidents(incidents);
     });
 }
 
-/** Terminal text holds no control characters: reasons and values come from data and agents. */
-function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-}
-
 function printHealReport(report: HealReport): void {
   const colour = colourEnabled();
   const head = `${report.rev} (${report.revision.slice(0, 12)})`;
   if (!report.config) return print(`${head} has no dgit.yml: no checks, nothing to heal.`);
-  if (report.config_error) print(`The checks cannot run at ${head}: ${clean(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
+  if (report.config_error) print(`The checks cannot run at ${head}: ${visibleText(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
   if (report.incidents.length === 0) return print(`Every check passes at ${head}: nothing to heal.`);
   print(`Healing ${head}: ${report.incidents.length} incident${report.incidents.length === 1 ? '' : 's'}.`);
   for (const incident of report.incidents) printIncident(incident, colour);
@@ -157,7 +147,7 @@ function printIncident(incident: HealIncident, colour: boolean): void {
         ? paint(`already ${incident.outcome}`, 'cyan', colour)
         : paint('no proposal', 'red', colour);
   print(`${paint(incident.check, 'bold', colour)}  ${incident.severity}, ${incident.failing_rows} failing row${incident.failing_rows === 1 ? '' : 's'}: ${status}`);
-  const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${clean(text)}`);
+  const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${visibleText(text)}`);
   line('incident', incident.incident);
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
@@ -181,5 +171,5 @@ function printIncidents(incidents: KnownIncident[]): void {
   ]);
   print(formatTable(['incident', 'check', 'outcome', 'strategy', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
-  for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${clean(incident.reason ?? '')}`);
+  for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${visibleText(incident.reason ?? '')}`);
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { ImportMode } from '../../engine/commands/import.js';
-import type { SourceFormat } from '../../engine/import/source.js';
 import type { CommandContext } from '../context.js';
-import { print, printJson, Progress } from '../output.js';
+import { print, printJson, ProgressLine } from '../output.js';
 import path from 'node:path';
+import { importTable, type ImportMode, type SourceFormat } from '../../engine/index.js';
 
 export function registerImport(program: Command, context: CommandContext): void {
   program
@@ -18,17 +17,15 @@ export function registerImport(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit import flights.csv --table flights --key id\n  dgit import fixes.ndjson --table flights --mode upsert')
     .action(async (file: string, options: { table: string; key?: string; mode: ImportMode; format?: SourceFormat; json?: boolean }) => {
-      const { importTable } = await import('../../engine/commands/import.js');
       const repository = await context.repository();
-      const progress = new Progress(`importing ${options.table}`);
+      const progress = new ProgressLine();
       const result = await importTable(repository, path.resolve(context.cwd, file), {
         table: options.table,
         key: options.key?.split(',').map((k) => k.trim()),
         mode: options.mode,
         format: options.format,
-        onProgress: (done, total) => progress.update(done, total),
-      });
-      progress.done();
+        onProgress: progress.enabled ? (done, total) => progress.update({ phase: `importing ${options.table}`, done, total, unit: 'rows' }) : undefined,
+      }).finally(() => progress.done());
       if (options.json) return printJson(result);
       const parts = [`${result.inserted} inserted`, `${result.updated} updated`, `${result.deleted} deleted`];
       if (result.missing) parts.push(`${result.missing} not found`);

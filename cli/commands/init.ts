@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
 import path from 'node:path';
+import { initRepository } from '../../engine/index.js';
 
 export function registerInit(program: Command, context: CommandContext): void {
   program
@@ -12,9 +13,8 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit init flights-data && cd flights-data')
     .action(async (dir: string | undefined, options: { initialBranch: string; json?: boolean }) => {
-      const { Repository } = await import('../../engine/repository/repository.js');
       const target = path.resolve(context.cwd, dir ?? '.');
-      const { repository, created } = await Repository.init(target, { initialBranch: options.initialBranch });
+      const { repository, created } = await initRepository(target, { initialBranch: options.initialBranch });
       if (options.json) printJson({ path: repository.dir, created, branch: repository.currentBranch() });
       else print(`${created ? 'Initialized empty' : 'Adopted existing'} dgit repository in ${repository.dir}`);
     });

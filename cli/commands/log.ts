@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { paint, print, printJson } from '../output.js';
+import { log, UsageError } from '../../engine/index.js';
 
 export function registerLog(program: Command, context: CommandContext): void {
   program
@@ -13,7 +14,6 @@ export function registerLog(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit log -n 5 --table flights')
     .action(async (rev: string | undefined, options: { maxCount?: string; table?: string; json?: boolean }) => {
-      const { log } = await import('../../engine/commands/log.js');
       const limit = options.maxCount === undefined ? undefined : Number(options.maxCount);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-n needs a whole number', '-n');
       const repository = await context.repository();
@@ -22,10 +22,10 @@ export function registerLog(program: Command, context: CommandContext): void {
       for (const entry of entries) {
         print(paint(`commit ${entry.commit}`, 'yellow'));
         if (entry.parents.length > 1) print(`Merge: ${entry.parents.map((p) => p.slice(0, 12)).join(' ')}`);
-        print(`Author: ${entry.author.name} <${entry.author.email}>`);
+        print(`Author: ${visibleText(entry.author.name)} <${visibleText(entry.author.email)}>`);
         print(`Date:   ${entry.author.date}`);
         print();
-        for (const line of entry.message.split('\n')) print(`    ${line}`);
+        for (const line of entry.message.split('\n')) print(`    ${visibleText(line)}`);
         print();
       }
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
+import { UsageError } from '../../engine/index.js';
 
 interface McpOptions {
   allowPropose?: boolean;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
-import { print, printJson } from '../output.js';
+import { print, printJson, withProgress } from '../output.js';
+import { abortMerge, continueMerge, merge, UsageError } from '../../engine/index.js';
 
 export function registerMerge(program: Command, context: CommandContext): void {
   program
@@ -15,19 +15,16 @@ export function registerMerge(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit merge fix-delays\n  dgit merge --continue\n  dgit merge --abort')
     .action(async (rev: string | undefined, options: { message?: string; commit: boolean; continue?: boolean; abort?: boolean; json?: boolean }) => {
-      const { merge, continueMerge, abortMerge } = await import('../../engine/commands/merge.js');
       const repository = await context.repository();
       if (options.abort) {
         if (rev || options.continue) throw new UsageError('--abort takes no revision', 'merge');
         await abortMerge(repository);
         return options.json ? printJson({ status: 'aborted' }) : print('Merge aborted; the working set is as it was.');
       }
-      const outcome = options.continue
-        ? await continueMerge(repository, { message: options.message })
-        : await (async () => {
-            if (!rev) throw new UsageError('merge needs a revision', 'merge');
-            return merge(repository, rev, { message: options.message, noCommit: !options.commit });
-          })();
+      if (!options.continue && !rev) throw new UsageError('merge needs a revision', 'merge');
+      const outcome = await withProgress((progress) =>
+        options.continue ? continueMerge(repository, { message: options.message, progress }) : merge(repository, rev!, { message: options.message, noCommit: !options.commit, progress }),
+      );
       if (options.json) printJson(outcome);
       else if (outcome.status === 'up-to-date') print('Already up to date.');
       else if (outcome.status === 'fast-forward') print(`Fast-forward to ${outcome.commit.slice(0, 12)}`);

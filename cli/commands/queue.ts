@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
 import type { CommandContext } from '../context.js';
-import { formatTable, paint, print, printJson } from '../output.js';
+import { formatTable, paint, print, printJson, withProgress } from '../output.js';
+import { addToQueue, listQueue, recordIncidentOutcome, runQueue, UsageError } from '../../engine/index.js';
 
 export function registerQueue(program: Command, context: CommandContext): void {
   const queue = program
@@ -25,7 +25,6 @@ export function registerQueue(program: Command, context: CommandContext): void {
     .option('--json', 'print the entry as JSON')
     .addHelpText('after', '\nExample:\n  dgit queue add fix-delays')
     .action(async (branch: string, options: { json?: boolean }) => {
-      const { addToQueue, listQueue } = await import('../../engine/queue/index.js');
       const repository = await context.repository();
       const entry = await addToQueue(repository, branch);
       if (options.json) return printJson(entry);
@@ -40,7 +39,6 @@ export function registerQueue(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit queue list --json')
     .action(async (options: { json?: boolean }) => {
-      const { listQueue } = await import('../../engine/queue/index.js');
       const listing = await listQueue(await context.repository());
       if (options.json) return printJson(listing);
       if (listing.entries.length === 0) return print(`The queue onto ${listing.default_branch} is empty; add a branch with \`dgit queue add BRANCH\`.`);
@@ -67,11 +65,11 @@ export function registerQueue(program: Command, context: CommandContext): void {
     .action(async (options: { batch: string; json?: boolean }) => {
       const batch = Number(options.batch);
       if (!/^\d+$/.test(options.batch) || !Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch takes a whole number of at least 1, got ${JSON.stringify(options.batch)}`, '--batch');
-      const { runQueue } = await import('../../engine/queue/index.js');
-      const { recordIncidentOutcome } = await import('../../engine/incidents/index.js');
       const repository = await context.repository();
       // A heal branch that lands or is dropped updates the incident memory (a no-op for other branches).
-      const report = await runQueue(repository, { batch, onOutcome: async (entry, outcome, reason) => void (await recordIncidentOutcome(repository, entry.branch, outcome, reason)) });
+      const report = await withProgress((progress) =>
+        runQueue(repository, { batch, progress, onOutcome: async (entry, outcome, reason) => void (await recordIncidentOutcome(repository, entry.branch, outcome, reason)) }),
+      );
       const dropped = report.outcomes.some((o) => o.outcome !== 'merged');
       if (dropped) process.exitCode = 1;
       if (options.json) return printJson(report);

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../engine/errors/index.js';
-import type { TrackingRefUpdate, TransferCounts, TransferOptions } from '../../engine/remote/index.js';
 import type { CommandContext } from '../context.js';
-import { print, printJson } from '../output.js';
+import { byteSize, print, printJson, ProgressLine } from '../output.js';
+import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
 export function registerRemote(program: Command, context: CommandContext): void {
@@ -29,7 +28,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
     .action(async (name: string, url: string, options: { json?: boolean }) => {
-      const { addRemote } = await import('../../engine/remote/index.js');
       const added = await addRemote(await context.repository(), name, url);
       if (options.json) printJson(added);
       else print(`Added remote ${added.name} (${redacted(added.url)})`);
@@ -43,7 +41,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit remote remove origin')
     .action(async (name: string, options: { json?: boolean }) => {
-      const { removeRemote } = await import('../../engine/remote/index.js');
       const removed = await removeRemote(await context.repository(), name);
       if (options.json) printJson(removed);
       else print(`Removed remote ${removed.name}`);
@@ -59,14 +56,13 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit clone https://github.com/acme/data.git\n  DGIT_TOKEN=ghp_... dgit clone https://github.com/acme/private-data.git data')
     .action(async (url: string, dir: string | undefined, options: { branch?: string; origin: string; json?: boolean }) => {
-      const { clone } = await import('../../engine/remote/index.js');
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...progress.callbacks() });
+        const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...transferCallbacks(progress) });
         progress.done();
         if (options.json) return printJson(outcome);
         if (outcome.empty) print(`Cloned an empty repository into ${outcome.dir}; branch ${outcome.branch} has no commit yet.`);
-        else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${size(outcome.transfer.bytesReceived)} received)`);
+        else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${byteSize(outcome.transfer.bytesReceived)} received)`);
       } finally {
         progress.done();
       }
@@ -80,11 +76,10 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit fetch\n  dgit fetch upstream --prune\n  dgit diff main..origin/main --stat')
     .action(async (name: string | undefined, options: { prune?: boolean; json?: boolean }) => {
-      const { fetch } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await fetch(repository, { remote: name, prune: options.prune, ...progress.callbacks() });
+        const outcome = await fetch(repository, { remote: name, prune: options.prune, ...transferCallbacks(progress) });
         progress.done();
         if (options.json) return printJson(outcome);
         printTrackingUpdates(outcome.url, outcome.remote, outcome.updated);
@@ -102,11 +97,10 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit pull\n  dgit pull origin main\n  dgit conflicts   # when the pull stopped on conflicts')
     .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; json?: boolean }) => {
-      const { pull } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...progress.callbacks() });
+        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...transferCallbacks(progress) });
         progress.done();
         const merge = outcome.merge;
         if (options.json) printJson(outcome);
@@ -141,13 +135,12 @@ export function registerRemote(program: Command, context: CommandContext): void 
       '\nExamples:\n  dgit push\n  dgit push -u origin fix-delays\n  dgit push origin main --force-with-lease\n\nA token comes from DGIT_TOKEN, GITHUB_TOKEN (GitHub hosts only) or git credential helpers,\nsent as HTTP basic auth (user x-access-token) only when the server asks for it.',
     )
     .action(async (name: string | undefined, spec: string | undefined, options: { forceWithLease?: string | boolean; setUpstream?: boolean; json?: boolean }) => {
-      const { push } = await import('../../engine/remote/index.js');
       const repository = await context.repository();
       const [branch, remoteBranch] = spec === undefined ? [undefined, undefined] : splitRefspec(spec);
       const lease = await leaseOption(options.forceWithLease, repository);
-      const progress = new TransferProgressLine();
+      const progress = new ProgressLine();
       try {
-        const outcome = await push(repository, { remote: name, branch, remoteBranch, forceWithLease: lease, setUpstream: options.setUpstream, ...progress.callbacks() });
+        const outcome = await push(repository, { remote: name, branch, remoteBranch, forceWithLease: lease, setUpstream: options.setUpstream, ...transferCallbacks(progress) });
         progress.done();
         if (outcome.uncommittedChanges) process.stderr.write(`note: the working set of ${outcome.branch} has uncommitted changes; they were not pushed (commit them first)\n`);
         if (options.json) return printJson(outcome);
@@ -164,7 +157,6 @@ export function registerRemote(program: Command, context: CommandContext): void 
 }
 
 async function listRemotesCommand(context: CommandContext, options: { json?: boolean }): Promise<void> {
-  const { listRemotes } = await import('../../engine/remote/index.js');
   const remotes = await listRemotes(await context.repository());
   if (options.json) return printJson({ remotes });
   for (const r of remotes) print(`${r.name}\t${redacted(r.url)}`);
@@ -176,7 +168,7 @@ function splitRefspec(spec: string): [string, string] {
   return [parts[0]!, parts[1] ?? parts[0]!];
 }
 
-async function leaseOption(value: string | boolean | undefined, repository: import('../../engine/repository/repository.js').Repository) {
+async function leaseOption(value: string | boolean | undefined, repository: Repository) {
   if (value === undefined || value === false) return undefined;
   if (value === true) return true as const;
   return { expect: await repository.resolve(value) };
@@ -197,55 +189,27 @@ function printTrackingUpdates(url: string, remote: string, updates: TrackingRefU
 }
 
 function transferLine(transfer: TransferCounts): string {
-  return `${transfer.objectsSent} object${transfer.objectsSent === 1 ? '' : 's'} sent (${size(transfer.bytesSent)})`;
+  return `${transfer.objectsSent} object${transfer.objectsSent === 1 ? '' : 's'} sent (${byteSize(transfer.bytesSent)})`;
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
 
 function redacted(url: string): string {
   return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
 }
 
-/**
- * Transfer progress on stderr, redrawn in place: only on a TTY, and only once
- * the operation has run a second (CLI.md). Server messages show as `remote: ...`.
- */
-class TransferProgressLine {
-  private readonly started = Date.now();
-  private shown = false;
-  private readonly stream = process.stderr;
-
-  callbacks(): Pick<TransferOptions, 'onProgress' | 'onMessage' | 'interactive'> {
-    const tty = Boolean(this.stream.isTTY);
-    return {
-      interactive: tty && Boolean(process.stdin.isTTY),
-      onProgress: tty ? (event) => this.update(event.phase, event.loaded, event.total) : undefined,
-      onMessage: tty ? (line) => this.message(line) : undefined,
-    };
-  }
-
-  private update(phase: string, loaded: number, total: number): void {
-    if (Date.now() - this.started < 1000) return;
-    const amount = total > 0 ? `${Math.floor((loaded / total) * 100)}% (${loaded}/${total})` : phase.startsWith('Receiving') || phase.startsWith('Sending') ? size(loaded) : String(loaded);
-    this.stream.write(`\r\u001b[K${phase}: ${amount}`);
-    this.shown = true;
-  }
-
-  /** A server line: one ending in CR is progress, redrawn in place (as git shows it); control characters never reach the terminal. */
-  private message(line: string): void {
-    const text = line.replace(/[\u0000-\u001f\u007f\u009b]/g, '').trim();
-    if (text === '') return;
-    const inPlace = line.endsWith('\r') && !line.endsWith('\r\n');
-    this.stream.write(`\r\u001b[Kremote: ${text}${inPlace ? '' : '\n'}`);
-    this.shown = inPlace;
-  }
-
-  done(): void {
-    if (this.shown) this.stream.write('\r\u001b[K');
-    this.shown = false;
-  }
+/** The transfer callbacks of a progress line: isomorphic-git's phases and the server's lines. */
+function transferCallbacks(progress: ProgressLine): Pick<TransferOptions, 'onProgress' | 'onMessage' | 'interactive'> {
+  return {
+    interactive: Boolean(process.stderr.isTTY) && Boolean(process.stdin.isTTY),
+    onProgress: progress.enabled
+      ? (event) =>
+          progress.update({
+            phase: event.phase,
+            done: event.loaded,
+            total: event.total > 0 ? event.total : undefined,
+            unit: event.total > 0 ? undefined : event.phase.startsWith('Receiving') || event.phase.startsWith('Sending') ? 'bytes' : undefined,
+          })
+      : undefined,
+    onMessage: progress.enabled ? (line) => progress.message(line) : undefined,
+  };
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { paint, print } from '../output.js';
 import { diffFormatOption, printDiff, type DiffOutputOptions } from './diff.js';
+import { show } from '../../engine/index.js';
 
 export function registerShow(program: Command, context: CommandContext): void {
   program
@@ -15,7 +17,6 @@ export function registerShow(program: Command, context: CommandContext): void {
     .option('--limit <n>', 'most rows shown per table')
     .addHelpText('after', '\nExample:\n  dgit show HEAD~1 --stat')
     .action(async (rev: string, options: DiffOutputOptions & { table?: string }) => {
-      const { show } = await import('../../engine/commands/show.js');
       const repository = await context.repository();
       const { commit, diff } = await show(repository, rev, { table: options.table });
       if (options.json || options.format === 'json') {
@@ -26,10 +27,10 @@ export function registerShow(program: Command, context: CommandContext): void {
       }
       print(paint(`commit ${commit.commit}`, 'yellow'));
       if (commit.parents.length > 1) print(`Merge: ${commit.parents.map((p) => p.slice(0, 12)).join(' ')}`);
-      print(`Author: ${commit.author.name} <${commit.author.email}>`);
+      print(`Author: ${visibleText(commit.author.name)} <${visibleText(commit.author.email)}>`);
       print(`Date:   ${commit.author.date}`);
       print();
-      for (const line of commit.message.split('\n')) print(`    ${line}`);
+      for (const line of commit.message.split('\n')) print(`    ${visibleText(line)}`);
       print();
       await printDiff(diff, options);
     });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CommandContext } from '../context.js';
-import { formatTable, print, printJson } from '../output.js';
+import { formatTable, print, printJson, withProgress } from '../output.js';
+import { csvField, runSql } from '../../engine/index.js';
 
 function text(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -18,10 +19,8 @@ export function registerSql(program: Command, context: CommandContext): void {
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
     .addHelpText('after', `\nExamples:\n  dgit sql "SELECT origin, avg(delay) FROM flights GROUP BY ALL" --rev main~1\n  dgit sql "UPDATE flights SET delay = 0 WHERE delay < 0"`)
     .action(async (query: string, options: { rev?: string; json?: boolean; format: string }) => {
-      const { runSql } = await import('../../engine/commands/sql.js');
-      const { csvField } = await import('../../engine/export/row-text.js');
       const repository = await context.repository();
-      const result = await runSql(repository, query, { rev: options.rev });
+      const result = await withProgress((progress) => runSql(repository, query, { rev: options.rev, progress }));
       const format = options.json ? 'json' : options.format;
       if (result.kind === 'edit') {
         if (format === 'json') return printJson(result);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { paint, print, printJson } from '../output.js';
+import { paint, print, printJson, withProgress } from '../output.js';
+import { status } from '../../engine/index.js';
 
 export function registerStatus(program: Command, context: CommandContext): void {
   program
@@ -9,10 +10,13 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit status --json')
     .action(async (options: { json?: boolean }) => {
-      const { status } = await import('../../engine/commands/status.js');
       const repository = await context.repository();
-      const report = await status(repository);
-      if (options.json) return printJson(report);
+      const report = await withProgress((progress) => status(repository, { progress }));
+      if (options.json) {
+        // The JSON shape of a table's schema changes is the one of `dgit diff --json`.
+        const { schemaChangesToJson } = await import('../../formats/diff/json.js');
+        return printJson({ ...report, tables: report.tables.map((t) => ({ ...t, schema: schemaChangesToJson(t.schema) })) });
+      }
       print(`On branch ${report.branch}${report.head ? '' : ' (no commits yet)'}`);
       if (report.merge) {
         print(paint(`Merging ${report.merge.theirs} (${report.merge.theirsCommit.slice(0, 12)}): ${report.merge.conflicts} conflict(s)${report.merge.tables.length ? ` in ${report.merge.tables.join(', ')}` : ''}`, 'yellow'));

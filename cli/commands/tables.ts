@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { formatTable, print, printJson } from '../output.js';
+import { listTables } from '../../engine/index.js';
 
 export function registerTables(program: Command, context: CommandContext): void {
   program
@@ -10,7 +11,6 @@ export function registerTables(program: Command, context: CommandContext): void 
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit tables --rev main~1')
     .action(async (options: { rev?: string; json?: boolean }) => {
-      const { listTables } = await import('../../engine/commands/tables.js');
       const repository = await context.repository();
       const tables = await listTables(repository, options.rev);
       if (options.json) return printJson({ tables });

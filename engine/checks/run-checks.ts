@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import { ConfigError } from '../config/config-error.js';
 import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-file.js';
 import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
@@ -30,6 +31,8 @@ export interface RunChecksOptions {
   now?: Date;
   /** Check with this dgit.yml (text or parsed) instead of the revision's own. */
   config?: string | LoadedConfig;
+  /** Told as checks run. */
+  progress?: Progress;
 }
 
 /** The default number of failing rows kept per check. */
@@ -87,6 +90,7 @@ export async function runChecks(repository: Repository, rev: string | undefined,
 
     const results: CheckResult[] = [];
     for (const [index, check] of loaded.checks.entries()) {
+      options.progress?.({ phase: 'Checking', done: index, total: loaded.checks.length, unit: 'checks' });
       const scope = scopes[index]!;
       const table = tables.get(check.table)!;
       const context: CheckContext = {

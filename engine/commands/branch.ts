@@ -2,7 +2,7 @@ import { DgitError, NotFoundError, UncommittedChangesError } from '../errors/ind
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
-import { syncBranchFiles } from './worktree-sync.js';
+import { syncBranchFiles } from './sync-branch-files.js';
 
 export interface BranchInfo {
   name: string;

@@ -2,8 +2,9 @@ import { DgitError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
 import type { ObjectId } from '../store/object-store.js';
-import { syncBranchFiles } from './worktree-sync.js';
+import { syncBranchFiles } from './sync-branch-files.js';
 import { stageWorktreeConfig } from '../config/repository-config.js';
+import type { Progress } from '../progress.js';
 
 export interface CommitOptions {
   message: string;
@@ -14,6 +15,8 @@ export interface CommitOptions {
   allowEmpty?: boolean;
   /** Set by `merge` itself: a plain commit during a merge is refused. */
   mergeInProgress?: boolean;
+  /** Told as the working directory's files are written. */
+  progress?: Progress;
 }
 
 export interface CommitResult {
@@ -47,6 +50,6 @@ export async function commit(repository: Repository, options: CommitOptions): Pr
   } catch {
     // Another writer changed the working set meanwhile; its state is kept and reads against the new head.
   }
-  await syncBranchFiles(repository, working.headTree, working.tree);
+  await syncBranchFiles(repository, working.headTree, working.tree, options.progress);
   return { commit: id, branch: working.branch, parents, tree: working.tree };
 }

@@ -58,7 +58,7 @@ export async function resolveConflicts(repository: Repository, table: string, re
     const schema = version.schema;
     const keyOf = (json: Record<string, unknown>) => JSON.stringify(keyColumnNames(schema).map((k) => json[k] ?? null));
     let chosenRows: Row[] = [];
-    let deletes: Row[] = [];
+    const deletes: Row[] = [];
     let settled: Set<string>;
     if ('side' in resolution) {
       settled = new Set(entry.conflicts.map((c) => keyOf(c['key'] as Record<string, unknown>)));

@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import { diffStat, diffTables, type DiffStat } from '../diff/index.js';
 import type { Repository, Revision } from '../repository/repository.js';
 import { WORKING } from '../repository/repository.js';
@@ -62,10 +63,12 @@ export async function diffTrees(
 }
 
 /** Counts of added, deleted and modified rows per table between two trees. */
-export async function diffTreeStats(repository: Repository, from: ObjectId, to: ObjectId): Promise<Array<{ table: string } & DiffStat>> {
+export async function diffTreeStats(repository: Repository, from: ObjectId, to: ObjectId, progress?: Progress): Promise<Array<{ table: string } & DiffStat>> {
   const reader = repository.chunks();
   const out: Array<{ table: string } & DiffStat> = [];
-  for (const t of await changedTables(repository, from, to)) {
+  const changed = await changedTables(repository, from, to);
+  for (const [done, t] of changed.entries()) {
+    progress?.({ phase: 'Comparing tables', done, total: changed.length, unit: 'tables' });
     const before = t.from ? await readTableVersion(repository.store, t.from, t.table) : undefined;
     const after = t.to ? await readTableVersion(repository.store, t.to, t.table) : undefined;
     const stat = await diffStat(before, after, reader);

@@ -15,7 +15,8 @@ import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import type { Row } from '../value/value.js';
 import { conflictCount, type MergeState, type TableConflicts } from '../workingset/merge-state.js';
 import { commit } from './commit.js';
-import { syncBranchFiles } from './worktree-sync.js';
+import type { Progress } from '../progress.js';
+import { syncBranchFiles } from './sync-branch-files.js';
 
 /**
  * A gate run on a conflict-free merge result before the merge commit is written
@@ -29,6 +30,8 @@ export interface MergeOptions {
   /** Stop before committing, leaving the result in the working set (git's --no-commit). */
   noCommit?: boolean;
   gate?: MergeGate;
+  /** Told as tables are merged and files written. */
+  progress?: Progress;
 }
 
 export type MergeOutcome =
@@ -52,14 +55,14 @@ export async function merge(repository: Repository, rev: string, options: MergeO
   if (!ours || base === ours) {
     const theirsTree = (await repository.readCommit(theirs)).tree;
     await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, ours, theirs);
-    await syncBranchFiles(repository, working.headTree, theirsTree);
+    await syncBranchFiles(repository, working.headTree, theirsTree, options.progress);
     return { status: 'fast-forward', commit: theirs };
   }
 
   const message = options.message ?? `Merge ${rev} into ${working.branch}`;
   const { tree, conflicts } = await repository.changeWorkingSet(async ({ working: current, tx }) => {
     if (current.tree !== working.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
-    const merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base } });
+    const merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base }, progress: options.progress });
     return { tree: merged.tree, result: merged };
   });
   const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
@@ -71,7 +74,7 @@ export async function merge(repository: Repository, rev: string, options: MergeO
 }
 
 /** After conflicts are resolved: run the gate and write the merge commit. */
-export async function continueMerge(repository: Repository, options: { gate?: MergeGate; message?: string } = {}): Promise<MergeOutcome> {
+export async function continueMerge(repository: Repository, options: { gate?: MergeGate; message?: string; progress?: Progress } = {}): Promise<MergeOutcome> {
   const branch = repository.currentBranch();
   const state = await repository.mergeInProgress(branch);
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
@@ -83,7 +86,7 @@ export async function continueMerge(repository: Repository, options: { gate?: Me
       branch,
     );
   const working = await repository.workingSet();
-  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate });
+  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate, progress: options.progress });
 }
 
 /** Put the branch and working set back exactly as they were before the merge. */
@@ -110,7 +113,7 @@ async function finish(repository: Repository, branch: string, state: MergeState,
   }
   // The state is written first: once the branch moves past `state.ours` it reads as finished (see mergeInProgress).
   repository.merges.write(branch, state);
-  const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true });
+  const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true, progress: options.progress });
   repository.merges.clear(branch);
   return { status: 'merged', commit: result.commit };
 }
@@ -135,7 +138,7 @@ export async function mergeCommits(
   repository: Repository,
   ours: CommitId,
   theirs: CommitId,
-  options: { tx?: ObjectTransaction; base?: { commit: CommitId | undefined } } = {},
+  options: { tx?: ObjectTransaction; base?: { commit: CommitId | undefined }; progress?: Progress } = {},
 ): Promise<CommitMerge> {
   const base = options.base ? options.base.commit : await mergeBase(repository, ours, theirs);
   const tx = options.tx ?? repository.store.transaction();
@@ -143,7 +146,7 @@ export async function mergeCommits(
     const treeOf = async (id: CommitId | undefined) => (id ? (await repository.readCommit(id)).tree : EMPTY_TREE);
     const trees = { base: await treeOf(base), ours: await treeOf(ours), theirs: await treeOf(theirs) };
     const tables: TableConflicts[] = [];
-    const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables);
+    const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables, options.progress);
     const conflicts = tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
     if (!options.tx) {
       if (conflicts.length === 0) tx.commit();
@@ -169,6 +172,7 @@ async function mergeRootTrees(
   writer: ObjectWriter,
   chunks: ChunkReader & { writeChunk(bytes: Uint8Array): import('../chunking/manifest.js').ChunkId },
   conflicts: TableConflicts[],
+  progress?: Progress,
 ): Promise<ObjectId> {
   const store = repository.store;
   const entries = async (tree: ObjectId) => (tree === EMPTY_TREE ? [] : parseTree(await store.readTyped(tree, 'tree'), '/'));
@@ -197,7 +201,9 @@ async function mergeRootTrees(
   }
   const [baseTables, oursTables, theirsTables] = await Promise.all([listTableTrees(store, trees.base), listTableTrees(store, trees.ours), listTableTrees(store, trees.theirs)]);
   const tableEntries: TreeEntry[] = [];
-  for (const table of [...new Set([...oursTables.keys(), ...theirsTables.keys(), ...baseTables.keys()])].sort()) {
+  const tableNames = [...new Set([...oursTables.keys(), ...theirsTables.keys(), ...baseTables.keys()])].sort();
+  for (const [done, table] of tableNames.entries()) {
+    progress?.({ phase: 'Merging tables', done, total: tableNames.length, unit: 'tables' });
     const b = baseTables.get(table);
     const o = oursTables.get(table);
     const t = theirsTables.get(table);

@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import { ConcurrentUpdateError, DuplicateKeyError, NotFoundError, NullKeyError, UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
@@ -25,13 +26,13 @@ const READ_STATEMENTS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'D
  * set's table through the same row edits as an import. DuckDB runs with external
  * access off: SQL reads the tables and nothing else on the machine.
  */
-export async function runSql(repository: Repository, query: string, options: { rev?: string } = {}): Promise<SqlResult> {
+export async function runSql(repository: Repository, query: string, options: { rev?: string; progress?: Progress } = {}): Promise<SqlResult> {
   const statement = singleStatement(query);
   const verb = /^\(*\s*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase() ?? '';
   if (READ_STATEMENTS.has(verb)) return runQuery(repository, statement, options.rev);
   if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'DELETE') {
     if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
-    return runEdit(repository, statement, verb);
+    return runEdit(repository, statement, verb, options.progress);
   }
   throw new UsageError(`dgit sql runs one SELECT, INSERT, UPDATE or DELETE statement, not ${verb || 'this'}`, 'sql');
 }
@@ -128,7 +129,8 @@ function jsonValue(value: unknown): unknown {
 
 const TARGET = /^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)/i;
 
-async function runEdit(repository: Repository, statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE'): Promise<SqlResult> {
+async function runEdit(repository: Repository, statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', progress?: Progress): Promise<SqlResult> {
+  const step = (done: number, phase: string) => progress?.({ phase, done, total: 4, unit: 'steps' });
   const match = TARGET.exec(statement);
   if (!match) throw new UsageError(`cannot tell which table the ${verb} changes`, 'sql');
   const table = match[1]!.startsWith('"') ? match[1]!.slice(1, -1).replace(/""/g, '"') : match[1]!;
@@ -145,8 +147,10 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
     await session.run(`ALTER VIEW ${name} RENAME TO ${old}`);
     const keys = keyColumnNames(schema);
     const definitions = schema.columns.map((c) => `${quoteIdentifier(c.name)} ${duckdbTypeOf(c.type)}${keys.includes(c.name) ? ' NOT NULL' : ''}`);
+    step(0, 'Loading the table');
     await session.run(`CREATE TEMP TABLE ${name} (${definitions.join(', ')})`);
     await session.run(`INSERT INTO ${name} SELECT * FROM ${old}`);
+    step(1, `Running the ${verb}`);
     await session.run(statement);
     if (!isKeyless(schema)) {
       const keyList = keys.map(quoteIdentifier).join(', ');
@@ -156,6 +160,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
         throw new DuplicateKeyError(`${verb} would make the key (${shown.join(', ')}) appear twice in ${table}`, 'sql');
       }
     }
+    step(2, 'Finding the changed rows');
     const upserts = await stagedRows(session, schema, `(SELECT * FROM ${name} EXCEPT ALL SELECT * FROM ${old})`, 'upserts');
     const deletes = isKeyless(schema)
       ? await stagedRows(session, schema, `(SELECT * FROM ${old} EXCEPT ALL SELECT * FROM ${name})`, 'deletes')
@@ -167,6 +172,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
             'deletes',
           )
         ).map((row) => keyValues(schema, row));
+    step(3, 'Writing the working set');
     const counts = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
       if (working.tree !== before.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
       const applied = await applyEdits(schema, version.manifest, { upserts, deletes }, { reader: chunks, writer: chunks });

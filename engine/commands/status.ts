@@ -1,6 +1,7 @@
+import type { Progress } from '../progress.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
-import { schemaChangesToJson } from '../../formats/diff/json.js';
+import type { SchemaChanges, TableStatus } from '../diff/index.js';
 import { conflictCount } from '../workingset/merge-state.js';
 import { diffTreeStats } from './diff.js';
 import { stageWorktreeConfig } from '../config/repository-config.js';
@@ -9,21 +10,21 @@ export interface StatusReport {
   branch: string;
   head: CommitId | null;
   clean: boolean;
-  tables: Array<{ table: string; status: string; summary: { added: number; deleted: number; modified: number }; schema: Record<string, unknown> }>;
+  tables: Array<{ table: string; status: TableStatus; summary: { added: number; deleted: number; modified: number }; schema: SchemaChanges }>;
   merge: { theirs: string; theirsCommit: CommitId; conflicts: number; tables: string[]; blockedBy: string | null } | null;
 }
 
 /** The branch, and per table the rows added, deleted and modified in the working set against HEAD. */
-export async function status(repository: Repository): Promise<StatusReport> {
+export async function status(repository: Repository, options: { progress?: Progress } = {}): Promise<StatusReport> {
   await stageWorktreeConfig(repository);
   const working = await repository.workingSet();
-  const stats = await diffTreeStats(repository, working.headTree, working.tree);
+  const stats = await diffTreeStats(repository, working.headTree, working.tree, options.progress);
   const merge = await repository.mergeInProgress(working.branch);
   return {
     branch: working.branch,
     head: working.head ?? null,
     clean: stats.length === 0,
-    tables: stats.map((s) => ({ table: s.table, status: s.status, summary: s.summary, schema: schemaChangesToJson(s.schema) })),
+    tables: stats.map((s) => ({ table: s.table, status: s.status, summary: s.summary, schema: s.schema })),
     merge: merge
       ? { theirs: merge.theirsName, theirsCommit: merge.theirs, conflicts: conflictCount(merge), tables: merge.tables.map((t) => t.table), blockedBy: merge.blockedBy ?? null }
       : null,

@@ -1,3 +1,4 @@
+import { canonicalJson } from '../value/canonical-json.js';
 import type { CheckKind, Severity } from './config-schema.js';
 
 /** A value written in dgit.yml for a cell: accepted values, range bounds, defaults. */
@@ -73,14 +74,4 @@ export function defaultCheckId(table: string, kind: CheckKind, columns: string[]
 export function checkDefinitionKey(check: ConfiguredCheck): string {
   const { id: _id, severity: _severity, description: _description, location: _location, ...definition } = check;
   return canonicalJson(definition);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

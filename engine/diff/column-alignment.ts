@@ -100,7 +100,7 @@ function sortsByTargetKey(
 export function projectRow(side: SideProjection, columns: readonly TargetColumn[], row: Row): Row {
   if (side.identity) return row;
   const sideColumns = side.version!.schema.columns;
-  const out: Row = new Array(columns.length);
+  const out: Row = new Array<Value>(columns.length);
   for (let t = 0; t < columns.length; t++) {
     const source = side.sourceIndexes[t]!;
     if (source < 0) {

@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +26,9 @@ export interface ExportTableOptions {
   output: string | NodeJS.WritableStream;
   /** Arrow IPC flavour: 'file' (Feather v2, random access) for a path, 'stream' for a stream, unless given. */
   arrowIpc?: 'file' | 'stream';
+  /** Told as rows are written (of `totalRows`, when given). */
+  progress?: Progress;
+  totalRows?: number;
 }
 
 /** The export format of a file name, from its extension. */
@@ -63,7 +67,7 @@ export async function exportTable(options: ExportTableOptions): Promise<{ rows: 
         fromSql: quoteIdentifier(options.view),
         file: staged,
       });
-      const batches = readStagedParquet(staged, columns);
+      const batches = counted(readStagedParquet(staged, columns), options.progress, options.totalRows);
       if (options.format === 'arrow') {
         const flavour = options.arrowIpc ?? (typeof options.output === 'string' && options.output !== '-' ? 'file' : 'stream');
         rows = await writeArrow(batches, columns, flavour, sink);
@@ -76,6 +80,16 @@ export async function exportTable(options: ExportTableOptions): Promise<{ rows: 
     throw error;
   } finally {
     await rm(staged, { force: true });
+  }
+}
+
+/** The batches, telling `progress` the rows passed on so far. */
+async function* counted(batches: AsyncIterable<arrow.Table>, progress: Progress | undefined, total: number | undefined): AsyncIterable<arrow.Table> {
+  let done = 0;
+  for await (const table of batches) {
+    yield table;
+    done += table.numRows;
+    progress?.({ phase: 'Exporting', done, total, unit: 'rows' });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Progress } from '../progress.js';
 import type { CheckReport, CheckResult } from '../checks/check-result.js';
 import { runChecks } from '../checks/run-checks.js';
 import { ConfigError } from '../config/config-error.js';
@@ -31,6 +32,8 @@ export interface HealOptions {
   author?: { name: string; email: string };
   /** The time freshness checks are measured against (default now). */
   now?: Date;
+  /** Told as checks run and incidents are healed. */
+  progress?: Progress;
 }
 
 /** One strategy the healer tried for an incident. */
@@ -114,7 +117,7 @@ export async function heal(repository: Repository, rev?: string, options: HealOp
       // deletes), and one more to tell when there are too many: healing a huge failure reads no more than that.
       const policy = config.config.policy;
       const sampleSize = policy ? 2 * policy.max_rows_per_proposal + 1 : 10;
-      report = await runChecks(repository, commit, { sampleSize, now: options.now });
+      report = await runChecks(repository, commit, { sampleSize, now: options.now, progress: options.progress });
     } catch (error) {
       // A drifted column makes dgit.yml unfit for the data (a numeric range on text): fix the type first.
       if (!(error instanceof ConfigError) || drifts.length === 0) throw error;
@@ -139,7 +142,10 @@ export async function heal(repository: Repository, rev?: string, options: HealOp
     const failing = (report?.results ?? []).filter((result) => !result.passed && selected(options, result.check));
     // Errors first, then warnings; each in dgit.yml order.
     failing.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
-    for (const result of failing) incidents.push(await healCheck(session, result));
+    for (const [done, result] of failing.entries()) {
+      options.progress?.({ phase: 'Healing failed checks', done, total: failing.length, unit: 'checks' });
+      incidents.push(await healCheck(session, result));
+    }
     await appendIncidentLog(repository, session.toLog, `incidents: heal ${label} (${commit.slice(0, 12)})\n\n${session.toLog.map((i) => `${i.id}: ${i.outcome}`).join('\n')}\n`);
     const healed = incidents.every((incident) => incident.outcome !== 'failed' && incident.outcome !== 'rejected');
     return { revision: commit, rev: label, config: true, config_error: configError, incidents, healed };

@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors/index.js';
+import { canonicalJson } from '../value/canonical-json.js';
 
 /**
  * The fix patch: row edits to one table, each with the reason for it. The one
@@ -160,16 +161,6 @@ export function checkPatch(value: unknown, source = 'patch'): ParsedPatch {
 /** The canonical text of a patch: equal patches give equal text (for deterministic incident ids). */
 export function canonicalPatchText(patch: FixPatch): string {
   return canonicalJson({ table: patch.table, incident: patch.incident, checks: patch.checks, edits: patch.edits });
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** One zod issue as a sentence naming the edit: `edit 3 (edits[2]): reason: every edit needs a reason`. */

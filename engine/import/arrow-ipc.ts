@@ -62,7 +62,7 @@ export function readStagedArrowSql(parts: readonly string[], schema: arrow.Schem
   const read = `read_parquet(${quoteStringList(parts)})`;
   const replacements = schema.fields.flatMap((field) => {
     const name = quoteIdentifier(field.name);
-    const type = field.type;
+    const type = field.type as arrow.DataType;
     if (arrow.DataType.isTimestamp(type) && type.unit === arrow.TimeUnit.SECOND)
       return [`CAST(make_timestamp(CAST(${name} AS BIGINT) * 1000000) AS ${type.timezone ? 'TIMESTAMPTZ' : 'TIMESTAMP_S'}) AS ${name}`];
     if (arrow.DataType.isDate(type) && type.unit === arrow.DateUnit.MILLISECOND)

@@ -2,7 +2,7 @@ import type { JoinPlan } from '../diff/column-alignment.js';
 import { compareKeysLoose } from '../diff/key-order.js';
 import { changedColumns, joinBagRows, joinKeyedRows, type BagDelta, type KeyedDelta } from '../diff/row-join.js';
 import type { ChunkReader, RowEdits } from '../table/table-version.js';
-import { valuesEqual, type Row } from '../value/value.js';
+import { valuesEqual, type Row, type Value } from '../value/value.js';
 import type { Conflict } from './conflict.js';
 
 /** Row edits to apply to ours, and the rows left in conflict. */
@@ -68,7 +68,7 @@ function resolveRow(ours: KeyedDelta, theirs: KeyedDelta, names: string[], edits
     return;
   }
   const base = ours.before;
-  const merged: Row = new Array(base.length);
+  const merged: Row = new Array<Value>(base.length);
   const clashing: number[] = [];
   for (let i = 0; i < base.length; i++) {
     const b = base[i]!;
@@ -110,7 +110,7 @@ export async function mergeBagRows(ours: JoinPlan, theirs: JoinPlan, reader: Chu
     if (order > 0) {
       apply(t.value.row, theirsDelta);
     } else {
-      const oursDelta = (o.value as BagDelta).afterCount - o.value.beforeCount;
+      const oursDelta = (o.value as BagDelta).afterCount - (o.value as BagDelta).beforeCount;
       // Merged count: base + both deltas, except that deletions on both sides overlap.
       apply(t.value.row, oursDelta < 0 && theirsDelta < 0 ? Math.min(0, theirsDelta - oursDelta) : theirsDelta);
       o = await oursChanges.next();

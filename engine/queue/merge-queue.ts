@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { syncBranchFiles } from '../commands/worktree-sync.js';
+import type { Progress } from '../progress.js';
+import { syncBranchFiles } from '../commands/sync-branch-files.js';
 import { DgitError, NotFoundError, UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
@@ -25,6 +26,8 @@ export interface RunQueueOptions {
   check?: CandidateCheck;
   /** Rebuilds allowed after losing the race for the default branch, per group (default 20). */
   maxRetries?: number;
+  /** Told as queued entries leave the queue. */
+  progress?: Progress;
 }
 
 /** One candidate the run judged. */
@@ -176,8 +179,11 @@ class QueueRun {
     this.report.before = (await this.head()) ?? null;
     await this.recover();
     await this.reportOutcomes();
+    const queued = () => this.store.read().entries.filter((e) => e.state === 'queued');
+    const total = queued().length;
     for (;;) {
-      const group = this.store.read().entries.filter((e) => e.state === 'queued').slice(0, batch);
+      const group = queued().slice(0, batch);
+      this.options.progress?.({ phase: 'Landing queued branches', done: total - queued().length, total, unit: 'branches' });
       if (group.length === 0) break;
       await this.land(group.map((e) => e.id));
       await this.reportOutcomes();

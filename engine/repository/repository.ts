@@ -243,7 +243,7 @@ export class Repository {
 
   async config(key: string): Promise<string | undefined> {
     try {
-      const value = await git.getConfig({ fs, gitdir: this.gitdir, path: key });
+      const value: unknown = await git.getConfig({ fs, gitdir: this.gitdir, path: key });
       return typeof value === 'string' ? value : undefined;
     } catch {
       return undefined;

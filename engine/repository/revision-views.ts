@@ -13,7 +13,7 @@ export interface RevisionSession {
   session: DuckDbSession;
   tables: Map<string, TableVersion>;
   /** Close DuckDB and remove the session's temporary folder. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /**

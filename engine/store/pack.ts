@@ -159,7 +159,7 @@ export class PackReader {
   private load() {
     if (this.indexes) return this.indexes;
     const dir = path.join(this.objectsDir, 'pack');
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(dir).filter((f) => f.endsWith('.idx'));
     } catch {
@@ -177,7 +177,7 @@ export class PackReader {
       const namesStart = 8 + 1024;
       const offsetsStart = namesStart + n * 20 + n * 4;
       const largeStart = offsetsStart + n * 4;
-      const offsets: number[] = new Array(n);
+      const offsets: number[] = new Array<number>(n);
       for (let i = 0; i < n; i++) {
         const small = idx.readUInt32BE(offsetsStart + i * 4);
         offsets[i] = small & 0x80000000 ? Number(idx.readBigUInt64BE(largeStart + (small & 0x7fffffff) * 8)) : small;

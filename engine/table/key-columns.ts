@@ -3,6 +3,7 @@ import { feedInt64, feedValue } from '../chunking/key-hash.js';
 import type { Column } from '../schema/schema.js';
 import { valueKind } from '../schema/types.js';
 import { compareValues, type Value } from '../value/value.js';
+import { compareInt64Words, int64Words } from '../value/int64-words.js';
 import { arrowColumnValues } from '../store/parquet/chunk-codec.js';
 
 /**
@@ -35,7 +36,7 @@ class Int64Words implements KeyColumnReader {
     private readonly values: BigInt64Array | BigUint64Array,
     private readonly unsigned: boolean,
   ) {
-    this.words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    this.words = int64Words(values);
   }
 
   isNull(): boolean {
@@ -47,17 +48,7 @@ class Int64Words implements KeyColumnReader {
   }
 
   compare(a: number, b: number): number {
-    // High words carry the sign (unless unsigned); low words compare unsigned.
-    let highA = this.words[2 * a + 1]!;
-    let highB = this.words[2 * b + 1]!;
-    if (this.unsigned) {
-      highA >>>= 0;
-      highB >>>= 0;
-    }
-    if (highA !== highB) return highA < highB ? -1 : 1;
-    const lowA = this.words[2 * a]! >>> 0;
-    const lowB = this.words[2 * b]! >>> 0;
-    return lowA === lowB ? 0 : lowA < lowB ? -1 : 1;
+    return compareInt64Words(this.words, a, this.words, b, this.unsigned);
   }
 
   value(row: number): Value {

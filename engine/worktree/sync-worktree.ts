@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { DgitError } from '../errors/index.js';
+import type { Progress } from '../progress.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import { compareIndexEntries, INDEX_MODE, parseIndex, serializeIndex, type IndexEntry } from './git-index.js';
 import { IndexLock } from './index-lock.js';
-import { diffTrees, type BlobEntry, type PathChange } from './tree-changes.js';
+import { changedPaths, type BlobEntry, type PathChange } from './tree-changes.js';
 import {
   hashWorktreeFile,
   hasMode,
@@ -34,6 +35,8 @@ export interface SyncOptions {
   /** The tree the working directory and index match now; undefined for an empty tree (fresh repository). */
   from: ObjectId | undefined;
   to: ObjectId;
+  /** Told as files are written. */
+  progress?: Progress;
 }
 
 /**
@@ -63,13 +66,13 @@ export async function syncWorktree(options: SyncOptions): Promise<SyncResult> {
   const lock = IndexLock.acquire(gitdir);
   try {
     const index = readCurrentIndex(lock.indexPath);
-    const changes = await diffTrees(store, from, to);
+    const changes = await changedPaths(store, from, to);
     // Without a usable index every path of `to` needs an entry, so read the whole tree now, before any write.
-    const everyPathOfTo = index.kind === 'entries' ? [] : from === undefined ? changes : await diffTrees(store, undefined, to);
+    const everyPathOfTo = index.kind === 'entries' ? [] : from === undefined ? changes : await changedPaths(store, undefined, to);
     fs.mkdirSync(dir, { recursive: true });
     const plan = planChanges(dir, changes, index);
     const removed = removeFiles(dir, plan);
-    const written = await writeFiles(store, plan);
+    const written = await writeFiles(store, plan, options.progress);
     const entries = index.kind === 'entries' ? updateIndexEntries(dir, index, plan) : rebuildIndexEntries(dir, everyPathOfTo, plan);
     lock.commit(serializeIndex(entries));
     return { written, removed };
@@ -318,7 +321,7 @@ function removeEmptyTree(directory: string): void {
 
 const WRITE_CONCURRENCY = 8;
 
-async function writeFiles(store: ObjectStore, plan: readonly PlannedChange[]): Promise<number> {
+async function writeFiles(store: ObjectStore, plan: readonly PlannedChange[], progress?: Progress): Promise<number> {
   const writes = plan.filter((change) => change.action === 'write');
   const directories = new Set<string>();
   for (const change of writes) {
@@ -329,10 +332,12 @@ async function writeFiles(store: ObjectStore, plan: readonly PlannedChange[]): P
     }
   }
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
     while (next < writes.length) {
       const change = writes[next++]!;
       await writeOne(store, change.absolute, change.after!);
+      progress?.({ phase: 'Writing files', done: ++done, total: writes.length, unit: 'files' });
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, writes.length) }, worker));

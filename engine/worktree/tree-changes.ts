@@ -24,7 +24,7 @@ export interface PathChange {
  * into a directory (or back) appears as the file's removal plus the directory's
  * files' additions.
  */
-export async function diffTrees(store: ObjectStore, from: ObjectId | undefined, to: ObjectId | undefined): Promise<PathChange[]> {
+export async function changedPaths(store: ObjectStore, from: ObjectId | undefined, to: ObjectId | undefined): Promise<PathChange[]> {
   const changes: PathChange[] = [];
   await diffSubtrees(store, '', from, to, changes);
   return changes;

@@ -1,3 +1,4 @@
+import { paint, type Colour } from '../text/ansi.js';
 import type { CheckReport, CheckResult } from '../../engine/checks/check-result.js';
 import { checkStatus, sampleText, summaryText, truncateText, visibleText, type CheckStatus } from './check-text.js';
 
@@ -10,7 +11,7 @@ export interface TerminalCheckOptions {
   sampleRows?: number;
 }
 
-const COLOURS: Record<CheckStatus, number> = { pass: 32, FAIL: 31, WARN: 33, ERROR: 31 };
+const COLOURS: Record<CheckStatus, Colour> = { pass: 'green', FAIL: 'red', WARN: 'yellow', ERROR: 'red' };
 
 /**
  * The report for a terminal: a table of every check (check, severity, status,
@@ -21,7 +22,7 @@ export function renderCheckTerminal(report: CheckReport, options: TerminalCheckO
   const colour = options.colour ?? false;
   const maxCell = options.maxCellLength ?? 60;
   const sampleRows = options.sampleRows ?? 5;
-  const paint = (text: string, code: number) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const painted = (text: string, status: CheckStatus) => paint(text, COLOURS[status], colour);
   const clean = (text: string, max = maxCell) => truncateText(visibleText(text), max);
   const revision = report.revision === 'WORKING' ? 'the working set' : report.revision.slice(0, 12);
   if (!report.config) return `no dgit.yml at ${revision}: nothing to check\n`;
@@ -40,7 +41,7 @@ export function renderCheckTerminal(report: CheckReport, options: TerminalCheckO
     cells
       .map((cell, i) => {
         const padded = i === 3 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
-        return i === 2 && status ? paint(padded, COLOURS[status]) : padded;
+        return i === 2 && status ? painted(padded, status) : padded;
       })
       .join('  ')
       .trimEnd();
@@ -49,7 +50,7 @@ export function renderCheckTerminal(report: CheckReport, options: TerminalCheckO
   for (const result of report.results) {
     if (result.passed) continue;
     const status = checkStatus(result);
-    out.push('', `${paint(status, COLOURS[status])} ${clean(result.check, 200)} (dgit.yml:${result.line}): ${clean(result.message, 400)}`);
+    out.push('', `${painted(status, status)} ${clean(result.check, 200)} (dgit.yml:${result.line}): ${clean(result.message, 400)}`);
     if (result.description) out.push(`  ${clean(result.description, 400)}`);
     for (const sample of result.sample.slice(0, sampleRows)) out.push(`  ${clean(sampleText(sample, result.kind), 200)}`);
     const more = result.failing_rows - Math.min(result.sample.length, sampleRows);

@@ -1,7 +1,7 @@
 import type { ColumnChangeCount, DiffSummary, RowChange, SchemaChanges, TableDiff, TableStatus } from '../../engine/diff/index.js';
 import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
-import { cellText, truncateText, visibleText } from './cell-text.js';
+import { cellText, truncateText } from './cell-text.js';
 import { escapeMarkdown } from '../text/safe-text.js';
 import { fitToBudget } from '../text/budget.js';
 import type { DiffReport } from '../../engine/diff/diff-report.js';

@@ -1,3 +1,4 @@
+import { paint, type Colour } from '../text/ansi.js';
 import type { Writable } from 'node:stream';
 import type { RowChange, SchemaChanges, TableDiff } from '../../engine/diff/index.js';
 import { DiffCounter, type DiffSummary } from '../../engine/diff/index.js';
@@ -8,7 +9,7 @@ import { TextSink } from './text-sink.js';
 
 export interface TerminalDiffOptions {
   /** ANSI colours (the CLI turns them off for NO_COLOR and pipes). */
-  color?: boolean;
+  colour?: boolean;
   /** Most rows shown per table; the rest are counted. */
   limit?: number;
   /** Counts only, like `git diff --stat`. */
@@ -21,15 +22,14 @@ export interface TerminalDiffOptions {
 
 type Style = 'added' | 'deleted' | 'modified' | 'old' | 'new' | 'header' | 'dim' | 'plain';
 
-const ANSI: Record<Style, string> = {
-  added: '\x1b[32m',
-  deleted: '\x1b[31m',
-  modified: '\x1b[33m',
-  old: '\x1b[31m',
-  new: '\x1b[32m',
-  header: '\x1b[1m',
-  dim: '\x1b[2m',
-  plain: '',
+const COLOURS: Record<Exclude<Style, 'plain'>, Colour> = {
+  added: 'green',
+  deleted: 'red',
+  modified: 'yellow',
+  old: 'red',
+  new: 'green',
+  header: 'bold',
+  dim: 'dim',
 };
 
 /** Styled pieces of text; width is counted on the text alone, never on escape codes. */
@@ -38,10 +38,10 @@ type Cell = Array<{ text: string; style: Style }>;
 const cellWidth = (cell: Cell) => cell.reduce((n, part) => n + Array.from(part.text).length, 0);
 
 class Painter {
-  constructor(private readonly color: boolean) {}
+  constructor(private readonly colour: boolean) {}
 
   paint(text: string, style: Style): string {
-    return this.color && style !== 'plain' ? `${ANSI[style]}${text}\x1b[0m` : text;
+    return style === 'plain' ? text : paint(text, COLOURS[style], this.colour);
   }
 
   cell(cell: Cell, width: number): string {
@@ -82,7 +82,7 @@ export function schemaLines(schema: SchemaChanges): string[] {
  */
 export async function writeDiffTerminal(report: DiffReport, out: Writable, options: TerminalDiffOptions = {}): Promise<void> {
   const sink = new TextSink(out);
-  const painter = new Painter(options.color ?? false);
+  const painter = new Painter(options.colour ?? false);
   const maxWidth = options.maxCellWidth ?? 40;
   const blockRows = options.blockRows ?? 100;
   const limit = options.limit ?? Infinity;

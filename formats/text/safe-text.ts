@@ -7,8 +7,10 @@
 
 /**
  * Makes invisible or disruptive characters visible: control characters (an ESC
- * in a cell must not drive the terminal), line breaks, and the bidirectional
- * overrides that make text read differently from what it is ("Trojan Source").
+ * or a C1 CSI U+009B in a cell must not drive the terminal), line breaks, and the
+ * bidirectional overrides that make text read differently from what it is
+ * ("Trojan Source"). The one terminal-safe text function: every text from data,
+ * users, agents or servers passes through it before it reaches a terminal.
  */
 export function visibleText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {

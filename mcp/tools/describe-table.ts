@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { manifestRowCount } from '../../engine/chunking/manifest.js';
-import { checkedColumns, type ConfiguredCheck } from '../../engine/config/configured-check.js';
-import type { LoadedConfig } from '../../engine/config/config-file.js';
-import { readConfig } from '../../engine/config/repository-config.js';
-import { NotFoundError } from '../../engine/errors/index.js';
-import type { Repository } from '../../engine/repository/repository.js';
-import { keyColumnNames } from '../../engine/schema/schema.js';
 import { ColumnOutput } from './list-tables.js';
 import { RESERVED_TABLE_PREFIX } from './propose-fix.js';
 import { defineTool } from './tool.js';
 import { resolveRevision, RevisionArgument, RevisionOutput, TableArgument } from './revision.js';
+import { loadSyncApi, checkedColumns, NotFoundError, readConfig, type ConfiguredCheck, type LoadedConfig, type Repository } from '../../engine/index.js';
+
+const { manifestRowCount, keyColumnNames } = await loadSyncApi();
 
 const CheckOutput = z.object({
   id: z.string(),

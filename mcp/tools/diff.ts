@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { diffRevisions } from '../../engine/commands/diff.js';
-import { DiffCounter } from '../../engine/diff/index.js';
 import { rowChangeToJson, schemaChangesToJson } from '../../formats/diff/json.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { jsonBytes } from '../untrusted-data.js';
 import { defineTool } from './tool.js';
 import { capStrings } from './result-budget.js';
 import { resolveRevision, RevisionArgument, RevisionOutput, TableArgument } from './revision.js';
+import { loadSyncApi, diffRevisions } from '../../engine/index.js';
+
+const { DiffCounter } = await loadSyncApi();
 
 const MAX_TABLES = 100;
 

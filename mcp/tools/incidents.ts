@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../engine/errors/index.js';
-import { INCIDENT_OUTCOMES } from '../../engine/incidents/incident.js';
-import { checkHistory, listIncidents, type KnownIncident } from '../../engine/incidents/incident-memory.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { defineTool } from './tool.js';
+import { loadSyncApi, listIncidents, NotFoundError, type KnownIncident } from '../../engine/index.js';
+
+const { INCIDENT_OUTCOMES, checkHistory } = await loadSyncApi();
 
 const IncidentSummary = z.object({
   id: z.string(),

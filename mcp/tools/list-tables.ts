@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { listTables } from '../../engine/commands/tables.js';
 import { defineTool } from './tool.js';
 import { resolveRevision, RevisionArgument, RevisionOutput } from './revision.js';
+import { listTables } from '../../engine/index.js';
 
 const MAX_TABLES = 500;
 

@@ -1,16 +1,12 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { readConfig } from '../../engine/config/repository-config.js';
-import { canonicalPatchText, checkPatch, FixPatchSchema, PatchEditSchema } from '../../engine/heal/patch.js';
-import { resolvePatch } from '../../engine/heal/patch-resolution.js';
-import { changeExtent, policyViolations, PolicyViolationError } from '../../engine/heal/policy.js';
-import { propose } from '../../engine/heal/propose.js';
-import { DgitError } from '../../engine/errors/index.js';
-import type { Repository } from '../../engine/repository/repository.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { AgentRefusal } from '../refusal.js';
 import { defineTool } from './tool.js';
 import { RevisionArgument } from './revision.js';
+import { loadSyncApi, DgitError, propose, readConfig, resolvePatch, type Repository } from '../../engine/index.js';
+
+const { canonicalPatchText, checkPatch, FixPatchSchema, PatchEditSchema, changeExtent, policyViolations, PolicyViolationError } = await loadSyncApi();
 
 const proposeFixOutput = z.object({
   status: z.enum(['proposed', 'existing']).describe('existing: this session proposed the same patch on the same commit before'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { WORKING, type Repository } from '../../engine/repository/repository.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
+import { loadSyncApi, type ObjectId, type Repository } from '../../engine/index.js';
+
+const { WORKING } = await loadSyncApi();
 
 /** A revision argument: a branch, tag, commit id (or prefix), `HEAD~2`-style expression, or WORKING. */
 export const RevisionArgument = z

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { runChecks } from '../../engine/checks/run-checks.js';
-import { readConfig } from '../../engine/config/repository-config.js';
-import { NotFoundError } from '../../engine/errors/index.js';
 import { defineTool } from './tool.js';
 import { resolveRevision, RevisionArgument, RevisionOutput } from './revision.js';
+import { NotFoundError, readConfig, runChecks } from '../../engine/index.js';
 
 const CheckResultOutput = z.looseObject({
   check: z.string(),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Repository } from '../../engine/repository/repository.js';
 import type { AgentLimits } from '../limits.js';
 import type { Sandbox } from '../sandbox.js';
 import type { QueryGate } from '../query-gate.js';
+import type { Repository } from '../../engine/index.js';
 
 /** What a tool call runs with. */
 export interface ToolContext {
@@ -13,7 +13,7 @@ export interface ToolContext {
   /** Bounds the DuckDB sessions of `query` running at once, across sessions of one server. */
   queryGate: QueryGate;
   /** Runs a session's writes one at a time (two proposals must not pick the same branch). */
-  serialize<T>(work: () => Promise<T>): Promise<T>;
+  serialize: <T>(work: () => Promise<T>) => Promise<T>;
   /** Proposals made in this session, by patch fingerprint: the same patch again reports the first. */
   proposals: Map<string, { branch: string; result: unknown }>;
 }

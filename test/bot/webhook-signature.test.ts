@@ -51,7 +51,7 @@ describe('the webhook endpoint of the app (probot middleware)', () => {
     const probot = BotHarness.probot(harness.github, harness.privateKey);
     const middleware = await createNodeMiddleware(dgitBot({ dataDir: harness.dataDir, modules: [] }), { probot });
     server = http.createServer((request, response) =>
-      middleware(request, response, () => {
+      void middleware(request, response, () => {
         response.writeHead(404).end();
       }),
     );

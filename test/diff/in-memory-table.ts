@@ -121,7 +121,7 @@ export async function applyEdits(
   edits: RowEdits,
 ): Promise<Row[]> {
   const source = await readAll(store, ours);
-  let rows: Row[] = source.map((row) =>
+  const rows: Row[] = source.map((row) =>
     merged.columns.map((column) => {
       const index = ours ? ours.schema.columns.findIndex((c) => c.id === column.id) : -1;
       return index < 0 ? null : convertValue(row[index]!, ours!.schema.columns[index]!.type, column.type);

@@ -79,7 +79,7 @@ describe('markdown for GitHub', () => {
   it('stays within GitHub\u2019s comment limit on a huge diff by dropping samples first', async () => {
     const long = 'x'.repeat(500);
     const before: Row[] = Array.from({ length: 3000 }, (_, i) => [i, `${long} ${i}`]);
-    const after: Row[] = before.map(([id, note]) => [id!, `${note} changed`]);
+    const after: Row[] = before.map(([id, note]) => [id!, `${String(note)} changed`]);
     const tables: Array<[string, Awaited<ReturnType<typeof diffOf>>]> = [];
     for (let t = 0; t < 40; t++) tables.push([`table_${t}`, await diffOf(notes, before.slice(0, 200), after.slice(0, 200))]);
     const markdown = await renderDiffMarkdown(report(tables), { sampleRows: 50, maxCellLength: 500 });

@@ -41,7 +41,7 @@ describe('terminal diff', () => {
   it('uses ANSI colours only when asked', async () => {
     const plain = await terminal(report([['flights', await exampleDiff()]]));
     expect(plain).not.toContain('\x1b[');
-    const coloured = await terminal(report([['flights', await exampleDiff()]]), { color: true });
+    const coloured = await terminal(report([['flights', await exampleDiff()]]), { colour: true });
     expect(coloured).toContain('\x1b[32m');
     expect(coloured).toContain('\x1b[31m');
     expect(coloured.replace(/\x1b\[\d+m/g, '')).toBe(plain);

@@ -336,9 +336,9 @@ const cases: MergeCase[] = [
   {
     name: 'a table where every chunk changed on both sides merges cell by cell',
     base: { schema: t, rows: everyChunkBase },
-    ours: { schema: t, rows: everyChunkBase.map((r) => [r[0]!, `${r[1]}!`, r[2]!]) },
+    ours: { schema: t, rows: everyChunkBase.map((r) => [r[0]!, `${String(r[1])}!`, r[2]!]) },
     theirs: { schema: t, rows: everyChunkBase.map((r) => [r[0]!, r[1]!, (r[2] as number) * 100]) },
-    merged: tRows(everyChunkBase.map((r) => [r[0]!, `${r[1]}!`, (r[2] as number) * 100])),
+    merged: tRows(everyChunkBase.map((r) => [r[0]!, `${String(r[1])}!`, (r[2] as number) * 100])),
     chunkRows: 4,
   },
   {

@@ -113,7 +113,7 @@ describe('chunked diff and merge match a plain in-memory reference', () => {
       [],
     );
     const values: Row[] = ['a', 'b', 'c', 'd'].flatMap((city) => [0, 1].map((n) => [city, n] as Row));
-    const keyOfRow = (row: Row) => `${row[0]}:${row[1]}`;
+    const keyOfRow = (row: Row) => `${String(row[0])}:${String(row[1])}`;
     const expand = (counts: number[]) => counts.flatMap((count, i) => Array.from({ length: count }, () => values[i]!));
     for (let seed = 1; seed <= 300; seed++) {
       const next = random(seed * 7919);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../engine/checks/index.js';
 import { mergeBase } from '../../engine/commands/merge.js';
 import { addToQueue, checkCandidate, listQueue, runQueue, type CandidateCheck } from '../../engine/queue/index.js';
-import type { Repository } from '../../engine/repository/repository.js';
 import type { CommitId } from '../../engine/store/revision.js';
 import { commitOnBranch, queueRepository, tableRows, type ScoreRow } from './queue-fixtures.js';
 
@@ -31,8 +30,8 @@ describe('merge queue property: main is never moved to a commit that failed a ch
       const random = seededRandom(seed);
       const { repository, base } = await queueRepository(10);
       const passedCandidates = new Set<CommitId>();
-      const check: CandidateCheck = async (repo, commit) => {
-        const verdict = await checkCandidate(repo, commit);
+      const check: CandidateCheck = async (repo, commit, onto) => {
+        const verdict = await checkCandidate(repo, commit, onto);
         if (verdict.passed) passedCandidates.add(commit);
         return verdict;
       };

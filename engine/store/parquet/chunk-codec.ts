@@ -5,6 +5,7 @@ import type { Column } from '../../schema/schema.js';
 import { valueKind, type ColumnType } from '../../schema/types.js';
 import { toArrowType } from './arrow-types.js';
 import type { Row, Value } from '../../value/value.js';
+import { compareInt64Words, int64Words } from '../../value/int64-words.js';
 
 /**
  * The one place chunk bytes are made and read. Encoding is deterministic: fixed
@@ -150,9 +151,9 @@ export function rowsToArrow(columns: readonly Column[], rows: readonly Row[]): a
 export function arrowToRows(table: arrow.Table, columns: readonly Column[]): Row[] {
   const n = table.numRows;
   const width = columns.length;
-  const rows: Row[] = new Array(n);
+  const rows: Row[] = new Array<Row>(n);
   for (let r = 0; r < n; r++) {
-    const row: Value[] = new Array(width);
+    const row: Value[] = new Array<Value>(width);
     for (let c = 0; c < width; c++) row[c] = null;
     rows[r] = row;
   }
@@ -172,7 +173,7 @@ export function arrowToRows(table: arrow.Table, columns: readonly Column[]): Row
 /** Values of one column of an Arrow table, in row order. */
 export function arrowColumnValues(table: arrow.Table, column: Column): Value[] {
   const vector = table.getChild(column.name);
-  if (!vector) return new Array(table.numRows).fill(null);
+  if (!vector) return new Array<Value>(table.numRows).fill(null);
   const values: Value[] = [];
   for (const part of vector.data) readData(part, column.type, values);
   return values;
@@ -395,14 +396,14 @@ export class LazyChunkRows {
   ) {
     const n = table.numRows;
     this.length = n;
-    this.rows = new Array(n);
+    this.rows = new Array<Row | undefined>(n);
     this.datas = columns.map((column) => {
       const vector = table.getChild(column.name);
       return vector && vector.data.length === 1 ? vector.data[0] : undefined;
     });
     this.keys = keyIndexes.map((c) => {
-      const cells: Value[][] = new Array(n);
-      const values: Value[] = new Array(n);
+      const cells: Value[][] = new Array<Value[]>(n);
+      const values: Value[] = new Array<Value>(n);
       const column = columns[c]!;
       const data = this.datas[c];
       if (data && valueKind(column.type) === 'bigint' && !arrow.DataType.isDictionary(data.type)) {
@@ -423,7 +424,7 @@ export class LazyChunkRows {
     const only = this.keys.length === 1 ? this.keys[0] : undefined;
     this.keyWords =
       only instanceof BigInt64Array || only instanceof BigUint64Array
-        ? { words: new Int32Array(only.buffer, only.byteOffset, only.length * 2), unsigned: only instanceof BigUint64Array, type: columns[keyIndexes[0]!]!.type }
+        ? { words: int64Words(only), unsigned: only instanceof BigUint64Array, type: columns[keyIndexes[0]!]!.type }
         : undefined;
   }
 
@@ -432,16 +433,7 @@ export class LazyChunkRows {
     const a = this.keyWords;
     const b = peer instanceof LazyChunkRows ? peer.keyWords : undefined;
     if (!a || !b || a.type !== b.type || a.unsigned !== b.unsigned) return NaN;
-    let highA = a.words[2 * i + 1]!;
-    let highB = b.words[2 * j + 1]!;
-    if (a.unsigned) {
-      highA >>>= 0;
-      highB >>>= 0;
-    }
-    if (highA !== highB) return highA < highB ? -1 : 1;
-    const lowA = a.words[2 * i]! >>> 0;
-    const lowB = b.words[2 * j]! >>> 0;
-    return lowA === lowB ? 0 : lowA < lowB ? -1 : 1;
+    return compareInt64Words(a.words, i, b.words, j, a.unsigned);
   }
 
   /** Value of key column `k` (in key order) of row `i`. */
@@ -559,8 +551,8 @@ function valueCompare(type: ColumnType, a: arrow.Data, b: arrow.Data): CellCompa
   const va = a.values as unknown;
   const vb = b.values as unknown;
   if ((va instanceof BigInt64Array || va instanceof BigUint64Array) && (vb instanceof BigInt64Array || vb instanceof BigUint64Array)) {
-    const wa = new Int32Array(va.buffer, va.byteOffset, va.length * 2);
-    const wb = new Int32Array(vb.buffer, vb.byteOffset, vb.length * 2);
+    const wa = int64Words(va);
+    const wb = int64Words(vb);
     return (i, j) => wa[2 * i] === wb[2 * j] && wa[2 * i + 1] === wb[2 * j + 1];
   }
   if (kind === 'number' && ArrayBuffer.isView(va) && ArrayBuffer.isView(vb) && !(va instanceof DataView) && !(vb instanceof DataView)) {

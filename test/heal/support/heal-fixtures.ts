@@ -14,8 +14,8 @@ import { DATA, dgit, tempDir, writeFile, type RunResult } from '../../support/cl
  */
 
 type Row = Record<string, unknown>;
-export const penguins = (JSON.parse(fs.readFileSync(path.join(DATA, 'penguins.json'), 'utf8')) as Row[]).map((row, index) => ({ id: index + 1, ...row }));
-export const movies = (JSON.parse(fs.readFileSync(path.join(DATA, 'movies.json'), 'utf8')) as Row[]).map((row, index) => ({ id: index + 1, ...row }));
+export const penguins = (JSON.parse(fs.readFileSync(path.join(DATA, 'penguins.json'), 'utf8')) as Row[]).map((row, index): Row & { id: number } => ({ id: index + 1, ...row }));
+export const movies = (JSON.parse(fs.readFileSync(path.join(DATA, 'movies.json'), 'utf8')) as Row[]).map((row, index): Row & { id: number } => ({ id: index + 1, ...row }));
 
 export function ndjson(rows: Row[]): string {
   return rows.map((row) => JSON.stringify(row)).join('\n') + '\n';

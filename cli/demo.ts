@@ -2,27 +2,31 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Repository } from '../repository/repository.js';
-import { DgitError } from '../errors/index.js';
-import { runChecks } from '../checks/index.js';
-import { writeConfig } from '../config/index.js';
-import { heal } from '../heal/index.js';
-import { listIncidents } from '../incidents/index.js';
-import { addToQueue, runQueue } from '../queue/index.js';
-import { recordIncidentOutcome } from '../incidents/index.js';
-import { renderCheckTerminal } from '../../formats/checks/terminal.js';
-import { writeDiffTerminal } from '../../formats/diff/terminal.js';
-import { importTable } from './import.js';
-import { commit } from './commit.js';
-import { createBranch, switchBranch } from './branch.js';
-import { diffRevisions } from './diff.js';
-import { merge } from './merge.js';
-import { runSql } from './sql.js';
-import { log } from './log.js';
+import {
+  addToQueue,
+  commit,
+  createBranch,
+  DgitError,
+  diffRevisions,
+  heal,
+  importTable,
+  initRepository,
+  listIncidents,
+  log,
+  merge,
+  recordIncidentOutcome,
+  runChecks,
+  runQueue,
+  runSql,
+  switchBranch,
+  writeConfig,
+} from '../engine/index.js';
+import { renderCheckTerminal } from '../formats/checks/terminal.js';
+import { writeDiffTerminal } from '../formats/diff/terminal.js';
 
 /** Where the bundled demo data lives, in a checkout or an installed package. */
 export function fixturesDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..', 'fixtures');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..', 'fixtures');
 }
 
 /** Collects what a renderer writes, to hand it to the narration. */
@@ -45,7 +49,7 @@ export async function runDemo(dir: string, say: (text: string) => void, options:
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new DgitError('ALREADY_EXISTS', 'the demo needs an empty or new folder', dir);
   const data = path.join(fixturesDir(), 'demo');
   const colour = options.colour ?? false;
-  const { repository } = await Repository.init(dir);
+  const { repository } = await initRepository(dir);
   const rendered = async (write: (out: Writable) => Promise<void>) => {
     const out = new TextCollector();
     await write(out);
@@ -73,7 +77,7 @@ export async function runDemo(dir: string, say: (text: string) => void, options:
   await commit(repository, { message: 'Spell two airport names in full' });
   await switchBranch(repository, 'main');
   const branchDiff = await rendered((out) =>
-    diffRevisions(repository, 'main', 'fix-airport-names').then((report) => writeDiffTerminal(report, out, { color: colour })),
+    diffRevisions(repository, 'main', 'fix-airport-names').then((report) => writeDiffTerminal(report, out, { colour })),
   );
   const merged = await merge(repository, 'fix-airport-names');
   say(
@@ -106,7 +110,7 @@ export async function runDemo(dir: string, say: (text: string) => void, options:
   // 5. Review one proposal.
   const sample = proposals.find((i) => i.check.includes('foreign_key')) ?? proposals[0];
   if (sample?.branch) {
-    const review = await rendered((out) => diffRevisions(repository, 'main', sample.branch!).then((report) => writeDiffTerminal(report, out, { color: colour })));
+    const review = await rendered((out) => diffRevisions(repository, 'main', sample.branch!).then((report) => writeDiffTerminal(report, out, { colour })));
     say(`5. What a reviewer (or the GitHub bot's PR comment) sees for ${sample.branch}:\n${review}`);
   }
 
