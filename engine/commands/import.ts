@@ -16,6 +16,8 @@ import { manifestRowCount } from '../chunking/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { buildTable } from '../table/build-table.js';
+import { diffStat } from '../diff/table-diff.js';
+import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { withTableTree } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { Row } from '../value/value.js';
@@ -99,7 +101,7 @@ export async function importTable(repository: Repository, file: string, options:
         if (!existing || mode === 'replace') {
           manifest = await buildTable(schema, source.batches(), chunks, file);
           counts.inserted = manifestRowCount(manifest);
-          if (existing) counts.deleted = manifestRowCount(existing.manifest);
+          if (existing) counts = await replacementCounts(existing, { schema, manifest }, chunks);
         } else {
           const rows: Row[] = [];
           const readColumns = mode === 'delete' ? (targetColumns as Column[]) : schema.columns;
@@ -138,3 +140,13 @@ export async function importTable(repository: Repository, file: string, options:
   }
 }
 
+
+/**
+ * What a replacement really changed, row by row: the diff of the old table and the
+ * new one (equal chunks are skipped unread, so this costs the change, not the table).
+ */
+async function replacementCounts(before: TableVersion, after: TableVersion, reader: ChunkReader): Promise<EditCounts> {
+  const stat = await diffStat(before, after, reader, { pairKeyChanges: false });
+  const { added, deleted, modified } = stat.summary;
+  return { inserted: added, updated: modified, deleted, missing: 0, unchanged: manifestRowCount(after.manifest) - added - modified };
+}

@@ -43,7 +43,7 @@ export type MergeOutcome =
 export async function merge(repository: Repository, rev: string, options: MergeOptions = {}): Promise<MergeOutcome> {
   const working = await repository.workingSet();
   if (await repository.mergeInProgress(working.branch)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort`', working.branch);
-  if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch);
+  if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch, 'commit them (`dgit commit -m ...`) or drop them (`dgit reset --hard`)');
   const theirs = await repository.resolve(rev);
   const ours = working.head;
   if (ours === theirs) return { status: 'up-to-date', commit: theirs };
