@@ -57,7 +57,7 @@ export async function importTable(repository: Repository, file: string, options:
   const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `import-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tempDir, { recursive: true });
   try {
-    return await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
+    const { result, replaced } = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
       const existing = await repository.readTable(working.tree, options.table);
       if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
         throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
@@ -97,11 +97,12 @@ export async function importTable(repository: Repository, file: string, options:
         }
 
         let manifest;
+        let replaced: { before: TableVersion; after: TableVersion } | undefined;
         let counts: EditCounts = { inserted: 0, updated: 0, deleted: 0, missing: 0, unchanged: 0 };
         if (!existing || mode === 'replace') {
           manifest = await buildTable(schema, source.batches(), chunks, file);
           counts.inserted = manifestRowCount(manifest);
-          if (existing) counts = await replacementCounts(existing, { schema, manifest }, chunks);
+          if (existing) replaced = { before: existing, after: { schema, manifest } };
         } else {
           const rows: Row[] = [];
           const readColumns = mode === 'delete' ? (targetColumns as Column[]) : schema.columns;
@@ -122,19 +123,24 @@ export async function importTable(repository: Repository, file: string, options:
         return {
           tree,
           result: {
-            table: options.table,
-            mode,
-            created: !existing,
-            rows: manifestRowCount(manifest),
-            addedColumns,
-            chunksWritten: chunks.stats.writes,
-            ...counts,
+            result: {
+              table: options.table,
+              mode,
+              created: !existing,
+              rows: manifestRowCount(manifest),
+              addedColumns,
+              chunksWritten: chunks.stats.writes,
+              ...counts,
+            },
+            replaced,
           },
         };
       } finally {
         await source.close();
       }
     });
+    // A replacement's counts come from the diff of the old and new table, read once the new chunks are stored.
+    return replaced ? { ...result, ...(await replacementCounts(replaced.before, replaced.after, repository.chunks())) } : result;
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
