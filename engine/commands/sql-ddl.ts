@@ -213,8 +213,10 @@ function planAltered(catalog: CatalogTable, version: TableVersion, baseline: Cat
   }
   let primaryKey = old.primaryKey.map((id) => newIds.get(id) ?? id);
   if (catalog.primaryKey) {
-    primaryKey = catalog.primaryKey.map((name) => columns.find((c) => c.name === name)!.id);
-    rebuild = true;
+    const declared = catalog.primaryKey.map((name) => columns.find((c) => c.name === name)!.id);
+    // A new key re-sorts the rows: the table is rebuilt. Declaring the key it already has changes nothing.
+    if (declared.join() !== primaryKey.join()) rebuild = true;
+    primaryKey = declared;
   }
   for (const id of primaryKey) {
     const column = columns.find((c) => c.id === id)!;
