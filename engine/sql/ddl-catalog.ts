@@ -94,7 +94,7 @@ export async function readCatalog(session: DuckDbSession): Promise<CatalogTable[
             name: String(c['column_name']),
             duckType: String(c['data_type']),
             id: tag !== undefined && Number.isSafeInteger(tag) ? tag : undefined,
-            defaultSql: c['column_default'] === null || c['column_default'] === undefined ? null : String(c['column_default']),
+            defaultSql: typeof c['column_default'] === 'string' ? c['column_default'] : null,
             nullable: c['is_nullable'] !== false,
           };
         }),
