@@ -20,6 +20,10 @@ export function registerConflicts(program: Command, context: CommandContext): vo
         print(`${t.table}: ${t.conflicts.length} conflict(s)`);
         for (const c of t.conflicts as Array<Record<string, unknown>>) {
           if (c['kind'] === 'schema') print(`  schema: ${String(c['message'])}`);
+          else if (c['kind'] === 'bag') {
+            const n = c['counts'] as { base: number; ours: number; theirs: number };
+            print(`  bag ${JSON.stringify(c['key'])}: copies in base ${n.base}, ours ${n.ours}, theirs ${n.theirs}`);
+          }
           else print(`  ${String(c['kind'])} ${JSON.stringify(c['key'])}${(c['columns'] as string[])?.length ? ` in ${(c['columns'] as string[]).join(', ')}` : ''}: ours ${JSON.stringify(c['ours'])}, theirs ${JSON.stringify(c['theirs'])}`);
         }
       }

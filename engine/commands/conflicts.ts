@@ -64,12 +64,22 @@ export async function resolveConflicts(repository: Repository, table: string, re
       settled = new Set(entry.conflicts.map((c) => keyOf(c['key'] as Record<string, unknown>)));
       if (resolution.side === 'theirs') {
         for (const conflict of entry.conflicts) {
+          if (conflict['kind'] === 'bag') {
+            // A keyless row: ours' copies are in the table; add or remove copies until theirs' count.
+            const counts = conflict['counts'] as { ours: number; theirs: number };
+            const row = rowFromJson(schema, conflict['key'] as Record<string, unknown>, table);
+            for (let i = counts.ours; i < counts.theirs; i++) chosenRows.push(row);
+            for (let i = counts.theirs; i < counts.ours; i++) deletes.push(row);
+            continue;
+          }
           const theirs = conflict['theirs'] as Record<string, unknown> | null;
           if (theirs) chosenRows.push(rowFromJson(schema, theirs, table));
           else deletes.push(keyFromJson(schema, conflict['key'] as Record<string, unknown>, table));
         }
       }
     } else {
+      if (entry.conflicts.some((c) => c['kind'] === 'bag'))
+        throw new InvalidInputError(`${table} is keyless and its conflicts are copy counts: resolve them with --ours or --theirs`, table);
       chosenRows = await rowsOfFile(repository, resolution.file, schema);
       const conflicted = new Set(entry.conflicts.map((c) => keyOf(c['key'] as Record<string, unknown>)));
       settled = new Set();

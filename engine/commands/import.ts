@@ -16,6 +16,8 @@ import { manifestRowCount } from '../chunking/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { buildTable } from '../table/build-table.js';
+import { diffStat } from '../diff/table-diff.js';
+import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { withTableTree } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { Row } from '../value/value.js';
@@ -55,7 +57,7 @@ export async function importTable(repository: Repository, file: string, options:
   const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `import-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tempDir, { recursive: true });
   try {
-    return await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
+    const { result, replaced } = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
       const existing = await repository.readTable(working.tree, options.table);
       if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
         throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
@@ -95,11 +97,12 @@ export async function importTable(repository: Repository, file: string, options:
         }
 
         let manifest;
+        let replaced: { before: TableVersion; after: TableVersion } | undefined;
         let counts: EditCounts = { inserted: 0, updated: 0, deleted: 0, missing: 0, unchanged: 0 };
         if (!existing || mode === 'replace') {
           manifest = await buildTable(schema, source.batches(), chunks, file);
           counts.inserted = manifestRowCount(manifest);
-          if (existing) counts.deleted = manifestRowCount(existing.manifest);
+          if (existing) replaced = { before: existing, after: { schema, manifest } };
         } else {
           const rows: Row[] = [];
           const readColumns = mode === 'delete' ? (targetColumns as Column[]) : schema.columns;
@@ -120,21 +123,36 @@ export async function importTable(repository: Repository, file: string, options:
         return {
           tree,
           result: {
-            table: options.table,
-            mode,
-            created: !existing,
-            rows: manifestRowCount(manifest),
-            addedColumns,
-            chunksWritten: chunks.stats.writes,
-            ...counts,
+            result: {
+              table: options.table,
+              mode,
+              created: !existing,
+              rows: manifestRowCount(manifest),
+              addedColumns,
+              chunksWritten: chunks.stats.writes,
+              ...counts,
+            },
+            replaced,
           },
         };
       } finally {
         await source.close();
       }
     });
+    // A replacement's counts come from the diff of the old and new table, read once the new chunks are stored.
+    return replaced ? { ...result, ...(await replacementCounts(replaced.before, replaced.after, repository.chunks())) } : result;
   } finally {
     fs.rmSync(tempDir, { recursive: true, force: true });
   }
 }
 
+
+/**
+ * What a replacement really changed, row by row: the diff of the old table and the
+ * new one (equal chunks are skipped unread, so this costs the change, not the table).
+ */
+async function replacementCounts(before: TableVersion, after: TableVersion, reader: ChunkReader): Promise<EditCounts> {
+  const stat = await diffStat(before, after, reader, { pairKeyChanges: false });
+  const { added, deleted, modified } = stat.summary;
+  return { inserted: added, updated: modified, deleted, missing: 0, unchanged: manifestRowCount(after.manifest) - added - modified };
+}

@@ -3,7 +3,7 @@ import git from 'isomorphic-git';
 import { ConcurrentUpdateError, DgitError, UncommittedChangesError } from '../errors/index.js';
 import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
-import type { Column, TableSchema } from '../schema/schema.js';
+import { storedName, type Column, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
 import type { ObjectId, ObjectTransaction } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
@@ -46,7 +46,7 @@ export type MergeOutcome =
 export async function merge(repository: Repository, rev: string, options: MergeOptions = {}): Promise<MergeOutcome> {
   const working = await repository.workingSet();
   if (await repository.mergeInProgress(working.branch)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort`', working.branch);
-  if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch);
+  if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch, 'commit them (`dgit commit -m ...`) or drop them (`dgit reset --hard`)');
   const theirs = await repository.resolve(rev);
   const ours = working.head;
   if (ours === theirs) return { status: 'up-to-date', commit: theirs };
@@ -251,10 +251,11 @@ function pickWhole(base: string | undefined, ours: string | undefined, theirs: s
 }
 
 /**
- * Apply merge edits to ours. Chunks hold plain column names, so when the merged
- * schema renames, drops or retypes one of ours' columns every chunk is rewritten
- * (read under ours' names, columns matched by id); an added column needs no
- * rewrite, since older chunks read it as null.
+ * Apply merge edits to ours. Chunks hold each column under its stored name, so
+ * when the merged schema drops or retypes one of ours' columns, or changes a stored
+ * name, every chunk is rewritten (read under ours' names, columns matched by id); a
+ * rename (the stored name stays) or an added column needs no rewrite, since older
+ * chunks read a column they lack as null.
  */
 async function applyMerged(
   ours: TableVersion | undefined,
@@ -266,14 +267,14 @@ async function applyMerged(
   const oursById = new Map((ours?.schema.columns ?? []).map((c) => [c.id, c]));
   const keepsChunks =
     !!ours &&
-    ours.schema.columns.every((c) => schema.columns.some((m) => m.id === c.id && m.name === c.name && m.type === c.type)) &&
+    ours.schema.columns.every((c) => schema.columns.some((m) => m.id === c.id && storedName(m) === storedName(c) && m.type === c.type)) &&
     ours.schema.primaryKey.join(',') === schema.primaryKey.join(',');
   const reader: ChunkReader = keepsChunks
     ? chunks
     : {
         async readRows(id, columns) {
           // Read under ours' names; a column ours lacks reads as null.
-          const asStored: Column[] = columns.map((c) => oursById.get(c.id) ?? { ...c, name: `\u0000absent ${c.id}` });
+          const asStored: Column[] = columns.map((c) => oursById.get(c.id) ?? { id: c.id, type: c.type, nullable: true, name: `\u0000absent ${c.id}` });
           const rows = await chunks.readRows(id, asStored);
           return rows.map((row) => row.map((value, i) => convertValue(value, asStored[i]!.type, columns[i]!.type)));
         },

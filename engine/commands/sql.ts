@@ -13,10 +13,12 @@ import type { Row } from '../value/value.js';
 import { toJsonValue } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import path from 'node:path';
+import { runDdl, type DdlResult } from './sql-ddl.js';
 
 export type SqlResult =
   | { kind: 'rows'; columns: Array<{ name: string; type: string }>; rows: Array<Record<string, unknown>> }
-  | { kind: 'edit'; statement: 'INSERT' | 'UPDATE' | 'DELETE'; table: string; counts: EditCounts };
+  | { kind: 'edit'; statement: 'INSERT' | 'UPDATE' | 'DELETE'; table: string; counts: EditCounts }
+  | DdlResult;
 
 const READ_STATEMENTS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'SUMMARIZE', 'EXPLAIN', 'SHOW']);
 
@@ -34,7 +36,11 @@ export async function runSql(repository: Repository, query: string, options: { r
     if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
     return runEdit(repository, statement, verb, options.progress);
   }
-  throw new UsageError(`dgit sql runs one SELECT, INSERT, UPDATE or DELETE statement, not ${verb || 'this'}`, 'sql');
+  if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP') {
+    if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
+    return runDdl(repository, statement);
+  }
+  throw new UsageError(`dgit sql runs one SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER or DROP statement, not ${verb || 'this'}`, 'sql');
 }
 
 /** The statement without comments and a trailing semicolon; more than one statement is refused. */

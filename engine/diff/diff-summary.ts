@@ -1,6 +1,6 @@
 import type { DiffColumn, RowChange } from './row-change.js';
 
-/** Row counts of a diff. For a keyless table each extra or missing copy of a row counts once. */
+/** Row counts of a diff. For a keyless table each extra or missing copy of a row counts once; an inferred key change counts as one delete and one add. */
 export interface DiffSummary {
   added: number;
   deleted: number;
@@ -23,6 +23,12 @@ export class DiffCounter {
   }
 
   add(change: RowChange): void {
+    if (change.status === 'modified' && change.previousKey) {
+      // A key change is inferred, not recorded: the summary counts what happened literally, one delete and one add.
+      this.summary.deleted++;
+      this.summary.added++;
+      return;
+    }
     this.summary[change.status]++;
     if (change.status === 'modified') for (const index of change.changedColumns) this.cells[index]!++;
   }

@@ -4,26 +4,36 @@ import type { Row, Value } from '../value/value.js';
 
 interface Entry {
   change: RowChange | undefined;
-  /** An added or deleted row that a later row may still pair with. */
-  waiting: boolean;
+  /** Non-key signature of an added or deleted row that may still pair; undefined once decided. */
+  signature: string | undefined;
+}
+
+/** Held, undecided entries that share one signature, per side. */
+interface SignatureGroup {
+  deleted: number[];
+  added: number[];
+  /** Once more than one row on a side carried the signature, it never pairs: which row moved where would be a guess. */
+  ambiguous: boolean;
 }
 
 /**
  * Turns a deleted row and an added row whose non-key cells are all equal into one
  * modified row whose key changed (what users of Dolt ask for in dolt#7808), on a
  * stream of changes in key order, keeping that order (a pair sits at its new key).
+ * The pairing is an inference, so it is made only when it is unambiguous: the
+ * non-key cells are carried by exactly one deleted and one added row. Summaries
+ * still count such a pair as one delete and one add (see `DiffCounter`).
  *
  * Memory is bounded: at most `window` changes are held; past it the oldest leaves
- * unpaired. Rows with no non-null non-key cell never pair (every such pair would
- * match, which says nothing).
+ * unpaired, and uniqueness is judged among the changes held. Rows with no non-null
+ * non-key cell never pair (every such pair would match, which says nothing).
  */
 export class KeyChangePairing {
   private entries: Entry[] = [];
   private head = 0;
   /** Sequence number of entries[0]. */
   private base = 0;
-  private readonly deletedBySignature = new Map<string, number[]>();
-  private readonly addedBySignature = new Map<string, number[]>();
+  private readonly groups = new Map<string, SignatureGroup>();
   private readonly nonKeyIndexes: number[];
 
   constructor(
@@ -37,42 +47,23 @@ export class KeyChangePairing {
   }
 
   push(change: RowChange): void {
-    if (change.status === 'modified') {
-      this.append(change, false);
-      return;
-    }
-    const signature = this.signature(change.status === 'added' ? change.after : change.before);
-    if (signature === undefined) {
-      this.append(change, false);
-      return;
-    }
-    const opposite = change.status === 'added' ? this.deletedBySignature : this.addedBySignature;
-    const match = this.takeLive(opposite, signature);
-    if (match === undefined) {
-      const sequence = this.append(change, true);
-      const own = change.status === 'added' ? this.addedBySignature : this.deletedBySignature;
-      const list = own.get(signature);
-      if (list) list.push(sequence);
-      else own.set(signature, [sequence]);
-      return;
-    }
-    const other = this.entries[match - this.base]!;
-    other.waiting = false;
-    if (change.status === 'added') {
-      // The pair takes the place of the added row, its new key: later than the deleted row's slot.
-      const deleted = other.change as DeletedRow;
-      other.change = undefined;
-      this.append(this.pair(deleted, change), false);
-    } else {
-      other.change = this.pair(change, other.change as AddedRow);
-    }
+    const signature = change.status === 'modified' ? undefined : this.signature(change.status === 'added' ? change.after : change.before);
+    const sequence = this.base + this.entries.length;
+    this.entries.push({ change, signature });
+    if (signature === undefined || change.status === 'modified') return;
+    let group = this.groups.get(signature);
+    if (!group) this.groups.set(signature, (group = { deleted: [], added: [], ambiguous: false }));
+    const side = change.status === 'added' ? group.added : group.deleted;
+    side.push(sequence);
+    if (side.length > 1) group.ambiguous = true;
   }
 
   /** Changes that can no longer pair, in order. */
   *ready(): Generator<RowChange> {
     while (this.head < this.entries.length) {
       const entry = this.entries[this.head]!;
-      if (entry.waiting && this.entries.length - this.head <= this.window) break;
+      if (entry.signature !== undefined && this.entries.length - this.head <= this.window) break;
+      this.decide(this.base + this.head);
       this.head++;
       if (entry.change) yield entry.change;
     }
@@ -86,28 +77,37 @@ export class KeyChangePairing {
   /** All remaining changes, at the end of the stream. */
   *flush(): Generator<RowChange> {
     for (let i = this.head; i < this.entries.length; i++) {
+      this.decide(this.base + i);
       const change = this.entries[i]!.change;
       if (change) yield change;
     }
     this.entries = [];
     this.base += this.head;
     this.head = 0;
+    this.groups.clear();
   }
 
-  private append(change: RowChange, waiting: boolean): number {
-    this.entries.push({ change, waiting });
-    return this.base + this.entries.length - 1;
-  }
-
-  /** The oldest entry still held under `signature`, removed from the index. */
-  private takeLive(index: Map<string, number[]>, signature: string): number | undefined {
-    const list = index.get(signature);
-    if (!list) return undefined;
-    const firstHeld = this.base + this.head;
-    while (list.length > 0 && list[0]! < firstHeld) list.shift();
-    const sequence = list.shift();
-    if (list.length === 0) index.delete(signature);
-    return sequence;
+  /** Settles the entry at `sequence` as it leaves: paired with its unique partner, or left as it is. */
+  private decide(sequence: number): void {
+    const entry = this.entries[sequence - this.base]!;
+    const signature = entry.signature;
+    if (signature === undefined) return;
+    entry.signature = undefined;
+    const group = this.groups.get(signature)!;
+    if (!group.ambiguous && group.deleted.length === 1 && group.added.length === 1) {
+      const deletedEntry = this.entries[group.deleted[0]! - this.base]!;
+      const addedEntry = this.entries[group.added[0]! - this.base]!;
+      // The pair takes the place of the added row, its new key.
+      addedEntry.change = this.pair(deletedEntry.change as DeletedRow, addedEntry.change as AddedRow);
+      deletedEntry.change = undefined;
+      deletedEntry.signature = undefined;
+      addedEntry.signature = undefined;
+      this.groups.delete(signature);
+      return;
+    }
+    const side = entry.change!.status === 'added' ? group.added : group.deleted;
+    side.splice(side.indexOf(sequence), 1);
+    if (group.deleted.length === 0 && group.added.length === 0) this.groups.delete(signature);
   }
 
   private pair(deleted: DeletedRow, added: AddedRow): ModifiedRow {

@@ -31,8 +31,10 @@ export interface DeletedRow {
 
 /**
  * A row on both sides with different cells. When `previousKey` is set the row's
- * key changed: a deleted and an added row whose other cells are all equal were
- * paired (dolt#7808); `key` is then the new key, and the key columns are in `changed`.
+ * key changed, by inference: a deleted and an added row whose other cells are all
+ * equal, and carried by no other added or deleted row, were paired (dolt#7808);
+ * `key` is then the new key, and the key columns are in `changed`. Summaries count
+ * such a pair as one delete and one add; renderers label it "key changed (inferred)".
  */
 export interface ModifiedRow {
   status: 'modified';

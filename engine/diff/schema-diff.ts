@@ -36,13 +36,15 @@ export function diffSchemas(from: TableSchema | undefined, to: TableSchema | und
   const toColumns = to?.columns ?? [];
   const fromById = new Map(fromColumns.map((c) => [c.id, c]));
   const toIds = new Set(toColumns.map((c) => c.id));
+  const retyped = retypedColumns(fromColumns, toColumns);
+  const retypedTo = new Map([...retyped].map(([fromId, toId]) => [toId, fromById.get(fromId)!]));
   const changes: SchemaChanges = {
-    added: toColumns.filter((c) => !fromById.has(c.id)),
-    dropped: fromColumns.filter((c) => !toIds.has(c.id)),
+    added: toColumns.filter((c) => !fromById.has(c.id) && !retypedTo.has(c.id)),
+    dropped: fromColumns.filter((c) => !toIds.has(c.id) && !retyped.has(c.id)),
     changed: [],
   };
   for (const after of toColumns) {
-    const before = fromById.get(after.id);
+    const before = fromById.get(after.id) ?? retypedTo.get(after.id);
     if (!before) continue;
     const change: ColumnChange = { id: after.id, name: after.name };
     if (before.name !== after.name) change.previousName = before.name;
@@ -56,6 +58,24 @@ export function diffSchemas(from: TableSchema | undefined, to: TableSchema | und
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/**
+ * Columns retyped: a retype gives a column a new id (so a merge never mixes values
+ * of the old type into it), but a reader sees one column whose type changed. A
+ * column only `from` has and one only `to` has, under the same name and of
+ * different types, are that; returned as `from` id -> `to` id.
+ */
+export function retypedColumns(fromColumns: readonly Column[], toColumns: readonly Column[]): Map<number, number> {
+  const fromIds = new Set(fromColumns.map((c) => c.id));
+  const toIds = new Set(toColumns.map((c) => c.id));
+  const out = new Map<number, number>();
+  for (const before of fromColumns) {
+    if (toIds.has(before.id)) continue;
+    const after = toColumns.find((c) => c.name === before.name && !fromIds.has(c.id) && c.type !== before.type);
+    if (after) out.set(before.id, after.id);
+  }
+  return out;
 }
 
 /** Whether a schema diff holds any change. */

@@ -5,7 +5,7 @@ import { DiffCounter, type ColumnChangeCount, type DiffSummary } from './diff-su
 import { KeyChangePairing } from './key-change-pairing.js';
 import type { DiffColumn, RowChange } from './row-change.js';
 import { joinBagRows, joinKeyedRows } from './row-join.js';
-import { diffSchemas, hasSchemaChanges, type SchemaChanges } from './schema-diff.js';
+import { diffSchemas, hasSchemaChanges, retypedColumns, type SchemaChanges } from './schema-diff.js';
 
 export type TableStatus = 'added' | 'deleted' | 'modified' | 'unchanged';
 
@@ -116,15 +116,16 @@ function diffPlan(
   const fromColumns = from?.schema.columns ?? [];
   const fromById = new Map(fromColumns.map((c) => [c.id, c]));
   const toIds = new Set(toColumns.map((c) => c.id));
+  const retyped = retypedColumns(fromColumns, toColumns);
   const columns: DiffColumn[] = [];
   for (const column of toColumns) {
-    const before = fromById.get(column.id);
+    const before = fromById.get(column.id) ?? fromColumns.find((c) => retyped.get(c.id) === column.id);
     const entry: DiffColumn = { id: column.id, name: column.name, type: column.type, afterName: column.name };
     if (before) entry.beforeName = before.name;
     columns.push(entry);
   }
   for (const column of fromColumns) {
-    if (!toIds.has(column.id)) columns.push({ id: column.id, name: column.name, type: column.type, beforeName: column.name });
+    if (!toIds.has(column.id) && !retyped.has(column.id)) columns.push({ id: column.id, name: column.name, type: column.type, beforeName: column.name });
   }
   const keySchema = (to ?? from)?.schema;
   const keyless = keySchema ? isKeyless(keySchema) : false;
@@ -138,7 +139,7 @@ function diffPlan(
     keyIndexes: keyColumns,
     keyless,
     comparedColumns,
-    from: projectSide(from, columns, keyColumns, keyless),
+    from: projectSide(from, columns, keyColumns, keyless, (c) => retyped.get(c.id) ?? c.id),
     to: projectSide(to, columns, keyColumns, keyless),
   };
   return { columns, keyColumns, keyless, plan };

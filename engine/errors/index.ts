@@ -107,8 +107,9 @@ export class ConcurrentUpdateError extends DgitError {
 }
 
 export class UncommittedChangesError extends DgitError {
-  constructor(action: string, branch: string) {
-    super('UNCOMMITTED_CHANGES', `uncommitted changes on ${branch}; commit them or use --discard before ${action}`, branch);
+  /** `remedy` says what the command accepts; by default, commit or `--discard` (as `switch` takes). */
+  constructor(action: string, branch: string, remedy = 'commit them or use --discard') {
+    super('UNCOMMITTED_CHANGES', `uncommitted changes on ${branch}; ${remedy} before ${action}`, branch);
     this.name = 'UncommittedChangesError';
   }
 }

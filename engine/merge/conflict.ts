@@ -7,7 +7,7 @@ import { rowToJson, toJsonValue, type Row, type Value } from '../value/value.js'
  * Row conflict kinds, as CLI.md names them: `delete-update` is ours deleted and
  * theirs updated the row, `update-delete` the reverse.
  */
-export type RowConflictKind = 'cell' | 'delete-update' | 'update-delete' | 'add-add';
+export type RowConflictKind = 'cell' | 'delete-update' | 'update-delete' | 'add-add' | 'bag';
 
 /** A row both sides changed incompatibly. Rows are in the merged schema's column order. */
 export interface Conflict {
@@ -21,6 +21,8 @@ export interface Conflict {
   theirs?: Row;
   /** Names of the columns in conflict (for `cell`) or changed by the side that kept the row. */
   columns: string[];
+  /** For `bag` (a keyless table): how many copies of the row base, ours and theirs hold. */
+  counts?: { base: number; ours: number; theirs: number };
 }
 
 export type SchemaConflictReason =
@@ -29,6 +31,8 @@ export type SchemaConflictReason =
   | 'column-name-clash'
   | 'column-drop-update'
   | 'column-update-drop'
+  | 'column-drop-edit'
+  | 'column-edit-drop'
   | 'primary-key'
   | 'table-delete-update'
   | 'table-update-delete';
@@ -51,6 +55,9 @@ export interface SchemaConflict {
   base?: SchemaSnapshot;
   ours?: SchemaSnapshot;
   theirs?: SchemaSnapshot;
+  /** For a column dropped on one side and edited on the other: keys of the edited rows (JSON, by column name; at most `ROW_SAMPLE`), and how many there are. */
+  rows?: Array<Record<string, unknown>>;
+  rowCount?: number;
 }
 
 /** A conflict in the JSON shape of `dgit conflicts --json`. */
@@ -67,6 +74,7 @@ export function conflictToJson(schema: TableSchema, conflict: Conflict): Record<
     ours: row(conflict.ours),
     theirs: row(conflict.theirs),
     columns: conflict.columns,
+    ...(conflict.counts ? { counts: conflict.counts } : {}),
   };
 }
 
@@ -81,5 +89,6 @@ export function schemaConflictToJson(conflict: SchemaConflict): Record<string, u
     theirs: conflict.theirs ?? null,
     columns: conflict.columns,
     message: conflict.message,
+    ...(conflict.rows ? { rows: conflict.rows, row_count: conflict.rowCount ?? conflict.rows.length } : {}),
   };
 }

@@ -1,8 +1,8 @@
-import type { JoinPlan } from '../diff/column-alignment.js';
+import { projectRow, type JoinPlan, type SideProjection } from '../diff/column-alignment.js';
 import { compareKeysLoose } from '../diff/key-order.js';
 import { changedColumns, joinBagRows, joinKeyedRows, type BagDelta, type KeyedDelta } from '../diff/row-join.js';
 import type { ChunkReader, RowEdits } from '../table/table-version.js';
-import { valuesEqual, type Row, type Value } from '../value/value.js';
+import { rowsEqual, valuesEqual, type Row, type Value } from '../value/value.js';
 import type { Conflict } from './conflict.js';
 
 /** Row edits to apply to ours, and the rows left in conflict. */
@@ -86,12 +86,16 @@ function resolveRow(ours: KeyedDelta, theirs: KeyedDelta, names: string[], edits
 }
 
 /**
- * Merges a keyless table as a bag, by counts of each distinct row: inserts on both
- * sides are all kept, and copies deleted on both sides are deleted once (the
- * larger of the two deletions). Bags have no row identity, so no conflicts.
+ * Merges a keyless table as a bag, row by distinct row: the merged count of a row
+ * is the three-way merge of that row's counts alone (base b, ours o, theirs t). A
+ * count changed on one side only takes that side's count; both sides making the
+ * same change (o = t) agree; both changing it differently is a `bag` conflict with
+ * the three counts, which keeps ours' count. Nothing about other rows enters, so a
+ * merge never holds more copies of a row than one side's change explains.
  */
 export async function mergeBagRows(ours: JoinPlan, theirs: JoinPlan, reader: ChunkReader): Promise<RowMerge> {
   const edits: RowEdits = { upserts: [], deletes: [] };
+  const conflicts: Conflict[] = [];
   const oursChanges = joinBagRows(ours, reader);
   const theirsChanges = joinBagRows(theirs, reader);
   let o = await oursChanges.next();
@@ -103,19 +107,50 @@ export async function mergeBagRows(ours: JoinPlan, theirs: JoinPlan, reader: Chu
   while (!t.done) {
     const order = o.done ? 1 : compareKeysLoose(o.value.row, t.value.row);
     if (order < 0) {
+      // Only ours changed this row's count: ours already holds it.
       o = await oursChanges.next();
       continue;
     }
-    const theirsDelta = (t.value as BagDelta).afterCount - t.value.beforeCount;
+    const theirsDelta = t.value as BagDelta;
     if (order > 0) {
-      apply(t.value.row, theirsDelta);
+      apply(theirsDelta.row, theirsDelta.afterCount - theirsDelta.beforeCount);
     } else {
-      const oursDelta = (o.value as BagDelta).afterCount - (o.value as BagDelta).beforeCount;
-      // Merged count: base + both deltas, except that deletions on both sides overlap.
-      apply(t.value.row, oursDelta < 0 && theirsDelta < 0 ? Math.min(0, theirsDelta - oursDelta) : theirsDelta);
+      const oursDelta = o.value as BagDelta;
+      // Deltas, not counts: the join skips chunks equal on both sides, so its counts cover only the range read.
+      if (oursDelta.afterCount - oursDelta.beforeCount !== theirsDelta.afterCount - theirsDelta.beforeCount) {
+        const row = theirsDelta.row;
+        const counts = {
+          base: await countCopies(ours, ours.from, row, reader),
+          ours: await countCopies(ours, ours.to, row, reader),
+          theirs: await countCopies(theirs, theirs.to, row, reader),
+        };
+        conflicts.push({
+          kind: 'bag',
+          key: row,
+          base: counts.base > 0 ? row : undefined,
+          ours: counts.ours > 0 ? row : undefined,
+          theirs: counts.theirs > 0 ? row : undefined,
+          columns: [],
+          counts,
+        });
+      }
       o = await oursChanges.next();
     }
     t = await theirsChanges.next();
   }
-  return { edits, conflicts: [] };
+  return { edits, conflicts };
+}
+
+/** How many copies of `row` (in target columns) one side of a bag holds: read only for a conflict, so only then. */
+async function countCopies(plan: JoinPlan, side: SideProjection, row: Row, reader: ChunkReader): Promise<number> {
+  if (!side.version) return 0;
+  let copies = 0;
+  for (const chunk of side.version.manifest.chunks) {
+    // Chunk bounds are in the side's own row order; they narrow the search only when that is the target order.
+    if (side.identity && side.sortedByTargetKey && (compareKeysLoose(chunk.last, row) < 0 || compareKeysLoose(chunk.first, row) > 0)) continue;
+    for (const stored of await reader.readRows(chunk.id, side.version.schema.columns)) {
+      if (rowsEqual(projectRow(side, plan.columns, stored), row)) copies++;
+    }
+  }
+  return copies;
 }

@@ -1,4 +1,4 @@
-import { columnId, type Column, type TableSchema } from '../schema/schema.js';
+import { columnId, storedName, storedNamesClash, withoutStoredNames, type Column, type TableSchema } from '../schema/schema.js';
 import type { SchemaConflict, SchemaSnapshot } from './conflict.js';
 
 /** The three-way merge of a table's schema. */
@@ -126,7 +126,9 @@ export function mergeSchemas(base: TableSchema | undefined, ours: TableSchema, t
         theirs: snapshot(other),
       });
     }
-    columns.push({ id: own.id, name: name.value, type: type.value, nullable: nullable.value });
+    // Ours' chunks are the ones kept, so the column keeps ours' stored name whatever it is called now.
+    const stored = storedName(own);
+    columns.push({ id: own.id, name: name.value, type: type.value, nullable: nullable.value, ...(stored !== name.value ? { stored } : {}) });
   }
   for (const was of base?.columns ?? []) {
     const other = theirsById.get(was.id);
@@ -197,7 +199,8 @@ export function mergeSchemas(base: TableSchema | undefined, ours: TableSchema, t
     });
   }
   return {
-    schema: { ...ours, columns, primaryKey },
+    // Chunk files cannot hold two columns under one name: then every chunk is rewritten under the current names.
+    schema: { ...ours, columns: storedNamesClash(columns) ? withoutStoredNames(columns) : columns, primaryKey },
     theirsIds,
     conflicts,
     primaryKeyChangedBy,

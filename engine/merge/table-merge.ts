@@ -5,6 +5,7 @@ import { diffTables } from '../diff/table-diff.js';
 import type { TableSchema } from '../schema/schema.js';
 import type { ChunkReader, RowEdits, TableVersion } from '../table/table-version.js';
 import type { Conflict, SchemaConflict } from './conflict.js';
+import { toJsonValue } from '../value/value.js';
 import { RecentChunkCache } from './recent-chunk-cache.js';
 import { mergeBagRows, mergeKeyedRows } from './row-merge.js';
 import { mergeSchemas } from './schema-merge.js';
@@ -97,7 +98,67 @@ export async function mergeTables(
       ]);
     }
   }
+  if (base) {
+    // A column dropped on one side loses the other side's edits to it: say so, row by row, rather than merge them away.
+    const lost = [
+      ...(await droppedColumnEdits(base, ours, theirs, 'ours', reader)),
+      ...(await droppedColumnEdits(base, theirs, ours, 'theirs', reader)),
+    ];
+    if (lost.length > 0) return keep(ours.schema, lost);
+  }
   return mergeRows(schemaMerge.schema, base, ours, theirs, schemaMerge.theirsIds, reader);
+}
+
+/** Most row keys a drop-versus-edit conflict lists (the count is always whole). */
+export const ROW_SAMPLE = 20;
+
+/**
+ * Columns of `base` that `dropper` dropped while `editor` changed their cells (or
+ * added rows with a value in them): one `schema` conflict per column, naming the rows.
+ * A retype gives a column a new id, so it counts as a drop here too.
+ */
+async function droppedColumnEdits(
+  base: TableVersion,
+  dropper: TableVersion,
+  editor: TableVersion,
+  droppedBy: 'ours' | 'theirs',
+  reader: ChunkReader,
+): Promise<SchemaConflict[]> {
+  const dropperIds = new Set(dropper.schema.columns.map((c) => c.id));
+  const editorIds = new Set(editor.schema.columns.map((c) => c.id));
+  const dropped = base.schema.columns.filter((c) => !dropperIds.has(c.id) && editorIds.has(c.id));
+  if (dropped.length === 0) return [];
+  const diff = await diffTables(base, editor, reader, { pairKeyChanges: false });
+  const watched = dropped.map((column) => ({ column, index: diff.columns.findIndex((c) => c.id === column.id), keys: [] as Array<Record<string, unknown>>, count: 0 }));
+  for await (const change of diff.rows) {
+    for (const entry of watched) {
+      const edited =
+        change.status === 'modified' ? change.changedColumns.includes(entry.index) : change.status === 'added' && change.after[entry.index] !== null;
+      if (!edited) continue;
+      entry.count++;
+      if (entry.keys.length < ROW_SAMPLE) {
+        const key: Record<string, unknown> = {};
+        diff.keyColumns.forEach((c, i) => (key[diff.columns[c]!.name] = toJsonValue(diff.columns[c]!.type, change.key[i] ?? null)));
+        entry.keys.push(key);
+      }
+    }
+  }
+  const editedBy = droppedBy === 'ours' ? 'theirs' : 'ours';
+  return watched
+    .filter((entry) => entry.count > 0)
+    .map((entry) => {
+      const name = entry.column.name;
+      const shown = entry.keys.map((k) => JSON.stringify(k)).join(', ');
+      return {
+        kind: 'schema' as const,
+        reason: droppedBy === 'ours' ? ('column-drop-edit' as const) : ('column-edit-drop' as const),
+        columns: [name],
+        message: `column ${JSON.stringify(name)} was dropped (or retyped) on ${droppedBy} and edited on ${editedBy} in ${entry.count} row(s): ${shown}${entry.count > entry.keys.length ? ', …' : ''}`,
+        base: { name, type: entry.column.type, nullable: entry.column.nullable },
+        rows: entry.keys,
+        rowCount: entry.count,
+      };
+    });
 }
 
 function sameVersion(a: TableVersion, b: TableVersion): boolean {

@@ -32,6 +32,12 @@ export const ColumnSchema = z.object({
   name: z.string(),
   type: z.enum(COLUMN_TYPES),
   nullable: z.boolean(),
+  /**
+   * The name chunk files hold the column under, when it differs from `name`: a
+   * rename changes only the schema, so chunks written before it (and after it, until
+   * the table is rewritten) keep the column's earlier name. See `storedColumns`.
+   */
+  stored: z.string().optional(),
 });
 export type Column = z.infer<typeof ColumnSchema>;
 
@@ -132,7 +138,7 @@ export function parseTableSchema(text: string, where: string): TableSchema {
 export function serializeTableSchema(schema: TableSchema): string {
   const ordered = {
     formatVersion: schema.formatVersion,
-    columns: schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type, nullable: c.nullable })),
+    columns: schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type, nullable: c.nullable, ...(storedName(c) !== c.name ? { stored: storedName(c) } : {}) })),
     primaryKey: schema.primaryKey,
     chunking: {
       hash: schema.chunking.hash,
@@ -160,4 +166,24 @@ export function isKeyless(schema: TableSchema): boolean {
 
 export function keyColumnNames(schema: TableSchema): string[] {
   return schema.primaryKey.map((id) => schema.columns.find((c) => c.id === id)!.name);
+}
+
+/** The name a column has in chunk files (see `Column.stored`). */
+export function storedName(column: Column): string {
+  return column.stored ?? column.name;
+}
+
+/** The columns as chunk files hold them: each named by its stored name. What chunk readers and writers use. */
+export function storedColumns(columns: readonly Column[]): Column[] {
+  return columns.map((c) => (c.stored === undefined ? c : { id: c.id, name: c.stored, type: c.type, nullable: c.nullable }));
+}
+
+/** The same columns, every one stored under its own name: the schema of a table whose chunks are all rewritten. */
+export function withoutStoredNames(columns: readonly Column[]): Column[] {
+  return columns.map((c) => ({ id: c.id, name: c.name, type: c.type, nullable: c.nullable }));
+}
+
+/** Whether two columns' stored names clash, which chunk files cannot hold: then the table must be rewritten. */
+export function storedNamesClash(columns: readonly Column[]): boolean {
+  return new Set(columns.map(storedName)).size !== columns.length;
 }

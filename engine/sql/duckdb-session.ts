@@ -191,8 +191,10 @@ export async function createTableView(session: DuckDbSession, viewName: string, 
   const select = source.columns
     .map((column) => {
       const type = duckdbTypeOf(column.type);
-      const fileType = present.get(column.name);
-      const value = fileType === undefined ? 'NULL' : storedValue(quoteIdentifier(column.name), column.type, fileType);
+      // Chunk files hold a renamed column under its stored name (see Column.stored).
+      const stored = column.stored ?? column.name;
+      const fileType = present.get(stored);
+      const value = fileType === undefined ? 'NULL' : storedValue(quoteIdentifier(stored), column.type, fileType);
       return `CAST(${value} AS ${type}) AS ${quoteIdentifier(column.name)}`;
     })
     .join(', ');

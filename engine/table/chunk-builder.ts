@@ -2,9 +2,9 @@ import type * as arrow from 'apache-arrow';
 import { BoundaryRule } from '../chunking/boundary.js';
 import { keyHash } from '../chunking/key-hash.js';
 import type { ChunkEntry } from '../chunking/manifest.js';
-import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
+import { keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
-import { arrowToRows, conformToColumns, encodeChunk, rowsToArrow } from '../store/parquet/chunk-codec.js';
+import { arrowToRows, conformToColumns, encodeChunk, renameColumns, rowsToArrow } from '../store/parquet/chunk-codec.js';
 import type { ChunkWriter } from './table-version.js';
 
 /** A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow batch (bulk imports). */
@@ -106,7 +106,9 @@ export class ChunkBuilder {
       }
       table = rowsToArrow(columns, rows);
     }
-    const id = this.writer.writeChunk(encodeChunk(table, columns));
+    // A renamed column keeps its stored name in chunk files (see Column.stored).
+    const stored = storedColumns(columns);
+    const id = this.writer.writeChunk(encodeChunk(stored === columns || stored.every((c, i) => c === columns[i]) ? table : renameColumns(table, stored), stored));
     this.entries.push({ id, rows: this.openRows, first: this.openFirst!, last: this.lastKey! });
     this.pieces = [];
     this.openRows = 0;

@@ -1,6 +1,6 @@
 import type * as arrow from 'apache-arrow';
 import type { ChunkId } from '../chunking/manifest.js';
-import type { Column } from '../schema/schema.js';
+import { storedColumns, type Column } from '../schema/schema.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
 import type { LazyRows } from '../diff/lazy-rows.js';
@@ -77,13 +77,14 @@ export class GitChunkStore implements ChunkReader, ChunkWriter {
 
   async readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
     const table = await this.readTable(id);
-    return (await codec()).arrowToRows(table, columns);
+    // Chunks hold columns under their stored names (a rename does not rewrite them).
+    return (await codec()).arrowToRows(table, storedColumns(columns));
   }
 
   /** Rows of a chunk read on demand (see LazyChunkRows): a diff builds JS values only for rows that differ. */
   async readLazyRows(id: ChunkId, columns: readonly Column[], keyIndexes: readonly number[]): Promise<LazyRows> {
     const table = await this.readTable(id);
-    return new (await codec()).LazyChunkRows(table, columns, keyIndexes);
+    return new (await codec()).LazyChunkRows(table, storedColumns(columns), keyIndexes);
   }
 
   writeChunk(bytes: Uint8Array): ChunkId {

@@ -103,6 +103,6 @@ function rowHtml(diff: TableDiff, change: RowChange, maxLength: number): string 
     if (change.changedColumns.includes(i)) return `<del>${cell(i, change.before[i] ?? null)}</del> <ins>${cell(i, change.after[i] ?? null)}</ins>`;
     return cell(i, change.after[i] ?? null);
   });
-  const label = change.status === 'modified' && change.previousKey ? 'key changed' : change.status;
+  const label = change.status === 'modified' && change.previousKey ? 'key changed (inferred)' : change.status;
   return `<tr class="${change.status}"><td>${label}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`;
 }

@@ -50,11 +50,15 @@ function sideToJson(diff: TableDiff, row: Row, side: 'beforeName' | 'afterName')
 /**
  * A row change in the shape of `dgit diff --json`. A changed key (a paired delete
  * and add, dolt#7808) is a `modified` row whose `key` is the new key, with
- * `previous_key` the old one and the key columns in `changed`.
+ * `previous_key` the old one, `inferred: true` (the pairing is a guess dgit made,
+ * not a recorded fact) and the key columns in `changed`.
  */
 export function rowChangeToJson(diff: TableDiff, change: RowChange): Record<string, unknown> {
   const out: Record<string, unknown> = { status: change.status, key: keyToJson(diff, change.key) };
-  if (change.status === 'modified' && change.previousKey) out.previous_key = keyToJson(diff, change.previousKey);
+  if (change.status === 'modified' && change.previousKey) {
+    out.previous_key = keyToJson(diff, change.previousKey);
+    out.inferred = true;
+  }
   if (change.status !== 'added') out.before = sideToJson(diff, change.before, 'beforeName');
   if (change.status !== 'deleted') out.after = sideToJson(diff, change.after, 'afterName');
   if (change.status === 'modified') out.changed = change.changed;

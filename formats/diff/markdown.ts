@@ -164,7 +164,7 @@ function sampleTable(diff: TableDiff, samples: RowChange[], options: MarkdownDif
       if (change.changedColumns.includes(i)) return `~~${cell(i, change.before[i] ?? null)}~~ → **${cell(i, change.after[i] ?? null)}**`;
       return cell(i, change.after[i] ?? null);
     });
-    const status = change.status === 'modified' && change.previousKey ? 'key changed' : change.status;
+    const status = change.status === 'modified' && change.previousKey ? 'key changed (inferred)' : change.status;
     lines.push(`| ${status} | ${cells.join(' | ')} |`);
   }
   if (hidden > 0) lines.push('', `_${hidden} more column${hidden === 1 ? '' : 's'} not shown._`);

@@ -205,7 +205,33 @@ describe('key change pairing (dolt#7808)', () => {
     expect(await collect(diff)).toEqual([
       { status: 'modified', key: [30], previousKey: [3], before: [3, 'c', 30], after: [30, 'c', 30], changed: ['id'], changedColumns: [0] },
     ]);
-    expect((await diffStat(a, b, store)).summary).toEqual({ added: 0, deleted: 0, modified: 1 });
+    // Counted literally: the pairing is an inference, the change is a delete and an add.
+    expect((await diffStat(a, b, store)).summary).toEqual({ added: 1, deleted: 1, modified: 0 });
+  });
+
+  it('rows whose non-key cells another added or deleted row shares are not paired (ambiguous)', async () => {
+    const store = new MemoryChunkStore();
+    const a = makeTable(store, people, [
+      [1, 'c', 30],
+      [2, 'c', 30],
+      [5, 'e', 50],
+    ]);
+    const b = makeTable(store, people, [
+      [5, 'e', 50],
+      [9, 'c', 30],
+    ]);
+    expect((await collect(await diffTables(a, b, store))).map((c) => [c.status, c.key])).toEqual([
+      ['deleted', [1]],
+      ['deleted', [2]],
+      ['added', [9]],
+    ]);
+    const twoAdded = makeTable(store, people, [
+      [5, 'e', 50],
+      [8, 'c', 30],
+      [9, 'c', 30],
+    ]);
+    const one = makeTable(store, people, [[1, 'c', 30], [5, 'e', 50]]);
+    expect((await collect(await diffTables(one, twoAdded, store))).map((c) => c.status)).toEqual(['deleted', 'added', 'added']);
   });
 
   it('a key moved down pairs too, and the pair sits at its new key among other changes', async () => {

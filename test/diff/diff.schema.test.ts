@@ -35,27 +35,31 @@ describe('schema diff by column id', () => {
     ]);
   });
 
-  it('a column dropped and another of the same name added are told apart by id', async () => {
+  it('a column dropped and one of the same name and another type added read as one retyped column (a retype gives a new id)', async () => {
     const store = new MemoryChunkStore();
     const replaced = addColumn(dropColumn(base, 'score'), 'score', 'Utf8');
-    const a = makeTable(store, base, [[1, 'a', 5]]);
-    const b = makeTable(store, replaced, [[1, 'a', 'five']]);
+    const a = makeTable(store, base, [[1, 'a', 5], [2, 'b', 6]]);
+    const b = makeTable(store, replaced, [[1, 'a', 'five'], [2, 'b', '6']]);
     const diff = await diffTables(a, b, store);
     expect(idOf(replaced, 'score')).not.toBe(idOf(base, 'score'));
-    expect(diff.schema.added).toEqual([{ id: idOf(replaced, 'score'), name: 'score', type: 'Utf8', nullable: true }]);
-    expect(diff.schema.dropped).toEqual([{ id: idOf(base, 'score'), name: 'score', type: 'Int32', nullable: true }]);
-    expect(diff.schema.changed).toEqual([]);
-    const rows = await collect(diff.rows);
-    expect(rows).toEqual([
-      {
-        status: 'modified',
-        key: [1],
-        before: [1, 'a', null, 5],
-        after: [1, 'a', 'five', null],
-        changed: ['score'],
-        changedColumns: [2],
-      },
+    expect(diff.schema.added).toEqual([]);
+    expect(diff.schema.dropped).toEqual([]);
+    expect(diff.schema.changed).toEqual([{ id: idOf(replaced, 'score'), name: 'score', type: { from: 'Int32', to: 'Utf8' } }]);
+    // Values that convert losslessly (6 -> "6") are no change; others are.
+    expect(await collect(diff.rows)).toEqual([
+      { status: 'modified', key: [1], before: [1, 'a', '5'], after: [1, 'a', 'five'], changed: ['score'], changedColumns: [2] },
     ]);
+  });
+
+  it('a column dropped and one of the same name and type added are told apart by id', async () => {
+    const store = new MemoryChunkStore();
+    const replaced = addColumn(dropColumn(base, 'score'), 'score', 'Int32');
+    const renamedAway = { ...replaced, columns: replaced.columns.map((c) => (c.name === 'score' ? { ...c, id: c.id + 1 } : c)) };
+    const a = makeTable(store, base, [[1, 'a', 5]]);
+    const b = makeTable(store, renamedAway, [[1, 'a', 7]]);
+    const diff = await diffTables(a, b, store);
+    expect(diff.schema.added.map((c) => c.name)).toEqual(['score']);
+    expect(diff.schema.dropped.map((c) => c.name)).toEqual(['score']);
   });
 
   it('a dropped column is a schema change, not a change of every row, whether or not chunks were rewritten', async () => {

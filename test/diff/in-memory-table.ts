@@ -19,12 +19,12 @@ export class MemoryChunkStore implements ChunkReader {
     const chunk = this.chunks.get(id);
     if (!chunk) throw new Error(`no chunk ${id}`);
     this.reads.push(id);
-    const positions = columns.map((c) => chunk.names.indexOf(c.name));
+    const positions = columns.map((c) => chunk.names.indexOf(c.stored ?? c.name));
     return chunk.rows.map((row) => positions.map((p) => (p < 0 ? null : row[p]!)));
   }
 
   write(columns: readonly Column[], rows: Row[]): ChunkId {
-    const names = columns.map((c) => c.name);
+    const names = columns.map((c) => c.stored ?? c.name);
     const id = createHash('sha1').update(canonical([names, rows])).digest('hex') as ChunkId;
     this.chunks.set(id, { names, rows });
     return id;

@@ -59,7 +59,7 @@ describe('diff --json', () => {
     expect(parsed).toEqual({ from: 'a1', to: 'b2', tables: [] });
   });
 
-  it('a changed key is a modified row with the new key and previous_key', async () => {
+  it('a changed key is a modified row with the new key, previous_key and inferred: true', async () => {
     const t = schemaOf(
       [
         ['id', 'Int32'],
@@ -70,8 +70,10 @@ describe('diff --json', () => {
     const diff = await diffOf(t, [[3, 'c']], [[30, 'c']]);
     const { parsed } = await json(report([['t', diff]]));
     expect((parsed.tables as Array<Record<string, unknown>>)[0]!.rows).toEqual([
-      { status: 'modified', key: { id: 30 }, previous_key: { id: 3 }, before: { id: 3, name: 'c' }, after: { id: 30, name: 'c' }, changed: ['id'] },
+      { status: 'modified', key: { id: 30 }, previous_key: { id: 3 }, inferred: true, before: { id: 3, name: 'c' }, after: { id: 30, name: 'c' }, changed: ['id'] },
     ]);
+    // Counted literally: one delete and one add.
+    expect((parsed.tables as Array<Record<string, unknown>>)[0]!.summary).toEqual({ added: 1, deleted: 1, modified: 0 });
   });
 
   it('a keyless row keys by the whole row; Int64 beyond a double is a string', async () => {

@@ -104,7 +104,7 @@ describe('chunked diff and merge match a plain in-memory reference', () => {
     }
   });
 
-  it('keyless: diff and merge by counts over 300 random bags with duplicates across chunk boundaries', async () => {
+  it('keyless: diff and merge by per-row counts (bag conflicts included) over 300 seeded random bags with duplicates across chunk boundaries', async () => {
     const bag = schemaOf(
       [
         ['city', 'Utf8'],
@@ -130,13 +130,20 @@ describe('chunked diff and merge match a plain in-memory reference', () => {
       for await (const c of diff.rows) net.set(keyOfRow(c.key), (net.get(keyOfRow(c.key)) ?? 0) + (c.status === 'added' ? 1 : -1));
       values.forEach((row, i) => expect(net.get(keyOfRow(row)) ?? 0, `diff, seed ${seed}`).toBe(ours[i]! - base[i]!));
 
+      // The reference rule (README, "Keyless tables"): each distinct row merges its own three counts.
+      const expectedConflicts: Array<{ row: Row; counts: { base: number; ours: number; theirs: number } }> = [];
       const merged = base.map((count, i) => {
-        const dOurs = ours[i]! - count;
-        const dTheirs = theirs[i]! - count;
-        return dOurs < 0 && dTheirs < 0 ? count + Math.min(dOurs, dTheirs) : count + dOurs + dTheirs;
+        const [x, y] = [ours[i]!, theirs[i]!];
+        if (x === count) return y;
+        if (y === count || x === y) return x;
+        expectedConflicts.push({ row: values[i]!, counts: { base: count, ours: x, theirs: y } });
+        return x; // a conflict keeps ours
       });
       const result = await mergeTables(b, o, th, store);
-      expect(result.conflicts).toEqual([]);
+      expect(
+        result.conflicts.map((c) => ({ kind: c.kind, row: c.key, counts: c.counts })),
+        `conflicts, seed ${seed}`,
+      ).toEqual(expectedConflicts.map((c) => ({ kind: 'bag', ...c })));
       expect(await applyEdits(store, o, result.schema!, result.edits), `merge, seed ${seed}`).toEqual(expand(merged));
     }
   });

@@ -122,6 +122,17 @@ export function conformToColumns(table: arrow.Table, columns: readonly Column[])
   return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
 }
 
+/** The same columns (in `columns` order, as `conformToColumns` or `rowsToArrow` made them) under the names and fields of `columns`. */
+export function renameColumns(table: arrow.Table, columns: readonly Column[]): arrow.Table {
+  const schema = chunkArrowSchema(columns);
+  const children = columns.map((_, i): arrow.Data => {
+    const parts: arrow.Data[] = [...(table.getChildAt(i)!.data as readonly arrow.Data[])];
+    return parts.length === 1 ? parts[0]! : concatData(parts, columns[i]!.type);
+  });
+  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length: table.numRows, nullCount: 0, children });
+  return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
+}
+
 function retype(data: arrow.Data, type: arrow.DataType): arrow.Data {
   return data.clone(type, data.offset, data.length, data.nullCount, data.buffers);
 }
