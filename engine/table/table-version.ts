@@ -1,4 +1,5 @@
 import type { ChunkId, Manifest } from '../chunking/manifest.js';
+import type { ManifestStorage } from '../chunking/manifest-pages.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
 
@@ -6,6 +7,8 @@ import type { Row, Value } from '../value/value.js';
 export interface TableVersion {
   schema: TableSchema;
   manifest: Manifest;
+  /** How the stored tree keeps the chunk list (set when read from a tree; a new version is always written paged). */
+  storage?: ManifestStorage;
 }
 
 /** Reads the rows of chunks. Diff, merge and the table writer take one, so their tests need no git. */
