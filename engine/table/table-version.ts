@@ -1,3 +1,4 @@
+import type * as arrow from 'apache-arrow';
 import type { ChunkId, Manifest } from '../chunking/manifest.js';
 import type { ManifestStorage } from '../chunking/manifest-pages.js';
 import type { Column, TableSchema } from '../schema/schema.js';
@@ -18,6 +19,16 @@ export interface ChunkReader {
    * (written before the column was added) reads as null.
    */
   readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]>;
+}
+
+/** A chunk reader that also gives a chunk's decoded Arrow table: edits then splice changed rows into it without rebuilding the rest. */
+export interface ArrowChunkReader extends ChunkReader {
+  readTable(id: ChunkId): Promise<arrow.Table>;
+}
+
+/** Whether `reader` can give chunks as Arrow. */
+export function readsArrow(reader: ChunkReader): reader is ArrowChunkReader {
+  return typeof (reader as Partial<ArrowChunkReader>).readTable === 'function';
 }
 
 /** Stores new chunk bytes and returns their id (the git blob id). */
