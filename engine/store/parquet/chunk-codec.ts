@@ -652,6 +652,14 @@ function spliceData(type: ColumnType, arrowType: arrow.DataType, parts: Readonly
       const o = p.data.valueOffsets as Int32Array;
       const values = p.data.values as Uint8Array;
       const nulls = hasNullBitmap(p.data);
+      if (!nulls) {
+        // No nulls: the run's bytes are contiguous; copy them at once and shift the offsets.
+        const base = o[p.start]!;
+        bytes.set(values.subarray(base, o[p.end]!), at);
+        for (let i = p.start; i < p.end; i++) offsets[++row] = at + o[i + 1]! - base;
+        at += o[p.end]! - base;
+        continue;
+      }
       for (let i = p.start; i < p.end; i++) {
         // A null slot holds no bytes (as buildData writes it), whatever the source kept there.
         if (!nulls || p.data.getValid(i)) {
