@@ -15,6 +15,6 @@ export function registerTables(program: Command, context: CommandContext): void 
       const tables = await listTables(repository, options.rev);
       if (options.json) return printJson({ tables });
       if (tables.length === 0) return print('no tables');
-      print(formatTable(['table', 'rows', 'key', 'columns', 'chunks'], tables.map((t) => [t.table, String(t.rows), t.key.join(',') || '(keyless)', String(t.columns.length), String(t.chunks)])));
+      print(formatTable(['table', 'rows', 'key', 'columns', 'chunks', 'manifest'], tables.map((t) => [t.table, String(t.rows), t.key.join(',') || '(keyless)', String(t.columns.length), String(t.chunks), t.manifest])));
     });
 }

@@ -149,6 +149,17 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
     const session = opened.session;
     const name = quoteIdentifier(table);
     const old = quoteIdentifier('__dgit_before');
+    const narrow = narrowEditPlan(statement, verb, table, schema);
+    if (narrow) {
+      const edits = await stageNarrowEdit(session, schema, table, statement, narrow);
+      const counts = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
+        if (working.tree !== before.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
+        const applied = await applyEdits(schema, version.manifest, edits, { reader: chunks, writer: chunks });
+        const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx);
+        return { tree: await withTableTree(repository.store, tx, working.tree, table, tableTree), result: applied.counts };
+      });
+      return { kind: 'edit', statement: verb, table, counts };
+    }
     // The table becomes a real table with the schema's types; the view stays as the "before" side.
     await session.run(`ALTER VIEW ${name} RENAME TO ${old}`);
     const keys = keyColumnNames(schema);
@@ -189,6 +200,140 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * How a keyed table's UPDATE, DELETE or INSERT can be staged from the rows it
+ * touches alone, rather than from a copy of the whole table: the statement names its
+ * table once (no subquery reads it), and is of a plain form. UPDATE: the rows its
+ * WHERE selects are copied, the SET is applied to them; DELETE: the keys its WHERE
+ * selects are deleted; INSERT: the rows are inserted into an empty copy. Anything
+ * else goes the general way.
+ */
+export interface NarrowEditPlan {
+  verb: 'INSERT' | 'UPDATE' | 'DELETE';
+  /** UPDATE: the statement up to its WHERE (applied to the selected rows only). */
+  head: string;
+  /** The condition of the WHERE, or undefined (every row). */
+  where: string | undefined;
+  /** The alias rows are named by in the statement. */
+  alias: string;
+  /** Whether the SET may change a key column (then new keys are checked against the rest of the table). */
+  setsKey: boolean;
+}
+
+/** The narrow plan of an edit statement, or undefined when it must copy the table (exported for tests). */
+export function narrowEditPlan(statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', table: string, schema: TableSchema): NarrowEditPlan | undefined {
+  if (isKeyless(schema)) return undefined;
+  const words = topLevelWords(statement);
+  if (words === undefined) return undefined;
+  const bare = withoutStrings(statement);
+  // The table named once: as the target. A second mention may be a subquery reading it.
+  const mentions = bare.match(new RegExp(`(?<![\\w."])"?${escapeRegExp(table)}"?(?![\\w"])`, 'gi'))?.length ?? 0;
+  if (mentions !== 1) return undefined;
+  const at = (word: string) => words.find((w) => w.word === word)?.index;
+  if (at('RETURNING') !== undefined || at('USING') !== undefined) return undefined;
+  const whereAt = at('WHERE');
+  const where = whereAt === undefined ? undefined : statement.slice(whereAt + 'WHERE'.length);
+  const target = TARGET.exec(statement)!;
+  if (verb === 'INSERT') {
+    if (/^INSERT\s+OR\b/i.test(statement) || at('CONFLICT') !== undefined) return undefined;
+    return { verb, head: statement, where: undefined, alias: table, setsKey: false };
+  }
+  const rest = statement.slice(target[0].length);
+  if (verb === 'DELETE') {
+    const alias = /^\s*(?:AS\s+)?([A-Za-z_]\w*)?\s*$/i.exec(whereAt === undefined ? rest : statement.slice(target[0].length, whereAt));
+    if (!alias) return undefined;
+    return { verb, head: statement, where, alias: alias[1] ?? table, setsKey: false };
+  }
+  const setAt = at('SET');
+  if (setAt === undefined || at('FROM') !== undefined) return undefined;
+  const alias = /^\s*(?:AS\s+)?([A-Za-z_]\w*)?\s*$/i.exec(statement.slice(target[0].length, setAt));
+  if (!alias || (alias[1] && alias[1].toUpperCase() === 'SET')) return undefined;
+  const setText = withoutStrings(statement.slice(setAt, whereAt ?? statement.length));
+  const setsKey = keyColumnNames(schema).some((k) => new RegExp(`(?<![\\w])"?${escapeRegExp(k)}"?(?![\\w])`, 'i').test(setText));
+  return { verb, head: whereAt === undefined ? statement : statement.slice(0, whereAt), where, alias: alias[1] ?? table, setsKey };
+}
+
+/** Stage the row edits of a narrow plan: only the touched rows ever leave DuckDB. */
+async function stageNarrowEdit(
+  session: Awaited<ReturnType<typeof openRevisionSession>>['session'],
+  schema: TableSchema,
+  table: string,
+  statement: string,
+  plan: NarrowEditPlan,
+): Promise<{ upserts: Row[]; deletes: Row[] }> {
+  const name = quoteIdentifier(table);
+  const old = quoteIdentifier('__dgit_before');
+  const subset = quoteIdentifier('__dgit_subset');
+  await session.run(`ALTER VIEW ${name} RENAME TO ${old}`);
+  const keys = keyColumnNames(schema);
+  const keyList = keys.map(quoteIdentifier).join(', ');
+  const selected = `(SELECT * FROM ${old} AS ${quoteIdentifier(plan.alias)}${plan.where === undefined ? '' : ` WHERE ${plan.where}`})`;
+  if (plan.verb === 'DELETE') {
+    const deletes = (await stagedRows(session, schema, selected, 'deletes')).map((row) => keyValues(schema, row));
+    return { upserts: [], deletes };
+  }
+  const definitions = schema.columns.map((c) => `${quoteIdentifier(c.name)} ${duckdbTypeOf(c.type)}${keys.includes(c.name) ? ' NOT NULL' : ''}`);
+  await session.run(`CREATE TEMP TABLE ${name} (${definitions.join(', ')})`);
+  if (plan.verb === 'UPDATE') {
+    await session.run(`CREATE TEMP TABLE ${subset} AS SELECT * FROM ${selected}`);
+    await session.run(`INSERT INTO ${name} SELECT * FROM ${subset}`);
+    await session.run(plan.head);
+  } else await session.run(statement);
+  const duplicates = await session.rows(`SELECT ${keyList} FROM ${name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
+  // New keys must not meet a row the statement did not touch.
+  const checkRest = plan.verb === 'INSERT' || plan.setsKey;
+  const untouched = plan.verb === 'UPDATE' ? ` WHERE NOT EXISTS (SELECT 1 FROM ${subset} s WHERE ${keys.map((k) => `s.${quoteIdentifier(k)} = o.${quoteIdentifier(k)}`).join(' AND ')})` : '';
+  const clash = duplicates.length > 0 || !checkRest ? [] : await session.rows(`SELECT ${keys.map((k) => `n.${quoteIdentifier(k)}`).join(', ')} FROM ${name} n JOIN ${old} o ON ${keys.map((k) => `n.${quoteIdentifier(k)} = o.${quoteIdentifier(k)}`).join(' AND ')}${untouched} LIMIT 1`);
+  const twice = duplicates[0] ?? clash[0];
+  if (twice) {
+    const shown = keys.map((k) => JSON.stringify(jsonValue(twice[k])));
+    throw new DuplicateKeyError(`${plan.verb} would make the key (${shown.join(', ')}) appear twice in ${table}`, 'sql');
+  }
+  // An UPDATE's rows left as they were are no edit (as in the general path, which keeps only rows that differ).
+  const changed = plan.verb === 'UPDATE' ? `(SELECT * FROM ${name} EXCEPT ALL SELECT * FROM ${subset})` : name;
+  const upserts = await stagedRows(session, schema, `(SELECT * FROM ${changed} ORDER BY ${keyList})`, 'upserts');
+  const deletes =
+    plan.verb === 'UPDATE' && plan.setsKey
+      ? (await stagedRows(session, schema, `(SELECT * FROM ${subset} s WHERE NOT EXISTS (SELECT 1 FROM ${name} n WHERE ${keys.map((k) => `n.${quoteIdentifier(k)} = s.${quoteIdentifier(k)}`).join(' AND ')}) ORDER BY ${keyList})`, 'deletes')).map((row) => keyValues(schema, row))
+      : [];
+  return { upserts, deletes };
+}
+
+/** Top-level keywords of a statement (outside quotes and parentheses) with their positions; undefined if quotes do not close. */
+function topLevelWords(statement: string): Array<{ word: string; index: number }> | undefined {
+  const out: Array<{ word: string; index: number }> = [];
+  let depth = 0;
+  for (let i = 0; i < statement.length; ) {
+    const c = statement[i]!;
+    if (c === "'" || c === '"') {
+      const end = closingQuote(statement, i, c);
+      if (end >= statement.length && statement[statement.length - 1] !== c) return undefined;
+      i = end;
+    } else if (c === '(') {
+      depth++;
+      i++;
+    } else if (c === ')') {
+      depth--;
+      i++;
+    } else if (/[A-Za-z_]/.test(c) && (i === 0 || !/[\w.]/.test(statement[i - 1]!))) {
+      let j = i;
+      while (j < statement.length && /\w/.test(statement[j]!)) j++;
+      if (depth === 0) out.push({ word: statement.slice(i, j).toUpperCase(), index: i });
+      i = j;
+    } else i++;
+  }
+  return out;
+}
+
+/** The statement with the contents of its string literals blanked (identifiers in double quotes kept). */
+function withoutStrings(statement: string): string {
+  return statement.replace(/'(?:[^']|'')*'/g, "''");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function stagedRows(session: Awaited<ReturnType<typeof openRevisionSession>>['session'], schema: TableSchema, from: string, label: string): Promise<Row[]> {

@@ -11,6 +11,8 @@ export interface TableInfo {
   key: string[];
   columns: Array<{ name: string; type: ColumnType; nullable: boolean }>;
   chunks: number;
+  /** How the chunk list is stored: `paged` (manifest/ pages, what dgit writes) or `flat` (one manifest.json, older repositories). */
+  manifest: 'flat' | 'paged';
 }
 
 /** The tables at a revision (default: the working set). */
@@ -19,13 +21,14 @@ export async function listTables(repository: Repository, rev?: string): Promise<
   const trees = await repository.tableTrees(revision.tree);
   const out: TableInfo[] = [];
   for (const [table, tree] of [...trees].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const { schema, manifest } = await readTableVersion(repository.store, tree, table);
+    const { schema, manifest, storage } = await readTableVersion(repository.store, tree, table);
     out.push({
       table,
       rows: manifestRowCount(manifest),
       key: keyColumnNames(schema),
       columns: schema.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
       chunks: manifest.chunks.length,
+      manifest: storage?.form ?? 'paged',
     });
   }
   return out;

@@ -1,3 +1,4 @@
+import { sameChunkList } from '../chunking/manifest-pages.js';
 import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { projectSide, type JoinPlan } from './column-alignment.js';
@@ -102,9 +103,7 @@ export async function diffStat(
 }
 
 function sameChunks(a: TableVersion, b: TableVersion): boolean {
-  const x = a.manifest.chunks;
-  const y = b.manifest.chunks;
-  return x.length === y.length && x.every((chunk, i) => chunk.id === y[i]!.id);
+  return sameChunkList(a, b);
 }
 
 /** The columns a diff compares in (the union by id) and the key it joins on (that of `to`, else `from`). */

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type * as arrow from 'apache-arrow';
-import { InvalidInputError } from '../errors/index.js';
+import { InvalidInputError, UsageError } from '../errors/index.js';
 import { DuckDbSession } from '../sql/duckdb-session.js';
 import { duckdbTypeOf } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
@@ -58,8 +58,23 @@ export interface OpenSortedSourceOptions {
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
-/** DuckDB's memory before it spills to the temp directory: imports of any size run in bounded memory. */
-const IMPORT_MEMORY_LIMIT = '1GB';
+/**
+ * The memory an import may use, whole process, in MiB: `DGIT_IMPORT_MEMORY_MB`, 900 by
+ * default. DuckDB (which loads, checks and sorts the file, spilling to the temp
+ * directory past its limit) gets this less what the Node process itself holds
+ * (code, WebAssembly, one row group of Arrow); DuckDB is closed before the chunks
+ * are built, so the two phases never add up.
+ */
+export const DEFAULT_IMPORT_MEMORY_MB = 900;
+const NODE_BASELINE_MB = 300;
+
+/** DuckDB's memory_limit for an import under the setting; an unusable setting is refused. */
+export function importDuckDbMemoryLimit(setting = process.env['DGIT_IMPORT_MEMORY_MB']): string {
+  const mib = setting === undefined || setting === '' ? DEFAULT_IMPORT_MEMORY_MB : Number(setting);
+  if (!Number.isInteger(mib) || mib < NODE_BASELINE_MB + 128)
+    throw new UsageError(`DGIT_IMPORT_MEMORY_MB must be a whole number of MiB, at least ${NODE_BASELINE_MB + 128}`, 'DGIT_IMPORT_MEMORY_MB');
+  return `${mib - NODE_BASELINE_MB}MiB`;
+}
 const IMPORT_THREADS = 2;
 const LOADED_TABLE = 'dgit_source';
 
@@ -85,7 +100,7 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
       textColumns: (options.targetColumns ?? []).map((column) => column.name),
       workDir,
     });
-    session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: IMPORT_MEMORY_LIMIT });
+    session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: importDuckDbMemoryLimit() });
     const sourceColumns = await loadSource(session, reader, file, options.targetColumns);
     const columns = planColumns(file, sourceColumns, options);
     await checkSource(session, { file, table: LOADED_TABLE, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });

@@ -1,4 +1,5 @@
 import type { JoinPlan, TargetColumn } from '../diff/column-alignment.js';
+import { sameChunkList } from '../chunking/manifest-pages.js';
 import { projectSide } from '../diff/column-alignment.js';
 import { schemasEqual } from '../diff/schema-diff.js';
 import { diffTables } from '../diff/table-diff.js';
@@ -164,8 +165,7 @@ async function droppedColumnEdits(
 function sameVersion(a: TableVersion, b: TableVersion): boolean {
   return (
     schemasEqual(a.schema, b.schema) &&
-    a.manifest.chunks.length === b.manifest.chunks.length &&
-    a.manifest.chunks.every((chunk, i) => chunk.id === b.manifest.chunks[i]!.id)
+    sameChunkList(a, b)
   );
 }
 

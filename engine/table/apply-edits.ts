@@ -3,7 +3,11 @@ import type { ChunkEntry, Manifest } from '../chunking/manifest.js';
 import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import { compareKeys, rowsEqual, type Row, type Value } from '../value/value.js';
 import { ChunkBuilder } from './chunk-builder.js';
-import type { ChunkReader, ChunkWriter, RowEdits } from './table-version.js';
+import type * as arrow from 'apache-arrow';
+import { KEY_HASH_SEED, finishKeyHash } from '../chunking/key-hash.js';
+import { arrowToRows } from '../store/parquet/chunk-codec.js';
+import { keyColumnReader } from './key-columns.js';
+import { readsArrow, type ChunkReader, type ChunkWriter, type RowEdits } from './table-version.js';
 
 /** What applying edits did, row by row. */
 export interface EditCounts {
@@ -61,14 +65,95 @@ export async function applyEdits(
       out.push(...builder.entries.splice(0), chunk);
       continue;
     }
-    const rows = await io.reader.readRows(chunk.id, schema.columns);
-    mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
+    const table = readsArrow(io.reader) ? await io.reader.readTable(chunk.id) : undefined;
+    if (table && spliceable(schema, table)) {
+      spliceEdits(schema, table, queue, next, end, bag, counts, builder);
+    } else {
+      const rows = await io.reader.readRows(chunk.id, schema.columns);
+      mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
+    }
     next = end;
     if (builder.atBoundary) out.push(...builder.entries.splice(0));
   }
   if (chunks.length === 0) mergeRows([], queue, 0, queue.length, bag, keyOf, counts, (row) => builder.pushRow(row));
   out.push(...builder.finish().splice(0));
   return { manifest: { chunks: out }, counts };
+}
+
+/**
+ * Whether a decoded chunk has exactly the layout of the schema's columns, so its
+ * untouched rows can be copied buffer to buffer. Not so for a chunk written before
+ * a column was added, nor for seconds timestamps (stored as milliseconds).
+ */
+function spliceable(schema: TableSchema, table: arrow.Table): boolean {
+  // A renamed column is held under its stored name: such chunks take the row path (correct, slower).
+  return schema.columns.every((c) => !c.type.startsWith('Timestamp<s') && table.getChild(c.name)?.data.length === 1);
+}
+
+/**
+ * `mergeRows` over a decoded chunk: the runs of rows between edits go to the
+ * builder as ranges of the Arrow table (hashed from the key buffers, never made
+ * into JS rows); only the edited rows are JS rows. Same rows in the same order as
+ * `mergeRows`, hence the same chunks.
+ */
+function spliceEdits(
+  schema: TableSchema,
+  table: arrow.Table,
+  queue: Edit[],
+  from: number,
+  to: number,
+  bag: boolean,
+  counts: EditCounts,
+  builder: ChunkBuilder,
+): void {
+  const n = table.numRows;
+  const keyColumns = keyColumnIndexes(schema).map((i) => schema.columns[i]!);
+  const readers = keyColumns.map((column) => keyColumnReader(table, column));
+  const keyAt = (row: number) => readers.map((r) => r.value(row));
+  const hashes = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = KEY_HASH_SEED;
+    for (const reader of readers) h = reader.feed(h, i);
+    hashes[i] = finishKeyHash(h);
+  }
+  let r = 0;
+  for (let e = from; e < to; e++) {
+    const edit = queue[e]!;
+    // The first row at or after the edit's key.
+    let lo = r;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(keyAt(mid), edit.key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > r) builder.pushRange(table, r, lo, hashes, keyAt, true);
+    r = lo;
+    const found = r < n && compareKeys(keyAt(r), edit.key) === 0;
+    if (!found) {
+      if (edit.kind === 'put') {
+        builder.pushRow(edit.row);
+        counts.inserted++;
+      } else counts.missing++;
+    } else if (bag) {
+      // In a bag equal keys are equal rows: a put adds a copy, a delete removes one.
+      if (edit.kind === 'put') {
+        builder.pushRow(edit.row);
+        counts.inserted++;
+      } else {
+        r++;
+        counts.deleted++;
+      }
+    } else {
+      if (edit.kind === 'put') {
+        builder.pushRow(edit.row);
+        if (rowsEqual(arrowToRows(table.slice(r, r + 1), schema.columns)[0]!, edit.row)) counts.unchanged++;
+        else counts.updated++;
+      } else counts.deleted++;
+      r++;
+    }
+  }
+  if (r < n) builder.pushRange(table, r, n, hashes, keyAt, true);
 }
 
 function mergeEdits(puts: Edit[], deletes: Edit[]): Edit[] {

@@ -4,11 +4,15 @@ import { keyHash } from '../chunking/key-hash.js';
 import type { ChunkEntry } from '../chunking/manifest.js';
 import { keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
-import { arrowToRows, conformToColumns, encodeChunk, renameColumns, rowsToArrow } from '../store/parquet/chunk-codec.js';
+import { arrowToRows, conformToColumns, encodeChunk, renameColumns, rowsToArrow, spliceRuns, type ArrowRun } from '../store/parquet/chunk-codec.js';
 import type { ChunkWriter } from './table-version.js';
 
-/** A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow batch (bulk imports). */
-type Piece = { rows: Row[] } | { batch: arrow.Table; start: number; end: number };
+/**
+ * A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow
+ * batch: from a bulk import (`exact` false: its types are conformed to the schema's
+ * first), or from a decoded chunk of this table (`exact`: already the chunk layout).
+ */
+type Piece = { rows: Row[] } | { batch: arrow.Table; start: number; end: number; exact: boolean };
 
 /**
  * Cuts a stream of rows, pushed in key order, into chunks by the boundary rule and
@@ -57,20 +61,29 @@ export class ChunkBuilder {
    * each row's key hash; `keyAt` makes a row's key, asked only at chunk edges.
    */
   pushBatch(batch: arrow.Table, hashes: Uint32Array, keyAt: (row: number) => Value[]): void {
-    let start = 0;
-    for (let i = 0; i < batch.numRows; i++) {
+    this.pushRange(batch, 0, batch.numRows, hashes, keyAt, false);
+  }
+
+  /**
+   * Push rows `[from, to)` of an Arrow batch; `hashes[i]` is row i's key hash. With
+   * `exact`, the batch already has the chunk layout (a decoded chunk of this table),
+   * and its rows are copied buffer to buffer into the chunk they land in.
+   */
+  pushRange(batch: arrow.Table, from: number, to: number, hashes: Uint32Array, keyAt: (row: number) => Value[], exact: boolean): void {
+    let start = from;
+    for (let i = from; i < to; i++) {
       if (this.openRows === 0) this.openFirst = keyAt(i);
       this.openRows++;
       if (this.rule.endsChunk(hashes[i]!, this.openRows)) {
         this.lastKey = keyAt(i);
-        this.pieces.push({ batch, start, end: i + 1 });
+        this.pieces.push({ batch, start, end: i + 1, exact });
         start = i + 1;
         this.flush();
       }
     }
-    if (start < batch.numRows) {
-      this.lastKey = keyAt(batch.numRows - 1);
-      this.pieces.push({ batch, start, end: batch.numRows });
+    if (start < to) {
+      this.lastKey = keyAt(to - 1);
+      this.pieces.push({ batch, start, end: to, exact });
     }
   }
 
@@ -92,6 +105,31 @@ export class ChunkBuilder {
     return this.entries;
   }
 
+  /** The open chunk's pieces as one Arrow table by copying buffers, or undefined when a piece's layout does not allow it. */
+  private splicePieces(): arrow.Table | undefined {
+    const columns = this.schema.columns;
+    const runs: ArrowRun[] = [];
+    for (const piece of this.pieces) {
+      if ('rows' in piece) runs.push({ table: rowsToArrow(columns, piece.rows), start: 0, end: piece.rows.length });
+      else if (piece.exact) runs.push({ table: piece.batch, start: piece.start, end: piece.end });
+      else {
+        // An import batch may be in DuckDB's types: conform its slice (sharing buffers) when every column is there.
+        if (columns.some((c) => !piece.batch.getChild(c.name))) return undefined;
+        runs.push({ table: conformToColumns(piece.batch.slice(piece.start, piece.end), columns), start: 0, end: piece.end - piece.start });
+      }
+    }
+    return spliceRuns(runs, columns);
+  }
+
+  private pieceRows(): Row[] {
+    const rows: Row[] = [];
+    for (const piece of this.pieces) {
+      const part = 'rows' in piece ? piece.rows : arrowToRows(piece.batch.slice(piece.start, piece.end), this.schema.columns);
+      for (const row of part) rows.push(row);
+    }
+    return rows;
+  }
+
   private flush(): void {
     const columns = this.schema.columns;
     let table: arrow.Table;
@@ -99,12 +137,7 @@ export class ChunkBuilder {
     if (only && 'batch' in only) {
       table = conformToColumns(only.batch.slice(only.start, only.end), columns);
     } else {
-      const rows: Row[] = [];
-      for (const piece of this.pieces) {
-        const part = 'rows' in piece ? piece.rows : arrowToRows(piece.batch.slice(piece.start, piece.end), columns);
-        for (const row of part) rows.push(row);
-      }
-      table = rowsToArrow(columns, rows);
+      table = this.splicePieces() ?? rowsToArrow(columns, this.pieceRows());
     }
     // A renamed column keeps its stored name in chunk files (see Column.stored).
     const stored = storedColumns(columns);

@@ -5,7 +5,7 @@ import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
 import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
-import type { ChunkReader, ChunkWriter } from './table-version.js';
+import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
 let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
@@ -24,7 +24,7 @@ export interface ChunkStats {
  * Chunk reads and writes over git objects, with a small cache of decoded chunks
  * (an edit reads a chunk, and the diff after it reads the same one again).
  */
-export class GitChunkStore implements ChunkReader, ChunkWriter {
+export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
   readonly stats: ChunkStats = { reads: 0, writes: 0, bytesWritten: 0 };
   private readonly cache = new Map<string, arrow.Table>();
   /** Chunks kept outside the LRU while an operation will come back to them (see `retain`). */

@@ -1,5 +1,6 @@
 import type { ChunkEntry, ChunkId, Manifest } from '../chunking/manifest.js';
-import { parseManifest, serializeManifest } from '../chunking/manifest.js';
+import { parseManifest } from '../chunking/manifest.js';
+import { readManifestPages, writeManifestPages } from '../chunking/manifest-pages.js';
 import { CorruptError } from '../errors/index.js';
 import { parseTableSchema, serializeTableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
@@ -19,32 +20,50 @@ export function chunkPath(id: ChunkId): string {
   return `chunks/${id.slice(0, 2)}/${id}.parquet`;
 }
 
+/** The folder of a table's tree that holds its paged manifest: `root.json` and `pages/<xx>/<id>.json`. */
+export const MANIFEST_DIR = 'manifest';
+/** The one-file manifest of tables written before pages; read, never written. */
+export const FLAT_MANIFEST_FILE = 'manifest.json';
+
 /**
- * The git tree of one table: schema.json, manifest.json and chunks/<xx>/<id>.parquet.
- * The chunks tree is derived from the manifest alone, so equal tables give equal
- * tree ids; the 256-way fan-out keeps each tree small, and only the fan-out trees
- * that changed are new objects (the others hash to ids already stored).
+ * The git tree of one table: schema.json, the paged manifest (manifest/root.json and
+ * manifest/pages/<xx>/<id>.json) and chunks/<xx>/<id>.parquet. Everything is derived
+ * from the schema and the chunk list alone, so equal tables give equal tree ids; the
+ * 256-way fan-outs keep each tree small, and only the pages and fan-out trees that
+ * changed are new objects (the others hash to ids already stored).
  */
 export function writeTableTree(version: TableVersion, writer: ObjectWriter): ObjectId {
-  const buckets = new Map<string, TreeEntry[]>();
-  for (const chunk of version.manifest.chunks) {
-    const prefix = chunk.id.slice(0, 2);
-    let bucket = buckets.get(prefix);
-    if (!bucket) buckets.set(prefix, (bucket = []));
-    const name = `${chunk.id}.parquet`;
-    // A keyless table can hold the same chunk twice (identical runs of rows): one file serves both.
-    if (!bucket.some((e) => e.name === name)) bucket.push({ mode: '100644', name, oid: chunk.id as unknown as ObjectId });
-  }
+  const chunkFiles = version.manifest.chunks.map((chunk) => ({ name: `${chunk.id}.parquet`, oid: chunk.id as unknown as ObjectId }));
+  const pageFiles: Array<{ name: string; oid: ObjectId }> = [];
+  const paged = writeManifestPages(version.schema, version.manifest, (text) => {
+    const oid = writer.write('blob', Buffer.from(text));
+    pageFiles.push({ name: `${oid}.json`, oid });
+    return oid;
+  });
+  pageFiles.pop(); // the root, written last, has a name of its own
+  const manifestEntries: TreeEntry[] = [{ mode: '100644', name: 'root.json', oid: paged.root as ObjectId }];
+  if (pageFiles.length > 0) manifestEntries.push({ mode: '40000', name: 'pages', oid: writeFanOut(pageFiles, writer) });
   const entries: TreeEntry[] = [
+    { mode: '40000', name: MANIFEST_DIR, oid: writer.write('tree', serializeTree(manifestEntries)) },
     { mode: '100644', name: 'schema.json', oid: writer.write('blob', Buffer.from(serializeTableSchema(version.schema))) },
-    { mode: '100644', name: 'manifest.json', oid: writer.write('blob', Buffer.from(serializeManifest(version.schema, version.manifest))) },
   ];
-  if (buckets.size > 0) {
-    const fanOut: TreeEntry[] = [];
-    for (const [prefix, bucket] of buckets) fanOut.push({ mode: '40000', name: prefix, oid: writer.write('tree', serializeTree(bucket)) });
-    entries.push({ mode: '40000', name: 'chunks', oid: writer.write('tree', serializeTree(fanOut)) });
-  }
+  if (chunkFiles.length > 0) entries.push({ mode: '40000', name: 'chunks', oid: writeFanOut(chunkFiles, writer) });
   return writer.write('tree', serializeTree(entries));
+}
+
+/** A tree of files fanned out by the first two hex digits of their ids (`<xx>/<name>`); a name listed twice is kept once. */
+function writeFanOut(files: ReadonlyArray<{ name: string; oid: ObjectId }>, writer: ObjectWriter): ObjectId {
+  const buckets = new Map<string, Map<string, TreeEntry>>();
+  for (const file of files) {
+    const prefix = file.oid.slice(0, 2);
+    let bucket = buckets.get(prefix);
+    if (!bucket) buckets.set(prefix, (bucket = new Map()));
+    // A keyless table can hold the same chunk twice (identical runs of rows): one file serves both.
+    if (!bucket.has(file.name)) bucket.set(file.name, { mode: '100644', name: file.name, oid: file.oid });
+  }
+  const fanOut: TreeEntry[] = [];
+  for (const [prefix, bucket] of buckets) fanOut.push({ mode: '40000', name: prefix, oid: writer.write('tree', serializeTree([...bucket.values()])) });
+  return writer.write('tree', serializeTree(fanOut));
 }
 
 /** A table's schema and manifest from its tree (chunks are not read). */
@@ -57,9 +76,18 @@ export async function readTableVersion(store: ObjectStore, tree: ObjectId, table
   };
   const schemaText = Buffer.from(await store.readTyped(find('schema.json'), 'blob')).toString('utf8');
   const schema = parseTableSchema(schemaText, `${TABLES_DIR}/${table}/schema.json`);
-  const manifestText = Buffer.from(await store.readTyped(find('manifest.json'), 'blob')).toString('utf8');
-  const manifest = parseManifest(schema, manifestText, `${TABLES_DIR}/${table}/manifest.json`);
-  return { schema, manifest };
+  const manifestDir = entries.find((e) => e.name === MANIFEST_DIR && e.mode === '40000');
+  if (manifestDir) {
+    const where = `${TABLES_DIR}/${table}/${MANIFEST_DIR}`;
+    const root = parseTree(await store.readTyped(manifestDir.oid, 'tree'), where).find((e) => e.name === 'root.json');
+    if (!root) throw new CorruptError(`table ${table} has no manifest root`, `${where}/root.json`);
+    const text = async (id: string) => Buffer.from(await store.readTyped(id as ObjectId, 'blob')).toString('utf8');
+    const { manifest, storage } = await readManifestPages(schema, root.oid, text, `${where}/root.json`);
+    return { schema, manifest, storage };
+  }
+  const manifestText = Buffer.from(await store.readTyped(find(FLAT_MANIFEST_FILE), 'blob')).toString('utf8');
+  const manifest = parseManifest(schema, manifestText, `${TABLES_DIR}/${table}/${FLAT_MANIFEST_FILE}`);
+  return { schema, manifest, storage: { form: 'flat' } };
 }
 
 /** Every chunk id a manifest names, once each. */

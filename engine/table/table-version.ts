@@ -1,4 +1,6 @@
+import type * as arrow from 'apache-arrow';
 import type { ChunkId, Manifest } from '../chunking/manifest.js';
+import type { ManifestStorage } from '../chunking/manifest-pages.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
 
@@ -6,6 +8,8 @@ import type { Row, Value } from '../value/value.js';
 export interface TableVersion {
   schema: TableSchema;
   manifest: Manifest;
+  /** How the stored tree keeps the chunk list (set when read from a tree; a new version is always written paged). */
+  storage?: ManifestStorage;
 }
 
 /** Reads the rows of chunks. Diff, merge and the table writer take one, so their tests need no git. */
@@ -15,6 +19,16 @@ export interface ChunkReader {
    * (written before the column was added) reads as null.
    */
   readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]>;
+}
+
+/** A chunk reader that also gives a chunk's decoded Arrow table: edits then splice changed rows into it without rebuilding the rest. */
+export interface ArrowChunkReader extends ChunkReader {
+  readTable(id: ChunkId): Promise<arrow.Table>;
+}
+
+/** Whether `reader` can give chunks as Arrow. */
+export function readsArrow(reader: ChunkReader): reader is ArrowChunkReader {
+  return typeof (reader as Partial<ArrowChunkReader>).readTable === 'function';
 }
 
 /** Stores new chunk bytes and returns their id (the git blob id). */

@@ -42,6 +42,7 @@ describe('core commands', () => {
         rows: 3,
         key: ['id'],
         chunks: 1,
+        manifest: 'paged',
         columns: [
           { name: 'id', type: 'Int64', nullable: false },
           { name: 'name', type: 'Utf8', nullable: true },
@@ -54,7 +55,8 @@ describe('core commands', () => {
     // the commit's tree is the documented layout
     const files = gitOut(dir, 'ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n');
     expect(files).toContain('tables/people/schema.json');
-    expect(files).toContain('tables/people/manifest.json');
+    expect(files).toContain('tables/people/manifest/root.json');
+    expect(files.filter((f) => /^tables\/people\/manifest\/pages\/[0-9a-f]{2}\/[0-9a-f]{40}\.json$/.test(f))).toHaveLength(1);
     expect(files.filter((f) => /^tables\/people\/chunks\/[0-9a-f]{2}\/[0-9a-f]{40}\.parquet$/.test(f))).toHaveLength(1);
   });
 

@@ -578,3 +578,131 @@ function valueCompare(type: ColumnType, a: arrow.Data, b: arrow.Data): CellCompa
   }
   return undefined;
 }
+
+// ---- splicing Arrow runs -----------------------------------------------------------------
+
+/** A run of rows `[start, end)` of an Arrow table. */
+export interface ArrowRun {
+  table: arrow.Table;
+  start: number;
+  end: number;
+}
+
+/**
+ * One Arrow table of the runs, in order, with the chunk schema of `columns`, built
+ * by copying buffers (no JS value per cell). Its bytes are exactly those
+ * `rowsToArrow` makes of the same rows, so a chunk rewritten this way encodes to the
+ * same bytes as one rebuilt from rows. Undefined when a run's layout is not the one
+ * `rowsToArrow` makes (a column missing from an older chunk, seconds stored as
+ * milliseconds, several buffers per column): the caller then goes through rows.
+ */
+export function spliceRuns(runs: readonly ArrowRun[], columns: readonly Column[]): arrow.Table | undefined {
+  const schema = chunkArrowSchema(columns);
+  const children: arrow.Data[] = [];
+  let length = 0;
+  for (const run of runs) length += run.end - run.start;
+  for (let c = 0; c < columns.length; c++) {
+    const column = columns[c]!;
+    const expected = String(schema.fields[c]!.type);
+    const parts: Array<{ data: arrow.Data; start: number; end: number }> = [];
+    for (const run of runs) {
+      if (run.end <= run.start) continue;
+      const vector = run.table.getChild(column.name);
+      if (!vector || vector.data.length !== 1) return undefined;
+      const data = vector.data[0]!;
+      if (String(data.type) !== expected) return undefined;
+      parts.push({ data, start: run.start, end: run.end });
+    }
+    const spliced = spliceData(column.type, schema.fields[c]!.type, parts, length);
+    if (!spliced) return undefined;
+    children.push(spliced);
+  }
+  const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
+  return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
+}
+
+function hasNullBitmap(data: arrow.Data): boolean {
+  return data.nullCount !== 0 && data.nullBitmap !== undefined && data.nullBitmap.length > 0;
+}
+
+function spliceData(type: ColumnType, arrowType: arrow.DataType, parts: ReadonlyArray<{ data: arrow.Data; start: number; end: number }>, length: number): arrow.Data | undefined {
+  // Validity, as buildData makes it: no bitmap at all when nothing is null.
+  let nullCount = 0;
+  for (const p of parts)
+    if (hasNullBitmap(p.data)) for (let i = p.start; i < p.end; i++) if (!p.data.getValid(i)) nullCount++;
+  let nullBitmap: Uint8Array | undefined;
+  if (nullCount > 0) {
+    nullBitmap = new Uint8Array(((length + 63) & ~63) >> 3);
+    let at = 0;
+    for (const p of parts) {
+      const nulls = hasNullBitmap(p.data);
+      for (let i = p.start; i < p.end; i++, at++) if (!nulls || p.data.getValid(i)) nullBitmap[at >> 3]! |= 1 << (at & 7);
+    }
+  }
+  const kind = valueKind(type);
+  if (kind === 'string' || kind === 'bytes') {
+    const offsets = new Int32Array(length + 1);
+    let total = 0;
+    for (const p of parts) {
+      const o = p.data.valueOffsets as unknown;
+      if (!(o instanceof Int32Array)) return undefined;
+      total += o[p.end]! - o[p.start]!;
+    }
+    const bytes = new Uint8Array(total);
+    let row = 0;
+    let at = 0;
+    for (const p of parts) {
+      const o = p.data.valueOffsets as Int32Array;
+      const values = p.data.values as Uint8Array;
+      const nulls = hasNullBitmap(p.data);
+      if (!nulls) {
+        // No nulls: the run's bytes are contiguous; copy them at once and shift the offsets.
+        const base = o[p.start]!;
+        bytes.set(values.subarray(base, o[p.end]!), at);
+        for (let i = p.start; i < p.end; i++) offsets[++row] = at + o[i + 1]! - base;
+        at += o[p.end]! - base;
+        continue;
+      }
+      for (let i = p.start; i < p.end; i++) {
+        // A null slot holds no bytes (as buildData writes it), whatever the source kept there.
+        if (!nulls || p.data.getValid(i)) {
+          const from = o[i]!;
+          const to = o[i + 1]!;
+          bytes.set(values.subarray(from, to), at);
+          at += to - from;
+        }
+        offsets[++row] = at;
+      }
+    }
+    const data = at === total ? bytes : bytes.slice(0, at);
+    return arrow.makeData({ type: arrowType as arrow.Utf8, length, nullCount, nullBitmap, valueOffsets: offsets, data });
+  }
+  if (kind === 'boolean') {
+    const bits = new Uint8Array(((length + 63) & ~63) >> 3);
+    let at = 0;
+    for (const p of parts) {
+      const source = p.data.values as Uint8Array;
+      const nulls = hasNullBitmap(p.data);
+      for (let i = p.start; i < p.end; i++, at++) {
+        const bit = p.data.offset + i;
+        if ((source[bit >> 3]! & (1 << (bit & 7))) !== 0 && (!nulls || p.data.getValid(i))) bits[at >> 3]! |= 1 << (at & 7);
+      }
+    }
+    return arrow.makeData({ type: arrowType as arrow.Bool, length, nullCount, nullBitmap, data: bits });
+  }
+  const first = parts[0]?.data.values as unknown;
+  const Typed = kind === 'bigint' ? (type === 'UInt64' ? BigUint64Array : BigInt64Array) : FIXED_ARRAYS[type];
+  if (!Typed || (first !== undefined && !(first instanceof Typed))) return undefined;
+  const out = new Typed(length) as unknown as { set(source: ArrayLike<number | bigint>, at: number): void; [i: number]: number | bigint };
+  let at = 0;
+  for (const p of parts) {
+    const values = p.data.values as unknown;
+    if (!(values instanceof Typed)) return undefined;
+    const source = values as unknown as { subarray(from: number, to: number): ArrayLike<number | bigint> };
+    out.set(source.subarray(p.start, p.end), at);
+    // A null slot holds zero, as buildData leaves it.
+    if (nullCount > 0 && hasNullBitmap(p.data)) for (let i = p.start; i < p.end; i++) if (!p.data.getValid(i)) out[at + i - p.start] = kind === 'bigint' ? 0n : 0;
+    at += p.end - p.start;
+  }
+  return arrow.makeData({ type: arrowType as arrow.Int32, length, nullCount, nullBitmap, data: out as unknown as Int32Array });
+}
