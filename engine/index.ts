@@ -28,3 +28,11 @@ export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
 export * from './heal/index.js';
+
+// Trust and recovery (issue 11): integrity of tables, fsck, the merge gate, state under refs/dgit/.
+export { fsck, type FsckProblem, type FsckReport } from './integrity/fsck.js';
+export { verifyTables, verifyChunk, type IntegrityProblem, type IntegrityScope } from './integrity/table-integrity.js';
+export { integrityResults } from './integrity/check-integrity.js';
+export { checksGate } from './commands/merge-gate.js';
+export { StaleWorkingSetError } from './workingset/carry-over.js';
+export { workingSetRef, mergeStateRef } from './workingset/state-commit.js';

@@ -16,19 +16,24 @@ import type { Row } from '../value/value.js';
 import { conflictCount, type MergeState, type TableConflicts } from '../workingset/merge-state.js';
 import { commit } from './commit.js';
 import { syncBranchFiles } from './worktree-sync.js';
+import { checksGate } from './merge-gate.js';
+import { withBranchLock } from '../repository/branch-lock.js';
 
 /**
  * A gate run on a conflict-free merge result before the merge commit is written
  * (the data-quality checks plug in here): a clean merge can still break a rule,
  * e.g. two branches each setting a different row to the same unique value.
  */
-export type MergeGate = (result: { repository: Repository; tree: ObjectId; ours: CommitId; theirs: CommitId }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type MergeGate = (result: { repository: Repository; tree: ObjectId; ours: CommitId; theirs: CommitId }) => Promise<{ ok: true } | { ok: false; reason: string; failing?: string[] }>;
 
 export interface MergeOptions {
   message?: string;
   /** Stop before committing, leaving the result in the working set (git's --no-commit). */
   noCommit?: boolean;
+  /** The gate a clean result must pass before it is committed (default: the error-level checks of dgit.yml, see merge-gate.ts). */
   gate?: MergeGate;
+  /** Commit without running the gate (git's --no-verify). */
+  noVerify?: boolean;
 }
 
 export type MergeOutcome =
@@ -36,11 +41,15 @@ export type MergeOutcome =
   | { status: 'fast-forward'; commit: CommitId }
   | { status: 'merged'; commit: CommitId }
   | { status: 'conflicts'; conflicts: Array<{ table: string; count: number }> }
-  | { status: 'blocked'; reason: string }
+  | { status: 'blocked'; reason: string; failing: string[] }
   | { status: 'staged' };
 
 /** Merge `rev` into the current branch: fast-forward when possible, else three-way by key and cell. */
 export async function merge(repository: Repository, rev: string, options: MergeOptions = {}): Promise<MergeOutcome> {
+  return withBranchLock(repository.gitdir, () => mergeLocked(repository, rev, options));
+}
+
+async function mergeLocked(repository: Repository, rev: string, options: MergeOptions): Promise<MergeOutcome> {
   const working = await repository.workingSet();
   if (await repository.mergeInProgress(working.branch)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort`', working.branch);
   if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch);
@@ -64,14 +73,18 @@ export async function merge(repository: Repository, rev: string, options: MergeO
   });
   const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
   if (conflictCount(state) > 0) {
-    repository.merges.write(working.branch, state);
+    await repository.merges.write(working.branch, state);
     return { status: 'conflicts', conflicts: state.tables.map((t) => ({ table: t.table, count: t.conflicts.length + t.schemaConflicts.length })) };
   }
   return finish(repository, working.branch, state, tree, options);
 }
 
 /** After conflicts are resolved: run the gate and write the merge commit. */
-export async function continueMerge(repository: Repository, options: { gate?: MergeGate; message?: string } = {}): Promise<MergeOutcome> {
+export async function continueMerge(repository: Repository, options: { gate?: MergeGate; noVerify?: boolean; message?: string } = {}): Promise<MergeOutcome> {
+  return withBranchLock(repository.gitdir, () => continueLocked(repository, options));
+}
+
+async function continueLocked(repository: Repository, options: { gate?: MergeGate; noVerify?: boolean; message?: string }): Promise<MergeOutcome> {
   const branch = repository.currentBranch();
   const state = await repository.mergeInProgress(branch);
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
@@ -83,35 +96,38 @@ export async function continueMerge(repository: Repository, options: { gate?: Me
       branch,
     );
   const working = await repository.workingSet();
-  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate });
+  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate, noVerify: options.noVerify });
 }
 
 /** Put the branch and working set back exactly as they were before the merge. */
 export async function abortMerge(repository: Repository): Promise<void> {
-  const branch = repository.currentBranch();
-  const state = await repository.mergeInProgress(branch);
-  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
-  const stored = repository.workingSets.read(branch);
-  repository.workingSets.update(branch, stored, state.before);
-  repository.merges.clear(branch);
+  await withBranchLock(repository.gitdir, async () => {
+    const branch = repository.currentBranch();
+    const state = await repository.mergeInProgress(branch);
+    if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
+    const stored = await repository.workingSets.read(branch);
+    await repository.workingSets.update(branch, stored, state.before);
+    await repository.merges.clear(branch);
+  });
 }
 
 async function finish(repository: Repository, branch: string, state: MergeState, tree: ObjectId, options: MergeOptions): Promise<MergeOutcome> {
-  if (options.gate) {
-    const verdict = await options.gate({ repository, tree, ours: state.ours, theirs: state.theirs });
-    if (!verdict.ok) {
-      repository.merges.write(branch, { ...state, blockedBy: verdict.reason });
-      return { status: 'blocked', reason: verdict.reason };
-    }
-  }
   if (options.noCommit) {
-    repository.merges.write(branch, state);
+    await repository.merges.write(branch, state);
     return { status: 'staged' };
   }
+  if (!options.noVerify) {
+    const gate = options.gate ?? checksGate;
+    const verdict = await gate({ repository, tree, ours: state.ours, theirs: state.theirs });
+    if (!verdict.ok) {
+      await repository.merges.write(branch, { ...state, blockedBy: verdict.reason });
+      return { status: 'blocked', reason: verdict.reason, failing: verdict.failing ?? [] };
+    }
+  }
   // The state is written first: once the branch moves past `state.ours` it reads as finished (see mergeInProgress).
-  repository.merges.write(branch, state);
+  await repository.merges.write(branch, { ...state, blockedBy: undefined });
   const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true });
-  repository.merges.clear(branch);
+  await repository.merges.clear(branch);
   return { status: 'merged', commit: result.commit };
 }
 
