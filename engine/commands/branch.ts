@@ -1,4 +1,4 @@
-import { DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
+import { CorruptError, DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
@@ -81,8 +81,8 @@ export async function resetHard(repository: Repository, rev = 'HEAD'): Promise<{
 
 async function resetLocked(repository: Repository, rev: string): Promise<{ branch: string; commit: CommitId }> {
   const working = await repository.workingSet().catch(async (error: unknown) => {
-    // A working set left behind by a moved branch is exactly what reset --hard is for.
-    if (error instanceof StaleWorkingSetError) {
+    // A working set left behind by a moved branch, or lost to a gc, is exactly what reset --hard is for.
+    if (error instanceof StaleWorkingSetError || error instanceof CorruptError) {
       const branch = repository.currentBranch();
       const stored = await repository.workingSets.read(branch);
       await repository.workingSets.update(branch, stored, undefined);

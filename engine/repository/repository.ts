@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
 import { parseCommit, serializeCommit, type Commit, type Signature } from '../store/git-objects.js';
 import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/object-store.js';
 import { RefStore, checkBranchName } from '../store/ref-store.js';
@@ -154,6 +154,12 @@ export class Repository {
     const head = await this.branchHead(branch);
     const headTree = head ? (await this.readCommit(head)).tree : EMPTY_TREE;
     const stored = await this.workingSets.read(branch);
+    // A state whose tree is gone (an older dgit's state file, pruned by git gc) is named, never used: nothing may point at it.
+    if (stored && !(await this.store.has(stored.tree)))
+      throw new CorruptError(
+        `the uncommitted changes of ${branch} are lost: their tree ${stored.tree} is missing from the object store (removed by git gc before dgit kept working sets under refs/dgit/); run \`dgit reset --hard\` to start again from the branch`,
+        branch,
+      );
     let tree = headTree;
     if (stored && stored.base === head) tree = stored.tree;
     else if (stored && stored.tree !== headTree) {
