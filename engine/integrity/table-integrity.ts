@@ -132,7 +132,7 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
 
   // Chunk contents: the ones new since the parent (all with `full`).
   // An entry equal to one of the parent's (id, rows and keys) was verified with the parent; a hand-edited count or key is not.
-  const entryText = (c: ChunkEntry) => keyText([c.id, c.rows, ...c.first, null, ...c.last]);
+  const entryText = entryIdentity;
   const known = new Set<string>(scope.full ? [] : (parent?.manifest.chunks.map(entryText) ?? []));
   const decoded = new Set<string>();
   for (const entry of version.manifest.chunks) {
@@ -201,6 +201,12 @@ export async function verifyChunk(store: ObjectStore, schema: TableSchema, entry
   return undefined;
 }
 
+/** A key as people read it: `(1, "a")`. */
 function keyText(key: readonly Value[]): string {
-  return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return `(${key.map((v) => (typeof v === 'string' ? JSON.stringify(v) : v instanceof Uint8Array ? `<${v.length} bytes>` : String(v))).join(', ')})`;
+}
+
+/** A manifest entry as an exact identity (id, count and keys). */
+function entryIdentity(entry: ChunkEntry): string {
+  return JSON.stringify([entry.id, entry.rows, entry.first, entry.last], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }

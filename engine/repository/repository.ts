@@ -125,8 +125,30 @@ export class Repository {
     return resolveRevision(this.store, this.refs, rev);
   }
 
+  /**
+   * A commit. In a shallow clone, a commit at the shallow boundary reads with no
+   * parents, as git reads it (its parents were never fetched): log, show and diff
+   * stop there instead of failing on a missing object.
+   */
   async readCommit(id: CommitId): Promise<Commit> {
-    return parseCommit(await this.store.readTyped(id, 'commit'), id);
+    const commit = parseCommit(await this.store.readTyped(id, 'commit'), id);
+    return this.shallowCommits().has(id) ? { ...commit, parents: [] } : commit;
+  }
+
+  private shallow: Set<string> | undefined;
+
+  /** The commits at the boundary of a shallow clone (`.git/shallow`); empty for a full clone. */
+  shallowCommits(): ReadonlySet<string> {
+    if (!this.shallow) {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(this.gitdir, 'shallow'), 'utf8');
+      } catch {
+        // Not shallow.
+      }
+      this.shallow = new Set(text.split('\n').filter((line) => /^[0-9a-f]{40}$/.test(line)));
+    }
+    return this.shallow;
   }
 
   /** The commit `rev` names, or the working set when `rev` is undefined. */

@@ -93,7 +93,7 @@ export class ObjectStore {
       const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
       return { type: result.type as ObjectType, content: result.object as Uint8Array };
     } catch (error) {
-      if ((error as { code?: string }).code === 'NotFoundError') throw new NotFoundError(`object ${oid}`, oid);
+      if ((error as { code?: string }).code === 'NotFoundError') throw missingObject(this.gitdir, oid);
       throw error;
     }
   }
@@ -211,4 +211,25 @@ export class ObjectTransaction {
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     this.pending.clear();
   }
+}
+
+/**
+ * An object the store lacks, with the way to get it: a shallow clone lacks history
+ * before its boundary, a partial clone (`--filter`) lacks the objects it did not
+ * fetch; otherwise the repository lost it and only a copy elsewhere can restore it.
+ */
+function missingObject(gitdir: string, oid: string): NotFoundError {
+  let config = '';
+  try {
+    config = fs.readFileSync(path.join(gitdir, 'config'), 'utf8');
+  } catch {
+    // No config: nothing to tell.
+  }
+  const error = new NotFoundError(`object ${oid}`, oid);
+  if (/^\s*promisor\s*=\s*true/im.test(config) || /partialclonefilter/i.test(config))
+    error.message = `object ${oid} not found: this is a partial clone and it was not fetched; \`git cat-file -e ${oid}\` fetches it, \`git fetch --refetch origin\` after \`git config --unset remote.origin.partialclonefilter\` fetches everything`;
+  else if (fs.existsSync(path.join(gitdir, 'shallow')))
+    error.message = `object ${oid} not found: this is a shallow clone and the object is older than its history; \`git fetch --unshallow\` fetches the whole history`;
+  else error.message = `object ${oid} not found: the repository lacks it; run \`dgit fsck\`, and \`git fetch\` from a remote that has it`;
+  return error;
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import type { ChunkId, Manifest } from '../chunking/manifest.js';
+import type { ChunkEntry, ChunkId, Manifest } from '../chunking/manifest.js';
 import { CorruptError } from '../errors/index.js';
 import type { TableSchema } from '../schema/schema.js';
+import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
 
 /**
@@ -22,27 +23,36 @@ export class ChunkFileCache {
     this.dir = path.join(store.gitdir, 'dgit', 'cache', 'chunks');
   }
 
-  /** Paths of the chunk files of a manifest, in key order, written on first use (verified against `schema`'s keys when given). */
+  /** Paths of the chunk files of a manifest, in key order, written on first use (matched against the manifest entry when `schema` is given). */
   async files(manifest: Manifest, schema?: TableSchema): Promise<string[]> {
     const out: string[] = [];
     for (const chunk of manifest.chunks) {
-      out.push(
-        await this.file(chunk.id, async () => {
-          if (!schema) return;
-          const { verifyChunk } = await import('../integrity/table-integrity.js');
-          const problem = await verifyChunk(this.store, schema, chunk);
-          if (problem) throw new CorruptError(`chunk ${chunk.id} does not hold what the manifest says: ${problem}; run \`dgit fsck --full\``, `chunk ${chunk.id}`);
-        }),
-      );
+      const file = await this.file(chunk.id);
+      if (schema) await this.matchEntry(file, schema, chunk);
+      out.push(file);
     }
     return out;
   }
 
-  /** The cached file of one chunk; `verify` runs before a new file is made. */
-  async file(id: ChunkId, verify?: () => Promise<void>): Promise<string> {
+  /**
+   * Make sure a chunk holds what its manifest entry says (row count, first and
+   * last key). The entry a chunk was last matched against is kept beside its file,
+   * so the chunk is decoded again only when a manifest says something else of it.
+   */
+  private async matchEntry(file: string, schema: TableSchema, chunk: ChunkEntry): Promise<void> {
+    const marker = `${file}.entry`;
+    const identity = JSON.stringify([chunk.rows, chunk.first, chunk.last], (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    if (readFileIfExists(marker) === identity) return;
+    const { verifyChunk } = await import('../integrity/table-integrity.js');
+    const problem = await verifyChunk(this.store, schema, chunk);
+    if (problem) throw new CorruptError(`chunk ${chunk.id} does not hold what the manifest says: ${problem}; run \`dgit fsck --full\``, `chunk ${chunk.id}`);
+    writeFileAtomic(marker, identity);
+  }
+
+  /** The cached file of one chunk, verified against its blob id (rebuilt when damaged). */
+  async file(id: ChunkId): Promise<string> {
     const target = path.join(this.dir, id.slice(0, 2), `${id}.parquet`);
     if (this.intact(target, id)) return target;
-    await verify?.();
     const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
