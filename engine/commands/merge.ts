@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { ConcurrentUpdateError, DgitError, UncommittedChangesError } from '../errors/index.js';
+import { DgitError, UncommittedChangesError } from '../errors/index.js';
 import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
 import type { Column, TableSchema } from '../schema/schema.js';
@@ -66,14 +66,23 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
   }
 
   const message = options.message ?? `Merge ${rev} into ${working.branch}`;
-  const { tree, conflicts } = await repository.changeWorkingSet(async ({ working: current, tx }) => {
-    if (current.tree !== working.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
-    const merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base } });
-    return { tree: merged.tree, result: merged };
-  });
+  const tx = repository.store.transaction();
+  let merged: CommitMerge;
+  try {
+    merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base } });
+    tx.commit();
+  } catch (error) {
+    tx.discard();
+    throw error;
+  }
+  const { tree, conflicts } = merged;
   const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
+  // The merge is recorded before the working set moves to its result, so a kill in between leaves a merge in
+  // progress whose result the next command puts in place (Repository.mergeInProgress), never a result with no merge.
+  await repository.merges.write(working.branch, { ...state, pending: tree });
+  await repository.workingSets.update(working.branch, working.stored, tree === working.headTree ? undefined : { base: ours, tree });
+  await repository.merges.write(working.branch, state);
   if (conflictCount(state) > 0) {
-    await repository.merges.write(working.branch, state);
     return { status: 'conflicts', conflicts: state.tables.map((t) => ({ table: t.table, count: t.conflicts.length + t.schemaConflicts.length })) };
   }
   return finish(repository, working.branch, state, tree, options);

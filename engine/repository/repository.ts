@@ -220,7 +220,19 @@ export class Repository {
   async mergeInProgress(branch: string = this.currentBranch()): Promise<MergeState | undefined> {
     const state = await this.merges.read(branch);
     if (!state) return undefined;
-    if ((await this.branchHead(branch)) === state.ours) return state;
+    if ((await this.branchHead(branch)) === state.ours) {
+      if (state.pending) {
+        // A merge killed between recording itself and moving the working set: move it now.
+        const stored = await this.workingSets.read(branch);
+        const current = stored && stored.base === state.ours ? stored.tree : (await this.readCommit(state.ours)).tree;
+        const before = state.before?.tree ?? (await this.readCommit(state.ours)).tree;
+        if (current === before && state.pending !== before) await this.workingSets.update(branch, stored, { base: state.ours, tree: state.pending });
+        const settled = { ...state, pending: undefined };
+        await this.merges.write(branch, settled);
+        return settled;
+      }
+      return state;
+    }
     await this.merges.clear(branch);
     return undefined;
   }

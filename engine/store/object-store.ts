@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import git from 'isomorphic-git';
 import { CorruptError, NotFoundError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
+import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
 
 /** A git object id: 40 lowercase hex digits. */
@@ -109,6 +110,7 @@ export class ObjectStore {
     const oid = hashObject(type, content);
     if (this.hasLoose(oid)) return oid;
     const target = this.loosePath(oid);
+    traceWrite(`object ${type}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     fs.writeFileSync(temp, deflateObject(type, content));
@@ -161,6 +163,7 @@ export class ObjectTransaction {
       return oid;
     }
     if (!this.pack) {
+      traceWrite('staging');
       fs.mkdirSync(this.stagingDir, { recursive: true });
       this.pack = new PackWriter(path.join(this.stagingDir, 'staged.pack'));
       // Loose-form objects carry their header inside the zlib stream; a pack wants the bare content.
@@ -182,6 +185,7 @@ export class ObjectTransaction {
   /** Make the staged objects part of the database; only then may a ref or state file name them. */
   commit(): void {
     if (this.closed) return;
+    traceWrite(`objects ${this.seen.size}`);
     if (this.pack) {
       installPack(this.store.objectsDir, this.pack.finish());
       this.store.packs.refresh();

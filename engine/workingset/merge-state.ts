@@ -34,6 +34,8 @@ const MergeStateSchema = z.object({
   tables: z.array(TableConflictsSchema),
   /** Why a conflict-free merge was not committed (a check failed on the result), if so. */
   blockedBy: z.string().nullable(),
+  /** The merge result while the working set has not been moved to it yet (a crash in between is finished on the next read). */
+  pending: Id.nullable().optional(),
 });
 
 export type TableConflicts = z.infer<typeof TableConflictsSchema>;
@@ -48,6 +50,8 @@ export interface MergeState {
   before: WorkingSetState | undefined;
   tables: TableConflicts[];
   blockedBy: string | undefined;
+  /** Set between recording a merge and moving the working set to its result (see Repository.mergeInProgress). */
+  pending?: ObjectId | undefined;
 }
 
 export function conflictCount(state: MergeState): number {
@@ -95,10 +99,14 @@ export class MergeStateStore {
       base: state.base ?? null,
       before: state.before ? { base: state.before.base ?? null, tree: state.before.tree } : null,
       blockedBy: state.blockedBy ?? null,
+      pending: state.pending ?? null,
     };
     const text = JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
     const entries: TreeEntry[] = [{ mode: '100644', name: STATE_FILE, oid: this.store.write('blob', Buffer.from(text, 'utf8')) }];
-    if (state.before) entries.push({ mode: '40000', name: 'pins', oid: this.store.write('tree', serializeTree([{ mode: '40000', name: 'before', oid: state.before.tree }])) });
+    const pins: TreeEntry[] = [];
+    if (state.before) pins.push({ mode: '40000', name: 'before', oid: state.before.tree });
+    if (state.pending) pins.push({ mode: '40000', name: 'result', oid: state.pending });
+    if (pins.length > 0) entries.push({ mode: '40000', name: 'pins', oid: this.store.write('tree', serializeTree(pins)) });
     const parents = [...new Set([state.ours, state.theirs, state.base, state.before?.base].filter((id): id is CommitId => id !== undefined))];
     const commit = this.store.write(
       'commit',
@@ -134,5 +142,6 @@ function parseState(text: string, where: string): MergeState {
     base: (parsed.base ?? undefined) as CommitId | undefined,
     before: parsed.before ? { base: (parsed.before.base ?? undefined) as CommitId | undefined, tree: parsed.before.tree as ObjectId } : undefined,
     blockedBy: parsed.blockedBy ?? undefined,
+    pending: (parsed.pending ?? undefined) as ObjectId | undefined,
   };
 }
