@@ -42,15 +42,25 @@ function readTrace(file: string): Trace {
   return { writes: lines.filter((l) => !l.endsWith(' exit')).map((l) => Number(l.split(' ')[0])), exited: lines.some((l) => l.endsWith(' exit')) };
 }
 
-/** Run dgit in `dir`, SIGKILLed after `delayMs` (never, when undefined); resolves with its write trace. */
-function runTraced(dir: string, args: string[], delayMs: number | undefined): Promise<Trace> {
+/**
+ * Run dgit in `dir` with its write trace on; when `killAfterWrites` is given, it
+ * is SIGKILLed as soon as its trace shows that many writes begun (the trace is
+ * polled every millisecond), so the kill lands after them and, unless the
+ * process outran the poll, before the rest. Resolves with the trace.
+ */
+function runTraced(dir: string, args: string[], killAfterWrites: number | undefined): Promise<Trace> {
   const trace = path.join(path.dirname(dir), `${path.basename(dir)}.trace`);
   fs.rmSync(trace, { force: true });
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: 'ignore', env: { ...ENV, DGIT_WRITE_TRACE: trace } });
-    const timer = delayMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), delayMs);
+    const poll =
+      killAfterWrites === undefined
+        ? undefined
+        : setInterval(() => {
+            if (readTrace(trace).writes.length >= killAfterWrites) child.kill('SIGKILL');
+          }, 1);
     child.on('exit', () => {
-      if (timer) clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve(readTrace(trace));
     });
   });
@@ -177,26 +187,29 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
       const newState = await fingerprint(whole);
       const allowed = new Set([oldState, newState, ...((await scenario.alsoAllowed?.(whole)) ?? [])]);
 
-      let low = 0;
-      let high = full.writes[full.writes.length - 1]! + 1;
-      let delay = Math.round((full.writes[0]! + high) / 2);
+      // Kill after k of the whole run's N writes, k spread over the run; a kill the process outran moves k earlier.
+      const total = full.writes.length;
+      let high = total;
+      let k = Math.max(1, Math.floor(total / 3));
       const landed: string[] = [];
       for (let attempt = 0; attempt < MAX_KILLS; attempt++) {
         const dir = copyOf(scenario.template, `${slug}-${attempt}`);
-        const trace = await runTraced(dir, scenario.args, delay);
-        const where = trace.exited ? 'finished' : trace.writes.length === 0 ? 'before' : trace.writes.length < full.writes.length ? 'mid' : 'after';
-        landed.push(`${delay}ms:${where}`);
+        const trace = await runTraced(dir, scenario.args, k);
+        const where = trace.exited ? 'finished' : trace.writes.length === 0 ? 'before' : trace.writes.length < total ? 'mid' : 'after';
+        landed.push(`${k}/${total} writes:${where}`);
         execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
         // A kill while files were mirrored leaves git's index.lock, as a killed git checkout does; git's users remove it.
         fs.rmSync(path.join(dir, '.git', 'index.lock'), { force: true });
         await status(await Repository.open(dir));
-        expect(allowed, `after a kill at ${delay} ms (${where})`).toContain(await fingerprint(dir));
+        expect(allowed, `after a kill past ${k} writes (${where})`).toContain(await fingerprint(dir));
         fs.rmSync(dir, { recursive: true, force: true });
-        if (where === 'before') low = delay;
-        else if (where !== 'mid') high = delay;
         const mids = landed.filter((l) => l.endsWith(':mid')).length;
         if (mids > 0 && attempt + 1 >= MIN_KILLS) break;
-        delay = where === 'mid' ? Math.round((delay + high) / 2) : Math.round((low + high) / 2);
+        if (where === 'mid') k = Math.max(1, Math.min(total - 1, Math.ceil((k + high) / 2)));
+        else {
+          high = k;
+          k = Math.max(1, Math.floor(k / 2));
+        }
       }
       expect(landed.some((l) => l.endsWith(':mid')), `no kill landed mid-write: ${landed.join(', ')}`).toBe(true);
     }, 300_000);
