@@ -174,3 +174,17 @@ export const push = lazy(async () => (await import('./remote/push.js')).push);
 // ---------------------------------------------------------------------------
 /** Load the synchronous helpers; see engine/sync-api.ts. */
 export const loadSyncApi = () => import('./sync-api.js');
+
+// ---------------------------------------------------------------------------
+// Trust and recovery: integrity of tables, fsck, the merge gate, state under refs/dgit/
+// ---------------------------------------------------------------------------
+export type { FsckProblem, FsckReport } from './integrity/fsck.js';
+export type { IntegrityProblem, IntegrityScope } from './integrity/table-integrity.js';
+/** Verify everything dgit relies on; say what is wrong and how to recover. */
+export const fsck = lazy(async () => (await import('./integrity/fsck.js')).fsck);
+/** Integrity of the tables of a tree (files the manifest does not list, manifests against chunks). */
+export const verifyTables = lazy(async () => (await import('./integrity/table-integrity.js')).verifyTables);
+/** Integrity problems of a revision as check results. */
+export const integrityResults = lazy(async () => (await import('./integrity/check-integrity.js')).integrityResults);
+/** The merge gate: the error-level checks of dgit.yml on a merge result. */
+export const checksGate = lazy(async () => (await import('./commands/merge-gate.js')).checksGate);

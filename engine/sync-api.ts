@@ -37,3 +37,8 @@ export { changeExtent, policyViolations, PolicyViolationError } from './heal/pol
 // Incidents
 export { INCIDENT_OUTCOMES } from './incidents/incident.js';
 export { HEAL_BRANCH_PREFIX, checkHistory } from './incidents/incident-memory.js';
+
+// Trust: state refs and the error of a working set left behind by plain git
+export { StaleWorkingSetError } from './workingset/carry-over.js';
+export { workingSetRef, mergeStateRef } from './workingset/state-commit.js';
+export { verifyChunk } from './integrity/table-integrity.js';

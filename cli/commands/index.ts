@@ -20,6 +20,7 @@ import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
 import { registerTables } from './tables.js';
+import { registerFsck } from './fsck.js';
 
 export function registerCommands(program: Command, context: CommandContext): void {
   registerInit(program, context);
@@ -36,6 +37,7 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMerge(program, context);
   registerConflicts(program, context);
   registerCheck(program, context);
+  registerFsck(program, context);
   registerHeal(program, context);
   registerQueue(program, context);
   registerRemote(program, context);

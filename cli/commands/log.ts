@@ -18,6 +18,8 @@ export function registerLog(program: Command, context: CommandContext): void {
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new UsageError('-n needs a whole number', '-n');
       const repository = await context.repository();
       const entries = await log(repository, { rev, limit, table: options.table });
+      const boundary = entries.find((e) => repository.shallowCommits().has(e.commit));
+      if (boundary) process.stderr.write(`dgit: note: this is a shallow clone; history stops at ${boundary.commit.slice(0, 12)} (\`git fetch --unshallow\` fetches the rest)\n`);
       if (options.json) return printJson({ commits: entries });
       for (const entry of entries) {
         print(paint(`commit ${entry.commit}`, 'yellow'));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { byteSize, print, printJson, ProgressLine } from '../output.js';
 import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
+import { printBlocked } from './merge.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
 export function registerRemote(program: Command, context: CommandContext): void {
@@ -94,13 +95,14 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .argument('[remote]', 'remote name (default: the upstream of the current branch, else origin)')
     .argument('[branch]', "the remote's branch (default: the upstream's, else the current branch's name)")
     .option('-m, --message <msg>', 'merge commit message')
+    .option('--no-verify', 'commit a clean merge without running the checks of dgit.yml on it')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  dgit pull\n  dgit pull origin main\n  dgit conflicts   # when the pull stopped on conflicts')
-    .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; json?: boolean }) => {
+    .action(async (name: string | undefined, branch: string | undefined, options: { message?: string; verify: boolean; json?: boolean }) => {
       const repository = await context.repository();
       const progress = new ProgressLine();
       try {
-        const outcome = await pull(repository, { remote: name, branch, message: options.message, ...transferCallbacks(progress) });
+        const outcome = await pull(repository, { remote: name, branch, message: options.message, noVerify: !options.verify, ...transferCallbacks(progress) });
         progress.done();
         const merge = outcome.merge;
         if (options.json) printJson(outcome);
@@ -110,7 +112,7 @@ export function registerRemote(program: Command, context: CommandContext): void 
           else if (merge.status === 'fast-forward') print(`Fast-forward to ${merge.commit.slice(0, 12)}`);
           else if (merge.status === 'merged') print(`Merged ${outcome.merged.replace(/^refs\/remotes\//, '')}: ${merge.commit.slice(0, 12)}`);
           else if (merge.status === 'staged') print('Merge result is in the working set; `dgit merge --continue` commits it.');
-          else if (merge.status === 'blocked') print(`Merge not committed: ${merge.reason}`);
+          else if (merge.status === 'blocked') printBlocked(merge.reason);
           else {
             print(`Conflicts in ${merge.conflicts.map((c) => `${c.table} (${c.count})`).join(', ')}.`);
             print('See `dgit conflicts`, resolve with `dgit resolve TABLE --ours|--theirs|--file F`, then `dgit merge --continue` (or `--abort`).');

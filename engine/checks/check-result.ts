@@ -29,7 +29,8 @@ export interface CheckResult {
   column: string | null;
   /** The columns checked (for sql: the columns its query returns, in order). */
   columns: string[];
-  kind: CheckKind;
+  /** The configured check's kind, or `integrity` for what dgit found wrong in the tables themselves (engine/integrity). */
+  kind: CheckKind | 'integrity';
   severity: Severity;
   passed: boolean;
   /** Every failing row counted (0 for row_count and freshness, which judge the table as a whole). */

@@ -1,5 +1,7 @@
 import type { Progress } from '../progress.js';
 import { ConfigError } from '../config/config-error.js';
+import { CorruptError } from '../errors/index.js';
+import { integrityResults, withIntegrity } from '../integrity/check-integrity.js';
 import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-file.js';
 import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
 import { checkedColumns, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../config/configured-check.js';
@@ -47,6 +49,19 @@ export const DEFAULT_SAMPLE_SIZE = 10;
  * other checks still run.
  */
 export async function runChecks(repository: Repository, rev: string | undefined, options: RunChecksOptions = {}): Promise<CheckReport> {
+  // What dgit did not write (files no manifest lists, manifests that disagree with their chunks) fails the report too.
+  const integrity = await integrityResults(repository, rev, { full: options.incremental === false });
+  if (integrity.length > 0) {
+    const report = await runConfiguredChecks(repository, rev, options).catch((error: unknown) => {
+      if (error instanceof CorruptError) return { revision: rev ?? WORKING, passed: false, config: true, results: [] };
+      throw error;
+    });
+    return withIntegrity(report, integrity);
+  }
+  return runConfiguredChecks(repository, rev, options);
+}
+
+async function runConfiguredChecks(repository: Repository, rev: string | undefined, options: RunChecksOptions): Promise<CheckReport> {
   // Checking the working set checks the dgit.yml the user is editing.
   if (rev === undefined && options.config === undefined) await stageWorktreeConfig(repository);
   const revision = await repository.revision(rev);

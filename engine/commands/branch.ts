@@ -1,8 +1,10 @@
-import { DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
+import { CorruptError, DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
 import { syncBranchFiles } from './sync-branch-files.js';
+import { withBranchLock } from '../repository/branch-lock.js';
+import { StaleWorkingSetError } from '../workingset/carry-over.js';
 
 export interface BranchInfo {
   name: string;
@@ -35,8 +37,8 @@ export async function deleteBranch(repository: Repository, name: string): Promis
   const head = await repository.branchHead(name);
   if (!head) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
   await repository.refs.delete(`refs/heads/${name}`, head);
-  const stored = repository.workingSets.read(name);
-  if (stored) repository.workingSets.update(name, stored, undefined);
+  const stored = await repository.workingSets.read(name);
+  if (stored) await repository.workingSets.update(name, stored, undefined);
 }
 
 /** Make `name` the current branch (creating it at `start` with `create`). */
@@ -46,6 +48,10 @@ export async function switchBranch(
   options: { create?: boolean; start?: string; discard?: boolean } = {},
 ): Promise<BranchInfo> {
   checkBranchName(name);
+  return withBranchLock(repository.gitdir, () => switchLocked(repository, name, options));
+}
+
+async function switchLocked(repository: Repository, name: string, options: { create?: boolean; start?: string; discard?: boolean }): Promise<BranchInfo> {
   const from = repository.currentBranch();
   if (await repository.mergeInProgress(from)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort` first', from);
   const working = await repository.workingSet(from);
@@ -53,7 +59,7 @@ export async function switchBranch(
   if (dirty && !options.discard) throw new UncommittedChangesError(`switching to ${name}`, from);
   if (options.create) await createBranch(repository, name, options.start);
   else if (!(await repository.branchHead(name))) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
-  if (dirty) repository.workingSets.update(from, working.stored, undefined);
+  if (dirty) await repository.workingSets.update(from, working.stored, undefined);
   const target = await repository.workingSet(name);
   repository.refs.setHeadTarget(`refs/heads/${name}`);
   await syncBranchFiles(repository, working.headTree, target.headTree);
@@ -70,12 +76,16 @@ export async function createTag(repository: Repository, name: string, rev = 'HEA
 
 /** Move the current branch to `rev` and drop the working set's changes. */
 export async function resetHard(repository: Repository, rev = 'HEAD'): Promise<{ branch: string; commit: CommitId }> {
+  return withBranchLock(repository.gitdir, () => resetLocked(repository, rev));
+}
+
+async function resetLocked(repository: Repository, rev: string): Promise<{ branch: string; commit: CommitId }> {
   const working = await repository.workingSet().catch(async (error: unknown) => {
-    // A working set left behind by a moved branch is exactly what reset --hard is for.
-    if (error instanceof DgitError && error.code === 'CONCURRENT_UPDATE') {
+    // A working set left behind by a moved branch, or lost to a gc, is exactly what reset --hard is for.
+    if (error instanceof StaleWorkingSetError || error instanceof CorruptError) {
       const branch = repository.currentBranch();
-      const stored = repository.workingSets.read(branch);
-      repository.workingSets.update(branch, stored, undefined);
+      const stored = await repository.workingSets.read(branch);
+      await repository.workingSets.update(branch, stored, undefined);
       return repository.workingSet(branch);
     }
     throw error;
@@ -83,8 +93,8 @@ export async function resetHard(repository: Repository, rev = 'HEAD'): Promise<{
   const commit = await repository.resolve(rev);
   const tree = (await repository.readCommit(commit)).tree;
   if (commit !== working.head) await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, commit);
-  if (working.stored) repository.workingSets.update(working.branch, working.stored, undefined);
-  repository.merges.clear(working.branch);
+  if (working.stored) await repository.workingSets.update(working.branch, working.stored, undefined);
+  await repository.merges.clear(working.branch);
   await syncBranchFiles(repository, working.headTree, tree);
   return { branch: working.branch, commit };
 }

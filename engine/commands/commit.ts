@@ -1,4 +1,5 @@
-import { DgitError } from '../errors/index.js';
+import { CorruptError, DgitError } from '../errors/index.js';
+import { withBranchLock } from '../repository/branch-lock.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
 import type { ObjectId } from '../store/object-store.js';
@@ -33,12 +34,19 @@ export interface CommitResult {
  */
 export async function commit(repository: Repository, options: CommitOptions): Promise<CommitResult> {
   if (options.message.trim() === '') throw new DgitError('USAGE', 'empty commit message', '-m');
+  return withBranchLock(repository.gitdir, () => commitLocked(repository, options));
+}
+
+async function commitLocked(repository: Repository, options: CommitOptions): Promise<CommitResult> {
   await stageWorktreeConfig(repository);
   const working = await repository.workingSet();
   if (!options.mergeInProgress && (await repository.mergeInProgress(working.branch)))
     throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` (or `--abort`)', working.branch);
   if (working.head && working.tree === working.headTree && !options.allowEmpty && !options.extraParents?.length)
     throw new DgitError('NOTHING_TO_COMMIT', 'nothing to commit, the working set is clean', working.branch);
+  // A commit must never name an object git does not have (a working set lost to a gc, a damaged store).
+  if (!(await repository.store.has(working.tree)))
+    throw new CorruptError(`the working tree ${working.tree} of ${working.branch} is missing from the object store; nothing was committed; run \`dgit fsck\` to see what else is missing, \`dgit reset --hard\` to start again from the branch`, working.branch);
   const parents = [...(working.head ? [working.head] : []), ...(options.extraParents ?? [])];
   const author = await repository.signature(options.author, 'AUTHOR');
   const committer = await repository.signature(undefined, 'COMMITTER');
@@ -46,7 +54,7 @@ export async function commit(repository: Repository, options: CommitOptions): Pr
   await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, id);
   // The ref moved: the state now equals the head; a crash before this line is read the same way (see Repository.workingSet).
   try {
-    repository.workingSets.update(working.branch, working.stored, undefined);
+    await repository.workingSets.update(working.branch, working.stored, undefined);
   } catch {
     // Another writer changed the working set meanwhile; its state is kept and reads against the new head.
   }

@@ -101,7 +101,7 @@ export async function resolveConflicts(repository: Repository, table: string, re
     next = { ...entry, conflicts: remainingConflicts };
   }
   const tables = state.tables.map((t) => (t.table === table ? next : t)).filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
-  repository.merges.write(branch, { ...state, tables });
+  await repository.merges.write(branch, { ...state, tables });
   return { table, resolved, remaining: next.conflicts.length + next.schemaConflicts.length };
 }
 

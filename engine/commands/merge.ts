@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { ConcurrentUpdateError, DgitError, UncommittedChangesError } from '../errors/index.js';
+import { DgitError, UncommittedChangesError } from '../errors/index.js';
 import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
 import { storedName, type Column, type TableSchema } from '../schema/schema.js';
@@ -17,19 +17,24 @@ import { conflictCount, type MergeState, type TableConflicts } from '../workings
 import { commit } from './commit.js';
 import type { Progress } from '../progress.js';
 import { syncBranchFiles } from './sync-branch-files.js';
+import { checksGate } from './merge-gate.js';
+import { withBranchLock } from '../repository/branch-lock.js';
 
 /**
  * A gate run on a conflict-free merge result before the merge commit is written
  * (the data-quality checks plug in here): a clean merge can still break a rule,
  * e.g. two branches each setting a different row to the same unique value.
  */
-export type MergeGate = (result: { repository: Repository; tree: ObjectId; ours: CommitId; theirs: CommitId }) => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type MergeGate = (result: { repository: Repository; tree: ObjectId; ours: CommitId; theirs: CommitId }) => Promise<{ ok: true } | { ok: false; reason: string; failing?: string[] }>;
 
 export interface MergeOptions {
   message?: string;
   /** Stop before committing, leaving the result in the working set (git's --no-commit). */
   noCommit?: boolean;
+  /** The gate a clean result must pass before it is committed (default: the error-level checks of dgit.yml, see merge-gate.ts). */
   gate?: MergeGate;
+  /** Commit without running the gate (git's --no-verify). */
+  noVerify?: boolean;
   /** Told as tables are merged and files written. */
   progress?: Progress;
 }
@@ -39,11 +44,15 @@ export type MergeOutcome =
   | { status: 'fast-forward'; commit: CommitId }
   | { status: 'merged'; commit: CommitId }
   | { status: 'conflicts'; conflicts: Array<{ table: string; count: number }> }
-  | { status: 'blocked'; reason: string }
+  | { status: 'blocked'; reason: string; failing: string[] }
   | { status: 'staged' };
 
 /** Merge `rev` into the current branch: fast-forward when possible, else three-way by key and cell. */
 export async function merge(repository: Repository, rev: string, options: MergeOptions = {}): Promise<MergeOutcome> {
+  return withBranchLock(repository.gitdir, () => mergeLocked(repository, rev, options));
+}
+
+async function mergeLocked(repository: Repository, rev: string, options: MergeOptions): Promise<MergeOutcome> {
   const working = await repository.workingSet();
   if (await repository.mergeInProgress(working.branch)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort`', working.branch);
   if (working.tree !== working.headTree) throw new UncommittedChangesError('merging', working.branch, 'commit them (`dgit commit -m ...`) or drop them (`dgit reset --hard`)');
@@ -60,21 +69,34 @@ export async function merge(repository: Repository, rev: string, options: MergeO
   }
 
   const message = options.message ?? `Merge ${rev} into ${working.branch}`;
-  const { tree, conflicts } = await repository.changeWorkingSet(async ({ working: current, tx }) => {
-    if (current.tree !== working.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
-    const merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base }, progress: options.progress });
-    return { tree: merged.tree, result: merged };
-  });
+  const tx = repository.store.transaction();
+  let merged: CommitMerge;
+  try {
+    merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base }, progress: options.progress });
+    tx.commit();
+  } catch (error) {
+    tx.discard();
+    throw error;
+  }
+  const { tree, conflicts } = merged;
   const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
+  // The merge is recorded before the working set moves to its result, so a kill in between leaves a merge in
+  // progress whose result the next command puts in place (Repository.mergeInProgress), never a result with no merge.
+  await repository.merges.write(working.branch, { ...state, pending: tree });
+  await repository.workingSets.update(working.branch, working.stored, tree === working.headTree ? undefined : { base: ours, tree });
+  await repository.merges.write(working.branch, state);
   if (conflictCount(state) > 0) {
-    repository.merges.write(working.branch, state);
     return { status: 'conflicts', conflicts: state.tables.map((t) => ({ table: t.table, count: t.conflicts.length + t.schemaConflicts.length })) };
   }
   return finish(repository, working.branch, state, tree, options);
 }
 
 /** After conflicts are resolved: run the gate and write the merge commit. */
-export async function continueMerge(repository: Repository, options: { gate?: MergeGate; message?: string; progress?: Progress } = {}): Promise<MergeOutcome> {
+export async function continueMerge(repository: Repository, options: { gate?: MergeGate; noVerify?: boolean; message?: string; progress?: Progress } = {}): Promise<MergeOutcome> {
+  return withBranchLock(repository.gitdir, () => continueLocked(repository, options));
+}
+
+async function continueLocked(repository: Repository, options: { gate?: MergeGate; noVerify?: boolean; message?: string; progress?: Progress }): Promise<MergeOutcome> {
   const branch = repository.currentBranch();
   const state = await repository.mergeInProgress(branch);
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
@@ -86,35 +108,38 @@ export async function continueMerge(repository: Repository, options: { gate?: Me
       branch,
     );
   const working = await repository.workingSet();
-  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate, progress: options.progress });
+  return finish(repository, branch, { ...state, message: options.message ?? state.message }, working.tree, { gate: options.gate, noVerify: options.noVerify, progress: options.progress });
 }
 
 /** Put the branch and working set back exactly as they were before the merge. */
 export async function abortMerge(repository: Repository): Promise<void> {
-  const branch = repository.currentBranch();
-  const state = await repository.mergeInProgress(branch);
-  if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
-  const stored = repository.workingSets.read(branch);
-  repository.workingSets.update(branch, stored, state.before);
-  repository.merges.clear(branch);
+  await withBranchLock(repository.gitdir, async () => {
+    const branch = repository.currentBranch();
+    const state = await repository.mergeInProgress(branch);
+    if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
+    const stored = await repository.workingSets.read(branch);
+    await repository.workingSets.update(branch, stored, state.before);
+    await repository.merges.clear(branch);
+  });
 }
 
 async function finish(repository: Repository, branch: string, state: MergeState, tree: ObjectId, options: MergeOptions): Promise<MergeOutcome> {
-  if (options.gate) {
-    const verdict = await options.gate({ repository, tree, ours: state.ours, theirs: state.theirs });
-    if (!verdict.ok) {
-      repository.merges.write(branch, { ...state, blockedBy: verdict.reason });
-      return { status: 'blocked', reason: verdict.reason };
-    }
-  }
   if (options.noCommit) {
-    repository.merges.write(branch, state);
+    await repository.merges.write(branch, state);
     return { status: 'staged' };
   }
+  if (!options.noVerify) {
+    const gate = options.gate ?? checksGate;
+    const verdict = await gate({ repository, tree, ours: state.ours, theirs: state.theirs });
+    if (!verdict.ok) {
+      await repository.merges.write(branch, { ...state, blockedBy: verdict.reason });
+      return { status: 'blocked', reason: verdict.reason, failing: verdict.failing ?? [] };
+    }
+  }
   // The state is written first: once the branch moves past `state.ours` it reads as finished (see mergeInProgress).
-  repository.merges.write(branch, state);
+  await repository.merges.write(branch, { ...state, blockedBy: undefined });
   const result = await commit(repository, { message: state.message, extraParents: [state.theirs], allowEmpty: true, mergeInProgress: true, progress: options.progress });
-  repository.merges.clear(branch);
+  await repository.merges.clear(branch);
   return { status: 'merged', commit: result.commit };
 }
 

@@ -1,4 +1,5 @@
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../errors/index.js';
 
@@ -24,6 +25,8 @@ export async function openOutputSink(output: string | NodeJS.WritableStream): Pr
 }
 
 async function fileSink(file: string): Promise<OutputSink> {
+  const existing = await stat(file).catch(() => undefined);
+  if (existing && !existing.isFile() && !existing.isDirectory()) return specialFileSink(file);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
   let handle: FileHandle;
   try {
@@ -82,5 +85,34 @@ function streamSink(stream: NodeJS.WritableStream): OutputSink {
     },
     commit: detach,
     abort: detach,
+  };
+}
+
+/**
+ * A target that exists and is not a regular file (a device such as /dev/null, a
+ * FIFO, a terminal, a socket): written into, as a shell redirection does. It is
+ * never replaced by a renamed temporary file, which would turn a device node into
+ * a regular file under every program that uses it.
+ */
+async function specialFileSink(file: string): Promise<OutputSink> {
+  let handle: FileHandle;
+  try {
+    // No O_CREAT or O_TRUNC: the node exists and stays what it is.
+    handle = await open(file, constants.O_WRONLY);
+  } catch (error) {
+    throw new InvalidInputError(`cannot write ${file}: ${(error as Error).message}`, file, error);
+  }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    async write(chunk) {
+      await handle.writeFile(chunk);
+    },
+    commit: close,
+    abort: async () => close().catch(() => {}),
   };
 }

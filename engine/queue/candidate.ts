@@ -1,4 +1,4 @@
-import { failsReport, runChecks } from '../checks/index.js';
+import { failsReport, runChecks, type CheckReport, type CheckResult } from '../checks/index.js';
 import { ConfigError } from '../config/config-error.js';
 import { mergeBase, mergeCommits } from '../commands/merge.js';
 import type { Repository } from '../repository/repository.js';
@@ -82,11 +82,7 @@ export const checkCandidate: CandidateCheck = async (repository, commit, onto) =
     if (onto) {
       const base = await baseReport(repository, onto);
       if (base && !base.passed) {
-        const before = new Map(base.results.map((r) => [r.check, r]));
-        failing = failing.filter((r) => {
-          const was = before.get(r.check);
-          return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows;
-        });
+        failing = checksMadeWorse(report, base);
         if (failing.length === 0) return { passed: true };
       }
     }
@@ -98,6 +94,19 @@ export const checkCandidate: CandidateCheck = async (repository, commit, onto) =
     throw error;
   }
 };
+
+/**
+ * The error-level checks that fail on `report` and did not fail as badly on
+ * `base` (a red base may only get better): new failures, checks that could not
+ * run, and checks failing more rows than before.
+ */
+export function checksMadeWorse(report: CheckReport, base: CheckReport): CheckResult[] {
+  const before = new Map(base.results.map((r) => [r.check, r]));
+  return report.results.filter(failsReport).filter((r) => {
+    const was = before.get(r.check);
+    return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows;
+  });
+}
 
 /** The checks of the default branch's commit, or undefined when they cannot run there. */
 async function baseReport(repository: Repository, onto: CommitId): Promise<Awaited<ReturnType<typeof runChecks>> | undefined> {

@@ -15,6 +15,8 @@ export interface PullOptions extends TransferOptions {
   message?: string;
   /** Checks run on a clean merge before it is committed (see `merge`). */
   gate?: MergeGate;
+  /** Commit a clean merge without running the gate (`--no-verify`). */
+  noVerify?: boolean;
 }
 
 export interface PullOutcome {
@@ -46,6 +48,7 @@ export async function pull(repository: Repository, options: PullOptions = {}): P
   const outcome = await merge(repository, tracking, {
     message: options.message ?? `Merge branch '${remoteBranch}' of ${fetched.url} into ${local}`,
     gate: options.gate,
+    noVerify: options.noVerify,
   });
   return { fetch: fetched, merged: tracking, merge: outcome };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { ConcurrentUpdateError, DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
 import { parseCommit, serializeCommit, type Commit, type Signature } from '../store/git-objects.js';
 import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/object-store.js';
 import { RefStore, checkBranchName } from '../store/ref-store.js';
@@ -12,6 +12,7 @@ import { GitChunkStore } from '../table/git-chunk-store.js';
 import type { TableVersion } from '../table/table-version.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
+import { carryWorkingSet } from '../workingset/carry-over.js';
 
 /** Where the tables of a command come from: a commit, or the current branch's working set. */
 export type Revision = { kind: 'commit'; commit: CommitId; tree: ObjectId } | { kind: 'working'; branch: string; tree: ObjectId };
@@ -50,8 +51,8 @@ export class Repository {
   ) {
     this.store = new ObjectStore(gitdir);
     this.refs = new RefStore(gitdir);
-    this.workingSets = new WorkingSetStore(gitdir);
-    this.merges = new MergeStateStore(gitdir);
+    this.workingSets = new WorkingSetStore(this.store, this.refs);
+    this.merges = new MergeStateStore(this.store, this.refs);
   }
 
   /** Make a git repository in `dir` (or adopt the one there) and mark it as dgit's. */
@@ -124,8 +125,30 @@ export class Repository {
     return resolveRevision(this.store, this.refs, rev);
   }
 
+  /**
+   * A commit. In a shallow clone, a commit at the shallow boundary reads with no
+   * parents, as git reads it (its parents were never fetched): log, show and diff
+   * stop there instead of failing on a missing object.
+   */
   async readCommit(id: CommitId): Promise<Commit> {
-    return parseCommit(await this.store.readTyped(id, 'commit'), id);
+    const commit = parseCommit(await this.store.readTyped(id, 'commit'), id);
+    return this.shallowCommits().has(id) ? { ...commit, parents: [] } : commit;
+  }
+
+  private shallow: Set<string> | undefined;
+
+  /** The commits at the boundary of a shallow clone (`.git/shallow`); empty for a full clone. */
+  shallowCommits(): ReadonlySet<string> {
+    if (!this.shallow) {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(this.gitdir, 'shallow'), 'utf8');
+      } catch {
+        // Not shallow.
+      }
+      this.shallow = new Set(text.split('\n').filter((line) => /^[0-9a-f]{40}$/.test(line)));
+    }
+    return this.shallow;
   }
 
   /** The commit `rev` names, or the working set when `rev` is undefined. */
@@ -142,22 +165,28 @@ export class Repository {
 
   /**
    * The working set of a branch. A stored state made on an older commit of the
-   * branch that holds no change (a crash between moving the ref and the state file,
-   * or a commit by plain git) follows the branch.
+   * branch that holds no change (a crash between moving the ref and the state,
+   * or a commit by plain git) follows the branch. One that holds changes while the
+   * branch moved under it (plain `git commit`, `git reset`, `git pull`, or a dgit
+   * commit racing an edit) is carried onto the new commit by a three-way merge, as
+   * git carries uncommitted changes across a checkout; when they conflict it is
+   * refused with the way out, and the changes stay at `refs/dgit/working/<branch>`.
    */
   async workingSet(branch: string = this.currentBranch()): Promise<WorkingSet> {
     const head = await this.branchHead(branch);
     const headTree = head ? (await this.readCommit(head)).tree : EMPTY_TREE;
-    const stored = this.workingSets.read(branch);
+    const stored = await this.workingSets.read(branch);
+    // A state whose tree is gone (an older dgit's state file, pruned by git gc) is named, never used: nothing may point at it.
+    if (stored && !(await this.store.has(stored.tree)))
+      throw new CorruptError(
+        `the uncommitted changes of ${branch} are lost: their tree ${stored.tree} is missing from the object store (removed by git gc before dgit kept working sets under refs/dgit/); run \`dgit reset --hard\` to start again from the branch`,
+        branch,
+      );
     let tree = headTree;
     if (stored && stored.base === head) tree = stored.tree;
     else if (stored && stored.tree !== headTree) {
       const baseTree = stored.base ? (await this.readCommit(stored.base)).tree : EMPTY_TREE;
-      if (stored.tree !== baseTree) {
-        throw new ConcurrentUpdateError(
-          `working set of ${branch} (made on ${stored.base?.slice(0, 12) ?? 'an empty branch'}, but the branch moved to ${head?.slice(0, 12) ?? 'nothing'}; run \`dgit reset --hard\` to drop it)`,
-        );
-      }
+      if (stored.tree !== baseTree) tree = await carryWorkingSet(this, branch, stored, head);
     }
     return { branch, head, headTree, tree, stored };
   }
@@ -175,7 +204,7 @@ export class Repository {
       const { tree, result } = await change({ working, tx, chunks });
       tx.commit();
       const next = tree === working.headTree ? undefined : { base: working.head, tree };
-      this.workingSets.update(working.branch, working.stored, next);
+      await this.workingSets.update(working.branch, working.stored, next);
       return result;
     } catch (error) {
       tx.discard();
@@ -189,10 +218,22 @@ export class Repository {
    * before the state was removed) or abandoned by a reset: it is removed.
    */
   async mergeInProgress(branch: string = this.currentBranch()): Promise<MergeState | undefined> {
-    const state = this.merges.read(branch);
+    const state = await this.merges.read(branch);
     if (!state) return undefined;
-    if ((await this.branchHead(branch)) === state.ours) return state;
-    this.merges.clear(branch);
+    if ((await this.branchHead(branch)) === state.ours) {
+      if (state.pending) {
+        // A merge killed between recording itself and moving the working set: move it now.
+        const stored = await this.workingSets.read(branch);
+        const current = stored && stored.base === state.ours ? stored.tree : (await this.readCommit(state.ours)).tree;
+        const before = state.before?.tree ?? (await this.readCommit(state.ours)).tree;
+        if (current === before && state.pending !== before) await this.workingSets.update(branch, stored, { base: state.ours, tree: state.pending });
+        const settled = { ...state, pending: undefined };
+        await this.merges.write(branch, settled);
+        return settled;
+      }
+      return state;
+    }
+    await this.merges.clear(branch);
     return undefined;
   }
 

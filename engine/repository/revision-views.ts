@@ -40,7 +40,7 @@ export async function openRevisionSession(
       if (options.only && !options.only.includes(name)) continue;
       const version = await readTableVersion(repository.store, tableTree, name);
       tables.set(name, version);
-      await createTableView(session, name, { columns: version.schema.columns, files: await cache.files(version.manifest) });
+      await createTableView(session, name, { columns: version.schema.columns, files: await cache.files(version.manifest, version.schema) });
     }
     return { session, tables, close };
   } catch (error) {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { traceWrite } from './write-trace.js';
 
 /**
  * Replace a file so that a reader (or a process killed at any instant) sees the
@@ -10,6 +11,7 @@ import crypto from 'node:crypto';
 export function writeFileAtomic(target: string, content: string | Uint8Array): void {
   const dir = path.dirname(target);
   fs.mkdirSync(dir, { recursive: true });
+  traceWrite(`state ${path.basename(target)}`);
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
   const fd = fs.openSync(temp, 'w');
   try {

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import git from 'isomorphic-git';
 import { CorruptError, NotFoundError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
+import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
 
 /** A git object id: 40 lowercase hex digits. */
@@ -93,7 +94,7 @@ export class ObjectStore {
       const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
       return { type: result.type as ObjectType, content: result.object as Uint8Array };
     } catch (error) {
-      if ((error as { code?: string }).code === 'NotFoundError') throw new NotFoundError(`object ${oid}`, oid);
+      if ((error as { code?: string }).code === 'NotFoundError') throw missingObject(this.gitdir, oid);
       throw error;
     }
   }
@@ -109,6 +110,7 @@ export class ObjectStore {
     const oid = hashObject(type, content);
     if (this.hasLoose(oid)) return oid;
     const target = this.loosePath(oid);
+    traceWrite(`object ${type}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
     fs.writeFileSync(temp, deflateObject(type, content));
@@ -161,6 +163,7 @@ export class ObjectTransaction {
       return oid;
     }
     if (!this.pack) {
+      traceWrite('staging');
       fs.mkdirSync(this.stagingDir, { recursive: true });
       this.pack = new PackWriter(path.join(this.stagingDir, 'staged.pack'));
       // Loose-form objects carry their header inside the zlib stream; a pack wants the bare content.
@@ -182,6 +185,7 @@ export class ObjectTransaction {
   /** Make the staged objects part of the database; only then may a ref or state file name them. */
   commit(): void {
     if (this.closed) return;
+    traceWrite(`objects ${this.seen.size}`);
     if (this.pack) {
       installPack(this.store.objectsDir, this.pack.finish());
       this.store.packs.refresh();
@@ -211,4 +215,25 @@ export class ObjectTransaction {
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     this.pending.clear();
   }
+}
+
+/**
+ * An object the store lacks, with the way to get it: a shallow clone lacks history
+ * before its boundary, a partial clone (`--filter`) lacks the objects it did not
+ * fetch; otherwise the repository lost it and only a copy elsewhere can restore it.
+ */
+function missingObject(gitdir: string, oid: string): NotFoundError {
+  let config = '';
+  try {
+    config = fs.readFileSync(path.join(gitdir, 'config'), 'utf8');
+  } catch {
+    // No config: nothing to tell.
+  }
+  const error = new NotFoundError(`object ${oid}`, oid);
+  if (/^\s*promisor\s*=\s*true/im.test(config) || /partialclonefilter/i.test(config))
+    error.message = `object ${oid} not found: this is a partial clone and it was not fetched; \`git cat-file -e ${oid}\` fetches it, \`git fetch --refetch origin\` after \`git config --unset remote.origin.partialclonefilter\` fetches everything`;
+  else if (fs.existsSync(path.join(gitdir, 'shallow')))
+    error.message = `object ${oid} not found: this is a shallow clone and the object is older than its history; \`git fetch --unshallow\` fetches the whole history`;
+  else error.message = `object ${oid} not found: the repository lacks it; run \`dgit fsck\`, and \`git fetch\` from a remote that has it`;
+  return error;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import git from 'isomorphic-git';
 import { ConcurrentUpdateError, InvalidNameError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
+import { traceWrite } from './write-trace.js';
 import { isObjectId, type ObjectId } from './object-store.js';
 
 /**
@@ -58,6 +59,7 @@ export class RefStore {
     try {
       const current = await this.resolve(ref);
       if (expected !== undefined && current !== expected) throw new ConcurrentUpdateError(ref);
+      traceWrite(`ref ${ref} deleted`);
       await git.deleteRef({ fs, gitdir: this.gitdir, ref });
     } finally {
       fs.rmSync(lock, { force: true });
@@ -87,6 +89,7 @@ export class RefStore {
   }
 
   private commitLock(ref: string, lock: string, content: string): void {
+    traceWrite(`ref ${ref}`);
     const fd = fs.openSync(lock, 'w');
     try {
       fs.writeSync(fd, content);

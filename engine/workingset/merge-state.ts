@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CorruptError } from '../errors/index.js';
-import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
-import type { ObjectId } from '../store/object-store.js';
+import { readFileIfExists } from '../store/atomic-file.js';
+import { parseCommit, parseTree, serializeCommit, serializeTree, type TreeEntry } from '../store/git-objects.js';
+import type { ObjectId, ObjectStore } from '../store/object-store.js';
+import type { RefStore } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
+import { STATE_SIGNATURE, mergeStateRef } from './state-commit.js';
 import type { WorkingSetState } from './working-set.js';
 
 const Id = z.string().regex(/^[0-9a-f]{40}$/);
@@ -31,6 +34,8 @@ const MergeStateSchema = z.object({
   tables: z.array(TableConflictsSchema),
   /** Why a conflict-free merge was not committed (a check failed on the result), if so. */
   blockedBy: z.string().nullable(),
+  /** The merge result while the working set has not been moved to it yet (a crash in between is finished on the next read). */
+  pending: Id.nullable().optional(),
 });
 
 export type TableConflicts = z.infer<typeof TableConflictsSchema>;
@@ -45,54 +50,98 @@ export interface MergeState {
   before: WorkingSetState | undefined;
   tables: TableConflicts[];
   blockedBy: string | undefined;
+  /** Set between recording a merge and moving the working set to its result (see Repository.mergeInProgress). */
+  pending?: ObjectId | undefined;
 }
 
 export function conflictCount(state: MergeState): number {
   return state.tables.reduce((n, t) => n + t.conflicts.length + t.schemaConflicts.length, 0);
 }
 
-/** `.git/dgit/merge/<branch>.json`, replaced atomically. */
+/**
+ * Merges in progress, one ref per branch: `refs/dgit/merge/<branch>` names a state
+ * commit whose tree holds `merge.json` (and, under `pins/`, the working tree from
+ * before the merge) and whose parents are the merged commits, so `git gc` keeps
+ * everything `merge --continue` and `--abort` need. Repositories made before the
+ * ref kept `.git/dgit/merge/<branch>.json`: read while no ref exists, moved to the
+ * ref by the next write.
+ */
 export class MergeStateStore {
-  private readonly dir: string;
+  private readonly legacyDir: string;
 
-  constructor(gitdir: string) {
-    this.dir = path.join(gitdir, 'dgit', 'merge');
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly refs: RefStore,
+  ) {
+    this.legacyDir = path.join(store.gitdir, 'dgit', 'merge');
   }
 
-  private file(branch: string): string {
-    return path.join(this.dir, `${branch}.json`);
+  private legacyFile(branch: string): string {
+    return path.join(this.legacyDir, `${branch}.json`);
   }
 
-  read(branch: string): MergeState | undefined {
-    const text = readFileIfExists(this.file(branch));
-    if (text === undefined) return undefined;
-    let parsed;
-    try {
-      parsed = MergeStateSchema.parse(JSON.parse(text));
-    } catch (error) {
-      throw new CorruptError('merge state is unreadable', this.file(branch), error);
+  async read(branch: string): Promise<MergeState | undefined> {
+    const commit = await this.refs.resolve(mergeStateRef(branch));
+    if (commit) {
+      const tree = parseTree(await this.store.readTyped(parseCommit(await this.store.readTyped(commit, 'commit'), commit).tree, 'tree'), commit);
+      const entry = tree.find((e) => e.name === STATE_FILE);
+      if (!entry) throw new CorruptError(`merge state commit lacks ${STATE_FILE}`, mergeStateRef(branch));
+      return parseState(Buffer.from(await this.store.readTyped(entry.oid, 'blob')).toString('utf8'), mergeStateRef(branch));
     }
-    return {
-      ...parsed,
-      ours: parsed.ours as CommitId,
-      theirs: parsed.theirs as CommitId,
-      base: (parsed.base ?? undefined) as CommitId | undefined,
-      before: parsed.before ? { base: (parsed.before.base ?? undefined) as CommitId | undefined, tree: parsed.before.tree as ObjectId } : undefined,
-      blockedBy: parsed.blockedBy ?? undefined,
-    };
+    const text = readFileIfExists(this.legacyFile(branch));
+    return text === undefined ? undefined : parseState(text, this.legacyFile(branch));
   }
 
-  write(branch: string, state: MergeState): void {
+  /** Record the merge state (the commits and trees it names must be stored already). */
+  async write(branch: string, state: MergeState): Promise<void> {
     const json = {
       ...state,
       base: state.base ?? null,
       before: state.before ? { base: state.before.base ?? null, tree: state.before.tree } : null,
       blockedBy: state.blockedBy ?? null,
+      pending: state.pending ?? null,
     };
-    writeFileAtomic(this.file(branch), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    const text = JSON.stringify(json, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + '\n';
+    const entries: TreeEntry[] = [{ mode: '100644', name: STATE_FILE, oid: this.store.write('blob', Buffer.from(text, 'utf8')) }];
+    const pins: TreeEntry[] = [];
+    if (state.before) pins.push({ mode: '40000', name: 'before', oid: state.before.tree });
+    if (state.pending) pins.push({ mode: '40000', name: 'result', oid: state.pending });
+    if (pins.length > 0) entries.push({ mode: '40000', name: 'pins', oid: this.store.write('tree', serializeTree(pins)) });
+    const parents = [...new Set([state.ours, state.theirs, state.base, state.before?.base].filter((id): id is CommitId => id !== undefined))];
+    const commit = this.store.write(
+      'commit',
+      serializeCommit({ tree: this.store.write('tree', serializeTree(entries)), parents, author: STATE_SIGNATURE, committer: STATE_SIGNATURE, message: `dgit merge of ${state.theirsName} into ${branch}\n` }),
+    );
+    const ref = mergeStateRef(branch);
+    const current = await this.refs.resolve(ref);
+    if (current !== commit) await this.refs.compareAndSwap(ref, current, commit);
+    fs.rmSync(this.legacyFile(branch), { force: true });
   }
 
-  clear(branch: string): void {
-    fs.rmSync(this.file(branch), { force: true });
+  async clear(branch: string): Promise<void> {
+    fs.rmSync(this.legacyFile(branch), { force: true });
+    const ref = mergeStateRef(branch);
+    const current = await this.refs.resolve(ref);
+    if (current) await this.refs.delete(ref, current);
   }
+}
+
+const STATE_FILE = 'merge.json';
+
+function parseState(text: string, where: string): MergeState {
+  let parsed;
+  try {
+    parsed = MergeStateSchema.parse(JSON.parse(text));
+  } catch (error) {
+    throw new CorruptError('merge state is unreadable', where, error);
+  }
+  return {
+    ...parsed,
+    ours: parsed.ours as CommitId,
+    theirs: parsed.theirs as CommitId,
+    base: (parsed.base ?? undefined) as CommitId | undefined,
+    before: parsed.before ? { base: (parsed.before.base ?? undefined) as CommitId | undefined, tree: parsed.before.tree as ObjectId } : undefined,
+    blockedBy: parsed.blockedBy ?? undefined,
+    pending: (parsed.pending ?? undefined) as ObjectId | undefined,
+  };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConcurrentUpdateError, DgitError } from '../errors/index.js';
 import { fsyncDirectory } from '../store/atomic-file.js';
+import { traceWrite } from '../store/write-trace.js';
 
 /**
  * Git's lock protocol for the index, so that git and dgit exclude each other:
@@ -36,6 +37,7 @@ export class IndexLock {
 
   /** Make `content` the new index and release the lock. */
   commit(content: Uint8Array): void {
+    traceWrite('index');
     const fd = this.openFd();
     try {
       fs.writeSync(fd, content);

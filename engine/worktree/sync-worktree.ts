@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { traceWrite } from '../store/write-trace.js';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { DgitError } from '../errors/index.js';
@@ -353,6 +354,7 @@ async function writeOne(store: ObjectStore, absolute: string, blob: BlobEntry): 
     return;
   }
   const content = await store.readTyped(blob.oid, 'blob');
+  traceWrite('file');
   const temp = path.join(path.dirname(absolute), `.${path.basename(absolute)}.dgit-${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`);
   try {
     if (blob.mode === '120000') await fs.promises.symlink(Buffer.from(content), temp);

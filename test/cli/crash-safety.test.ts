@@ -5,14 +5,21 @@ import { execFileSync, spawn } from 'node:child_process';
 import { CLI, DATA, dgit, dgitOk, gitOut, tempDir } from '../support/cli.js';
 import { duck } from '../support/duckdb.js';
 
-/** Start dgit and SIGKILL it after `delayMs`; resolves when it is gone. */
-function runAndKill(cwd: string, args: string[], delayMs: number): Promise<void> {
+/**
+ * Start dgit and SIGKILL it after `delayMs`; resolves when it is gone, with
+ * whether the kill landed while it was writing: its write trace
+ * (DGIT_WRITE_TRACE) shows a durable write begun and no normal exit.
+ */
+function runAndKill(cwd: string, args: string[], delayMs: number): Promise<boolean> {
+  const trace = path.join(path.dirname(cwd), `${path.basename(cwd)}.trace`);
+  fs.rmSync(trace, { force: true });
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore', env: { ...process.env, DGIT_WRITE_TRACE: trace } });
     const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
     child.on('exit', () => {
       clearTimeout(timer);
-      resolve();
+      const lines = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) : [];
+      resolve(lines.some((l) => !l.endsWith(' exit')) && !lines.some((l) => l.endsWith(' exit')));
     });
   });
 }
@@ -48,8 +55,9 @@ describe('crash safety under SIGKILL', () => {
     const old = rowCount(dir);
     const head = gitOut(dir, 'rev-parse', 'HEAD');
     const outcomes = new Set<string>();
+    let midWrite = 0;
     for (const delay of [30, 120, 250, 400, 600, 900, 1300, 2000]) {
-      await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], delay);
+      if (await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], delay)) midWrite++;
       execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
       expect(dgit(dir, 'status').code === 0 || dgit(dir, 'tables').code === 0).toBe(true);
       const rows = rowCount(dir);
@@ -59,6 +67,8 @@ describe('crash safety under SIGKILL', () => {
       dgitOk(dir, 'reset', '--hard');
     }
     expect(outcomes.has('old')).toBe(true);
+    // The delays span the import; at least one must have landed while it was writing, or the test proved nothing.
+    expect(midWrite).toBeGreaterThan(0);
   });
 
   it('commit killed at random points: the branch is at the old commit or the new one', async () => {
@@ -66,10 +76,11 @@ describe('crash safety under SIGKILL', () => {
     dgitOk(work, 'init', 'commit-repo');
     dgitOk(dir, 'import', base, '--table', 'flights', '--key', 'id');
     dgitOk(dir, 'commit', '-m', 'base');
+    let midWrite = 0;
     for (const delay of [20, 60, 100, 150, 220, 300]) {
       const head = gitOut(dir, 'rev-parse', 'HEAD').trim();
       dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
-      await runAndKill(dir, ['commit', '-m', `update at ${delay}`], delay);
+      if (await runAndKill(dir, ['commit', '-m', `update at ${delay}`], delay)) midWrite++;
       execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
       const now = gitOut(dir, 'rev-parse', 'HEAD').trim();
       if (now === head) {
@@ -87,5 +98,6 @@ describe('crash safety under SIGKILL', () => {
       fs.rmSync(path.join(dir, '.git', 'index.lock'), { force: true });
       dgitOk(dir, 'reset', '--hard', 'HEAD~1');
     }
+    expect(midWrite).toBeGreaterThan(0);
   });
 });

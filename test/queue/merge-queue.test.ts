@@ -194,11 +194,11 @@ describe('queue run and the user', () => {
     await addToQueue(repository, 'feature');
     await switchBranch(repository, 'work', { create: true });
     await runSql(repository, 'UPDATE t SET score = 77 WHERE id = 3');
-    const before = repository.workingSets.read('work');
+    const before = await repository.workingSets.read('work');
     await runQueue(repository);
     expect(await repository.branchHead('main')).toBe(head);
     expect(repository.currentBranch()).toBe('work');
-    expect(repository.workingSets.read('work')).toEqual(before);
+    expect(await repository.workingSets.read('work')).toEqual(before);
     expect((await status(repository)).tables).toMatchObject([{ table: 't', summary: { modified: 1 } }]);
     expect(gitOut(dir, 'status', '--porcelain')).toBe('');
   });

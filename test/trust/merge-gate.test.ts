@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { commit } from '../../engine/commands/commit.js';
+import { abortMerge, continueMerge, merge } from '../../engine/commands/merge.js';
+import { runSql } from '../../engine/commands/sql.js';
+import { status } from '../../engine/commands/status.js';
+import { baseRow, commitOnBranch, queueRepository } from '../queue/queue-fixtures.js';
+import { repositorySnapshot } from '../support/cli.js';
+
+/** Main and a branch each give a different row the code c1 (row 1 has it): each side alone is green, the merge breaks `unique`. */
+async function duplicateCodeMerge() {
+  const fixture = await queueRepository(4);
+  const base = (await fixture.repository.branchHead('main'))!;
+  await runSql(fixture.repository, "UPDATE t SET score = 50 WHERE id = 4");
+  await commit(fixture.repository, { message: 'ours' });
+  await commitOnBranch(fixture.repository, 'dup', { upsert: [{ ...baseRow(3), code: 'c2' }] }, { from: base });
+  await commitOnBranch(fixture.repository, 'fine', { upsert: [{ ...baseRow(3), score: 1 }] }, { from: base });
+  return fixture;
+}
+
+describe('merge runs the error-level checks on the result before committing', () => {
+  it('refuses a clean merge that breaks unique, lists the check, and keeps the merge in progress', async () => {
+    const { repository } = await duplicateCodeMerge();
+    const head = await repository.branchHead('main');
+    const outcome = await merge(repository, 'dup');
+    expect(outcome).toMatchObject({ status: 'blocked', failing: ['t.code.unique'] });
+    expect(outcome.status === 'blocked' && outcome.reason).toContain('t.code.unique');
+    expect(await repository.branchHead('main')).toBe(head);
+    const report = await status(repository);
+    expect(report.merge).toMatchObject({ theirs: 'dup' });
+    expect(report.merge?.blockedBy).toContain('t.code.unique');
+    // --continue runs the gate again: still red.
+    expect(await continueMerge(repository)).toMatchObject({ status: 'blocked' });
+    expect(await repository.branchHead('main')).toBe(head);
+  });
+
+  it('the user fixes the data and --continue commits; or --no-verify commits anyway; or --abort restores', async () => {
+    let { repository } = await duplicateCodeMerge();
+    await merge(repository, 'dup');
+    await runSql(repository, "UPDATE t SET code = 'c3' WHERE id = 3");
+    expect(await continueMerge(repository)).toMatchObject({ status: 'merged' });
+
+    ({ repository } = await duplicateCodeMerge());
+    await merge(repository, 'dup');
+    const forced = await continueMerge(repository, { noVerify: true });
+    expect(forced.status).toBe('merged');
+    expect((await repository.readCommit(await repository.resolve('main'))).parents).toHaveLength(2);
+
+    const fixture = await duplicateCodeMerge();
+    // Refs, state and config as before (the merge's objects stay, unreferenced, as git's do).
+    const refsAndState = () => repositorySnapshot(fixture.dir).split('\n').filter((line) => !line.startsWith('objects/')).join('\n');
+    const before = refsAndState();
+    await merge(fixture.repository, 'dup');
+    await abortMerge(fixture.repository);
+    expect(refsAndState()).toBe(before);
+  });
+
+  it('merge --no-verify commits without the checks; a merge that breaks nothing commits', async () => {
+    const { repository } = await duplicateCodeMerge();
+    expect(await merge(repository, 'fine')).toMatchObject({ status: 'merged' });
+    expect(await merge(repository, 'dup', { noVerify: true })).toMatchObject({ status: 'merged' });
+  });
+
+  it('on a red main, a merge that makes no check worse commits; one that makes a check worse is refused', async () => {
+    const { repository } = await queueRepository(4);
+    const base = (await repository.branchHead('main'))!;
+    // Main goes red outside any gate: a null score.
+    await runSql(repository, 'UPDATE t SET score = NULL WHERE id = 1');
+    await commit(repository, { message: 'red main' });
+    await commitOnBranch(repository, 'unrelated', { upsert: [{ ...baseRow(4), score: 9 }] }, { from: base });
+    await commitOnBranch(repository, 'worse', { upsert: [{ ...baseRow(2), score: null }] }, { from: base });
+    expect(await merge(repository, 'unrelated')).toMatchObject({ status: 'merged' });
+    expect(await merge(repository, 'worse')).toMatchObject({ status: 'blocked', failing: ['t.score.not_null'] });
+  });
+});
