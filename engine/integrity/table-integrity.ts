@@ -3,9 +3,9 @@ import { compareKeysLoose } from '../diff/key-order.js';
 import { DgitError } from '../errors/index.js';
 import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import { parseTree, type TreeEntry } from '../store/git-objects.js';
-import type { ObjectId, ObjectStore } from '../store/object-store.js';
+import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
-import { TABLES_DIR, readTableVersion } from '../table/table-tree.js';
+import { FLAT_MANIFEST_FILE, MANIFEST_DIR, TABLES_DIR, readTableVersion, writeTableTree } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
 import type { Value } from '../value/value.js';
 
@@ -85,12 +85,17 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
   let parent: TableVersion | undefined;
   if (parentTree) parent = await readTableVersion(store, parentTree, table).catch(() => undefined);
   const entries = parseTree(await store.readTyped(tree, 'tree'), base);
+  const paged = version.storage?.form === 'paged';
+  const manifestPath = paged ? `${base}/${MANIFEST_DIR}` : `${base}/${FLAT_MANIFEST_FILE}`;
   for (const entry of entries) {
-    if (entry.name === 'schema.json' || entry.name === 'manifest.json') {
+    if (entry.name === 'schema.json' || (!paged && entry.name === FLAT_MANIFEST_FILE)) {
       if (entry.mode !== '100644') report(`${base}/${entry.name}`, `${entry.name} is not a regular file`);
+    } else if (paged && entry.name === MANIFEST_DIR) {
+      // The pages are derived from the chunk list alone: the folder dgit writes for this manifest, and nothing else.
+      if (entry.oid !== expectedManifestFolder(version)) report(manifestPath, 'the manifest pages are not the ones dgit writes for this chunk list (a page added, removed or edited by hand)');
     } else if (entry.name !== 'chunks') report(`${base}/${entry.name}`, 'a file the manifest does not reference (dgit did not write it)');
   }
-  verifyManifestOrder(version, (problem) => report(`${base}/manifest.json`, problem));
+  verifyManifestOrder(version, (problem) => report(manifestPath, problem));
 
   // Files under chunks/: each must be a chunk of the manifest, at its blob id.
   const listed = new Set<string>(version.manifest.chunks.map((c) => c.id));
@@ -146,6 +151,20 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
     const problem = await verifyChunk(store, version.schema, entry);
     if (problem) report(path, problem);
   }
+}
+
+/** The id of the `manifest/` folder dgit writes for a table version (hashed, nothing stored). */
+function expectedManifestFolder(version: TableVersion): ObjectId | undefined {
+  let folder: ObjectId | undefined;
+  writeTableTree(version, {
+    write(type, content) {
+      const id = hashObject(type, content);
+      // The manifest folder is the first tree holding root.json.
+      if (type === 'tree' && folder === undefined && parseTree(content, MANIFEST_DIR).some((e) => e.name === 'root.json')) folder = id;
+      return id;
+    },
+  });
+  return folder;
 }
 
 /** Key order across the manifest: first <= last in a chunk, and chunks in order (strictly, for a keyed table). */

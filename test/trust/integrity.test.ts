@@ -31,9 +31,29 @@ async function checkPlainCommit(dir: string, change: () => void): Promise<{ pass
   return { passed: report.passed, messages: report.results.filter((r) => r.kind === 'integrity').map((r) => `${r.message} ${JSON.stringify(r.sample)}`) };
 }
 
+/**
+ * Edit the chunk list as a hand would, coherently: the one leaf page of t's paged
+ * manifest (one chunk entry a line) is edited as text, written under its new blob
+ * id, and the root's counts, keys and page id follow, so dgit reads the edited list.
+ */
 function editManifest(dir: string, edit: (text: string) => string): void {
-  const file = path.join(dir, 'tables', 't', 'manifest.json');
-  fs.writeFileSync(file, edit(fs.readFileSync(file, 'utf8')));
+  const folder = path.join(dir, 'tables', 't', 'manifest');
+  const rootFile = path.join(folder, 'root.json');
+  const root = JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { rows: number; chunks: number; pages: Array<{ id: string; rows: number; chunks: number; first: unknown; last: unknown }> };
+  expect(root.pages).toHaveLength(1);
+  const pageFile = path.join(folder, 'pages', root.pages[0]!.id.slice(0, 2), `${root.pages[0]!.id}.json`);
+  const text = edit(fs.readFileSync(pageFile, 'utf8'));
+  const entries = (JSON.parse(text) as { entries: Array<{ rows: number; first: unknown; last: unknown }> }).entries;
+  const id = execFileSync('git', ['hash-object', '--stdin'], { cwd: dir, input: text, encoding: 'utf8' }).trim();
+  fs.rmSync(pageFile);
+  fs.mkdirSync(path.join(folder, 'pages', id.slice(0, 2)), { recursive: true });
+  fs.writeFileSync(path.join(folder, 'pages', id.slice(0, 2), `${id}.json`), text);
+  const rows = entries.reduce((n, e) => n + e.rows, 0);
+  root.rows = rows;
+  root.chunks = entries.length;
+  root.pages = [{ id, rows, chunks: entries.length, first: entries[0]!.first, last: entries[entries.length - 1]!.last }];
+  const pageLines = root.pages.map((p) => JSON.stringify(p)).join(',\n');
+  fs.writeFileSync(rootFile, `{"format":"dgit-manifest-pages-1","rows":${root.rows},"chunks":${root.chunks},"height":1,"pages":[\n${pageLines}\n]}\n`);
 }
 
 describe('dgit check fails on what dgit did not write in tables/', () => {
@@ -51,6 +71,10 @@ describe('dgit check fails on what dgit did not write in tables/', () => {
         expect: 'a file the manifest does not reference',
       },
       { change: () => fs.writeFileSync(path.join(dir, 'tables', 't', 'notes.txt'), 'x'), expect: 'tables/t/notes.txt: a file the manifest does not reference' },
+      {
+        change: () => fs.writeFileSync(path.join(dir, 'tables', 't', 'manifest', 'pages', 'notes.json'), '{}'),
+        expect: 'tables/t/manifest: the manifest pages are not the ones dgit writes',
+      },
       { change: () => editManifest(dir, (text) => text.replace(/(\{"id".*\})\n/, '$1,\n$1\n')), expect: 'listed twice' },
       { change: () => editManifest(dir, (text) => text.replace(/"rows":4,"first"/, '"rows":5,"first"')), expect: 'holds 4 rows, the manifest says 5' },
       { change: () => editManifest(dir, (text) => text.replace('"first":[1]', '"first":[0]')), expect: 'the manifest says (0) to (4)' },
