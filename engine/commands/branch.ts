@@ -33,7 +33,7 @@ export async function deleteBranch(repository: Repository, name: string): Promis
   checkBranchName(name);
   if (name === repository.currentBranch()) throw new DgitError('USAGE', `cannot delete the current branch ${name}`, name);
   const head = await repository.branchHead(name);
-  if (!head) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  if (!head) throw await repository.unknownBranch(name);
   await repository.refs.delete(`refs/heads/${name}`, head);
   const stored = repository.workingSets.read(name);
   if (stored) repository.workingSets.update(name, stored, undefined);
@@ -52,7 +52,7 @@ export async function switchBranch(
   const dirty = working.tree !== working.headTree;
   if (dirty && !options.discard) throw new UncommittedChangesError(`switching to ${name}`, from);
   if (options.create) await createBranch(repository, name, options.start);
-  else if (!(await repository.branchHead(name))) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  else if (!(await repository.branchHead(name))) throw await repository.unknownBranch(name);
   if (dirty) repository.workingSets.update(from, working.stored, undefined);
   const target = await repository.workingSet(name);
   repository.refs.setHeadTarget(`refs/heads/${name}`);

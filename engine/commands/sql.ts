@@ -136,7 +136,10 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
   const opened = await openRevisionSession(repository, before.tree);
   try {
     const version = opened.tables.get(table);
-    if (!version) throw new NotFoundError(`table ${JSON.stringify(table)}`, 'sql');
+    if (!version) {
+      await repository.requireTable(before.tree, table, table); // names the tables there are
+      throw new NotFoundError(`table ${JSON.stringify(table)}`);
+    }
     const { schema } = version;
     const session = opened.session;
     const name = quoteIdentifier(table);

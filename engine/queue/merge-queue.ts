@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { syncBranchFiles } from '../commands/worktree-sync.js';
-import { DgitError, NotFoundError, UsageError } from '../errors/index.js';
+import { DgitError, UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
@@ -74,7 +74,7 @@ export class QueueBusyError extends DgitError {
 /** Put a branch at the end of the queue onto the default branch. */
 export async function addToQueue(repository: Repository, branch: string): Promise<QueueEntry> {
   checkBranchName(branch);
-  if (!(await repository.branchHead(branch))) throw new NotFoundError(`branch ${JSON.stringify(branch)}`, branch);
+  if (!(await repository.branchHead(branch))) throw await repository.unknownBranch(branch);
   const defaultBranch = await repository.defaultBranch();
   if (branch === defaultBranch) throw new UsageError(`${branch} is the default branch the queue merges into; queue the branches to merge into it`, branch);
   return new QueueStateStore(repository.gitdir).update((state) => {
