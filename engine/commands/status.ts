@@ -3,13 +3,15 @@ import type { CommitId } from '../store/revision.js';
 import { schemaChangesToJson } from '../../formats/diff/json.js';
 import { conflictCount } from '../workingset/merge-state.js';
 import { diffTreeStats } from './diff.js';
-import { stageWorktreeConfig } from '../config/repository-config.js';
+import { configChange, stageWorktreeConfig } from '../config/repository-config.js';
 
 export interface StatusReport {
   branch: string;
   head: CommitId | null;
   clean: boolean;
   tables: Array<{ table: string; status: string; summary: { added: number; deleted: number; modified: number }; schema: Record<string, unknown> }>;
+  /** How dgit.yml in the working set differs from HEAD's, or null when it does not. */
+  config: 'added' | 'deleted' | 'modified' | null;
   merge: { theirs: string; theirsCommit: CommitId; conflicts: number; tables: string[]; blockedBy: string | null } | null;
 }
 
@@ -19,10 +21,12 @@ export async function status(repository: Repository): Promise<StatusReport> {
   const working = await repository.workingSet();
   const stats = await diffTreeStats(repository, working.headTree, working.tree);
   const merge = await repository.mergeInProgress(working.branch);
+  const config = (await configChange(repository, working.headTree, working.tree)) ?? null;
   return {
     branch: working.branch,
     head: working.head ?? null,
-    clean: stats.length === 0,
+    clean: stats.length === 0 && config === null,
+    config,
     tables: stats.map((s) => ({ table: s.table, status: s.status, summary: s.summary, schema: schemaChangesToJson(s.schema) })),
     merge: merge
       ? { theirs: merge.theirsName, theirsCommit: merge.theirs, conflicts: conflictCount(merge), tables: merge.tables.map((t) => t.table), blockedBy: merge.blockedBy ?? null }
