@@ -53,6 +53,7 @@ export function planColumns(
       );
   }
   const keys = new Set(options.uniqueKey);
+  const fileColumns = source.map((column) => column.name).join(', ');
   const planned: PlannedColumn[] = [];
   for (const column of target) {
     const found = sourceByName.get(column.name);
@@ -60,7 +61,8 @@ export function planColumns(
       planned.push(castColumn(column, found.duckType, keys.has(column.name)));
       continue;
     }
-    if (keys.has(column.name)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(column.name)} is missing from the file`, column.name);
+    if (keys.has(column.name))
+      throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(column.name)} is missing from the file; its columns: ${fileColumns}`, column.name);
     if (!column.nullable)
       throw new SchemaMismatchError(`${file}: column ${JSON.stringify(column.name)} is missing from the file, and the table does not allow nulls in it`, column.name);
     const sql = `CAST(NULL AS ${duckdbTypeOf(column.type)})`;
@@ -80,10 +82,10 @@ export function planColumns(
   }
   const names = new Set(planned.map((column) => column.name));
   for (const key of options.uniqueKey)
-    if (!names.has(key)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(key)} is missing from the file`, key);
+    if (!names.has(key)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(key)} is missing from the file; its columns: ${fileColumns}`, key);
   if (options.sortBy !== 'all')
     for (const name of options.sortBy)
-      if (!names.has(name)) throw new SchemaMismatchError(`${file}: sort column ${JSON.stringify(name)} is missing from the file`, name);
+      if (!names.has(name)) throw new SchemaMismatchError(`${file}: sort column ${JSON.stringify(name)} is missing from the file; its columns: ${fileColumns}`, name);
   return planned;
 }
 
