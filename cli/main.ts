@@ -11,33 +11,75 @@ import { DgitError, exitCodeFor } from '../engine/index.js';
 /** The `dgit` command line: flags in, engine calls, output out. No logic of its own. */
 export async function main(argv: string[]): Promise<number> {
   // `dgit export t | head` closes the pipe early: that is success, not an error.
-  if (process.stdout.listenerCount('error') === 0) {
-    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
-      throw error;
-    });
-  }
+  watchStdoutPipe();
   const context = new CommandContext();
   const program = new Command('dgit')
     .description('Git for Data: version tables inside a git repository')
     .version(packageVersion(), '-V, --version')
     .option('-C <dir>', 'run as if dgit was started in <dir>')
     .option('-q, --quiet', 'no progress lines on stderr')
-    .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    // Commander's own error lines are not printed: reportError prints them in dgit's one style, without the whole help.
+    .configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: () => {} });
   program.hook('preAction', () => {
     const globals = program.opts<{ C?: string; quiet?: boolean }>();
     if (globals.C) context.cwd = path.resolve(globals.C);
     terminal.quiet = Boolean(globals.quiet);
   });
   registerCommands(program, context);
+  const failedCommand = new WeakMap<CommanderError, Command>();
+  for (const command of everyCommand(program))
+    command.exitOverride((error) => {
+      failedCommand.set(error, command);
+      throw error;
+    });
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
-    return reportError(error);
+    return reportError(error, error instanceof CommanderError ? failedCommand.get(error) : undefined);
   }
+}
+
+let stdoutWatched = false;
+
+/** `dgit export t | head` closes the pipe early: that is success, not an error. */
+function watchStdoutPipe(): void {
+  if (stdoutWatched) return;
+  stdoutWatched = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+    throw error;
+  });
+}
+
+function everyCommand(command: Command): Command[] {
+  return [command, ...command.commands.flatMap((sub) => everyCommand(sub))];
+}
+
+/** `dgit queue add`: the words that run a command, for "see ... --help". */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current; current = current.parent) names.unshift(current.name());
+  return names.join(' ');
+}
+
+/**
+ * Commander's message in dgit's style: `unknown command 'comit'; did you mean commit?`,
+ * and where to look when there is no suggestion. Never the whole help.
+ */
+function commanderMessage(error: CommanderError, command: Command | undefined): string {
+  const lines = error.message.replace(/^error: /, '').split('\n').map((line) => line.trim()).filter(Boolean);
+  const suggestion = lines.slice(1).map((line) => line.replace(/^\((.*)\)$/, '$1')).join(' ');
+  const what = lines[0] ?? error.code;
+  if (suggestion) return `${what}; ${suggestion.charAt(0).toLowerCase()}${suggestion.slice(1)}`;
+  return `${what} (see ${command ? commandPath(command) : 'dgit'} --help)`;
+}
+
+/** Whether a "where" only repeats a name the message already says (`branch "x" not found (x)`). */
+function repeats(message: string, where: string): boolean {
+  const escaped = where.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w])${escaped}($|[^\\w])`).test(message);
 }
 
 function packageVersion(): string {
@@ -49,13 +91,15 @@ function packageVersion(): string {
   }
 }
 
-function reportError(error: unknown): number {
+function reportError(error: unknown, command?: Command): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-    return 2; // commander already printed the message
+    process.stderr.write(`dgit: error: ${commanderMessage(error, command)}\n`);
+    return 2;
   }
   if (error instanceof DgitError) {
-    process.stderr.write(`dgit: error: ${error.message}${error.where ? ` (${error.where})` : ''}\n`);
+    const where = error.where && !repeats(error.message, error.where) ? ` (${error.where})` : '';
+    process.stderr.write(`dgit: error: ${error.message}${where}\n`);
     return exitCodeFor(error);
   }
   const message = error instanceof Error ? error.message : String(error);

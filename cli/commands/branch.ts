@@ -44,9 +44,10 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .action(async (name: string, start: string | undefined, options: { create?: boolean; discard?: boolean; json?: boolean }) => {
       if (start && !options.create) throw new UsageError('a start point needs -c', 'switch');
       const repository = await context.repository();
+      const already = !options.create && repository.currentBranch() === name;
       const result = await switchBranch(repository, name, { create: options.create, start, discard: options.discard });
       if (options.json) printJson(result);
-      else print(`Switched to ${options.create ? 'a new ' : ''}branch ${name}`);
+      else print(already ? `Already on ${name}` : `Switched to ${options.create ? 'a new ' : ''}branch ${name}`);
     });
 
   program

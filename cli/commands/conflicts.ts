@@ -24,7 +24,7 @@ export function registerConflicts(program: Command, context: CommandContext): vo
             const n = c['counts'] as { base: number; ours: number; theirs: number };
             print(`  bag ${JSON.stringify(c['key'])}: copies in base ${n.base}, ours ${n.ours}, theirs ${n.theirs}`);
           }
-          else print(`  ${String(c['kind'])} ${JSON.stringify(c['key'])}${(c['columns'] as string[])?.length ? ` in ${(c['columns'] as string[]).join(', ')}` : ''}: ours ${JSON.stringify(c['ours'])}, theirs ${JSON.stringify(c['theirs'])}`);
+          else for (const line of conflictLines(c)) print(line);
         }
       }
     });
@@ -50,4 +50,38 @@ export function registerConflicts(program: Command, context: CommandContext): vo
       if (options.json) printJson(result);
       else print(`Resolved ${result.resolved} conflict(s) in ${table}; ${result.remaining} remain.`);
     });
+}
+
+const ROW_CONFLICT_STORY: Record<string, string> = {
+  cell: 'both sides changed the same cells',
+  'delete-update': 'ours deleted the row, theirs changed it',
+  'update-delete': 'ours changed the row, theirs deleted it',
+  'add-add': 'both sides added this key with different rows',
+};
+
+/**
+ * One row conflict for people: the key and what happened, then per conflicting
+ * cell its base, ours and theirs, so the differing values need no search by eye.
+ */
+export function conflictLines(conflict: Record<string, unknown>): string[] {
+  const key = Object.entries((conflict['key'] as Record<string, unknown> | null) ?? {})
+    .map(([name, value]) => `${name}=${conflictValue(value)}`)
+    .join(', ');
+  const kind = String(conflict['kind']);
+  const lines = [`  ${key} (${kind}): ${ROW_CONFLICT_STORY[kind] ?? kind}`];
+  const side = (row: unknown, name: string, missing: string) =>
+    row === null || row === undefined ? missing : conflictValue((row as Record<string, unknown>)[name]);
+  for (const name of (conflict['columns'] as string[] | undefined) ?? []) {
+    lines.push(
+      `    ${name}: base ${side(conflict['base'], name, '(no row)')}, ours ${side(conflict['ours'], name, '(deleted)')}, theirs ${side(conflict['theirs'], name, '(deleted)')}`,
+    );
+  }
+  return lines;
+}
+
+/** A JSON cell as text: NULL, strings bare unless their whitespace would vanish, the rest as JSON. */
+function conflictValue(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'string') return value === '' || value === 'NULL' || /^\s|\s$/u.test(value) ? JSON.stringify(value) : value.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return JSON.stringify(value);
 }

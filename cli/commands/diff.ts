@@ -9,6 +9,10 @@ export interface DiffOutputOptions {
   format?: 'table' | 'markdown' | 'html' | 'json';
   stat?: boolean;
   limit?: string;
+  /** HTML: every column, not only the key and the changed ones. */
+  allColumns?: boolean;
+  /** The revisions as the user typed them, for titles (`v0 → main`). */
+  labels?: { from: string; to: string };
 }
 
 export function parseLimit(text: string | undefined): number | undefined {
@@ -37,8 +41,9 @@ export async function printDiff(report: DiffReport, options: DiffOutputOptions):
   const format = options.json ? 'json' : options.format ?? 'table';
   const limit = parseLimit(options.limit);
   if (format === 'json') await renderers.writeDiffJson(counting, process.stdout, { stat: options.stat, limit });
-  else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting)) + '\n');
-  else if (format === 'html') await renderers.writeDiffHtml(counting, process.stdout, { limit });
+  else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting, { stat: options.stat, ...(limit === undefined ? {} : { sampleRows: limit }) })) + '\n');
+  else if (format === 'html')
+    await renderers.writeDiffHtml(counting, process.stdout, { limit, stat: options.stat, allColumns: options.allColumns, fromLabel: options.labels?.from, toLabel: options.labels?.to });
   else await renderers.writeDiffTerminal(counting, process.stdout, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
@@ -57,6 +62,7 @@ export function registerDiff(program: Command, context: CommandContext): void {
     .option('--json', 'print JSON (streamed)')
     .addOption(diffFormatOption())
     .option('--limit <n>', 'most rows shown per table')
+    .option('--all-columns', 'HTML: show every column, not only the key and the changed ones')
     .option('--exit-code', 'exit 1 when there are differences, as git does')
     .addHelpText('after', '\nExamples:\n  dgit diff\n  dgit diff main~1..main --table flights --stat\n  dgit diff main fix --format markdown > diff.md')
     .action(async (revs: string[], options: DiffOutputOptions & { table?: string; exitCode?: boolean }) => {
@@ -64,7 +70,8 @@ export function registerDiff(program: Command, context: CommandContext): void {
       const repository = await context.repository();
       const ends = await diffEnds(revs);
       const report = await diffRevisions(repository, ends.from, ends.to, { table: options.table });
-      const changed = await printDiff(report, options);
+      const label = (rev: string) => (rev === 'WORKING' ? 'working set' : rev);
+      const changed = await printDiff(report, { ...options, labels: { from: label(ends.from), to: label(ends.to) } });
       if (options.exitCode && changed) process.exitCode = 1;
     });
 }

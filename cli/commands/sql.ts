@@ -43,7 +43,8 @@ export function registerSql(program: Command, context: CommandContext): void {
         for (const row of result.rows) print(names.map((n) => csvField(row[n] === null || row[n] === undefined ? null : text(row[n]))).join(','));
         return;
       }
-      print(formatTable(names, result.rows.map((row) => names.map((n) => text(row[n])))));
+      // For people NULL reads NULL (as in `dgit diff`); CSV leaves it empty (and writes "" for the empty string).
+      print(formatTable(names, result.rows.map((row) => names.map((n) => (row[n] === null || row[n] === undefined ? 'NULL' : text(row[n]))))));
       print(`(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`);
     });
 }

@@ -25,6 +25,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
       }
       if (report.clean) return print('nothing to commit, working set clean');
       print('Changes in the working set:');
+      if (report.config) print(`  ${paint(report.config.padEnd(9), report.config === 'added' ? 'green' : report.config === 'deleted' ? 'red' : 'yellow')} dgit.yml`);
       for (const t of report.tables) {
         const s = t.summary;
         print(`  ${paint(t.status.padEnd(9), t.status === 'added' ? 'green' : t.status === 'deleted' ? 'red' : 'yellow')} ${t.table}: ${paint(`+${s.added}`, 'green')} ${paint(`-${s.deleted}`, 'red')} ${paint(`~${s.modified}`, 'yellow')} rows`);

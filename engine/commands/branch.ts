@@ -1,5 +1,5 @@
 import { CorruptError, DgitError, NotFoundError, UncommittedChangesError } from '../errors/index.js';
-import type { Repository } from '../repository/repository.js';
+import type { Repository, WorkingSet } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
 import { syncBranchFiles } from './sync-branch-files.js';
@@ -35,10 +35,26 @@ export async function deleteBranch(repository: Repository, name: string): Promis
   checkBranchName(name);
   if (name === repository.currentBranch()) throw new DgitError('USAGE', `cannot delete the current branch ${name}`, name);
   const head = await repository.branchHead(name);
-  if (!head) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  if (!head) throw await repository.unknownBranch(name);
   await repository.refs.delete(`refs/heads/${name}`, head);
   const stored = await repository.workingSets.read(name);
   if (stored) await repository.workingSets.update(name, stored, undefined);
+}
+
+/**
+ * `switch -c NAME` with uncommitted edits, as git does: the new branch starts at
+ * the current commit and the edits move to it. The new branch's working set is
+ * written before the old one is cleared, so a crash in between leaves the edits on
+ * both branches, never on neither. The files on disk stay as they are (same commit).
+ */
+async function carryToNewBranch(repository: Repository, name: string, working: WorkingSet): Promise<BranchInfo> {
+  if (!working.head) throw new DgitError('NOT_FOUND', 'the current branch has no commit yet; commit first', 'HEAD');
+  if (await repository.branchHead(name)) throw new DgitError('ALREADY_EXISTS', `a branch named ${name} already exists`, name);
+  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, working.head);
+  await repository.workingSets.update(name, await repository.workingSets.read(name), { base: working.head, tree: working.tree });
+  repository.refs.setHeadTarget(`refs/heads/${name}`);
+  await repository.workingSets.update(working.branch, working.stored, undefined);
+  return { name, commit: working.head, current: true };
 }
 
 /** Make `name` the current branch (creating it at `start` with `create`). */
@@ -53,12 +69,16 @@ export async function switchBranch(
 
 async function switchLocked(repository: Repository, name: string, options: { create?: boolean; start?: string; discard?: boolean }): Promise<BranchInfo> {
   const from = repository.currentBranch();
+  // As git: switching to the branch you are on changes nothing, uncommitted edits included.
+  if (name === from && !options.create) return { name, commit: await repository.branchHead(name), current: true };
   if (await repository.mergeInProgress(from)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort` first', from);
   const working = await repository.workingSet(from);
   const dirty = working.tree !== working.headTree;
+  if (dirty && !options.discard && options.create && (options.start === undefined || (await repository.resolve(options.start)) === working.head))
+    return carryToNewBranch(repository, name, working);
   if (dirty && !options.discard) throw new UncommittedChangesError(`switching to ${name}`, from);
   if (options.create) await createBranch(repository, name, options.start);
-  else if (!(await repository.branchHead(name))) throw new NotFoundError(`branch ${JSON.stringify(name)}`, name);
+  else if (!(await repository.branchHead(name))) throw await repository.unknownBranch(name);
   if (dirty) await repository.workingSets.update(from, working.stored, undefined);
   const target = await repository.workingSet(name);
   repository.refs.setHeadTarget(`refs/heads/${name}`);

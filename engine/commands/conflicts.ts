@@ -1,4 +1,4 @@
-import { DgitError, InvalidInputError, NotFoundError } from '../errors/index.js';
+import { DgitError, InvalidInputError, UnknownNameError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { keyColumnIndexes, keyColumnNames, type TableSchema } from '../schema/schema.js';
 import { applyEdits } from '../table/apply-edits.js';
@@ -17,6 +17,8 @@ import crypto from 'node:crypto';
 export async function listConflicts(repository: Repository, options: { table?: string } = {}): Promise<{ tables: Array<{ table: string; conflicts: unknown[] }> }> {
   const state = await repository.mergeInProgress();
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', repository.currentBranch());
+  if (options.table !== undefined && !state.tables.some((t) => t.table === options.table))
+    await repository.requireTable((await repository.workingSet()).tree, options.table, '--table'); // a typo names the tables there are
   const tables = state.tables
     .filter((t) => !options.table || t.table === options.table)
     .map((t) => ({ table: t.table, conflicts: [...t.schemaConflicts, ...t.conflicts] }));
@@ -35,7 +37,8 @@ export async function resolveConflicts(repository: Repository, table: string, re
   const state = await repository.mergeInProgress(branch);
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
   const entry = state.tables.find((t) => t.table === table);
-  if (!entry || entry.conflicts.length + entry.schemaConflicts.length === 0) throw new NotFoundError(`conflicts in ${JSON.stringify(table)}`, table);
+  if (!entry || entry.conflicts.length + entry.schemaConflicts.length === 0)
+    throw new UnknownNameError('table with conflicts', table, state.tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0).map((t) => t.table), undefined, 'tables with conflicts');
 
   let next: TableConflicts;
   let resolved: number;

@@ -6,6 +6,7 @@ import { readTableVersion } from '../table/table-tree.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { DiffReport, NamedTableDiff } from '../diff/diff-report.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
+import { UnknownNameError } from '../errors/index.js';
 
 /** Which two revisions a `dgit diff` compares, from its arguments (git's rules). */
 export function diffEnds(revs: string[]): { from: string; to: string } {
@@ -29,6 +30,8 @@ async function changedTables(repository: Repository, from: ObjectId, to: ObjectI
   const a = await repository.tableTrees(from);
   const b = await repository.tableTrees(to);
   const names = [...new Set([...a.keys(), ...b.keys()])].sort();
+  // A typo must not read as "no differences": the table has to exist on one side.
+  if (only !== undefined && !names.includes(only)) throw new UnknownNameError('table', only, names, '--table');
   return names.filter((t) => (!only || t === only) && a.get(t) !== b.get(t)).map((table) => ({ table, from: a.get(table), to: b.get(table) }));
 }
 

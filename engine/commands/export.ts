@@ -21,7 +21,10 @@ export async function exportTable(
   const opened = await openRevisionSession(repository, revision.tree, { only: [table] });
   try {
     const version = opened.tables.get(table);
-    if (!version) throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'working set');
+    if (!version) {
+      await repository.requireTable(revision.tree, table, options.rev ?? 'working set'); // names the tables there are
+      throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'working set');
+    }
     const { rows } = await writeTable({ session: opened.session, view: table, columns: version.schema.columns, format, output: options.output, progress: options.progress, totalRows: manifestRowCount(version.manifest) });
     return { table, rows };
   } finally {

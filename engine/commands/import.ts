@@ -61,7 +61,7 @@ export async function importTable(repository: Repository, file: string, options:
       const existing = await repository.readTable(working.tree, options.table);
       if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
         throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
-      if (!existing && mode === 'delete') throw new NotFoundError(`table ${JSON.stringify(options.table)}`, options.table);
+      if (!existing && mode === 'delete') await repository.requireTable(working.tree, options.table, '--mode delete');
 
       const keyNames = existing ? keyColumnNames(existing.schema) : options.key ?? [];
       const targetColumns = existing

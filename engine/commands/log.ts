@@ -3,6 +3,7 @@ import type { Commit } from '../store/git-objects.js';
 import type { CommitId } from '../store/revision.js';
 import { listTableTrees } from '../table/root-tree.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
+import { UnknownNameError } from '../errors/index.js';
 
 export interface LogEntry {
   commit: CommitId;
@@ -22,6 +23,7 @@ export async function log(repository: Repository, options: { rev?: string; limit
   const pending: Array<{ id: CommitId; commit: Commit }> = [{ id: start, commit: await repository.readCommit(start) }];
   const out: LogEntry[] = [];
   const limit = options.limit ?? Infinity;
+  if (options.table !== undefined) await requireTableInHistory(repository, start, options.table);
   while (pending.length > 0 && out.length < limit) {
     pending.sort((a, b) => b.commit.committer.timestamp - a.commit.committer.timestamp);
     const { id, commit } = pending.shift()!;
@@ -33,6 +35,26 @@ export async function log(repository: Repository, options: { rev?: string; limit
     }
   }
   return out;
+}
+
+/**
+ * A `--table` must name a table of the history (it may have been dropped since):
+ * a typo is an error listing the tables at the start, never an empty log.
+ */
+async function requireTableInHistory(repository: Repository, start: CommitId, table: string): Promise<void> {
+  const startTables = await listTableTrees(repository.store, (await repository.readCommit(start)).tree);
+  if (startTables.has(table)) return;
+  const seen = new Set<string>([start]);
+  const pending: CommitId[] = [start];
+  while (pending.length > 0) {
+    const commit = await repository.readCommit(pending.pop()!);
+    if ((await listTableTrees(repository.store, commit.tree)).has(table)) return;
+    for (const parent of commit.parents) if (!seen.has(parent)) {
+      seen.add(parent);
+      pending.push(parent as CommitId);
+    }
+  }
+  throw new UnknownNameError('table', table, [...startTables.keys()].sort(), '--table');
 }
 
 async function touchesTable(repository: Repository, commit: Commit, table: string): Promise<boolean> {

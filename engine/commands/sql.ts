@@ -4,6 +4,8 @@ import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import { isKeyless, keyColumnNames, type TableSchema } from '../schema/schema.js';
 import { duckdbTypeOf } from '../sql/duckdb-session.js';
+import { arrowLayoutExpression, columnTypeFromDuckdb } from '../sql/duckdb-types.js';
+import { isTimestamp, type ColumnType } from '../schema/types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
@@ -104,12 +106,43 @@ async function runQuery(repository: Repository, statement: string, rev: string |
     const columns = /^(SELECT|WITH|FROM|VALUES|TABLE)$/i.test(/^\(*\s*([A-Za-z]+)/.exec(statement)?.[1] ?? '')
       ? await opened.session.describe(`(${statement})`).catch(() => undefined)
       : undefined;
-    const rows = (await opened.session.rows(statement)).map(jsonRow);
+    const temporal = columns ? temporalColumns(columns) : new Map<string, ColumnType>();
+    const uniqueNames = columns !== undefined && new Set(columns.map((c) => c.name)).size === columns.length;
+    let rows: Array<Record<string, unknown>>;
+    if (temporal.size > 0 && uniqueNames) {
+      // Dates and timestamps are read as DuckDB's exact numbers and spelled as everywhere in dgit (see toJsonValue):
+      // a naive timestamp has no zone (no `Z`), and the fraction keeps the column's unit.
+      const select = columns.map((c) => {
+        const name = quoteIdentifier(c.name);
+        const type = temporal.get(c.name);
+        if (type === undefined) return name;
+        return `${type === 'Date32' ? `(${name} - DATE '1970-01-01')` : arrowLayoutExpression(name, type)} AS ${name}`;
+      });
+      const raw = await opened.session.rows(`SELECT ${select.join(', ')} FROM (${statement}) AS dgit_result`);
+      rows = raw.map((row) => {
+        const out = jsonRow(row);
+        for (const [name, type] of temporal) {
+          const value = row[name];
+          out[name] = value === null || value === undefined ? null : toJsonValue(type, type === 'Date32' ? Number(value) : BigInt(value as number | bigint));
+        }
+        return out;
+      });
+    } else rows = (await opened.session.rows(statement)).map(jsonRow);
     const names = columns ?? Object.keys(rows[0] ?? {}).map((name) => ({ name, type: '' }));
     return { kind: 'rows', columns: names, rows };
   } finally {
     await opened.close();
   }
+}
+
+/** The result columns that are dates or timestamps, with their dgit types. */
+function temporalColumns(columns: ReadonlyArray<{ name: string; type: string }>): Map<string, ColumnType> {
+  const out = new Map<string, ColumnType>();
+  for (const column of columns) {
+    const type = columnTypeFromDuckdb(column.type).type;
+    if (type === 'Date32' || isTimestamp(type)) out.set(column.name, type);
+  }
+  return out;
 }
 
 /** DuckDB's JS values as JSON values, by CLI.md's rules. */
@@ -144,7 +177,10 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
   const opened = await openRevisionSession(repository, before.tree);
   try {
     const version = opened.tables.get(table);
-    if (!version) throw new NotFoundError(`table ${JSON.stringify(table)}`, 'sql');
+    if (!version) {
+      await repository.requireTable(before.tree, table, table); // names the tables there are
+      throw new NotFoundError(`table ${JSON.stringify(table)}`);
+    }
     const { schema } = version;
     const session = opened.session;
     const name = quoteIdentifier(table);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
 import { parseTree } from '../store/git-objects.js';
 import type { ObjectId } from '../store/object-store.js';
 import { EMPTY_TREE, withRootFile } from '../table/root-tree.js';
@@ -34,12 +35,13 @@ export async function readTableSchemas(repository: Repository, tree: ObjectId): 
 
 /**
  * Validate `text` as dgit.yml against the tables of the current branch's working
- * set and store it there (committed by the next `dgit commit`). On any problem it
- * throws a ConfigError and writes nothing.
+ * set and store it there (committed by the next `dgit commit`), and in the working
+ * directory's dgit.yml, which the next commit stages again (see stageWorktreeConfig).
+ * On any problem it throws a ConfigError and writes nothing.
  */
 export async function writeConfig(repository: Repository, text: string): Promise<LoadedConfig> {
   const loaded = parseConfig(text);
-  return repository.changeWorkingSet(async ({ working, tx }) => {
+  const result = await repository.changeWorkingSet(async ({ working, tx }) => {
     const tables = await readTableSchemas(repository, working.tree);
     const { session, close } = await openRevisionSession(repository, working.tree, { allowExternalAccess: false, only: [] });
     try {
@@ -51,25 +53,58 @@ export async function writeConfig(repository: Repository, text: string): Promise
     const tree = await withRootFile(repository.store, tx, working.tree, CONFIG_FILE, Buffer.from(text, 'utf8'));
     return { tree, result: loaded };
   });
+  if (!repository.bare) writeFileAtomic(path.join(repository.dir, CONFIG_FILE), text);
+  return result;
 }
 
 /**
- * Stage a dgit.yml the user edited in the working directory. The working directory
- * mirrors HEAD, so a file that differs from HEAD's copy and from the working set's
- * is an edit: it is validated and stored in the working set, as `git add` would.
- * Returns whether it staged anything; an invalid file throws a ConfigError.
+ * Stage dgit.yml from the working directory, as `git add dgit.yml` would: the
+ * working set's copy becomes what the file holds now (validated; a ConfigError
+ * otherwise, and nothing written). A file put back as HEAD has it un-stages an
+ * earlier edit; a file deleted while HEAD or the working set has one stages the
+ * deletion. So `dgit status` shows dgit.yml changed exactly when `git status` does.
+ * Returns whether the working set changed.
  */
 export async function stageWorktreeConfig(repository: Repository): Promise<boolean> {
   if (repository.bare) return false;
-  let text: string;
+  let text: string | undefined;
   try {
     text = fs.readFileSync(path.join(repository.dir, CONFIG_FILE), 'utf8');
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const working = await repository.workingSet();
-  if (text === (await readConfigText(repository, working.tree))) return false;
-  if (text === (await readConfigText(repository, working.headTree))) return false;
-  await writeConfig(repository, text);
+  const staged = await readConfigText(repository, working.tree);
+  if (text === staged) return false;
+  const headText = await readConfigText(repository, working.headTree);
+  // During a merge the working set holds the merged dgit.yml while the file still mirrors HEAD:
+  // only an edit of the file itself (unlike both) is staged then.
+  if ((text === undefined || text === headText) && (await repository.mergeInProgress(working.branch))) return false;
+  if (text !== undefined) {
+    if (text === headText) {
+      // Back to HEAD's copy: no validation needed, HEAD's file was valid when committed.
+      await setConfigBlob(repository, text);
+      return true;
+    }
+    await writeConfig(repository, text);
+    return true;
+  }
+  await setConfigBlob(repository, undefined);
   return true;
+}
+
+/** Put `text` (or no dgit.yml) into the working set without validating it. */
+async function setConfigBlob(repository: Repository, text: string | undefined): Promise<void> {
+  await repository.changeWorkingSet(async ({ working, tx }) => ({
+    tree: await withRootFile(repository.store, tx, working.tree, CONFIG_FILE, text === undefined ? undefined : Buffer.from(text, 'utf8')),
+    result: undefined,
+  }));
+}
+
+/** Whether dgit.yml differs between two root trees (for `dgit status`). */
+export async function configChange(repository: Repository, from: ObjectId, to: ObjectId): Promise<'added' | 'deleted' | 'modified' | undefined> {
+  const before = await readConfigText(repository, from);
+  const after = await readConfigText(repository, to);
+  if (before === after) return undefined;
+  return before === undefined ? 'added' : after === undefined ? 'deleted' : 'modified';
 }

@@ -61,6 +61,26 @@ export class NotFoundError extends DgitError {
   }
 }
 
+/**
+ * A name the user typed (a table, column, branch or revision) that does not exist.
+ * The message lists the names that do, so a typo is one look away; a usage error (exit 2).
+ */
+export class UnknownNameError extends NotFoundError {
+  constructor(
+    kind: string,
+    name: string,
+    readonly known: readonly string[],
+    where?: string,
+    knownLabel = `${kind === 'branch' ? 'branche' : kind}s`,
+  ) {
+    super(`${kind} ${JSON.stringify(name)}`, where);
+    this.name = 'UnknownNameError';
+    const shown = known.slice(0, 20).join(', ');
+    const more = known.length > 20 ? `, and ${known.length - 20} more` : '';
+    this.message += known.length === 0 ? `; there are no ${knownLabel}` : `; ${knownLabel}: ${shown}${more}`;
+  }
+}
+
 export class InvalidNameError extends DgitError {
   constructor(kind: string, name: string, reason: string) {
     super('INVALID_NAME', `invalid ${kind} name ${JSON.stringify(name)}: ${reason}`, kind);
@@ -123,6 +143,7 @@ export class CorruptError extends DgitError {
 
 /** Exit status for an error, as CLI.md fixes it: 2 for usage errors, 1 for failures. */
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof UnknownNameError) return 2;
   return error instanceof DgitError && (error.code === 'USAGE' || error.code === 'INVALID_NAME') ? 2 : 1;
 }
 

@@ -6,6 +6,7 @@ import { ConcurrentUpdateError } from '../errors/index.js';
 import { incidentTableTree } from '../incidents/incident-table.js';
 import { INCIDENTS_TABLE, type Incident } from '../incidents/incident.js';
 import { HEAL_BRANCH_PREFIX } from '../incidents/incident-memory.js';
+import { DGIT_IDENTITY } from '../repository/git-identity.js';
 import type { Repository } from '../repository/repository.js';
 import type { Signature } from '../store/git-objects.js';
 import type { ObjectId, ObjectTransaction } from '../store/object-store.js';
@@ -125,7 +126,10 @@ export function incidentId(label: string, ...parts: string[]): string {
 
 /** Signatures for a proposal's commit: the given author (default: the repository's user) and the committer. */
 export async function proposalPeople(repository: Repository, author?: { name: string; email: string }): Promise<{ author: Signature; committer: Signature }> {
-  return { author: await repository.signature(author, 'AUTHOR'), committer: await repository.signature(undefined, 'COMMITTER') };
+  return {
+    author: await repository.signature(author, 'AUTHOR', DGIT_IDENTITY),
+    committer: await repository.signature(undefined, 'COMMITTER', DGIT_IDENTITY),
+  };
 }
 
 /** Text from data or an agent on one line of a commit message: no line breaks or control characters (no forged trailers). */

@@ -26,6 +26,8 @@ export interface PlannedColumn {
   sourceText: string;
   /** Whether the file has this column (a target column may be missing, and then reads as null). */
   inSource: boolean;
+  /** What to tell the user when a value does not fit (after the column and value). */
+  hint?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export function planColumns(
       );
   }
   const keys = new Set(options.uniqueKey);
+  const fileColumns = source.map((column) => column.name).join(', ');
   const planned: PlannedColumn[] = [];
   for (const column of target) {
     const found = sourceByName.get(column.name);
@@ -58,7 +61,8 @@ export function planColumns(
       planned.push(castColumn(column, found.duckType, keys.has(column.name)));
       continue;
     }
-    if (keys.has(column.name)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(column.name)} is missing from the file`, column.name);
+    if (keys.has(column.name))
+      throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(column.name)} is missing from the file; its columns: ${fileColumns}`, column.name);
     if (!column.nullable)
       throw new SchemaMismatchError(`${file}: column ${JSON.stringify(column.name)} is missing from the file, and the table does not allow nulls in it`, column.name);
     const sql = `CAST(NULL AS ${duckdbTypeOf(column.type)})`;
@@ -67,16 +71,21 @@ export function planColumns(
   const targetNames = new Set(target.map((column) => column.name));
   for (const column of source) {
     if (targetNames.has(column.name)) continue;
+    const raw = quoteIdentifier(column.name);
+    if (isWideInteger(column.duckType)) {
+      planned.push({ ...wideIntegerAsInt64(raw), name: column.name, nullable: !keys.has(column.name), inSource: true });
+      continue;
+    }
     const mapping = columnTypeFromDuckdb(column.duckType);
-    const value = mapping.convert(quoteIdentifier(column.name));
+    const value = mapping.convert(raw);
     planned.push({ name: column.name, type: mapping.type, nullable: !keys.has(column.name), value, sourceText: `CAST(${value} AS VARCHAR)`, inSource: true });
   }
   const names = new Set(planned.map((column) => column.name));
   for (const key of options.uniqueKey)
-    if (!names.has(key)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(key)} is missing from the file`, key);
+    if (!names.has(key)) throw new SchemaMismatchError(`${file}: key column ${JSON.stringify(key)} is missing from the file; its columns: ${fileColumns}`, key);
   if (options.sortBy !== 'all')
     for (const name of options.sortBy)
-      if (!names.has(name)) throw new SchemaMismatchError(`${file}: sort column ${JSON.stringify(name)} is missing from the file`, name);
+      if (!names.has(name)) throw new SchemaMismatchError(`${file}: sort column ${JSON.stringify(name)} is missing from the file; its columns: ${fileColumns}`, name);
   return planned;
 }
 
@@ -91,8 +100,19 @@ const INTEGER_TYPES = new Set<ColumnType>(['Int8', 'Int16', 'Int32', 'Int64', 'U
  * text fits Binary when it is base64.
  */
 function castColumn(target: TargetColumn, duckType: string, isKey: boolean): PlannedColumn {
+  const raw = quoteIdentifier(target.name);
+  if (isWideInteger(duckType)) {
+    const base = { name: target.name, type: target.type, nullable: target.nullable && !isKey, sourceText: `CAST(${raw} AS VARCHAR)`, inSource: true };
+    // Text keeps every digit; any other type goes through Int64, which refuses what does not fit.
+    if (target.type === 'Utf8') return { ...base, value: `CAST(${raw} AS VARCHAR)` };
+    const asInt64 = wideIntegerAsInt64(raw);
+    if (target.type === 'Int64') return { ...base, value: asInt64.value, misfit: asInt64.misfit, hint: asInt64.hint };
+    const narrowed = castColumn(target, 'BIGINT', isKey);
+    const replace = (sql: string | undefined) => sql?.split(raw).join(`TRY_CAST(${raw} AS BIGINT)`);
+    return { ...narrowed, value: replace(narrowed.value)!, misfit: `(${asInt64.misfit} OR ${replace(narrowed.misfit) ?? 'false'})`, sourceText: base.sourceText };
+  }
   const mapping = columnTypeFromDuckdb(duckType);
-  const source = mapping.convert(quoteIdentifier(target.name));
+  const source = mapping.convert(raw);
   const base = { name: target.name, type: target.type, nullable: target.nullable && !isKey, sourceText: `CAST(${source} AS VARCHAR)`, inSource: true };
   if (mapping.type === target.type) return { ...base, value: source };
   if (target.type === 'Binary' && mapping.type === 'Utf8') {
@@ -114,6 +134,29 @@ function castColumn(target: TargetColumn, duckType: string, isKey: boolean): Pla
     losses.push(`${cast} <> date_trunc('${unit}', ${cast})`);
   }
   return { ...base, value, misfit: `(${source} IS NOT NULL AND (${losses.join(' OR ')}))` };
+}
+
+/**
+ * Integer types wider than Int64 that DuckDB infers: HUGEINT (JSON numbers, even
+ * small ones such as -59), UHUGEINT, and decimals without a fraction.
+ */
+function isWideInteger(duckType: string): boolean {
+  const name = duckType.trim().toUpperCase();
+  return name === 'HUGEINT' || name === 'UHUGEINT' || /^(DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0\s*\)$/.test(name);
+}
+
+/**
+ * A wide integer column as Int64: every value that fits is kept exactly; one that
+ * does not is refused (never rounded into a Float64, never silently text).
+ */
+function wideIntegerAsInt64(raw: string): Pick<PlannedColumn, 'type' | 'value' | 'misfit' | 'sourceText' | 'hint'> {
+  return {
+    type: 'Int64',
+    value: `TRY_CAST(${raw} AS BIGINT)`,
+    misfit: `(${raw} IS NOT NULL AND TRY_CAST(${raw} AS BIGINT) IS NULL)`,
+    sourceText: `CAST(${raw} AS VARCHAR)`,
+    hint: 'integers past Int64 are not rounded into a Float64; keep such numbers as text (JSON strings, or a Utf8 column of an existing table)',
+  };
 }
 
 /** UTC timestamps coarser than DuckDB's TIMESTAMPTZ (microseconds), whose loss a cast does not reveal. */

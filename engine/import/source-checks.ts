@@ -41,7 +41,8 @@ async function checkTypes(session: DuckDbSession, source: CheckedSource): Promis
   if (!worst) return;
   const where = await locateOne(source, worst.row);
   throw new InvalidInputError(
-    `${where}: value ${JSON.stringify(worst.value)} in column ${JSON.stringify(worst.column.name)} does not fit type ${worst.column.type}`,
+    `${where}: value ${JSON.stringify(worst.value)} in column ${JSON.stringify(worst.column.name)} does not fit type ${worst.column.type}` +
+      (worst.column.hint ? `: ${worst.column.hint}` : ''),
     where,
   );
 }

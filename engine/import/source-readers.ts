@@ -2,7 +2,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DgitError, InvalidInputError } from '../errors/index.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
-import { quoteString, trimDuckdbMessage } from '../sql/sql-text.js';
+import { quoteIdentifier, quoteString, trimDuckdbMessage } from '../sql/sql-text.js';
 import { validateColumnName } from '../schema/schema.js';
 import { readStagedArrowSql, stageArrowIpc } from './arrow-ipc.js';
 import type { SourceFormat } from './source-format.js';
@@ -22,6 +22,11 @@ export interface SourceReader {
   explainReadError(error: unknown): Promise<DgitError>;
   /** Checks the column names DuckDB reports against the names as the file writes them. */
   checkNames(session: DuckDbSession, duckdbNames: readonly string[]): Promise<void>;
+  /**
+   * For text formats: SQL selecting `row` (1-based, file order) and `raw` (the value of
+   * `column` exactly as the file writes it), to tell what DuckDB's number types rounded.
+   */
+  rawTextSql?(column: string): string;
 }
 
 export interface SourceReaderOptions {
@@ -95,16 +100,23 @@ async function csvReader(file: string, dialect: CsvDialect, options: SourceReade
   const header = await readCsvHeader(file, dialect);
   if (!header) throw new InvalidInputError(`${file}: no header row (the file holds only blank lines)`, file);
   checkColumnNames(file, header, `${file}:1`);
-  const text = options.textColumns.filter((name) => header.includes(name));
-  const types = text.length > 0 ? `, types = {${text.map((name) => `${quoteString(name)}: 'VARCHAR'`).join(', ')}}` : '';
-  // The dialect is fixed, not sniffed: a sniffed one can take '#' for a comment, skip "junk" lines, or
-  // give up on a ragged row without saying where it is. Types are still detected, over the whole file.
-  const fromSql =
-    `read_csv(${quoteString(file)}, header = true, delim = ${quoteString(dialect.delimiter)}, quote = ${quoteString(dialect.quote)}, ` +
-    `escape = ${quoteString(dialect.quote)}, comment = '', skip = 0, strict_mode = true, null_padding = false, ` +
-    `allow_quoted_nulls = false, sample_size = -1${types})`;
+  const readCsv = (textColumns: readonly string[]) => {
+    const text = textColumns.filter((name) => header.includes(name));
+    const types = text.length > 0 ? `, types = {${text.map((name) => `${quoteString(name)}: 'VARCHAR'`).join(', ')}}` : '';
+    // The dialect is fixed, not sniffed: a sniffed one can take '#' for a comment, skip "junk" lines, or
+    // give up on a ragged row without saying where it is. Types are still detected, over the whole file.
+    return (
+      `read_csv(${quoteString(file)}, header = true, delim = ${quoteString(dialect.delimiter)}, quote = ${quoteString(dialect.quote)}, ` +
+      `escape = ${quoteString(dialect.quote)}, comment = '', skip = 0, strict_mode = true, null_padding = false, ` +
+      `allow_quoted_nulls = false, sample_size = -1${types})`
+    );
+  };
+  const fromSql = readCsv(options.textColumns);
   return {
     fromSql,
+    rawTextSql(column) {
+      return `SELECT row_number() OVER () AS row, ${quoteIdentifier(column)} AS raw FROM ${readCsv([...options.textColumns, column])}`;
+    },
     async locate(rows) {
       const lines = await csvRecordLines(file, dialect, rows);
       return new Map([...lines].map(([row, line]) => [row, { kind: 'line', line } as SourceLocation]));
@@ -135,6 +147,11 @@ async function jsonReader(file: string, format: 'json' | 'ndjson'): Promise<Sour
   const args = `${quoteString(file)}, format = '${duckFormat}'`;
   return {
     fromSql: `read_json(${args}, records = true, sample_size = -1)`,
+    rawTextSql(column) {
+      // The JSON text of the value: a number keeps every digit the file wrote.
+      const jsonPath = quoteString(`$.${JSON.stringify(column)}`);
+      return `SELECT row_number() OVER () AS row, CAST(json -> ${jsonPath} AS VARCHAR) AS raw FROM read_json_objects(${args})`;
+    },
     async locate(rows) {
       if (!lineBased) return byRow(rows);
       const lines = await ndjsonRecordLines(file, rows);

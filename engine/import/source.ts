@@ -11,6 +11,7 @@ import { planColumns, ROW_NUMBER_COLUMN, type PlannedColumn, type TargetColumn }
 import { checkSource } from './source-checks.js';
 import { formatFromPath, type SourceFormat } from './source-format.js';
 import { openSourceReader, type SourceReader } from './source-readers.js';
+import { describeLocation } from './source-location.js';
 
 export { formatFromPath, type SourceFormat } from './source-format.js';
 export type { TargetColumn } from './column-plan.js';
@@ -146,7 +147,38 @@ async function loadSource(
   }
   const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
   await reader.checkNames(session, described.map((column) => column.name));
+  for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, column.name);
   return described.map((column) => ({ name: column.name, duckType: column.type }));
+}
+
+/** Doubles hold every integer up to 2^53 exactly; past it, an integer read as DOUBLE may have been rounded. */
+const EXACT_DOUBLE_LIMIT = '9007199254740992';
+
+/**
+ * DuckDB reads a CSV or JSON column whose numbers include an integer past Int64
+ * (a 20-digit account number) as DOUBLE, which rounds it: distinct ids collapse.
+ * Such a column is refused, naming the value and its line, when the file writes an
+ * integer that a double cannot hold exactly. Cheap when there is none: the file is
+ * read again only when a loaded value is that large.
+ */
+async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReader, file: string, column: string): Promise<void> {
+  if (!reader.rawTextSql) return; // Parquet and Arrow store doubles: what DuckDB reads is what the file holds
+  const name = quoteIdentifier(column);
+  const large = await session.rows(`SELECT 1 FROM ${LOADED_TABLE} WHERE abs(${name}) >= ${EXACT_DOUBLE_LIMIT} LIMIT 1`);
+  if (large.length === 0) return;
+  const found = await session.rows(
+    `SELECT row, raw FROM (${reader.rawTextSql(column)}) WHERE regexp_full_match(trim(raw), '[+-]?[0-9]+') ` +
+      `AND abs(TRY_CAST(trim(raw) AS DOUBLE)) >= ${EXACT_DOUBLE_LIMIT} ORDER BY row LIMIT 1`,
+  );
+  const first = found[0];
+  if (!first) return;
+  const row = Number(first['row']);
+  const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
+  throw new InvalidInputError(
+    `${where}: value ${String(first['raw']).trim()} in column ${JSON.stringify(column)} is an integer that a Float64 cannot hold exactly ` +
+      `(DuckDB read the column as DOUBLE); dgit does not round it. Keep such numbers as text: JSON strings, or a Utf8 column of an existing table`,
+    where,
+  );
 }
 
 /**

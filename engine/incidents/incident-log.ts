@@ -1,4 +1,5 @@
 import { ConcurrentUpdateError, DgitError } from '../errors/index.js';
+import { DGIT_IDENTITY } from '../repository/git-identity.js';
 import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
@@ -49,7 +50,7 @@ export async function appendIncidentLog(repository: Repository, incidents: reado
         tx.discard();
         return head;
       }
-      const signature = await repository.signature(undefined, 'COMMITTER');
+      const signature = await repository.signature(undefined, 'COMMITTER', DGIT_IDENTITY);
       commit = repository.writeCommit(tx, { tree, parents: head ? [head] : [], author: signature, committer: signature, message });
       tx.commit();
     } catch (error) {

@@ -5,6 +5,7 @@ import { incidentTime, type Incident } from './incident.js';
 import { appendIncidentLog } from './incident-log.js';
 import { listIncidents } from './incident-memory.js';
 import { readIncidentTable } from './incident-table.js';
+import { DGIT_IDENTITY } from '../repository/git-identity.js';
 
 /**
  * Record what became of the fix on `branch` (a heal/* branch): merged into the
@@ -41,7 +42,7 @@ export async function recordIncidentOutcome(
   const ids = new Set(ofBranch.map((incident) => incident.id));
   for (const incident of known) if (incident.fix_branch === name) ids.add(incident.id);
   if (ids.size === 0) return [];
-  const now = incidentTime(new Date((await repository.signature(undefined, 'COMMITTER')).timestamp * 1000));
+  const now = incidentTime(new Date((await repository.signature(undefined, 'COMMITTER', DGIT_IDENTITY)).timestamp * 1000));
   const updated: Incident[] = [];
   for (const id of [...ids].sort()) {
     const current = known.find((incident) => incident.id === id) ?? ofBranch.find((incident) => incident.id === id)!;

@@ -77,7 +77,7 @@ export class QueueBusyError extends DgitError {
 /** Put a branch at the end of the queue onto the default branch. */
 export async function addToQueue(repository: Repository, branch: string): Promise<QueueEntry> {
   checkBranchName(branch);
-  if (!(await repository.branchHead(branch))) throw new NotFoundError(`branch ${JSON.stringify(branch)}`, branch);
+  if (!(await repository.branchHead(branch))) throw await repository.unknownBranch(branch);
   const defaultBranch = await repository.defaultBranch();
   if (branch === defaultBranch) throw new UsageError(`${branch} is the default branch the queue merges into; queue the branches to merge into it`, branch);
   return new QueueStateStore(repository.gitdir).update((state) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { CorruptError, DgitError, NotARepositoryError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, NotARepositoryError, UnknownNameError } from '../errors/index.js';
 import { parseCommit, serializeCommit, type Commit, type Signature } from '../store/git-objects.js';
 import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/object-store.js';
 import { RefStore, checkBranchName } from '../store/ref-store.js';
@@ -10,6 +10,7 @@ import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
 import type { TableVersion } from '../table/table-version.js';
+import { gitIdentity } from './git-identity.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
 import { carryWorkingSet } from '../workingset/carry-over.js';
@@ -250,8 +251,13 @@ export class Repository {
 
   async requireTable(root: ObjectId, name: string, where: string): Promise<TableVersion> {
     const table = await this.readTable(root, name);
-    if (!table) throw new NotFoundError(`table ${JSON.stringify(name)}`, where);
+    if (!table) throw new UnknownNameError('table', name, [...(await this.tableTrees(root)).keys()].sort(), where === name ? undefined : where);
     return table;
+  }
+
+  /** The error for a branch name that does not exist, listing the branches there are. */
+  async unknownBranch(name: string): Promise<UnknownNameError> {
+    return new UnknownNameError('branch', name, await this.refs.listBranches());
   }
 
   /** A chunk reader (and writer into `writer`, default the store itself). */
@@ -261,14 +267,26 @@ export class Repository {
 
   // ---- commits ---------------------------------------------------------------------------
 
-  /** Who commits, from `--author`, git's environment variables or the repository's git config. */
-  async signature(override?: { name: string; email: string }, role: 'AUTHOR' | 'COMMITTER' = 'AUTHOR'): Promise<Signature> {
+  /**
+   * Who commits: `--author` (the override), else git's environment variables and the
+   * repository, global and system git config, as git finds them. Without any, git's
+   * "identity unknown" error, unless a `fallback` is given (dgit's own bookkeeping
+   * commits, such as the incident log, are signed by dgit then).
+   */
+  async signature(override?: { name: string; email: string }, role: 'AUTHOR' | 'COMMITTER' = 'AUTHOR', fallback?: { name: string; email: string }): Promise<Signature> {
     const now = new Date();
     const dateEnv = process.env[`GIT_${role}_DATE`];
     const timestamp = dateEnv && /^\d+$/.test(dateEnv) ? Number(dateEnv) : Math.floor(now.getTime() / 1000);
-    const name = override?.name ?? process.env[`GIT_${role}_NAME`] ?? ((await this.config('user.name')) || 'dgit');
-    const email = override?.email ?? process.env[`GIT_${role}_EMAIL`] ?? ((await this.config('user.email')) || 'dgit@localhost');
-    return { name, email, timestamp, timezoneOffset: -now.getTimezoneOffset() };
+    let person = override;
+    if (!person) {
+      try {
+        person = gitIdentity(this.gitdir, role);
+      } catch (error) {
+        if (!fallback) throw error;
+        person = fallback;
+      }
+    }
+    return { name: person.name, email: person.email, timestamp, timezoneOffset: -now.getTimezoneOffset() };
   }
 
   /**

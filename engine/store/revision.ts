@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { InvalidInputError, NotFoundError } from '../errors/index.js';
+import { InvalidInputError, NotFoundError, UnknownNameError } from '../errors/index.js';
 import { parseCommit } from './git-objects.js';
 import { isObjectId, type ObjectId, type ObjectStore } from './object-store.js';
 import type { RefStore } from './ref-store.js';
@@ -17,7 +17,7 @@ export async function resolveRevision(store: ObjectStore, refs: RefStore, rev: s
   const match = /^(.*?)((?:[~^]\d*)*)$/.exec(rev);
   const base = match?.[1] ?? '';
   const suffix = match?.[2] ?? '';
-  if (base === '' || /[\u0000-\u001f\s]/.test(base) || base.includes('..')) throw new NotFoundError(`revision ${JSON.stringify(rev)}`, rev);
+  if (base === '' || /[\u0000-\u001f\s]/.test(base) || base.includes('..')) throw await unknownRevision(refs, rev);
   let id = await resolveBase(store, refs, base, rev);
   for (const step of suffix.matchAll(/([~^])(\d*)/g)) {
     const count = step[2] === '' ? 1 : Number(step[2]);
@@ -45,7 +45,13 @@ async function resolveBase(store: ObjectStore, refs: RefStore, base: string, rev
       if ((error as { code?: string }).code === 'AmbiguousError') throw new InvalidInputError(`revision ${base} is ambiguous`, rev);
     }
   }
-  throw new NotFoundError(`revision ${JSON.stringify(rev)}`, rev);
+  throw await unknownRevision(refs, rev);
+}
+
+/** The error for a revision that names nothing, listing the branches and tags there are. */
+async function unknownRevision(refs: RefStore, rev: string): Promise<UnknownNameError> {
+  const names = [...(await refs.listBranches()), ...(await refs.listTags())];
+  return new UnknownNameError('revision', rev, names, undefined, 'branches and tags');
 }
 
 async function peelToCommit(store: ObjectStore, oid: ObjectId, rev: string): Promise<CommitId> {

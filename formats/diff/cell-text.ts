@@ -9,3 +9,13 @@ export function cellText(type: ColumnType, value: Value): string {
 }
 
 export { visibleText, truncateText } from '../text/safe-text.js';
+
+/**
+ * A cell as text for a reviewer: as `cellText`, but a string whose whitespace would
+ * be invisible (leading, trailing, empty) or that reads as NULL is shown quoted, so
+ * `"Los Angeles "` is told from `Los Angeles` and `"NULL"` from NULL.
+ */
+export function reviewText(type: ColumnType, value: Value): string {
+  if (typeof value === 'string' && (value === '' || value === 'NULL' || /^\s|\s$/u.test(value))) return JSON.stringify(value);
+  return cellText(type, value);
+}

@@ -1,7 +1,7 @@
 import type { ColumnChangeCount, DiffSummary, RowChange, SchemaChanges, TableDiff, TableStatus } from '../../engine/diff/index.js';
 import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
-import { cellText, truncateText } from './cell-text.js';
+import { reviewText, truncateText } from './cell-text.js';
 import { escapeMarkdown } from '../text/safe-text.js';
 import { fitToBudget } from '../text/budget.js';
 import type { DiffReport } from '../../engine/diff/diff-report.js';
@@ -20,6 +20,8 @@ export interface MarkdownDiffOptions {
   maxColumns?: number;
   /** Heading of the comment. Default "Data diff". */
   title?: string;
+  /** Counts and schema changes only, no rows and no per-column counts (`--stat`). */
+  stat?: boolean;
 }
 
 export { escapeMarkdown } from '../text/safe-text.js';
@@ -51,7 +53,7 @@ interface Detail {
  */
 export async function renderDiffMarkdown(report: DiffReport, options: MarkdownDiffOptions = {}): Promise<string> {
   const budget = options.budget ?? GITHUB_COMMENT_LIMIT;
-  const sampleRows = options.sampleRows ?? 10;
+  const sampleRows = options.stat ? 0 : options.sampleRows ?? 10;
   const sections: TableSection[] = [];
   for await (const { table, diff } of report.tables) {
     if (diff.status === 'unchanged') continue;
@@ -64,7 +66,7 @@ export async function renderDiffMarkdown(report: DiffReport, options: MarkdownDi
     sections.push({ table, status: diff.status, diff, summary: counter.summary, columnChanges: counter.columnChanges(), samples });
   }
   const render = (detail: Detail, note: string | undefined) => renderSections(report, sections, detail, options, note);
-  const full: Detail = { samples: sampleRows, columnCounts: true, schemaDetail: true, tables: sections.length };
+  const full: Detail = { samples: sampleRows, columnCounts: !options.stat, schemaDetail: true, tables: sections.length };
   const note = (what: string) => `_${what} to stay within GitHub's comment size limit._`;
   const attempts: Array<() => string> = [() => render(full, undefined)];
   for (let samples = Math.floor(sampleRows / 2); samples >= 1; samples = Math.floor(samples / 2))
@@ -150,8 +152,9 @@ function sampleTable(diff: TableDiff, samples: RowChange[], options: MarkdownDif
   const hidden = diff.columns.length - columns.length;
   const cell = (index: number, value: Value) => {
     if (value === null) return '*null*';
-    const text = cellText(diff.columns[index]!.type, value);
-    return text === '' ? '*empty*' : escapeMarkdown(truncateText(text, maxLength));
+    if (value === '') return '*empty*';
+    // Quoted when its whitespace would vanish (`"Los Angeles "`), which also keeps `**…**` valid Markdown.
+    return escapeMarkdown(truncateText(reviewText(diff.columns[index]!.type, value), maxLength));
   };
   const lines = [
     `| change | ${columns.map((i) => escapeMarkdown(diff.columns[i]!.name)).join(' | ')} |`,

@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { RowChange, SchemaChanges, TableDiff } from '../../engine/diff/index.js';
 import { DiffCounter, type DiffSummary } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
-import { cellText, truncateText, visibleText } from './cell-text.js';
+import { reviewText, truncateText, visibleText } from './cell-text.js';
 import type { DiffReport } from '../../engine/diff/diff-report.js';
 import { TextSink } from './text-sink.js';
 
@@ -127,7 +127,7 @@ export async function writeDiffTerminal(report: DiffReport, out: Writable, optio
 }
 
 function renderBlock(diff: TableDiff, changes: RowChange[], painter: Painter, maxWidth: number): string {
-  const text = (index: number, value: Value) => visibleText(truncateText(cellText(diff.columns[index]!.type, value), maxWidth));
+  const text = (index: number, value: Value) => visibleText(truncateText(reviewText(diff.columns[index]!.type, value), maxWidth));
   const header: Cell[] = [[{ text: '', style: 'plain' }], ...diff.columns.map((c) => [{ text: visibleText(truncateText(c.name, maxWidth)), style: 'header' as Style }])];
   const lines: Cell[][] = [header];
   for (const change of changes) {

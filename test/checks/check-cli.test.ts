@@ -148,6 +148,7 @@ describe('dgit check', () => {
       tree: await withRootFile(repository.store, tx, working.tree, 'dgit.yml', Buffer.from(broken)),
       result: undefined,
     }));
+    fs.writeFileSync(path.join(dir, 'dgit.yml'), broken); // the working file holds it too, as after such a commit
     const result = dgit(dir, 'check');
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');

@@ -54,7 +54,8 @@ describe('bad input leaves the repository exactly as it was', () => {
     {
       name: 'an unknown table for delete',
       args: () => ['import', writeFile(files, 'keys.csv', 'id\n1\n'), '--table', 'nope', '--mode', 'delete'],
-      message: /table "nope" not found/,
+      message: /table "nope" not found; tables: t/,
+      code: 2,
     },
     { name: 'an empty table name', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', ''], message: /invalid table name/, code: 2 },
     { name: 'a table name with a slash', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', 'a/b'], message: /invalid table name/, code: 2 },
@@ -62,7 +63,7 @@ describe('bad input leaves the repository exactly as it was', () => {
     { name: 'a table name with a control character', args: () => ['import', writeFile(files, 'ok.csv', 'id\n1\n'), '--table', 'a\u0007b'], message: /invalid table name/, code: 2 },
     { name: 'a column name with a slash', args: () => ['import', writeFile(files, 'col.csv', 'id,"a/b"\n1,2\n'), '--table', 'c'], message: /col\.csv:1: invalid column name "a\/b"/ },
     { name: 'a column name with ..', args: () => ['import', writeFile(files, 'col2.csv', 'id,"x..y"\n1,2\n'), '--table', 'c'], message: /col2\.csv:1: invalid column name/ },
-    { name: 'an unknown ref', args: () => ['tables', '--rev', 'no-such-ref'], message: /revision "no-such-ref" not found/ },
+    { name: 'an unknown ref', args: () => ['tables', '--rev', 'no-such-ref'], message: /revision "no-such-ref" not found; branches and tags: main/, code: 2 },
     { name: 'a key on an existing table', args: () => ['import', writeFile(files, 'k.csv', 'id,name,n\n1,a,1\n'), '--table', 't', '--key', 'name'], message: /--key/, code: 2 },
     { name: 'a missing file', args: () => ['import', path.join(files, 'nothing-here.csv'), '--table', 't'], message: /nothing-here\.csv/ },
     {

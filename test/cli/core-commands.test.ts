@@ -121,8 +121,8 @@ describe('core commands', () => {
     const unknown = dgit(dir, 'import');
     expect(unknown.code).toBe(2);
     const badRev = dgit(dir, 'log', 'no-such-branch');
-    expect(badRev.code).toBe(1);
-    expect(badRev.stderr).toBe('dgit: error: revision "no-such-branch" not found (no-such-branch)\n');
+    expect(badRev.code).toBe(2);
+    expect(badRev.stderr).toMatch(/^dgit: error: revision "no-such-branch" not found; branches and tags: (\S+, )*main(, \S+)*\n$/);
     const notRepo = dgit(tempDir(), 'tables');
     expect(notRepo.code).toBe(1);
     expect(notRepo.stderr).toMatch(/^dgit: error: not a dgit repository/);

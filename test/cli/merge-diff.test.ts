@@ -73,8 +73,8 @@ describe('dgit merge', () => {
     expect(gitOut(dir, 'status', '--porcelain')).toBe('');
     expect(JSON.parse(dgitOk(dir, 'merge', 'feature', '--json')).status).toBe('up-to-date');
     const unknown = dgit(dir, 'merge', 'nope');
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe('dgit: error: revision "nope" not found (nope)\n');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('dgit: error: revision "nope" not found; branches and tags: feature, main\n');
   });
 
   it('merges disjoint edits cell by cell into a commit with two parents', () => {

@@ -16,7 +16,7 @@ describe('html diff page', () => {
     expect(page.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(page).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
     expect(page).not.toMatch(/<script|<link|src=|href=/i);
-    expect(page).toContain('<del>1</del> <ins>2</ins>');
+    expect(page).toContain('<span class="old">1</span> <span class="arrow">→</span> <span class="new">2</span>');
     expect(page).toContain('<tr class="added">');
     expect(page).toContain('<li class="added">column c Int64</li>');
     expect(page.trimEnd().endsWith('</html>')).toBe(true);

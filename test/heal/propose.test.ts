@@ -146,6 +146,6 @@ describe('a bad patch: a clear error and nothing written', () => {
     const { dir } = setup({ table: 'penguins', edits: [quarantineDot] });
     const result = healCli(dir, 'propose', '--patch', 'nowhere.json');
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('dgit: error: patch file "nowhere.json" not found (nowhere.json)\n');
+    expect(result.stderr).toBe('dgit: error: patch file "nowhere.json" not found\n');
   });
 });

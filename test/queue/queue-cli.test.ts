@@ -16,9 +16,9 @@ describe('dgit queue', () => {
 
     expect(dgitQueueOk(dir, 'add', 'good')).toBe('Queued good as #1 (position 1) for main; `dgit queue run` lands it.\n');
     expect(JSON.parse(dgitQueueOk(dir, 'add', 'bad', '--json'))).toMatchObject({ id: 2, branch: 'bad', state: 'queued' });
-    expect(dgitQueue(dir, 'add', 'good')).toMatchObject({ code: 1, stderr: 'dgit: error: good is already queued (#1) (good)\n' });
+    expect(dgitQueue(dir, 'add', 'good')).toMatchObject({ code: 1, stderr: 'dgit: error: good is already queued (#1)\n' });
     expect(dgitQueue(dir, 'add', 'main').code).toBe(2);
-    expect(dgitQueue(dir, 'add', 'missing')).toMatchObject({ code: 1, stderr: 'dgit: error: branch "missing" not found (missing)\n' });
+    expect(dgitQueue(dir, 'add', 'missing')).toMatchObject({ code: 2, stderr: 'dgit: error: branch "missing" not found; branches: bad, good, main\n' });
     expect(dgitQueue(dir, 'run', '--batch', '0')).toMatchObject({ code: 2 });
 
     const listed = JSON.parse(dgitQueueOk(dir, 'list', '--json'));

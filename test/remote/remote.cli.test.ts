@@ -69,7 +69,7 @@ describe('dgit remote', () => {
 
     const duplicate = await dgitRemote(dir, env, 'remote', 'add', 'origin', 'https://example.com/x.git');
     expect(duplicate.code).toBe(1);
-    expect(duplicate.stderr).toMatch(/^dgit: error: a remote named origin already exists \(origin\)/);
+    expect(duplicate.stderr).toMatch(/^dgit: error: a remote named origin already exists\n/);
     const ssh = await dgitRemote(dir, env, 'remote', 'add', 'gh', 'git@github.com:acme/data.git');
     expect(ssh.code).toBe(1);
     expect(ssh.stderr).toMatch(/SSH remotes are not supported; use the HTTPS URL/);

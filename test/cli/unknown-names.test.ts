@@ -1,0 +1,50 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repositorySnapshot, tempDir, writeFile } from '../support/cli.js';
+import { dgitIn, dgitInOk } from './in-process.js';
+
+beforeAll(() => {
+  Object.assign(process.env, { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' });
+});
+
+describe('an unknown name is an error (exit 2) that lists what exists', () => {
+  it('in every command that takes a table, a branch or a revision', async () => {
+    const dir = tempDir();
+    const files = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(files, 'a.csv', 'id,x\n1,a\n'), '--table', 'airports', '--key', 'id');
+    await dgitInOk(dir, 'import', writeFile(files, 'f.csv', 'id,y\n1,2\n'), '--table', 'flights', '--key', 'id');
+    await dgitInOk(dir, 'commit', '-m', 'v0');
+    await dgitInOk(dir, 'tag', 'v0');
+    await dgitInOk(dir, 'import', writeFile(files, 'a2.csv', 'id,x\n1,b\n'), '--table', 'airports');
+    await dgitInOk(dir, 'commit', '-m', 'v1');
+    const tables = /table "airport" not found; tables: airports, flights/;
+    const branches = /branch "mian" not found; branches: main/;
+    const revisions = /revision "mian" not found; branches and tags: main, v0/;
+    const cases: Array<[string[], RegExp]> = [
+      [['diff', 'v0', 'main', '--table', 'airport', '--exit-code'], tables],
+      [['diff', 'v0', 'main', '--table', 'airport', '--format', 'html'], tables],
+      [['show', 'HEAD', '--table', 'airport'], tables],
+      [['log', '--table', 'airport'], tables],
+      [['export', 'airport', '-o', '-'], tables],
+      [['sql', "UPDATE airport SET x = 'c'"], tables],
+      [['import', writeFile(files, 'k.csv', 'id\n1\n'), '--table', 'airport', '--mode', 'delete'], tables],
+      [['switch', 'mian'], branches],
+      [['branch', '-d', 'mian'], branches],
+      [['queue', 'add', 'mian'], branches],
+      [['diff', 'mian'], revisions],
+      [['log', 'mian'], revisions],
+      [['show', 'mian'], revisions],
+      [['merge', 'mian'], revisions],
+      [['tables', '--rev', 'mian'], revisions],
+      [['check', 'mian'], revisions],
+    ];
+    const before = repositorySnapshot(dir);
+    for (const [args, message] of cases) {
+      const result = await dgitIn(dir, ...args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(repositorySnapshot(dir)).toBe(before);
+  });
+});
