@@ -24,6 +24,25 @@ function runAndKill(cwd: string, args: string[], delayMs: number): Promise<boole
   });
 }
 
+/** Run dgit whole with its write trace on; the times (ms since it started) of its first and last durable write. */
+function measureWrites(cwd: string, args: string[]): Promise<{ first: number; last: number }> {
+  const trace = path.join(path.dirname(cwd), `${path.basename(cwd)}.measure`);
+  fs.rmSync(trace, { force: true });
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore', env: { ...process.env, DGIT_WRITE_TRACE: trace } });
+    child.on('exit', () => {
+      const times = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l && !l.endsWith(' exit')).map((l) => Number(l.split(' ')[0]));
+      resolve({ first: times[0]!, last: times[times.length - 1]! });
+    });
+  });
+}
+
+/** Kill delays spread over a measured write window (and a little before and after it). */
+function delaysOver(window: { first: number; last: number }, count: number): number[] {
+  const span = Math.max(1, window.last - window.first);
+  return Array.from({ length: count }, (_, i) => Math.round(window.first - span * 0.1 + (span * 1.2 * i) / (count - 1)));
+}
+
 function rowCount(dir: string, rev?: string): number {
   const args = rev ? ['tables', '--rev', rev, '--json'] : ['tables', '--json'];
   return JSON.parse(dgitOk(dir, ...args)).tables.find((t: { table: string }) => t.table === 'flights')?.rows ?? 0;
@@ -56,7 +75,10 @@ describe('crash safety under SIGKILL', () => {
     const head = gitOut(dir, 'rev-parse', 'HEAD');
     const outcomes = new Set<string>();
     let midWrite = 0;
-    for (const delay of [30, 120, 250, 400, 600, 900, 1300, 2000]) {
+    // Aim the kills at the import's own write window, measured on a whole run (then undone).
+    const window = await measureWrites(dir, ['import', update, '--table', 'flights', '--mode', 'upsert']);
+    dgitOk(dir, 'reset', '--hard');
+    for (const delay of delaysOver(window, 6)) {
       if (await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], delay)) midWrite++;
       execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
       expect(dgit(dir, 'status').code === 0 || dgit(dir, 'tables').code === 0).toBe(true);
@@ -77,7 +99,10 @@ describe('crash safety under SIGKILL', () => {
     dgitOk(dir, 'import', base, '--table', 'flights', '--key', 'id');
     dgitOk(dir, 'commit', '-m', 'base');
     let midWrite = 0;
-    for (const delay of [20, 60, 100, 150, 220, 300]) {
+    dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
+    const window = await measureWrites(dir, ['commit', '-m', 'measured']);
+    dgitOk(dir, 'reset', '--hard', 'HEAD~1');
+    for (const delay of delaysOver(window, 5)) {
       const head = gitOut(dir, 'rev-parse', 'HEAD').trim();
       dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
       if (await runAndKill(dir, ['commit', '-m', `update at ${delay}`], delay)) midWrite++;
