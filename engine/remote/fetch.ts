@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { traceWrite } from '../store/write-trace.js';
 import git from 'isomorphic-git';
 import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
@@ -48,6 +49,8 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   const before = await trackingRefs(repository, remote);
   const transfer = emptyCounts();
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
+  // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
+  traceWrite('fetch');
   try {
     await git.fetch({
       fs,

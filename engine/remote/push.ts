@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { traceWrite } from '../store/write-trace.js';
 import git from 'isomorphic-git';
 import { NotFoundError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
@@ -93,6 +94,8 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     uncommittedChanges: working.tree !== working.headTree,
   });
 
+  // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
+  traceWrite('push');
   try {
     await git.push({
       fs,
@@ -115,6 +118,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
         return stopped === undefined;
       },
     });
+    traceWrite('push answered');
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'UserCanceledError' && stopped === 'up-to-date') {

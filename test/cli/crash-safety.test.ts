@@ -6,22 +6,41 @@ import { CLI, DATA, dgit, dgitOk, gitOut, tempDir } from '../support/cli.js';
 import { duck } from '../support/duckdb.js';
 
 /**
- * Start dgit and SIGKILL it after `delayMs`; resolves when it is gone, with
- * whether the kill landed while it was writing: its write trace
- * (DGIT_WRITE_TRACE) shows a durable write begun and no normal exit.
+ * Start dgit with its write trace on (DGIT_WRITE_TRACE) and SIGKILL it as soon as
+ * the trace shows `killAfterWrites` durable writes begun (polled every ms, so
+ * the aim does not depend on machine load); resolves with whether the kill landed
+ * while it was writing: some writes begun, and no normal exit.
  */
-function runAndKill(cwd: string, args: string[], delayMs: number): Promise<boolean> {
+function runAndKill(cwd: string, args: string[], killAfterWrites: number): Promise<boolean> {
   const trace = path.join(path.dirname(cwd), `${path.basename(cwd)}.trace`);
+  fs.rmSync(trace, { force: true });
+  const lines = () => (fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) : []);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore', env: { ...process.env, DGIT_WRITE_TRACE: trace } });
+    const poll = setInterval(() => {
+      if (lines().filter((l) => !l.endsWith(' exit')).length >= killAfterWrites) child.kill('SIGKILL');
+    }, 1);
+    child.on('exit', () => {
+      clearInterval(poll);
+      const seen = lines();
+      resolve(seen.some((l) => !l.endsWith(' exit')) && !seen.some((l) => l.endsWith(' exit')));
+    });
+  });
+}
+
+/** How many durable writes a whole run of the command makes (its trace, run to the end). */
+function countWrites(cwd: string, args: string[]): Promise<number> {
+  const trace = path.join(path.dirname(cwd), `${path.basename(cwd)}.measure`);
   fs.rmSync(trace, { force: true });
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'ignore', env: { ...process.env, DGIT_WRITE_TRACE: trace } });
-    const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      const lines = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean) : [];
-      resolve(lines.some((l) => !l.endsWith(' exit')) && !lines.some((l) => l.endsWith(' exit')));
-    });
+    child.on('exit', () => resolve(fs.readFileSync(trace, 'utf8').split('\n').filter((l) => l && !l.endsWith(' exit')).length));
   });
+}
+
+/** `count` kill points spread over a run of `writes` writes (after the first, before the last). */
+function killPoints(writes: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.max(1, Math.min(writes - 1, Math.round(1 + ((writes - 2) * i) / Math.max(1, count - 1)))));
 }
 
 function rowCount(dir: string, rev?: string): number {
@@ -56,8 +75,11 @@ describe('crash safety under SIGKILL', () => {
     const head = gitOut(dir, 'rev-parse', 'HEAD');
     const outcomes = new Set<string>();
     let midWrite = 0;
-    for (const delay of [30, 120, 250, 400, 600, 900, 1300, 2000]) {
-      if (await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], delay)) midWrite++;
+    // Aim the kills at the import's own write window, measured on a whole run (then undone).
+    const writes = await countWrites(dir, ['import', update, '--table', 'flights', '--mode', 'upsert']);
+    dgitOk(dir, 'reset', '--hard');
+    for (const point of killPoints(writes, 4)) {
+      if (await runAndKill(dir, ['import', update, '--table', 'flights', '--mode', 'upsert'], point)) midWrite++;
       execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
       expect(dgit(dir, 'status').code === 0 || dgit(dir, 'tables').code === 0).toBe(true);
       const rows = rowCount(dir);
@@ -67,7 +89,7 @@ describe('crash safety under SIGKILL', () => {
       dgitOk(dir, 'reset', '--hard');
     }
     expect(outcomes.has('old')).toBe(true);
-    // The delays span the import; at least one must have landed while it was writing, or the test proved nothing.
+    // At least one kill must have landed while the import was writing, or the test proved nothing.
     expect(midWrite).toBeGreaterThan(0);
   });
 
@@ -77,10 +99,13 @@ describe('crash safety under SIGKILL', () => {
     dgitOk(dir, 'import', base, '--table', 'flights', '--key', 'id');
     dgitOk(dir, 'commit', '-m', 'base');
     let midWrite = 0;
-    for (const delay of [20, 60, 100, 150, 220, 300]) {
+    dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
+    const writes = await countWrites(dir, ['commit', '-m', 'measured']);
+    dgitOk(dir, 'reset', '--hard', 'HEAD~1');
+    for (const point of killPoints(writes, 4)) {
       const head = gitOut(dir, 'rev-parse', 'HEAD').trim();
       dgitOk(dir, 'import', update, '--table', 'flights', '--mode', 'upsert');
-      if (await runAndKill(dir, ['commit', '-m', `update at ${delay}`], delay)) midWrite++;
+      if (await runAndKill(dir, ['commit', '-m', `update killed after ${point} writes`], point)) midWrite++;
       execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
       const now = gitOut(dir, 'rev-parse', 'HEAD').trim();
       if (now === head) {

@@ -23,7 +23,7 @@ function notNullSex(...extra: string[]): string {
 function refsOfBranches(dir: string): string {
   return repositorySnapshot(dir)
     .split('\n')
-    .filter((line) => line.startsWith('refs/heads') || line.startsWith('HEAD') || line.startsWith('dgit/working'))
+    .filter((line) => line.startsWith('refs/heads') || line.startsWith('HEAD') || line.startsWith('dgit/working') || line.startsWith('refs/dgit/working'))
     .join('\n');
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBranch, switchBranch } from '../../engine/commands/branch.js';
 import { commit } from '../../engine/commands/commit.js';
 import { resolveConflicts } from '../../engine/commands/conflicts.js';
@@ -13,6 +13,7 @@ import { writeConfig } from '../../engine/config/repository-config.js';
 import { addToQueue } from '../../engine/queue/index.js';
 import { Repository } from '../../engine/repository/repository.js';
 import { CLI, tempDir } from '../support/cli.js';
+import { GitHttpServer } from '../support/git-http-server.js';
 
 /**
  * SIGKILL at chosen instants of every command that writes (issue 11 item 7).
@@ -85,11 +86,17 @@ interface Scenario {
   args: string[];
   /** States besides old and new that are whole (a merge in progress holding the merge result). */
   alsoAllowed?: (newDir: string) => Promise<string[]>;
+  /** Before each run: a fresh remote for the copy at `dir`, served as `name`. */
+  prepare?: (dir: string, name: string) => void;
+  /** State outside the copy that the command changes (the remote's branch), as text. */
+  remoteState?: (name: string) => string;
 }
 
 describe('SIGKILL mid-write leaves the old state or the new one', () => {
   const work = tempDir('dgit-kill-');
   const templates = new Map<string, string>();
+  let server: GitHttpServer;
+  afterAll(async () => server?.close());
 
   /** A copy of a template to run one command in. */
   function copyOf(template: string, name: string): string {
@@ -152,7 +159,26 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
     fs.cpSync(base, queued, { recursive: true });
     await addToQueue(await Repository.open(queued), 'a');
     templates.set('queued', queued);
+
+    // Remotes: `ahead` is base with a merged into main (what push sends and pull receives).
+    server = await GitHttpServer.start();
+    const ahead = path.join(work, 'ahead');
+    fs.cpSync(base, ahead, { recursive: true });
+    await merge(await Repository.open(ahead), 'a', { noVerify: true });
+    execFileSync('git', ['remote', 'add', 'origin', 'http://127.0.0.1/none.git'], { cwd: ahead });
+    templates.set('ahead', ahead);
+    const behind = path.join(work, 'behind');
+    fs.cpSync(base, behind, { recursive: true });
+    execFileSync('git', ['remote', 'add', 'origin', 'http://127.0.0.1/none.git'], { cwd: behind });
+    templates.set('behind', behind);
   }, 600_000);
+
+  /** Point the copy's origin at a fresh server copy of `source`. */
+  const remoteOf = (source: string) => (dir: string, name: string) => {
+    server.serveCopyOf(templates.get(source)!, `${name}.git`);
+    execFileSync('git', ['config', 'remote.origin.url', server.url(`${name}.git`)], { cwd: dir });
+  };
+  const remoteMain = (name: string) => execFileSync('git', ['rev-parse', 'main'], { cwd: server.repositoryPath(`${name}.git`), encoding: 'utf8' }).trim();
 
   const scenarios: Scenario[] = [
     { name: 'import', template: 'base', args: ['import', '../update.csv', '--table', 't', '--mode', 'upsert'] },
@@ -174,17 +200,21 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
     { name: 'reset --hard', template: 'base', args: ['reset', '--hard', 'a'] },
     { name: 'heal', template: 'red', args: ['heal'] },
     { name: 'queue run', template: 'queued', args: ['queue', 'run'] },
+    { name: 'push', template: 'ahead', args: ['push', 'origin', 'main'], prepare: remoteOf('base'), remoteState: remoteMain },
+    { name: 'pull', template: 'behind', args: ['pull', 'origin', 'main'], prepare: remoteOf('ahead') },
   ];
 
   for (const scenario of scenarios) {
     it(`${scenario.name}: killed mid-write, git fsck is clean, status works, the state is old or new`, async () => {
       const slug = scenario.name.replace(/\W+/g, '-');
-      const oldState = await fingerprint(templates.get(scenario.template)!);
+      const remote = (name: string) => (scenario.remoteState ? ` remote ${scenario.remoteState(name)}` : '');
       const whole = copyOf(scenario.template, `${slug}-whole`);
+      scenario.prepare?.(whole, `${slug}-whole`);
+      const oldState = (await fingerprint(templates.get(scenario.template)!)) + remote(`${slug}-whole`);
       const full = await runTraced(whole, scenario.args, undefined);
       expect(full.exited).toBe(true);
       expect(full.writes.length).toBeGreaterThan(0);
-      const newState = await fingerprint(whole);
+      const newState = (await fingerprint(whole)) + remote(`${slug}-whole`);
       const allowed = new Set([oldState, newState, ...((await scenario.alsoAllowed?.(whole)) ?? [])]);
 
       // Kill after k of the whole run's N writes, k spread over the run; a kill the process outran moves k earlier.
@@ -194,6 +224,7 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
       const landed: string[] = [];
       for (let attempt = 0; attempt < MAX_KILLS; attempt++) {
         const dir = copyOf(scenario.template, `${slug}-${attempt}`);
+        scenario.prepare?.(dir, `${slug}-${attempt}`);
         const trace = await runTraced(dir, scenario.args, k);
         const where = trace.exited ? 'finished' : trace.writes.length === 0 ? 'before' : trace.writes.length < total ? 'mid' : 'after';
         landed.push(`${k}/${total} writes:${where}`);
@@ -201,7 +232,7 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
         // A kill while files were mirrored leaves git's index.lock, as a killed git checkout does; git's users remove it.
         fs.rmSync(path.join(dir, '.git', 'index.lock'), { force: true });
         await status(await Repository.open(dir));
-        expect(allowed, `after a kill past ${k} writes (${where})`).toContain(await fingerprint(dir));
+        expect(allowed, `after a kill past ${k} writes (${where})`).toContain((await fingerprint(dir)) + remote(`${slug}-${attempt}`));
         fs.rmSync(dir, { recursive: true, force: true });
         const mids = landed.filter((l) => l.endsWith(':mid')).length;
         if (mids > 0 && attempt + 1 >= MIN_KILLS) break;

@@ -4,7 +4,7 @@ import { abortMerge, continueMerge, merge } from '../../engine/commands/merge.js
 import { runSql } from '../../engine/commands/sql.js';
 import { status } from '../../engine/commands/status.js';
 import { baseRow, commitOnBranch, queueRepository } from '../queue/queue-fixtures.js';
-import { repositorySnapshot } from '../support/cli.js';
+import { dgit, repositorySnapshot } from '../support/cli.js';
 
 /** Main and a branch each give a different row the code c1 (row 1 has it): each side alone is green, the merge breaks `unique`. */
 async function duplicateCodeMerge() {
@@ -70,5 +70,17 @@ describe('merge runs the error-level checks on the result before committing', ()
     await commitOnBranch(repository, 'worse', { upsert: [{ ...baseRow(2), score: null }] }, { from: base });
     expect(await merge(repository, 'unrelated')).toMatchObject({ status: 'merged' });
     expect(await merge(repository, 'worse')).toMatchObject({ status: 'blocked', failing: ['t.score.not_null'] });
+  });
+
+  it('the CLI: merge exits 1 listing the check and the ways on, --continue --no-verify commits, fsck is clean', async () => {
+    const { dir } = await duplicateCodeMerge();
+    const blocked = dgit(dir, 'merge', 'dup');
+    expect(blocked.code).toBe(1);
+    expect(blocked.stdout).toContain('t.code.unique');
+    expect(blocked.stdout).toContain('dgit merge --continue --no-verify');
+    expect(dgit(dir, 'merge', '--continue', '--no-verify').code).toBe(0);
+    const fsck = dgit(dir, 'fsck', '--json');
+    expect(fsck.code).toBe(0);
+    expect(JSON.parse(fsck.stdout)).toMatchObject({ ok: true, problems: [] });
   });
 });

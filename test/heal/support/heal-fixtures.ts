@@ -96,6 +96,7 @@ export function defaultBranchState(dir: string, branch = 'main'): string {
     `ref ${read(path.join(gitdir, 'refs/heads', branch))}`,
     `packed ${read(path.join(gitdir, 'packed-refs'))}`,
     `working ${read(path.join(gitdir, 'dgit/working', `${branch}.json`))}`,
+    `working ref ${read(path.join(gitdir, 'refs/dgit/working', branch))}`,
     ...files,
   ].join('\n');
 }
