@@ -28,3 +28,6 @@ export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
 export * from './heal/index.js';
+
+// Merge queue core and the one lease push (queue-bot): the GitHub backend's ref reads and lease pushes.
+export { sendRefUpdate, remoteRefTarget, fetchRemoteRef, pushRemoteRef, type SentRefUpdate } from './remote/index.js';

@@ -10,13 +10,13 @@ import type { CommitId } from '../../engine/store/revision.js';
 import { coordinates, repositoryTarget, type BotServices } from '../bot-services.js';
 import { PullRequestDetails, type RepositoryPayload } from '../events/payloads.js';
 import type { LocalClone } from '../git/repository-clones.js';
-import { remoteRefTarget } from '../git/remote-ref.js';
+import { remoteRefTarget } from '../../engine/remote/remote-ref.js';
 import type { GitHubClient, RepositoryCoordinates, WriterIdentity } from '../github/github-client.js';
 import { postCommentOnce } from '../publish/marked-comment.js';
 import { QueueCheckRun } from '../publish/queue-check-run.js';
 import { commandKeyText, QUEUE_LABEL, queueOutcomeMarker, type CommandKey } from '../render/markers.js';
 import { outcomeComment, outcomeRunOutput, queuedRunOutput } from '../render/queue-messages.js';
-import { buildCandidate, judgeCandidate } from './landing.js';
+import { judgeCandidate, landingCandidate } from './landing.js';
 import { QUEUE_STATE_REF, QueueStore, type StoredQueueState } from './queue-store.js';
 import {
   addEntry,
@@ -398,7 +398,7 @@ class QueueSession {
 
     const onto = await this.clone.originBranch(this.defaultBranch);
     const message = `Merge pull request #${pull.number} from ${pull.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}).\n`;
-    const built = await buildCandidate(this.clone.repository, onto, entry.head, message, this.defaultBranch);
+    const built = await landingCandidate(this.clone.repository, onto, entry, message, this.defaultBranch);
     if (built.kind === 'contained') return void (await leave('already-merged', `its head was already in ${this.defaultBranch}`, onto));
     if (built.kind === 'conflict') return void (await leave('conflict', built.reason));
     const judgement = await judgeCandidate(this.clone.repository, built.commit, onto);

@@ -6,7 +6,7 @@ import type { Repository } from '../../engine/repository/repository.js';
 import { parseTree, serializeTree } from '../../engine/store/git-objects.js';
 import type { ObjectId } from '../../engine/store/object-store.js';
 import type { CommitId } from '../../engine/store/revision.js';
-import { fetchRemoteRef, pushRemoteRef } from '../git/remote-ref.js';
+import { fetchRemoteRef, pushRemoteRef } from '../../engine/remote/remote-ref.js';
 import { emptyQueueState, parseQueueState, type QueueState } from './queue-state.js';
 
 /** The ref holding the queue's state on the repository: a commit whose tree holds `queue.json`. */
