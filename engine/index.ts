@@ -31,3 +31,5 @@ export * from './heal/index.js';
 
 // Merge queue core and the one lease push (queue-bot): the GitHub backend's ref reads and lease pushes.
 export { sendRefUpdate, remoteRefTarget, fetchRemoteRef, pushRemoteRef, type SentRefUpdate } from './remote/index.js';
+export { writeFileAtomic } from './store/atomic-file.js';
+export { redactUrl } from './remote/remote-url.js';
