@@ -3,6 +3,7 @@ import { UsageError } from '../../engine/errors/index.js';
 import type { TrackingRefUpdate, TransferCounts, TransferOptions } from '../../engine/remote/index.js';
 import type { CommandContext } from '../context.js';
 import { print, printJson } from '../output.js';
+import { redactUrl } from '../../engine/index.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
 export function registerRemote(program: Command, context: CommandContext): void {
@@ -31,7 +32,7 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .action(async (name: string, url: string, options: { json?: boolean }) => {
       const { addRemote } = await import('../../engine/remote/index.js');
       const added = await addRemote(await context.repository(), name, url);
-      if (options.json) printJson(added);
+      if (options.json) printJson({ ...added, url: redacted(added.url) });
       else print(`Added remote ${added.name} (${redacted(added.url)})`);
     });
 
@@ -166,7 +167,8 @@ export function registerRemote(program: Command, context: CommandContext): void 
 async function listRemotesCommand(context: CommandContext, options: { json?: boolean }): Promise<void> {
   const { listRemotes } = await import('../../engine/remote/index.js');
   const remotes = await listRemotes(await context.repository());
-  if (options.json) return printJson({ remotes });
+  // A token written into a remote's URL is a secret: no output shows it, JSON included.
+  if (options.json) return printJson({ remotes: remotes.map((r) => ({ ...r, url: redacted(r.url) })) });
   for (const r of remotes) print(`${r.name}\t${redacted(r.url)}`);
 }
 
@@ -206,8 +208,9 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** The URL without its secret (`user:token@` or a bare `token@`), as every output shows remotes. */
 function redacted(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 /**
