@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CommitId } from '../../engine/store/revision.js';
-import { DEPARTURES, QUEUE_ENTRY_STATES, stateAfter, type Departure } from '../../engine/queue/outcome.js';
+import { DEPARTURES, leaveQueue, QUEUE_ENTRY_STATES, type Departure } from '../../engine/queue/outcome.js';
 
 export { DEPARTURES, MERGED_DEPARTURES, type Departure } from '../../engine/queue/outcome.js';
 
@@ -148,15 +148,8 @@ export function finishEntry(
   id: number,
   outcome: { departure: Departure; reason: string; commit?: CommitId | null; by?: string; now: string },
 ): QueueEntry {
-  const entry = entryById(state, id);
-  if (entry.state !== 'queued') throw new Error(`queue entry ${id} already left the queue`);
-  entry.state = stateAfter(outcome.departure);
-  entry.departure = outcome.departure;
-  entry.reason = outcome.reason;
-  entry.commit = outcome.commit ?? null;
-  entry.finished_at = outcome.now;
+  const entry = leaveQueue(entryById(state, id), outcome.departure, { reason: outcome.reason, commit: outcome.commit ?? null, now: outcome.now });
   entry.finished_by = outcome.by ?? null;
-  entry.reported = false;
   if (state.landing?.entry === id) state.landing = null;
   return entry;
 }

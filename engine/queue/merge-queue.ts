@@ -9,7 +9,7 @@ import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { buildCandidate, checkCandidate, contains, type CandidateCheck, type CandidatePart } from './candidate.js';
 import { ProcessLock, type LockHolder } from './process-lock.js';
-import { outcomeOf, stateAfter, type Departure, type QueueOutcome } from './outcome.js';
+import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
 import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
 
 /** Where a run keeps the candidate it is testing, so it stays reachable (and visible to git) until judged. */
@@ -379,7 +379,8 @@ class QueueRun {
     const now = new Date().toISOString();
     for (const entry of state.entries) {
       if (!landing.entries.includes(entry.id) || entry.state !== 'queued') continue;
-      Object.assign(entry, { state: 'merged', departure, outcome: 'merged', reason, finished_at: now, head: landing.heads[String(entry.id)] ?? null, commit: landing.candidate, reported: false });
+      leaveQueue(entry, departure, { reason, commit: landing.candidate, now });
+      Object.assign(entry, { outcome: outcomeOf(departure), head: landing.heads[String(entry.id)] ?? null });
     }
   }
 
@@ -387,7 +388,8 @@ class QueueRun {
     await this.store.update((state) => {
       const entry = state.entries.find((e) => e.id === id);
       if (!entry || entry.state !== 'queued') return;
-      Object.assign(entry, { state: stateAfter(departure), departure, outcome: outcomeOf(departure), reason, finished_at: new Date().toISOString(), head, commit: null, reported: false });
+      leaveQueue(entry, departure, { reason, commit: null, now: new Date().toISOString() });
+      Object.assign(entry, { outcome: outcomeOf(departure), head });
     });
   }
 

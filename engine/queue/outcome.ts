@@ -45,3 +45,30 @@ export function outcomeOf(departure: Departure): QueueOutcome {
 export function stateAfter(departure: Departure): Exclude<QueueEntryState, 'queued'> {
   return MERGED_DEPARTURES.has(departure) ? 'merged' : 'dequeued';
 }
+
+/** What every queue entry holds, in the local queue's state file and in the GitHub App's state ref. */
+export interface QueueEntryCore {
+  id: number;
+  state: QueueEntryState;
+  departure: Departure | null;
+  reason: string | null;
+  commit: string | null;
+  finished_at: string | null;
+  reported: boolean;
+}
+
+/**
+ * Take an entry out of the queue: the one transition by which entries of both
+ * backends leave it (merged or not), to be reported once (`reported` false until
+ * the outcome was published). An entry leaves only once.
+ */
+export function leaveQueue<E extends QueueEntryCore>(entry: E, departure: Departure, fields: { reason: string | null; commit: E['commit']; now: string }): E {
+  if (entry.state !== 'queued') throw new Error(`queue entry ${entry.id} already left the queue`);
+  entry.state = stateAfter(departure);
+  entry.departure = departure;
+  entry.reason = fields.reason;
+  entry.commit = fields.commit;
+  entry.finished_at = fields.now;
+  entry.reported = false;
+  return entry;
+}

@@ -31,8 +31,8 @@ describe('merge queue property: main is never moved to a commit that failed a ch
       const random = seededRandom(seed);
       const { repository, base } = await queueRepository(10);
       const passedCandidates = new Set<CommitId>();
-      const check: CandidateCheck = async (repo, commit) => {
-        const verdict = await checkCandidate(repo, commit);
+      const check: CandidateCheck = async (repo, commit, onto) => {
+        const verdict = await checkCandidate(repo, commit, onto);
         if (verdict.passed) passedCandidates.add(commit);
         return verdict;
       };

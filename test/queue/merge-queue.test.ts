@@ -102,12 +102,12 @@ describe('merge queue', () => {
     await addToQueue(repository, 'feature');
     let raced = false;
     // While the queue checks its first candidate, someone else merges into main (and its files follow).
-    const check: CandidateCheck = async (repo, candidate) => {
+    const check: CandidateCheck = async (repo, candidate, onto) => {
       if (!raced) {
         raced = true;
         expect(await merge(repository, 'racer')).toEqual({ status: 'fast-forward', commit: racer });
       }
-      return checkCandidate(repo, candidate);
+      return checkCandidate(repo, candidate, onto);
     };
     const report = await runQueue(repository, { check });
     expect(report.tested.map((t) => t.onto)).toEqual([report.before, racer]);

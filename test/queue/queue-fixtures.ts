@@ -24,11 +24,11 @@ export const QUEUE_CHECKS = yaml(
   '        column: code',
 );
 
-export interface ScoreRow {
+export type ScoreRow = {
   id: number;
   score: number | null;
   code: string;
-}
+};
 
 /** Row `id` of the starting table: a valid score and a code of its own. */
 export function baseRow(id: number): ScoreRow {

@@ -29,13 +29,13 @@ export const FLIGHTS_CONFIG = [
   '        values: [JFK, LAX, SFO, ORD]', //       9
 ].join('\n') + '\n';
 
-export interface FlightRow {
+export type FlightRow = {
   id: number;
   origin: string;
   dest: string;
   delay: number | null;
   note: string;
-}
+};
 
 /** `count` flights; the ids in `nullDelays` have no delay (the failing check of main). */
 export function flights(count: number, nullDelays: number[] = []): FlightRow[] {
