@@ -12,7 +12,8 @@ import type { ApplicationFunction } from 'probot';
 import { dgitBot } from './app.js';
 import { settingsFromEnvironment } from './settings.js';
 
-const bot = dgitBot(settingsFromEnvironment());
+// One event per job, no webhook (so no webhook secret): handled inline, before the job ends.
+const bot = dgitBot({ ...settingsFromEnvironment(), deliveries: 'inline' });
 
 // The adapter logs a failed handler and carries on; the job must fail instead.
 const failingJob: ApplicationFunction = (app, options) => {

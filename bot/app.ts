@@ -1,5 +1,8 @@
-import type { ApplicationFunction, Context } from 'probot';
+import type { ApplicationFunction, Context, Probot } from 'probot';
 import { BotServices } from './bot-services.js';
+import { DeliveryInbox } from './intake/delivery-inbox.js';
+import { DeliveryWorker } from './intake/delivery-worker.js';
+import { refusePublicSecret } from './intake/webhook-secret.js';
 import { CommandRouter } from './commands/command-router.js';
 import { onCheckRunRerequested } from './handlers/check-run-rerequested.js';
 import { onHealBranchPush } from './handlers/heal-branch-push.js';
@@ -23,7 +26,10 @@ import type { BotSettings } from './settings.js';
  * - `issue_comment.created` → `/dgit` commands, once a module brings some.
  */
 export function dgitBot(settings: BotSettings): ApplicationFunction {
-  return (app) => {
+  return async (app) => {
+    const queued = (settings.deliveries ?? 'queued') === 'queued';
+    // Every webhook entry (`dgit bot`, `probot run`, a middleware) goes through here: none runs on a public secret.
+    if (queued) await refusePublicSecret((payload) => app.webhooks.sign(payload));
     const services = new BotServices(settings, app);
     // probot types each listener's context by event; the handlers validate their payloads themselves.
     const on = (events: string | string[], name: string, handler: Parameters<BotServices['handler']>[1]) =>
@@ -39,5 +45,32 @@ export function dgitBot(settings: BotSettings): ApplicationFunction {
     for (const module of settings.modules) for (const command of module.commands ?? []) router.register(command);
     if (router.size > 0) on('issue_comment.created', 'comment-command', (context) => router.dispatch(context, services));
     for (const module of settings.modules) module.install?.(app, services);
+    if (queued) startDeliveryWorker(app, services, settings);
   };
+}
+
+const workers = new WeakMap<Probot, DeliveryWorker>();
+
+/** The worker handling an app's deliveries (undefined: handlers run inline). */
+export function deliveryWorkerOf(app: Probot): DeliveryWorker | undefined {
+  return workers.get(app);
+}
+
+/**
+ * Every delivery, however it reached probot (our webhook endpoint, probot's own
+ * middleware under `probot run`, `receive`), is kept in the durable inbox and
+ * returns at once; the worker then hands it to the handlers. What a stopped
+ * process left in the inbox is handled first.
+ */
+function startDeliveryWorker(app: Probot, services: BotServices, settings: BotSettings): void {
+  const inbox = new DeliveryInbox(settings.dataDir);
+  const worker = new DeliveryWorker(inbox, (delivery) => app.receive({ id: delivery.id, name: delivery.name, payload: delivery.payload } as never), app.log);
+  services.dispatchGate = worker;
+  workers.set(app, worker);
+  app.onAny((context) => {
+    if (worker.isDispatched(context.payload)) return;
+    if (inbox.put({ id: context.id, name: context.name, payload: context.payload as Record<string, unknown> })) worker.wake();
+  });
+  // After the app function returns, once every handler is registered.
+  setImmediate(() => worker.start());
 }

@@ -12,6 +12,11 @@ export class BotServices {
   readonly deliveries: DeliveryLog;
   private identityPromise: Promise<WriterIdentity> | undefined;
   private readonly gitTokens = new Map<string, { token: string; expiresAt: number }>();
+  /**
+   * With a durable inbox: which payloads the worker is handing out now. A handler
+   * runs only for those; the same event arriving as a webhook is kept for later.
+   */
+  dispatchGate: { isDispatched(payload: unknown): boolean } | undefined;
 
   constructor(
     readonly settings: BotSettings,
@@ -27,6 +32,7 @@ export class BotServices {
    */
   handler(name: string, handle: EventHandler): (context: Context) => Promise<void> {
     return async (context) => {
+      if (this.dispatchGate && !this.dispatchGate.isDispatched(context.payload)) return;
       const ran = await this.deliveries.once(context.id, name, () => handle(context, this));
       if (!ran) context.log.info({ delivery: context.id, handler: name }, 'delivery already handled; skipped');
     };

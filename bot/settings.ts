@@ -9,6 +9,13 @@ export interface BotSettings {
   dataDir: string;
   /** Features on top of the core handlers, with their commands and handlers (the merge queue by default). */
   modules: readonly BotModule[];
+  /**
+   * `queued` (the default, for a webhook server): a delivery is kept in the durable
+   * inbox and answered at once, then handled by the worker loop. `inline` (the
+   * Actions adapter, where one event is the whole job and there is no webhook):
+   * handlers run inside the delivery.
+   */
+  deliveries?: 'queued' | 'inline';
 }
 
 /**

@@ -188,3 +188,17 @@ export const verifyTables = lazy(async () => (await import('./integrity/table-in
 export const integrityResults = lazy(async () => (await import('./integrity/check-integrity.js')).integrityResults);
 /** The merge gate: the error-level checks of dgit.yml on a merge result. */
 export const checksGate = lazy(async () => (await import('./commands/merge-gate.js')).checksGate);
+
+// ---------------------------------------------------------------------------
+// Merge queue core and the one lease push: the GitHub backend's ref reads and lease pushes
+// ---------------------------------------------------------------------------
+export type { SentRefUpdate } from './remote/index.js';
+export { DEPARTURES, MERGED_DEPARTURES, QUEUE_ENTRY_STATES, leaveQueue, type Departure } from './queue/outcome.js';
+/** Send one ref update with a lease (git's --force-with-lease), as `dgit push` does. */
+export const sendRefUpdate = lazy(async () => (await import('./remote/push.js')).sendRefUpdate);
+/** Where a ref of a remote points, and fetching or pushing one ref with a lease. */
+export const remoteRefTarget = lazy(async () => (await import('./remote/remote-ref.js')).remoteRefTarget);
+export const fetchRemoteRef = lazy(async () => (await import('./remote/remote-ref.js')).fetchRemoteRef);
+export const pushRemoteRef = lazy(async () => (await import('./remote/remote-ref.js')).pushRemoteRef);
+/** Build a queue candidate (the merge of a branch onto a base) without checking it. */
+export const buildCandidate = lazy(async () => (await import('./queue/candidate.js')).buildCandidate);

@@ -6,14 +6,13 @@ import type { Context } from 'probot';
 import { coordinates, repositoryTarget, type BotServices } from '../bot-services.js';
 import { PullRequestDetails, type RepositoryPayload } from '../events/payloads.js';
 import type { LocalClone } from '../git/repository-clones.js';
-import { remoteRefTarget } from '../git/remote-ref.js';
 import type { GitHubClient, RepositoryCoordinates, WriterIdentity } from '../github/github-client.js';
 import { postCommentOnce } from '../publish/marked-comment.js';
 import { QueueCheckRun } from '../publish/queue-check-run.js';
 import { commandKeyText, QUEUE_LABEL, queueOutcomeMarker, type CommandKey } from '../render/markers.js';
 import { outcomeComment, outcomeRunOutput, queuedRunOutput } from '../render/queue-messages.js';
-import { buildCandidate, judgeCandidate } from './landing.js';
-import { QUEUE_STATE_REF, QueueStore, type StoredQueueState } from './queue-store.js';
+import { judgeCandidate, landingCandidate } from './landing.js';
+import { QUEUE_STATE_REF, QueueStore, type GitTokens, type StoredQueueState } from './queue-store.js';
 import {
   addEntry,
   claimWorker,
@@ -28,7 +27,7 @@ import {
   type QueueEntry,
   type QueueState,
 } from './queue-state.js';
-import { contains, fetch, push, RemoteError, type CommitId, type ObjectId } from '../../engine/index.js';
+import { contains, fetch, push, RemoteError, remoteRefTarget, type CommitId, type ObjectId } from '../../engine/index.js';
 
 export interface MergeQueueOptions {
   /** Landings lost to a default branch that moved meanwhile, rebuilt on its new head, before the entry is dequeued. */
@@ -39,6 +38,11 @@ export interface MergeQueueOptions {
    * ran out; one restarted on the same data folder takes its own claim back at once.
    */
   workerLeaseMs?: number;
+  /**
+   * The clock the worker lease is measured with (default `Date.now`). Tests pass a
+   * clock they move by hand, so a lease never runs out because the machine is slow.
+   */
+  now?: () => number;
 }
 
 /** What a request to queue a pull request came to. */
@@ -90,6 +94,7 @@ const INSTANCE_FILE = 'merge-queue-instance';
 export class GitHubMergeQueue {
   private readonly maxLandingAttempts: number;
   private readonly workerLeaseMs: number;
+  private readonly clock: () => number;
   /** This instance, as the state names its worker: kept in the data folder, so a restart is the same instance. */
   private readonly instance: string;
   /** Per repository, the state commit last seen with nothing to do: events on an idle queue cost one ref lookup. */
@@ -101,6 +106,7 @@ export class GitHubMergeQueue {
   ) {
     this.maxLandingAttempts = options.maxLandingAttempts ?? 3;
     this.workerLeaseMs = options.workerLeaseMs ?? 5 * 60_000;
+    this.clock = options.now ?? Date.now;
     this.instance = instanceName(services.settings.dataDir);
   }
 
@@ -229,8 +235,8 @@ export class GitHubMergeQueue {
           await session.store.update('the queue is idle', (state) => (state.worker?.instance === this.instance && !hasWork(state) ? ((state.worker = null), true) : undefined));
           continue;
         }
-        if (!isWorker(stored.state, this.instance, Date.now(), this.workerLeaseMs / 2)) {
-          const claim = await session.store.update(`${this.instance} works the queue`, (state) => (hasWork(state) ? claimWorker(state, this.instance, Date.now(), this.workerLeaseMs) : undefined));
+        if (!isWorker(stored.state, this.instance, this.clock(), this.workerLeaseMs / 2)) {
+          const claim = await session.store.update(`${this.instance} works the queue`, (state) => (hasWork(state) ? claimWorker(state, this.instance, this.clock(), this.workerLeaseMs) : undefined));
           if (!claim.result) {
             if (!hasWork(claim.stored.state)) continue;
             context.log.info({ repository: repository.full_name, worker: claim.stored.state.worker }, 'merge queue: another instance works the queue');
@@ -255,11 +261,13 @@ export class GitHubMergeQueue {
   }
 
   private async session<T>(context: Context, repository: RepositoryPayload, work: (session: QueueSession) => Promise<T>): Promise<T> {
-    const token = await this.services.gitToken(context, repository.id, 'write');
+    // Reads (the clone, the state) with a read-only token; one that may push is asked for only to push.
+    const read = await this.services.gitToken(context, repository.id, 'read');
+    const tokens = { read, write: () => this.services.gitToken(context, repository.id, 'write') };
     const identity = await this.services.identity();
-    return this.services.clones.withClone(repositoryTarget(repository), token, async (clone) => {
+    return this.services.clones.withClone(repositoryTarget(repository), read, async (clone) => {
       this.idleAt.delete(repository.id);
-      return work(new QueueSession(context, repository, clone, token, identity, this.maxLandingAttempts, this.instance));
+      return work(new QueueSession(context, repository, clone, tokens, identity, this.maxLandingAttempts, this.instance, this.clock));
     });
   }
 }
@@ -278,13 +286,14 @@ class QueueSession {
     private readonly context: Context,
     private readonly repository: RepositoryPayload,
     private readonly clone: LocalClone,
-    private readonly token: string,
+    private readonly tokens: GitTokens,
     private readonly identity: WriterIdentity,
     private readonly maxAttempts: number,
     /** This instance: the worker steps (report, land) act only while it is the queue's worker. */
     private readonly instance: string,
+    private readonly clock: () => number,
   ) {
-    this.store = new QueueStore(clone.repository, token);
+    this.store = new QueueStore(clone.repository, tokens);
     this.client = context.octokit;
     this.where = coordinates(repository);
     this.checkRun = new QueueCheckRun(this.client, this.where);
@@ -342,7 +351,7 @@ class QueueSession {
   /** Move the default branch from `onto` to the tested `candidate`, with a lease on `onto`. */
   private async pushCandidate(candidate: CommitId, onto: CommitId | null): Promise<void> {
     await git.writeRef({ fs, gitdir: this.clone.repository.gitdir, ref: `refs/heads/${LANDING_BRANCH}`, value: candidate, force: true });
-    await push(this.clone.repository, { remote: 'origin', branch: LANDING_BRANCH, remoteBranch: this.defaultBranch, forceWithLease: { expect: onto }, token: this.token });
+    await push(this.clone.repository, { remote: 'origin', branch: LANDING_BRANCH, remoteBranch: this.defaultBranch, forceWithLease: { expect: onto }, token: await this.tokens.write() });
   }
 
   /**
@@ -354,7 +363,7 @@ class QueueSession {
    */
   async report(stored: StoredQueueState): Promise<void> {
     const entry = stored.state.entries.find((e) => e.state !== 'queued' && !e.reported);
-    if (!entry || !isWorker(stored.state, this.instance, Date.now())) return;
+    if (!entry || !isWorker(stored.state, this.instance, this.clock())) return;
     const pull = await this.pullRequest(entry.pull);
     // Commits pushed after the head was queued (and after the checks of its merge) are not in it.
     const headNow = pull.state === 'open' && pull.head.sha !== entry.head ? pull.head.sha : undefined;
@@ -373,7 +382,7 @@ class QueueSession {
   /** Try to land the first queued entry, or take it out with its reason. */
   async landFirst(stored: StoredQueueState): Promise<void> {
     const entry = queuedEntries(stored.state)[0]!;
-    const mine = (state: QueueState) => isWorker(state, this.instance, Date.now());
+    const mine = (state: QueueState) => isWorker(state, this.instance, this.clock());
     const leave = (departure: Departure, reason: string, commit?: CommitId) =>
       this.store.update(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, (state) => {
         const current = state.entries.find((e) => e.id === entry.id);
@@ -395,7 +404,7 @@ class QueueSession {
 
     const onto = await this.clone.originBranch(this.defaultBranch);
     const message = `Merge pull request #${pull.number} from ${pull.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}).\n`;
-    const built = await buildCandidate(this.clone.repository, onto, entry.head, message, this.defaultBranch);
+    const built = await landingCandidate(this.clone.repository, onto, entry, message, this.defaultBranch);
     if (built.kind === 'contained') return void (await leave('already-merged', `its head was already in ${this.defaultBranch}`, onto));
     if (built.kind === 'conflict') return void (await leave('conflict', built.reason));
     const judgement = await judgeCandidate(this.clone.repository, built.commit, onto);
@@ -412,7 +421,7 @@ class QueueSession {
   }
 
   private async fetchOrigin(): Promise<void> {
-    await fetch(this.clone.repository, { remote: 'origin', prune: true, token: this.token });
+    await fetch(this.clone.repository, { remote: 'origin', prune: true, token: this.tokens.read });
   }
 
   private async removeQueueLabel(number: number): Promise<void> {

@@ -1,34 +1,18 @@
 import { z } from 'zod';
-import type { CommitId } from '../../engine/index.js';
+import { DEPARTURES, leaveQueue, QUEUE_ENTRY_STATES, type CommitId, type Departure } from '../../engine/index.js';
+
+export { DEPARTURES, MERGED_DEPARTURES, type Departure } from '../../engine/index.js';
 
 /**
  * The GitHub merge queue's state: which pull requests wait, in order, how each that
  * left the queue left it, and the landing in flight. It lives in the repository
  * itself (see QueueStore), so any instance of the bot, restarted or on a new
- * machine, carries on from it. These are its types and its pure transitions.
+ * machine, carries on from it. These are its types and its pure transitions; the
+ * vocabulary (states, departures) is the queue core's (engine/queue/outcome.ts),
+ * shared with the local queue.
  */
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/);
-
-/** Why an entry left the queue. */
-export const DEPARTURES = [
-  'merged', // the tested merge is the default branch now
-  'already-merged', // the head was in the default branch already
-  'merged-elsewhere', // the pull request was merged outside the queue
-  'conflict', // the data merge with the default branch conflicts
-  'checks-failed', // the checks failed on the merged result
-  'invalid-config', // dgit.yml cannot be read on the merged result
-  'lost-race', // the default branch kept moving under the queue
-  'new-push', // commits were pushed to the pull request while it was queued
-  'closed', // the pull request was closed
-  'wrong-base', // it targets another branch than the default one
-  'head-missing', // its head commit could not be fetched
-  'removed', // a maintainer took it out (`/dgit dequeue`, the label removed)
-] as const;
-export type Departure = (typeof DEPARTURES)[number];
-
-/** Departures that mean the pull request is in the default branch. */
-export const MERGED_DEPARTURES: ReadonlySet<Departure> = new Set(['merged', 'already-merged', 'merged-elsewhere']);
 
 const EntrySchema = z.object({
   /** Unique in the repository, never reused: markers and check runs are named after it. */
@@ -36,7 +20,7 @@ const EntrySchema = z.object({
   pull: z.number().int().min(1),
   /** The pull request's head when it was queued: what the queue may merge, and nothing newer. */
   head: Sha,
-  state: z.enum(['queued', 'merged', 'dequeued']),
+  state: z.enum(QUEUE_ENTRY_STATES),
   queued_by: z.string(),
   queued_at: z.string(),
   /** What queued it: `comment/<id>` or `label/<delivery>`, so the same command is recognised. */
@@ -163,15 +147,8 @@ export function finishEntry(
   id: number,
   outcome: { departure: Departure; reason: string; commit?: CommitId | null; by?: string; now: string },
 ): QueueEntry {
-  const entry = entryById(state, id);
-  if (entry.state !== 'queued') throw new Error(`queue entry ${id} already left the queue`);
-  entry.state = MERGED_DEPARTURES.has(outcome.departure) ? 'merged' : 'dequeued';
-  entry.departure = outcome.departure;
-  entry.reason = outcome.reason;
-  entry.commit = outcome.commit ?? null;
-  entry.finished_at = outcome.now;
+  const entry = leaveQueue(entryById(state, id), outcome.departure, { reason: outcome.reason, commit: outcome.commit ?? null, now: outcome.now });
   entry.finished_by = outcome.by ?? null;
-  entry.reported = false;
   if (state.landing?.entry === id) state.landing = null;
   return entry;
 }

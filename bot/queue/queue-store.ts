@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { fetchRemoteRef, pushRemoteRef } from '../git/remote-ref.js';
+import { CorruptError, fetchRemoteRef, parseTree, pushRemoteRef, RemoteError, serializeTree, type CommitId, type ObjectId, type Repository } from '../../engine/index.js';
 import { emptyQueueState, parseQueueState, type QueueState } from './queue-state.js';
-import { CorruptError, parseTree, RemoteError, serializeTree, type CommitId, type ObjectId, type Repository } from '../../engine/index.js';
 
 /** The ref holding the queue's state on the repository: a commit whose tree holds `queue.json`. */
 export const QUEUE_STATE_REF = 'refs/dgit/bot-queue';
@@ -13,6 +12,12 @@ const WRITER = { name: 'dgit merge queue', email: 'dgit-merge-queue@users.norepl
 
 /** How often a state change is tried again after another writer moved the ref first. */
 const MAX_STATE_RACES = 8;
+
+/** Tokens for git: `read` (contents: read) for fetches, `write` (contents: write) minted only when something is pushed. */
+export interface GitTokens {
+  read: string;
+  write: () => Promise<string>;
+}
 
 /** The state as read from the repository, with the commit it came from (null: there was none). */
 export interface StoredQueueState {
@@ -28,15 +33,20 @@ export interface StoredQueueState {
  * from the same state; the loser reads the new state and decides again.
  */
 export class QueueStore {
+  private readonly tokens: GitTokens;
+
   constructor(
     private readonly repository: Repository,
-    private readonly token: string,
+    /** One token for reads and pushes, or a read-only one and a way to get one that may push (asked only to push). */
+    tokens: string | GitTokens,
     private readonly remote = 'origin',
-  ) {}
+  ) {
+    this.tokens = typeof tokens === 'string' ? { read: tokens, write: () => Promise.resolve(tokens) } : tokens;
+  }
 
   /** Fetch and read the state as the remote has it now. */
   async load(): Promise<StoredQueueState> {
-    const commit = await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.token });
+    const commit = await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.tokens.read });
     if (commit === null) return { commit: null, state: emptyQueueState() };
     // The local copy offers what we have on the next fetch.
     await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: commit, force: true });
@@ -79,7 +89,7 @@ export class QueueStore {
       committer: signature,
       message: `${message.replace(/[\r\n]+/g, ' ').slice(0, 200)}\n`,
     });
-    await pushRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, commit, expect: from.commit, token: this.token });
+    await pushRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, commit, expect: from.commit, token: await this.tokens.write() });
     await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: commit, force: true });
     return { commit, state };
   }

@@ -10,6 +10,7 @@ interface McpOptions {
   host?: string;
   token?: string;
   queryTimeout?: string;
+  sessionIdleTimeout?: string;
 }
 
 /** `dgit mcp`: the agent interface, an MCP server over stdio or Streamable HTTP. */
@@ -24,6 +25,7 @@ export function registerMcp(program: Command, context: CommandContext): void {
     .option('--host <address>', 'the address to bind with --http (default 127.0.0.1; others expose the server to the network)')
     .option('--token <token>', 'the bearer token for --http (default: $DGIT_MCP_TOKEN, else a random one printed to stderr)')
     .option('--query-timeout <seconds>', 'how long one query may run (default 10)')
+    .option('--session-idle-timeout <seconds>', 'with --http, close a session unused this long (default 900)')
     .addHelpText(
       'after',
       [
@@ -56,8 +58,14 @@ export function registerMcp(program: Command, context: CommandContext): void {
       }
       const port = Number(options.http);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--http takes a port number, not ${JSON.stringify(options.http)}`, '--http');
+      let sessionIdleMs: number | undefined;
+      if (options.sessionIdleTimeout !== undefined) {
+        const seconds = Number(options.sessionIdleTimeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError('--session-idle-timeout takes a positive number of seconds', '--session-idle-timeout');
+        sessionIdleMs = Math.round(seconds * 1000);
+      }
       const { serveHttp } = await import('../../mcp/http.js');
-      const handle = await serveHttp({ ...serve, port, host: options.host, token: options.token });
+      const handle = await serveHttp({ ...serve, port, host: options.host, token: options.token, sessionIdleMs });
       process.stderr.write(`dgit mcp: serving ${options.allowPropose ? 'read and propose' : 'read-only'} tools on ${handle.url}\n`);
       if (!['127.0.0.1', '::1', 'localhost'].includes(handle.host)) process.stderr.write(`dgit mcp: warning: bound to ${handle.host}, reachable from the network; the bearer token is the only guard\n`);
       if (handle.tokenGenerated) process.stderr.write(`dgit mcp: bearer token (set DGIT_MCP_TOKEN to choose one): ${handle.token}\n`);

@@ -35,7 +35,7 @@ export function registerQueue(program: Command, context: CommandContext): void {
 
   queue
     .command('list')
-    .description('the queue: queued, merged and dropped branches, with reasons')
+    .description('the queue: queued, merged and dequeued branches, with reasons')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  dgit queue list --json')
     .action(async (options: { json?: boolean }) => {
@@ -59,7 +59,7 @@ export function registerQueue(program: Command, context: CommandContext): void {
         '  dgit queue run',
         '  dgit queue run --batch 4 --json',
         '',
-        'Exit status: 0 when every branch it finished was merged, 1 when one was dropped (the reason is in `dgit queue list`).',
+        'Exit status: 0 when every branch it finished was merged, 1 when one was dequeued (the reason is in `dgit queue list`).',
       ].join('\n'),
     )
     .action(async (options: { batch: string; json?: boolean }) => {
@@ -76,7 +76,7 @@ export function registerQueue(program: Command, context: CommandContext): void {
       if (report.recovered.length > 0) print(`Finished the landing of ${report.recovered.map((id) => `#${id}`).join(', ')} left by an interrupted run.`);
       for (const outcome of report.outcomes) {
         if (outcome.outcome === 'merged') print(`#${outcome.id} ${outcome.branch}: ${paint('merged', 'green')}, ${outcome.reason}`);
-        else print(`#${outcome.id} ${outcome.branch}: ${paint(`dropped (${outcome.outcome})`, 'red')}: ${outcome.reason}`);
+        else print(`#${outcome.id} ${outcome.branch}: ${paint(`dequeued (${outcome.departure ?? outcome.outcome})`, 'red')}: ${outcome.reason}`);
       }
       for (const warning of report.warnings) process.stderr.write(`dgit: warning: ${warning}\n`);
       if (report.outcomes.length === 0) print('Nothing queued.');

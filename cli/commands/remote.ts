@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { byteSize, print, printJson, ProgressLine } from '../output.js';
-import { addRemote, clone, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
+import { addRemote, clone, redactUrl, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 import { printBlocked } from './merge.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
@@ -30,7 +30,7 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
     .action(async (name: string, url: string, options: { json?: boolean }) => {
       const added = await addRemote(await context.repository(), name, url);
-      if (options.json) printJson(added);
+      if (options.json) printJson({ ...added, url: redacted(added.url) });
       else print(`Added remote ${added.name} (${redacted(added.url)})`);
     });
 
@@ -160,7 +160,8 @@ export function registerRemote(program: Command, context: CommandContext): void 
 
 async function listRemotesCommand(context: CommandContext, options: { json?: boolean }): Promise<void> {
   const remotes = await listRemotes(await context.repository());
-  if (options.json) return printJson({ remotes });
+  // A token written into a remote's URL is a secret: no output shows it, JSON included.
+  if (options.json) return printJson({ remotes: remotes.map((r) => ({ ...r, url: redacted(r.url) })) });
   for (const r of remotes) print(`${r.name}\t${redacted(r.url)}`);
 }
 
@@ -195,8 +196,9 @@ function transferLine(transfer: TransferCounts): string {
 }
 
 
+/** The URL without its secret (`user:token@` or a bare `token@`), as every output shows remotes. */
 function redacted(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+  return redactUrl(url);
 }
 
 /** The transfer callbacks of a progress line: isomorphic-git's phases and the server's lines. */

@@ -1,8 +1,11 @@
 import { failsReport, runChecks, type CheckReport, type CheckResult } from '../checks/index.js';
 import { ConfigError } from '../config/config-error.js';
 import { mergeBase, mergeCommits } from '../commands/merge.js';
+import { z } from 'zod';
 import type { Repository } from '../repository/repository.js';
+import type { TableConflicts } from '../workingset/merge-state.js';
 import type { CommitId } from '../store/revision.js';
+import type { Departure } from './outcome.js';
 
 /** A queued branch as a candidate is built from it: its entry id, name and the commit merged. */
 export interface CandidatePart {
@@ -16,13 +19,22 @@ export type BuiltCandidate =
   | { kind: 'candidate'; commit: CommitId }
   | { kind: 'conflict'; index: number; reason: string };
 
+/** How the queue's merge commits are written: their message and, unless the repository's identity, their author. */
+export interface CandidateCommitStyle {
+  message?: (part: CandidatePart, into: string) => string;
+  author?: { name: string; email: string };
+}
+
 /**
  * Merge the parts one after another onto `onto`, as the default branch would
  * receive them: a part `onto` (or the parts before it) already holds adds
- * nothing, one that holds the tip is a fast-forward, anything else a merge commit
- * whose first parent is the tip. Touches no branch and no working set.
+ * nothing (the candidate is then `onto` itself), one that holds the tip is a
+ * fast-forward, anything else the data three-way merge (`mergeCommits`): a merge
+ * commit whose first parent is the tip and second the part's head, so the default
+ * branch then contains the head. Touches no branch and no working set. Used by
+ * both backends of the queue: the local one (batches) and the GitHub App's.
  */
-export async function buildCandidate(repository: Repository, onto: CommitId | undefined, parts: CandidatePart[], into: string): Promise<BuiltCandidate> {
+export async function buildCandidate(repository: Repository, onto: CommitId | undefined, parts: CandidatePart[], into: string, style: CandidateCommitStyle = {}): Promise<BuiltCandidate> {
   let tip = onto;
   for (const [index, part] of parts.entries()) {
     if (tip === undefined || tip === part.head) {
@@ -40,12 +52,12 @@ export async function buildCandidate(repository: Repository, onto: CommitId | un
       const merged = await mergeCommits(repository, tip, part.head, { tx, base: { commit: base } });
       if (merged.conflicts.length > 0) {
         tx.discard();
-        const tables = merged.conflicts.map((t) => `${t.table} (${t.conflicts.length + t.schemaConflicts.length})`).join(', ');
-        return { kind: 'conflict', index, reason: `conflicts with ${into}${index > 0 ? ' and the branches batched before it' : ''} in ${tables}` };
+        const withWhat = `${into}${index > 0 ? ' and the branches batched before it' : ''}`;
+        return { kind: 'conflict', index, reason: `the data merge with ${withWhat} conflicts in ${merged.conflicts.map(describeConflicts).join('; ')}` };
       }
-      const author = await repository.signature(undefined, 'AUTHOR');
-      const committer = await repository.signature(undefined, 'COMMITTER');
-      const message = `Merge branch '${part.branch}' into ${into} (queue #${part.id})\n`;
+      const author = await repository.signature(style.author, 'AUTHOR');
+      const committer = await repository.signature(style.author, 'COMMITTER');
+      const message = style.message?.(part, into) ?? `Merge branch '${part.branch}' into ${into} (queue #${part.id})\n`;
       tip = repository.writeCommit(tx, { tree: merged.tree, parents: [tip, part.head], author, committer, message });
       tx.commit();
     } catch (error) {
@@ -57,8 +69,26 @@ export async function buildCandidate(repository: Repository, onto: CommitId | un
   return { kind: 'candidate', commit: tip };
 }
 
+/** `flights: 2 conflicts, at id=8 (origin), id=9 (delay)`: the first few rows in conflict, by key. */
+function describeConflicts(table: TableConflicts): string {
+  const count = table.conflicts.length + table.schemaConflicts.length;
+  const rows = table.conflicts.slice(0, 3).map((conflict) => {
+    const parsed = ConflictShape.safeParse(conflict);
+    if (!parsed.success) return 'a row';
+    const key = Object.entries(parsed.data.key ?? {}).map(([column, value]) => `${column}=${JSON.stringify(value)}`).join(', ');
+    const columns = parsed.data.columns ?? [];
+    return `${key || 'a row'}${columns.length > 0 ? ` (${columns.join(', ')})` : ''}`;
+  });
+  const schema = table.schemaConflicts.slice(0, 2).map((conflict) => String(conflict['message'] ?? 'the schema'));
+  const more = count > rows.length + schema.length ? ', …' : '';
+  return `${table.table}: ${count} conflict${count === 1 ? '' : 's'}, at ${[...rows, ...schema].join(', ')}${more}`;
+}
+
+/** The fields of a row conflict (`dgit conflicts --json`) a reason names. */
+const ConflictShape = z.object({ key: z.record(z.string(), z.unknown()).nullable().optional(), columns: z.array(z.string()).optional() });
+
 /** What the checks said of a candidate: pass, or why not and whose fault. */
-export type CandidateVerdict = { passed: true } | { passed: false; outcome: 'rejected' | 'failed'; reason: string };
+export type CandidateVerdict = { passed: true } | { passed: false; departure: Extract<Departure, 'checks-failed' | 'invalid-config'>; reason: string };
 
 /** How the queue judges a candidate commit merged onto `onto` (the default runs every check of its dgit.yml). */
 export type CandidateCheck = (repository: Repository, commit: CommitId, onto: CommitId | undefined) => Promise<CandidateVerdict>;
@@ -88,9 +118,9 @@ export const checkCandidate: CandidateCheck = async (repository, commit, onto) =
     }
     const shown = failing.slice(0, 5).map((r) => `${r.check} (${r.error ? `could not run: ${r.error}` : r.message})`);
     if (failing.length > shown.length) shown.push(`${failing.length - shown.length} more`);
-    return { passed: false, outcome: 'rejected', reason: `check${failing.length === 1 ? '' : 's'} failed on the merged result: ${shown.join('; ')}` };
+    return { passed: false, departure: 'checks-failed', reason: `check${failing.length === 1 ? '' : 's'} failed on the merged result: ${shown.join('; ')}` };
   } catch (error) {
-    if (error instanceof ConfigError) return { passed: false, outcome: 'failed', reason: `dgit.yml is invalid on the merged result: ${error.message.split('\n').slice(0, 3).join('; ')}` };
+    if (error instanceof ConfigError) return { passed: false, departure: 'invalid-config', reason: `dgit.yml is invalid on the merged result: ${error.message.split('\n').slice(0, 3).join('; ')}` };
     throw error;
   }
 };

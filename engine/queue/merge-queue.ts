@@ -10,7 +10,8 @@ import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { buildCandidate, checkCandidate, contains, type CandidateCheck, type CandidatePart } from './candidate.js';
 import { ProcessLock, type LockHolder } from './process-lock.js';
-import { QueueStateStore, type Landing, type QueueEntry, type QueueOutcome, type QueueState } from './queue-state.js';
+import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
+import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
 
 /** Where a run keeps the candidate it is testing, so it stays reachable (and visible to git) until judged. */
 export const CANDIDATE_REF_PREFIX = 'refs/dgit/queue/tmp';
@@ -47,7 +48,7 @@ export interface QueueRunReport {
   /** Entries whose landing an interrupted run had completed, finished now. */
   recovered: number[];
   tested: TestedCandidate[];
-  outcomes: Array<{ id: number; branch: string; outcome: QueueOutcome; reason: string; commit: CommitId | null }>;
+  outcomes: Array<{ id: number; branch: string; outcome: QueueOutcome; departure: Departure | null; reason: string; commit: CommitId | null }>;
   /** Things that did not stop the run: a working directory that could not follow, a hook that threw. */
   warnings: string[];
 }
@@ -87,6 +88,7 @@ export async function addToQueue(repository: Repository, branch: string): Promis
       id: state.next_id++,
       branch,
       state: 'queued',
+      departure: null,
       outcome: null,
       reason: null,
       added_at: new Date().toISOString(),
@@ -258,7 +260,8 @@ class QueueRun {
       for (const entry of entries) {
         const head = entry.branch === this.defaultBranch ? undefined : await this.repository.branchHead(entry.branch);
         if (head) parts.push({ id: entry.id, branch: entry.branch, head });
-        else await this.drop(entry.id, null, 'failed', entry.branch === this.defaultBranch ? 'it is the default branch' : `branch ${entry.branch} no longer exists`);
+        else if (entry.branch === this.defaultBranch) await this.drop(entry.id, null, 'wrong-base', 'it is the default branch');
+        else await this.drop(entry.id, null, 'head-missing', `branch ${entry.branch} no longer exists`);
       }
       if (parts.length === 0) return;
 
@@ -267,7 +270,7 @@ class QueueRun {
       if (built.kind === 'conflict') {
         // A branch that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
         if (built.index === 0) {
-          await this.drop(parts[0]!.id, parts[0]!.head, 'rejected', built.reason);
+          await this.drop(parts[0]!.id, parts[0]!.head, 'conflict', built.reason);
           if (parts.length > 1) await this.land(parts.slice(1).map((p) => p.id));
           return;
         }
@@ -278,7 +281,7 @@ class QueueRun {
       if (candidate === onto) {
         // Every branch of the group is in the default branch already (merged by hand, or part of an earlier landing).
         await this.store.update((state) => {
-          this.recordMerged(state, landingOf(parts, onto, candidate), `already in ${this.defaultBranch}`);
+          this.recordMerged(state, landingOf(parts, onto, candidate), `already in ${this.defaultBranch}`, 'already-merged');
         });
         return;
       }
@@ -289,7 +292,7 @@ class QueueRun {
       if (!verdict.passed) {
         await this.deleteRef(ref);
         if (parts.length > 1) return this.split(parts);
-        return this.drop(parts[0]!.id, parts[0]!.head, verdict.outcome, verdict.reason);
+        return this.drop(parts[0]!.id, parts[0]!.head, verdict.departure, verdict.reason);
       }
 
       // The user may have started changing the default branch while the checks ran.
@@ -378,19 +381,21 @@ class QueueRun {
     }
   }
 
-  private recordMerged(state: QueueState, landing: Landing, reason: string | null = null): void {
+  private recordMerged(state: QueueState, landing: Landing, reason: string | null = null, departure: Departure = 'merged'): void {
     const now = new Date().toISOString();
     for (const entry of state.entries) {
       if (!landing.entries.includes(entry.id) || entry.state !== 'queued') continue;
-      Object.assign(entry, { state: 'merged', outcome: 'merged', reason, finished_at: now, head: landing.heads[String(entry.id)] ?? null, commit: landing.candidate, reported: false });
+      leaveQueue(entry, departure, { reason, commit: landing.candidate, now });
+      Object.assign(entry, { outcome: outcomeOf(departure), head: landing.heads[String(entry.id)] ?? null });
     }
   }
 
-  private async drop(id: number, head: CommitId | null, outcome: QueueOutcome, reason: string): Promise<void> {
+  private async drop(id: number, head: CommitId | null, departure: Departure, reason: string): Promise<void> {
     await this.store.update((state) => {
       const entry = state.entries.find((e) => e.id === id);
       if (!entry || entry.state !== 'queued') return;
-      Object.assign(entry, { state: 'dropped', outcome, reason, finished_at: new Date().toISOString(), head, commit: null, reported: false });
+      leaveQueue(entry, departure, { reason, commit: null, now: new Date().toISOString() });
+      Object.assign(entry, { outcome: outcomeOf(departure), head });
     });
   }
 
@@ -403,7 +408,7 @@ class QueueRun {
       const outcome = entry.outcome ?? (entry.state === 'merged' ? 'merged' : 'failed');
       const reason = entry.reason ?? `landed on ${this.defaultBranch} as ${entry.commit?.slice(0, 12) ?? 'a tested commit'}`;
       this.hookAttempted.add(entry.id);
-      this.report.outcomes.push({ id: entry.id, branch: entry.branch, outcome, reason, commit: entry.commit });
+      this.report.outcomes.push({ id: entry.id, branch: entry.branch, outcome, departure: entry.departure, reason, commit: entry.commit });
       try {
         await this.options.onOutcome?.(entry, outcome, reason);
         reported.push(entry.id);

@@ -5,11 +5,8 @@ import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
 import type { CommitId } from '../store/revision.js';
 import { ProcessLock } from './process-lock.js';
 
-/** Where a queued branch stands. */
-export type QueueEntryState = 'queued' | 'merged' | 'dropped';
-
-/** How an entry left the queue: landed, refused on its data (conflict, failing check), or not testable (branch gone, dgit.yml unreadable). */
-export type QueueOutcome = 'merged' | 'rejected' | 'failed';
+import { DEPARTURES, QUEUE_ENTRY_STATES, type Departure } from './outcome.js';
+export type { QueueEntryState, QueueOutcome } from './outcome.js';
 
 const Id = z.string().regex(/^[0-9a-f]{40}$/);
 const Timestamp = z.string();
@@ -17,7 +14,10 @@ const Timestamp = z.string();
 const QueueEntrySchema = z.object({
   id: z.number().int().min(1),
   branch: z.string().min(1),
-  state: z.enum(['queued', 'merged', 'dropped']),
+  // `dropped` is what state files written before the queue's vocabulary was unified say for `dequeued`.
+  state: z.preprocess((value) => (value === 'dropped' ? 'dequeued' : value), z.enum(QUEUE_ENTRY_STATES)),
+  /** Why it left the queue (engine/queue/outcome.ts), null while queued (and in state files older than the field). */
+  departure: z.enum(DEPARTURES).nullable().default(null),
   outcome: z.enum(['merged', 'rejected', 'failed']).nullable(),
   /** Why it was dropped (or a note on how it merged), null while queued. */
   reason: z.string().nullable(),
@@ -53,7 +53,7 @@ const QueueStateSchema = z.object({
   landing: LandingSchema.nullable(),
 });
 
-export type QueueEntry = Omit<z.infer<typeof QueueEntrySchema>, 'head' | 'commit'> & { head: CommitId | null; commit: CommitId | null };
+export type QueueEntry = Omit<z.infer<typeof QueueEntrySchema>, 'head' | 'commit' | 'departure'> & { head: CommitId | null; commit: CommitId | null; departure: Departure | null };
 export type Landing = Omit<z.infer<typeof LandingSchema>, 'onto' | 'candidate' | 'heads'> & {
   onto: CommitId | null;
   candidate: CommitId;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { traceWrite } from '../store/write-trace.js';
-import git from 'isomorphic-git';
+import git, { type HttpClient } from 'isomorphic-git';
+import nodeHttp from 'isomorphic-git/http/node';
 import { NotFoundError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
@@ -81,7 +82,6 @@ export async function push(repository: Repository, options: PushOptions = {}): P
   const transfer = emptyCounts();
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
   let advertised: ObjectId | null = null;
-  let stopped: 'stale-lease' | 'up-to-date' | undefined;
   const outcome = (status: PushOutcome['status']): PushOutcome => ({
     remote,
     url: redactUrl(url),
@@ -96,54 +96,117 @@ export async function push(repository: Repository, options: PushOptions = {}): P
 
   // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
   traceWrite('push');
-  try {
-    await git.push({
-      fs,
-      http: countingHttpClient(transfer, options.onProgress),
-      gitdir: repository.gitdir,
-      remote,
-      ref: `refs/heads/${branch}`,
-      remoteRef,
-      force: expected !== undefined,
-      onAuth: credentials.onAuth,
-      onAuthFailure: credentials.onAuthFailure,
-      onAuthSuccess: credentials.onAuthSuccess,
-      onProgress: options.onProgress,
-      onMessage: options.onMessage,
-      // Called with the remote's advertised value of the branch, which becomes the old value of the update command.
-      onPrePush: ({ remoteRef: seen }) => {
-        advertised = seen.oid === ZERO_ID ? null : (seen.oid as ObjectId);
-        if (expected !== undefined && advertised !== expected) stopped = 'stale-lease';
-        else if (advertised === head) stopped = 'up-to-date';
-        return stopped === undefined;
-      },
-    });
-    traceWrite('push answered');
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'UserCanceledError' && stopped === 'up-to-date') {
-      await git.writeRef({ fs, gitdir: repository.gitdir, ref: trackingRef, value: head, force: true });
-      if (options.setUpstream) await setUpstream(repository, branch, remote, remoteBranch);
-      return outcome('up-to-date');
-    }
-    if (code === 'UserCanceledError' && stopped === 'stale-lease') throw staleLease(url, remote, remoteBranch, expected ?? null, advertised);
-    if (code === 'PushRejectedError') throw notFastForward(url, remote, branch, remoteBranch, error);
-    if (code === 'GitPushError') {
-      const refs = (error as { data?: { result?: { refs?: Record<string, { ok: boolean; error?: string }> } } }).data?.result?.refs ?? {};
-      const reason = refs[remoteRef]?.error ?? Object.values(refs).find((r) => !r.ok)?.error ?? 'rejected';
-      if (expected !== undefined && /stale|failed to (update|lock)|cannot lock|reference already exists/i.test(reason)) {
-        throw staleLease(url, remote, remoteBranch, expected, advertised, reason);
-      }
-      if (/fast-forward|fetch first/i.test(reason)) throw notFastForward(url, remote, branch, remoteBranch, error);
-      throw new RemoteError('rejected', `the remote refused to update ${remoteRef}: ${reason}`, url, { cause: error });
-    }
-    throw remoteError(error, url, 'push', credentials);
+  const sent = await sendRefUpdate(repository, {
+    remote,
+    url,
+    localRef: `refs/heads/${branch}`,
+    remoteRef,
+    commit: head,
+    expect: expected,
+    credentials,
+    http: countingHttpClient(transfer, options.onProgress),
+    onProgress: options.onProgress,
+    onMessage: options.onMessage,
+    staleLease: (actual, serverReason) => staleLease(url, remote, remoteBranch, expected ?? null, actual, serverReason),
+    notFastForward: (cause) => notFastForward(url, remote, branch, remoteBranch, cause),
+  });
+  traceWrite('push answered');
+  advertised = sent.advertised;
+  if (sent.upToDate) {
+    await git.writeRef({ fs, gitdir: repository.gitdir, ref: trackingRef, value: head, force: true });
+    if (options.setUpstream) await setUpstream(repository, branch, remote, remoteBranch);
+    return outcome('up-to-date');
   }
   if (options.setUpstream) await setUpstream(repository, branch, remote, remoteBranch);
   if (advertised === null) return outcome('created');
   const before: ObjectId = advertised;
   const fastForward = await git.isDescendent({ fs, gitdir: repository.gitdir, oid: head, ancestor: before, depth: -1 }).catch(() => false);
   return outcome(fastForward ? 'fast-forward' : 'forced');
+}
+
+/** What a ref update sent to a remote found there: the advertised value, and whether it already was the commit. */
+export interface SentRefUpdate {
+  advertised: ObjectId | null;
+  upToDate: boolean;
+}
+
+/**
+ * The one lease push, used by `dgit push` (with or without `--force-with-lease`)
+ * and by the merge queue's GitHub backend (its state ref and its landings): send
+ * `localRef` as `remoteRef`. With `expect` (null: the ref must not exist) the
+ * update is forced, but only from that value: the lease is compared with the very
+ * advertisement whose value becomes the old value of git's update command, and
+ * receive-pack applies the command only if the ref still holds it, so two writers
+ * that read the same value cannot both move it. Without `expect`, a fast-forward
+ * only. A push the remote already has stops before sending (`upToDate`).
+ */
+export async function sendRefUpdate(
+  repository: Repository,
+  options: {
+    remote: string;
+    /** The remote's URL, for errors. */
+    url: string;
+    localRef: string;
+    remoteRef: string;
+    commit: ObjectId;
+    expect: ObjectId | null | undefined;
+    credentials: CredentialProvider;
+    http?: HttpClient;
+    onProgress?: TransferOptions['onProgress'];
+    onMessage?: TransferOptions['onMessage'];
+    /** The error for a lost lease (`actual`: what the remote advertised). */
+    staleLease?: (actual: ObjectId | null, serverReason?: string) => RemoteError;
+    /** The error for a refused non-fast-forward (only without `expect`). */
+    notFastForward?: (cause: unknown) => RemoteError;
+  },
+): Promise<SentRefUpdate> {
+  const { url, remoteRef, expect } = options;
+  const lost = options.staleLease ?? ((actual, serverReason) => genericStaleLease(url, remoteRef, expect ?? null, actual, serverReason));
+  let advertised: ObjectId | null = null;
+  let stopped: 'stale-lease' | 'up-to-date' | undefined;
+  try {
+    await git.push({
+      fs,
+      http: options.http ?? nodeHttp,
+      gitdir: repository.gitdir,
+      remote: options.remote,
+      ref: options.localRef,
+      remoteRef,
+      force: expect !== undefined,
+      onAuth: options.credentials.onAuth,
+      onAuthFailure: options.credentials.onAuthFailure,
+      onAuthSuccess: options.credentials.onAuthSuccess,
+      onProgress: options.onProgress,
+      onMessage: options.onMessage,
+      // Called with the remote's advertised value of the ref, which becomes the old value of the update command.
+      onPrePush: ({ remoteRef: seen }) => {
+        advertised = seen.oid === ZERO_ID ? null : (seen.oid as ObjectId);
+        if (expect !== undefined && advertised !== expect) stopped = 'stale-lease';
+        else if (advertised === options.commit) stopped = 'up-to-date';
+        return stopped === undefined;
+      },
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'UserCanceledError' && stopped === 'up-to-date') return { advertised, upToDate: true };
+    if (code === 'UserCanceledError' && stopped === 'stale-lease') throw lost(advertised);
+    if (code === 'PushRejectedError' && options.notFastForward) throw options.notFastForward(error);
+    if (code === 'GitPushError') {
+      const refs = (error as { data?: { result?: { refs?: Record<string, { ok: boolean; error?: string }> } } }).data?.result?.refs ?? {};
+      const reason = refs[remoteRef]?.error ?? Object.values(refs).find((r) => !r.ok)?.error ?? 'rejected';
+      if (expect !== undefined && /stale|failed to (update|lock)|cannot lock|reference already exists/i.test(reason)) throw lost(advertised, reason);
+      if (options.notFastForward && /fast-forward|fetch first/i.test(reason)) throw options.notFastForward(error);
+      throw new RemoteError('rejected', `the remote refused to update ${remoteRef}: ${reason}`, url, { cause: error });
+    }
+    throw remoteError(error, url, 'push', options.credentials);
+  }
+  return { advertised, upToDate: false };
+}
+
+function genericStaleLease(url: string, ref: string, expected: ObjectId | null, actual: ObjectId | null, serverReason?: string): RemoteError {
+  const at = (id: ObjectId | null) => (id ? id.slice(0, 12) : 'nothing');
+  const seen = serverReason ? `moved while pushing (${serverReason})` : `is at ${at(actual)}`;
+  return new RemoteError('stale-lease', `${ref} ${seen}, but the lease expected ${at(expected)}`, url);
 }
 
 function notFastForward(url: string, remote: string, branch: string, remoteBranch: string, cause: unknown): RemoteError {

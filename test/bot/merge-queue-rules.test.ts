@@ -26,8 +26,13 @@ let harness: BotHarness;
 let simulation: GitHubSimulation;
 let data: DataRepository;
 let base: StandInRepository;
-/** How long an instance works the queue without renewing its claim: a stopped one is replaced after it. */
-const LEASE_MS = 1500;
+/**
+ * How long an instance works the queue without renewing its claim: a stopped one
+ * is replaced after it. Measured on a clock the tests move by hand, so a lease runs
+ * out when a test says so and never because the machine is busy.
+ */
+const LEASE_MS = 5 * 60_000;
+const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
 /** Receive-packs (pushes) to let through, then how many to fail, or to precede with someone's push to main. */
 const faults = { pass: 0, fail: 0, pushToMain: 0 };
 /** Commits someone pushed straight to main. */
@@ -40,6 +45,9 @@ const queueState = () => JSON.parse(execFileSync('git', ['show', 'refs/dgit/bot-
   landing: { candidate: string } | null;
 };
 const latest = (pull: PullRecord) => queueState().entries.filter((e) => e.pull === pull.number).at(-1)!;
+/** Git tokens the bot asked GitHub for with `contents: <access>`. */
+const gitTokenRequests = (access: 'read' | 'write') =>
+  harness.github.requests.filter((r) => r.operationId === 'apps/create-installation-access-token' && (r.body as { permissions?: { contents?: string } } | undefined)?.permissions?.contents === access).length;
 const queueRuns = (pull: PullRecord) => harness.github.checkRuns.filter((r) => r.name === 'dgit/queue' && r.headSha === pull.head.sha);
 
 /** A branch off main with one more flight (id), pushed to the server, and its pull request opened. */
@@ -85,7 +93,7 @@ beforeAll(async () => {
   base = harness.serve(data);
   execFileSync('git', ['config', 'core.logAllRefUpdates', 'always'], { cwd: base.gitPath });
   harness.github.permissions.set(MAINTAINER.login, 'admin');
-  simulation = await GitHubSimulation.start(harness, [mergeQueueModule({ workerLeaseMs: LEASE_MS })]);
+  simulation = await GitHubSimulation.start(harness, [mergeQueueModule({ workerLeaseMs: LEASE_MS, now: () => clock.now })]);
 });
 
 afterAll(async () => {
@@ -108,6 +116,9 @@ describe('a pull request from a fork', () => {
     await simulation.flush();
     expect(botComments(pull).at(-1)!.body).toContain('Sorry, `/dgit queue` needs write access to this repository, and `someone` has none.');
     expect(queueRuns(pull)).toEqual([]);
+    // The queue read its state and pushed nothing: it never asked for a token that may push.
+    expect(gitTokenRequests('read')).toBeGreaterThan(0);
+    expect(gitTokenRequests('write')).toBe(0);
   });
 
   it('lands on a maintainer\'s `/dgit queue`, and nothing is ever pushed to the fork', async () => {
@@ -120,6 +131,7 @@ describe('a pull request from a fork', () => {
     expect(pull.mergedAt).not.toBeNull();
     const pushes = harness.git.since(exchanges).filter((e) => e.service === 'git-receive-pack');
     expect(pushes.length).toBeGreaterThan(0);
+    expect(gitTokenRequests('write')).toBeGreaterThan(0); // asked for once it had to push
     expect(pushes.every((e) => e.path.startsWith('/octo-org/flights.git/'))).toBe(true);
     expect(execFileSync('git', ['for-each-ref'], { cwd: fork.gitPath, encoding: 'utf8' })).toBe(forkRefs);
     expect(harness.github.requests.filter((r) => r.path.startsWith('/repos/someone/'))).toEqual([]);
@@ -226,7 +238,7 @@ describe('a bot that stopped', () => {
     expect(latest(pull)).toMatchObject({ state: 'queued' });
 
     await simulation.restartBot({ wipe: true });
-    await new Promise((resolve) => setTimeout(resolve, LEASE_MS)); // a new machine: the stopped instance's claim must run out
+    clock.now += LEASE_MS; // a new machine: the stopped instance's claim must run out
     harness.github.comment(pull, { login: 'bystander', type: 'User' }, 'is this in yet?');
     await simulation.flush();
     expect(latest(pull)).toMatchObject({ state: 'merged' });
@@ -247,7 +259,7 @@ describe('a bot that stopped', () => {
     expect(isAncestor(base, pull.head.sha, main())).toBe(true);
 
     await simulation.restartBot({ wipe: true });
-    await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
+    clock.now += LEASE_MS;
     await simulation.redeliver(simulation.deliveries.at(-1)!);
     harness.github.comment(pull, { login: 'bystander', type: 'User' }, 'merged?');
     await simulation.flush();

@@ -124,7 +124,8 @@ describe('the app manifest', () => {
     const app = { on: (names: string | string[]) => [names].flat().forEach((name) => events.add(name.split('.')[0]!)), auth: async () => undefined };
     const { tempDir } = await import('../support/cli.js');
     const { defaultModules } = await import('../../bot/settings.js');
-    await dgitBot({ dataDir: tempDir(), modules: defaultModules() })(app as never, { cwd: ROOT } as never);
+    // Inline: the stand-in app has no webhooks to sign with nor onAny; the events subscribed are the same.
+    await dgitBot({ dataDir: tempDir(), modules: defaultModules(), deliveries: 'inline' })(app as never, { cwd: ROOT } as never);
     expect([...events].sort()).toEqual([...manifest.default_events].sort());
   });
 });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { serveHttp } from '../../mcp/http.js';
 import { CLI_WITH_MCP, copyRepository, penguinRepository } from './support/mcp-fixture.js';
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } };
@@ -19,6 +20,27 @@ function rawPost(url: URL, headers: Record<string, string>, body: string): Promi
     });
     request.once('error', reject);
     request.end(body);
+  });
+}
+
+/**
+ * POST a body of `size` bytes with `Expect: 100-continue`: the body is sent only if
+ * the server says continue. Resolves to the status and whether the body went out.
+ */
+function postExpectingContinue(url: URL, headers: Record<string, string>, size: number): Promise<{ status: number; sentBody: boolean }> {
+  return new Promise((resolve, reject) => {
+    let sentBody = false;
+    const request = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...headers, 'Content-Length': String(size), Expect: '100-continue' } });
+    request.on('continue', () => {
+      sentBody = true;
+      request.end(Buffer.alloc(size, 'x'));
+    });
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, sentBody }));
+    });
+    request.once('error', reject);
+    request.flushHeaders();
   });
 }
 
@@ -110,11 +132,57 @@ describe('dgit mcp --http: Streamable HTTP with a bearer token, on 127.0.0.1', (
 
   it('refuses a body past the request limit before reading it, and unknown paths', async () => {
     const auth = { ...JSON_HEADERS, Authorization: `Bearer ${server.token}` };
+    // A client that asks first is refused before it sends the body.
+    expect(await postExpectingContinue(new URL(server.url), auth, 3 * 1024 * 1024)).toEqual({ status: 413, sentBody: false });
+    // One that just sends is refused too, and sees the 413 (not a broken pipe) however busy the machine: the server drops what it sends first.
     const huge = await fetch(server.url, { method: 'POST', headers: auth, body: JSON.stringify({ ...INITIALIZE, padding: 'x'.repeat(3 * 1024 * 1024) }) });
     expect(huge.status).toBe(413);
     const elsewhere = await fetch(new URL('/admin', server.url), { method: 'POST', headers: auth, body: JSON.stringify(INITIALIZE) });
     expect(elsewhere.status).toBe(404);
     const noSession = await fetch(server.url, { method: 'POST', headers: auth, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
     expect(noSession.status).toBe(400);
+  });
+});
+
+describe('MCP sessions over HTTP expire when idle', () => {
+  const TOKEN = 'a-token-for-the-session-tests';
+  const IDLE_MS = 60_000;
+  const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
+  let handle: Awaited<ReturnType<typeof serveHttp>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = copyRepository(await penguinRepository());
+    handle = await serveHttp({ dir, port: 0, token: TOKEN, maxSessions: 1, sessionIdleMs: IDLE_MS, now: () => clock.now });
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const headers = (session?: string) => ({ ...JSON_HEADERS, Authorization: `Bearer ${TOKEN}`, ...(session ? { 'Mcp-Session-Id': session, 'Mcp-Protocol-Version': '2025-06-18' } : {}) });
+  const initialize = () => fetch(handle.url, { method: 'POST', headers: headers(), body: JSON.stringify(INITIALIZE) });
+  const listTools = (session: string) => fetch(handle.url, { method: 'POST', headers: headers(session), body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+
+  it('an abandoned client holds its slot only until it has been idle for the timeout; a used one keeps it', async () => {
+    const first = await initialize();
+    expect(first.status).toBe(200);
+    const abandoned = first.headers.get('mcp-session-id')!;
+    expect(abandoned).toBeTruthy();
+    expect((await initialize()).status).toBe(503); // the one slot is taken
+
+    clock.now += IDLE_MS; // the first client went away
+    const second = await initialize();
+    expect(second.status).toBe(200);
+    const active = second.headers.get('mcp-session-id')!;
+    expect((await listTools(abandoned)).status).toBe(404); // expired: it must initialize again
+
+    clock.now += IDLE_MS / 2;
+    expect((await listTools(active)).status).toBe(200);
+    clock.now += IDLE_MS / 2 + 1; // past the timeout since it opened, not since it was last used
+    expect((await initialize()).status).toBe(503);
+  });
+
+  it('refuses a timeout that is not a positive duration', async () => {
+    await expect(serveHttp({ dir, port: 0, token: TOKEN, sessionIdleMs: 0 })).rejects.toThrow(/positive duration/);
   });
 });

@@ -38,20 +38,20 @@ describe('merge queue crash safety', () => {
     const { repository, dir, base } = await queueRepository(10);
     // Fates in queue order: x1 changes the cell c1 changed and x2 deletes the row c3 changed (conflicts); bad and bad2 break
     // a check alone; dupB's code clashes with dupA's only once both are in.
-    const plan: Array<{ branch: string; fate: 'merged' | 'dropped'; edit: Parameters<typeof commitOnBranch>[2] }> = [
+    const plan: Array<{ branch: string; fate: 'merged' | 'dequeued'; edit: Parameters<typeof commitOnBranch>[2] }> = [
       { branch: 'c1', fate: 'merged', edit: { upsert: [{ ...baseRow(1), score: 11 }] } },
       { branch: 'c2', fate: 'merged', edit: { upsert: [{ id: 100, score: 50, code: 'n100' }] } },
-      { branch: 'x1', fate: 'dropped', edit: { upsert: [{ ...baseRow(1), score: 12 }] } },
+      { branch: 'x1', fate: 'dequeued', edit: { upsert: [{ ...baseRow(1), score: 12 }] } },
       { branch: 'c3', fate: 'merged', edit: { upsert: [{ ...baseRow(3), score: 33 }] } },
-      { branch: 'bad', fate: 'dropped', edit: { upsert: [{ ...baseRow(4), score: 400 }] } },
+      { branch: 'bad', fate: 'dequeued', edit: { upsert: [{ ...baseRow(4), score: 400 }] } },
       { branch: 'c4', fate: 'merged', edit: { delete: [5] } },
       { branch: 'dupA', fate: 'merged', edit: { upsert: [{ ...baseRow(6), code: 'shared' }] } },
-      { branch: 'dupB', fate: 'dropped', edit: { upsert: [{ ...baseRow(7), code: 'shared' }] } },
+      { branch: 'dupB', fate: 'dequeued', edit: { upsert: [{ ...baseRow(7), code: 'shared' }] } },
       { branch: 'c5', fate: 'merged', edit: { upsert: [{ ...baseRow(8), score: 88 }] } },
       { branch: 'c6', fate: 'merged', edit: { upsert: [{ id: 101, score: 1, code: 'n101' }] } },
-      { branch: 'x2', fate: 'dropped', edit: { delete: [3] } },
+      { branch: 'x2', fate: 'dequeued', edit: { delete: [3] } },
       { branch: 'c7', fate: 'merged', edit: { upsert: [{ ...baseRow(9), score: 99 }] } },
-      { branch: 'bad2', fate: 'dropped', edit: { upsert: [{ ...baseRow(10), score: null }] } },
+      { branch: 'bad2', fate: 'dequeued', edit: { upsert: [{ ...baseRow(10), score: null }] } },
       { branch: 'c8', fate: 'merged', edit: { upsert: [{ ...baseRow(2), code: 'two' }] } },
       { branch: 'c9', fate: 'merged', edit: { upsert: [{ id: 102, score: 2, code: 'n102' }] } },
     ];
@@ -113,7 +113,7 @@ describe('merge queue crash safety', () => {
       expect(entry.reported).toBe(true);
       // Merged once: at most one queue merge commit names the entry.
       expect(log.split('\n').filter((line) => line.endsWith(`(queue #${entry.id})`)).length).toBeLessThanOrEqual(1);
-      if (entry.state === 'dropped') expect(entry.reason).toBeTruthy();
+      if (entry.state === 'dequeued') expect(entry.reason).toBeTruthy();
     }
     for (const seen of seenHeads) expect((await runChecks(repository, seen, { incremental: false })).passed, `main was at ${seen}`).toBe(true);
     execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });

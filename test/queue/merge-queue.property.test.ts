@@ -123,9 +123,9 @@ describe('merge queue property: main is never moved to a commit that failed a ch
           const contained = (await mergeBase(repository, head, branchHead)) === branchHead;
           // Merged exactly when main holds the branch; a dropped branch has a reason.
           expect(contained, `${branch} (${kind}) is ${entry.state} (seed ${seed})`).toBe(entry.state === 'merged');
-          if (entry.state === 'dropped') expect(entry.reason).toMatch(/conflicts with main|check|checks failed/);
+          if (entry.state === 'dequeued') expect(entry.reason).toMatch(/conflicts in|check|checks failed/);
           // A branch that breaks a check on its own never lands.
-          if (kind === 'null-score' || kind === 'out-of-range') expect(entry.state, `${branch} (${kind})`).toBe('dropped');
+          if (kind === 'null-score' || kind === 'out-of-range') expect(entry.state, `${branch} (${kind})`).toBe('dequeued');
         }
       }
       // The random mix exercised both ways out of the queue.

@@ -64,9 +64,9 @@ describe('merge queue', () => {
     const report = await runQueue(repository, { onOutcome: async (entry, outcome, reason) => void outcomes.push([entry.branch, outcome, reason]) });
     expect(report.after).toBe(await repository.branchHead('first'));
     const second = (await listQueue(repository)).entries[1]!;
-    expect(second).toMatchObject({ branch: 'second', state: 'dropped', outcome: 'rejected', commit: null, head: await repository.branchHead('second') });
-    expect(second.reason).toBe('conflicts with main in t (1)');
-    expect(outcomes[1]).toEqual(['second', 'rejected', 'conflicts with main in t (1)']);
+    expect(second).toMatchObject({ branch: 'second', state: 'dequeued', outcome: 'rejected', commit: null, head: await repository.branchHead('second') });
+    expect(second).toMatchObject({ departure: 'conflict', reason: 'the data merge with main conflicts in t: 1 conflict, at id=3 (score)' });
+    expect(outcomes[1]).toEqual(['second', 'rejected', 'the data merge with main conflicts in t: 1 conflict, at id=3 (score)']);
     expect(report.tested).toHaveLength(1); // a conflict is found before any check runs
   });
 
@@ -78,7 +78,7 @@ describe('merge queue', () => {
     expect(await repository.branchHead('main')).toBe(base);
     expect(report.tested).toMatchObject([{ passed: false }]);
     const [entry] = (await listQueue(repository)).entries;
-    expect(entry).toMatchObject({ state: 'dropped', outcome: 'rejected' });
+    expect(entry).toMatchObject({ state: 'dequeued', outcome: 'rejected' });
     expect(entry!.reason).toMatch(/^check failed on the merged result: t\.score\.range \(/);
     expect((await runChecks(repository, 'main')).passed).toBe(true);
   });
@@ -91,7 +91,7 @@ describe('merge queue', () => {
     await addToQueue(repository, 'a');
     await addToQueue(repository, 'b');
     await runQueue(repository);
-    expect((await listQueue(repository)).entries.map((e) => e.state)).toEqual(['merged', 'dropped']);
+    expect((await listQueue(repository)).entries.map((e) => e.state)).toEqual(['merged', 'dequeued']);
     expect((await listQueue(repository)).entries[1]!.reason).toMatch(/t\.code\.unique/);
   });
 
@@ -144,7 +144,7 @@ describe('merge queue', () => {
       [[4], true],
     ]);
     const entries = (await listQueue(repository)).entries;
-    expect(entries.map((e) => e.state)).toEqual(['merged', 'merged', 'dropped', 'merged']);
+    expect(entries.map((e) => e.state)).toEqual(['merged', 'merged', 'dequeued', 'merged']);
     expect(entries[2]!.reason).toMatch(/t\.score\.not_null/);
     expect(entries[0]!.commit).toBe(entries[1]!.commit);
     expect(entries[3]!.commit).toBe(report.after);
@@ -226,7 +226,7 @@ describe('queue run and the user', () => {
     await addToQueue(repository, 'gone');
     await repository.refs.delete('refs/heads/gone', head);
     await runQueue(repository);
-    expect((await listQueue(repository)).entries[0]).toMatchObject({ state: 'dropped', outcome: 'failed', reason: 'branch gone no longer exists' });
+    expect((await listQueue(repository)).entries[0]).toMatchObject({ state: 'dequeued', outcome: 'failed', departure: 'head-missing', reason: 'branch gone no longer exists' });
     expect(await repository.branchHead('main')).toBe(base);
   });
 });

@@ -34,8 +34,8 @@ describe('dgit queue', () => {
       [[2], false],
     ]);
     expect(report.outcomes).toEqual([
-      { id: 1, branch: 'good', outcome: 'merged', reason: `landed on main as ${good.slice(0, 12)}`, commit: good },
-      { id: 2, branch: 'bad', outcome: 'rejected', reason: expect.stringMatching(/^check failed on the merged result: t\.score\.range/), commit: null },
+      { id: 1, branch: 'good', outcome: 'merged', departure: 'merged', reason: `landed on main as ${good.slice(0, 12)}`, commit: good },
+      { id: 2, branch: 'bad', outcome: 'rejected', departure: 'checks-failed', reason: expect.stringMatching(/^check failed on the merged result: t\.score\.range/), commit: null },
     ]);
     expect(gitOut(dir, 'rev-parse', 'main').trim()).toBe(good);
     expect(gitOut(dir, 'status', '--porcelain')).toBe('');
@@ -43,7 +43,7 @@ describe('dgit queue', () => {
     const table = dgitQueueOk(dir, 'list');
     expect(table).toMatch(/^#\s+branch\s+state\s+commit\s+reason$/m);
     expect(table).toMatch(new RegExp(`^1\\s+good\\s+merged\\s+${good.slice(0, 12)}`, 'm'));
-    expect(table).toMatch(/^2\s+bad\s+dropped\s+check failed on the merged result: t\.score\.range/m);
+    expect(table).toMatch(/^2\s+bad\s+dequeued\s+check failed on the merged result: t\.score\.range/m);
     expect(dgitQueueOk(dir, 'run')).toBe('Nothing queued.\nmain stays at ' + good.slice(0, 12) + ' (0 candidates tested).\n');
   });
 });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { Probot, ProbotOctokit } from 'probot';
-import { dgitBot } from '../../../bot/app.js';
+import { deliveryWorkerOf, dgitBot } from '../../../bot/app.js';
 import type { BotModule } from '../../../bot/bot-module.js';
 import { tempDir } from '../../support/cli.js';
 import { GitHttpServer, type GitHttpServerOptions } from '../../support/git-http-server.js';
@@ -64,10 +64,22 @@ export class BotHarness {
     return this.github.addRepository({ id, owner, name, defaultBranch: 'main', gitPath, cloneUrl: this.git.url(`${owner}/${name}.git`) });
   }
 
-  /** Deliver an event as GitHub would (already verified: see the signature tests for the HTTP path). */
+  /**
+   * Deliver an event as GitHub would (already verified: see the signature tests for
+   * the HTTP path), and wait until the bot's worker has handled it (it is answered
+   * at once and kept in the inbox); a delivery whose handlers failed rejects.
+   */
   async deliver(name: string, payload: Record<string, unknown>, id = `delivery-${++this.deliveries}-${crypto.randomUUID()}`): Promise<string> {
     await this.probot.receive({ id, name, payload } as never);
+    await this.idle();
+    const outcome = deliveryWorkerOf(this.probot)?.resultOf(id);
+    if (outcome?.result === 'failed') throw new Error(outcome.error);
     return id;
+  }
+
+  /** Wait until the bot's worker has nothing to do. */
+  async idle(): Promise<void> {
+    await deliveryWorkerOf(this.probot)?.idle();
   }
 
   /** The bot restarted: a new probot on the same data folder. */

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Probot } from 'probot';
-import { dgitBot } from '../../../bot/app.js';
+import { deliveryWorkerOf, dgitBot } from '../../../bot/app.js';
+import { webhookEndpoint } from '../../../bot/intake/webhook-endpoint.js';
 import type { BotModule } from '../../../bot/bot-module.js';
 import { tempDir } from '../../support/cli.js';
 import { BotHarness, WEBHOOK_SECRET } from './bot-harness.js';
@@ -26,10 +27,14 @@ export interface Delivery {
   id: string;
   name: string;
   body: string;
-  /** The app's HTTP answer: 200 handled, 400 refused (signature), 500 a handler failed. */
+  /** The app's HTTP answer: 202 kept for the worker, 400 refused (signature). */
   status: number;
-  /** The answer's text (the error, when a handler failed). */
+  /** The answer's text. */
   answer?: string;
+  /** What the worker made of it afterwards (the webhook was answered before). */
+  handled?: 'handled' | 'failed';
+  /** The error, when its handlers failed. */
+  error?: string;
 }
 
 /** The app behind an HTTP endpoint on 127.0.0.1 that verifies signatures, as `dgit bot` runs it. */
@@ -43,30 +48,23 @@ export class BotEndpoint {
   static async start(harness: BotHarness, dataDir: string, modules: BotModule[]): Promise<BotEndpoint> {
     const probot = BotHarness.probot(harness.github, harness.privateKey);
     await probot.load(dgitBot({ dataDir, modules }));
-    // probot's middleware answers 202 after 9 s and goes on: here the answer waits for the handlers.
+    // dgit's own endpoint, as `dgit bot` serves it: verified, kept in the inbox, answered 202 before any work.
+    const endpoint = webhookEndpoint({ secret: WEBHOOK_SECRET, log: { warn: () => undefined }, accept: (delivery) => probot.receive(delivery as never) });
     const server = http.createServer((request, response) => {
-      const parts: Buffer[] = [];
-      request.on('data', (part: Buffer) => parts.push(part));
-      request.on('end', () => {
-        probot.webhooks
-          .verifyAndReceive({
-            id: String(request.headers['x-github-delivery']),
-            name: String(request.headers['x-github-event']) as never,
-            payload: Buffer.concat(parts).toString('utf8'),
-            signature: String(request.headers['x-hub-signature-256'] ?? ''),
-          })
-          .then(
-            () => response.writeHead(200).end('ok'),
-            (error: unknown) => {
-              const refused = /signature/i.test(String((error as Error)?.message));
-              if (!refused && process.env.BOT_TEST_LOG_LEVEL) console.error(error);
-              response.writeHead(refused ? 400 : 500).end(String(error));
-            },
-          );
-      });
+      void endpoint.handle(request, response).then((handled) => void (handled || response.writeHead(404).end()));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return new BotEndpoint(probot, server, dataDir);
+  }
+
+  /** Wait until this instance's worker has handled everything it accepted. */
+  async idle(): Promise<void> {
+    await deliveryWorkerOf(this.probot)?.idle();
+  }
+
+  /** What the worker made of a delivery. */
+  resultOf(id: string): { result: 'handled' | 'failed'; error?: string } | undefined {
+    return deliveryWorkerOf(this.probot)?.resultOf(id);
   }
 
   get url(): string {
@@ -76,6 +74,8 @@ export class BotEndpoint {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A stopped process handles nothing more; what it accepted waits in its inbox.
+    await deliveryWorkerOf(this.probot)?.pause();
   }
 }
 
@@ -166,7 +166,16 @@ export class GitHubSimulation {
     for (const dir of this.dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  private async post(delivery: Delivery, bot: BotEndpoint): Promise<{ status: number; answer: string }> {
+  /** Post a delivery, then wait for the instance's worker to handle it (the answer came before). */
+  private async post(delivery: Delivery, bot: BotEndpoint): Promise<Pick<Delivery, 'status' | 'answer' | 'handled' | 'error'>> {
+    const answered = await this.postOnly(delivery, bot);
+    await bot.idle();
+    const outcome = bot.resultOf(delivery.id);
+    if (outcome?.error && process.env.BOT_TEST_LOG_LEVEL) console.error(outcome.error);
+    return { ...answered, handled: outcome?.result, error: outcome?.error };
+  }
+
+  private async postOnly(delivery: Delivery, bot: BotEndpoint): Promise<{ status: number; answer: string }> {
     const signature = `sha256=${crypto.createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`;
     const response = await fetch(bot.url, {
       method: 'POST',

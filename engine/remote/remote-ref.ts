@@ -1,20 +1,22 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import nodeHttp from 'isomorphic-git/http/node';
-import { loadSyncApi, CredentialProvider, RemoteError, remoteError, remoteUrl, type ObjectId, type Repository } from '../../engine/index.js';
-
-const { checkRefName } = await loadSyncApi();
+import type { Repository } from '../repository/repository.js';
+import type { ObjectId } from '../store/object-store.js';
+import { checkRefName } from '../store/ref-store.js';
+import { CredentialProvider } from './credentials.js';
+import { sendRefUpdate } from './push.js';
+import { remoteError } from './remote-error.js';
+import { remoteUrl } from './remote-config.js';
 
 /**
  * One ref of a remote that is not a branch (the merge queue's `refs/dgit/bot-queue`):
  * read where it points, fetch its objects, move it with a lease. engine/remote moves
  * branches and tags only (`push` refuses any other ref, `fetch` keeps only
- * `refs/heads/*` and tags), so this talks to isomorphic-git directly, with the
- * engine's credentials and errors. git servers (GitHub, `git http-backend`) accept
- * any ref under `refs/`.
+ * `refs/heads/*` and tags); these read and fetch through isomorphic-git with the
+ * engine's credentials and errors, and move the ref with push's lease routine.
+ * git servers (GitHub, `git http-backend`) accept any ref under `refs/`.
  */
-
-const ZERO_ID = '0000000000000000000000000000000000000000';
 
 /**
  * Where `ref` points in the repository at `url` (null: it does not exist), from the
@@ -76,10 +78,9 @@ export async function fetchRemoteRef(repository: Repository, options: { remote: 
 
 /**
  * Point `ref` on `remote` at `commit` (which the local repository has), only if it
- * still points at `expect` (null: must not exist). The lease is compared with the
- * advertisement whose value becomes the old value of git's update command, and the
- * server applies the command only if the ref still holds it: two writers that read
- * the same value cannot both move it. A lost lease is a RemoteError `stale-lease`.
+ * still points at `expect` (null: must not exist), with the one lease push of
+ * `dgit push --force-with-lease` (`sendRefUpdate`). A lost lease is a RemoteError
+ * `stale-lease`.
  */
 export async function pushRemoteRef(
   repository: Repository,
@@ -91,43 +92,9 @@ export async function pushRemoteRef(
   // isomorphic-git pushes a local ref: a scratch one, removed afterwards.
   const outgoing = `refs/dgit/outgoing/${options.ref.replace(/^refs\//, '')}`;
   await git.writeRef({ fs, gitdir: repository.gitdir, ref: outgoing, value: options.commit, force: true });
-  let advertised: ObjectId | null = null;
-  let stale = false;
   try {
-    await git.push({
-      fs,
-      http: nodeHttp,
-      gitdir: repository.gitdir,
-      remote: options.remote,
-      ref: outgoing,
-      remoteRef: options.ref,
-      force: true,
-      onAuth: credentials.onAuth,
-      onAuthFailure: credentials.onAuthFailure,
-      onAuthSuccess: credentials.onAuthSuccess,
-      onPrePush: ({ remoteRef }) => {
-        advertised = remoteRef.oid === ZERO_ID ? null : (remoteRef.oid as ObjectId);
-        stale = advertised !== options.expect;
-        return !stale;
-      },
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === 'UserCanceledError' && stale) throw staleLease(url, options.ref, options.expect, advertised);
-    if (code === 'GitPushError') {
-      const refs = (error as { data?: { result?: { refs?: Record<string, { ok: boolean; error?: string }> } } }).data?.result?.refs ?? {};
-      const reason = refs[options.ref]?.error ?? 'rejected';
-      if (/stale|failed to (update|lock)|cannot lock|reference already exists/i.test(reason)) throw staleLease(url, options.ref, options.expect, advertised, reason);
-      throw new RemoteError('rejected', `the remote refused to update ${options.ref}: ${reason}`, url, { cause: error });
-    }
-    throw remoteError(error, url, 'push', credentials);
+    await sendRefUpdate(repository, { remote: options.remote, url, localRef: outgoing, remoteRef: options.ref, commit: options.commit, expect: options.expect, credentials });
   } finally {
     await git.deleteRef({ fs, gitdir: repository.gitdir, ref: outgoing }).catch(() => undefined);
   }
-}
-
-function staleLease(url: string, ref: string, expected: ObjectId | null, actual: ObjectId | null, serverReason?: string): RemoteError {
-  const at = (id: ObjectId | null) => (id ? id.slice(0, 12) : 'nothing');
-  const seen = serverReason ? `moved while pushing (${serverReason})` : `is at ${at(actual)}`;
-  return new RemoteError('stale-lease', `${ref} ${seen}, but the lease expected ${at(expected)}`, url);
 }
