@@ -9,7 +9,7 @@ import { tempDir } from '../support/cli.js';
 
 /** A statement that reads its own table through a qualified name must see the whole table, not only the rows it updates. */
 describe('an UPDATE reading its own table by a qualified name', () => {
-  for (const statement of ['UPDATE t SET a = (SELECT max(a) FROM main.t) WHERE id = 1', 'UPDATE t SET a = (SELECT max(a) FROM temp.t) WHERE id = 1']) {
+  for (const statement of ['UPDATE t SET a = (SELECT max(a) FROM main.t) WHERE id = 1', 'UPDATE t SET a = (SELECT max(a) FROM temp.t) WHERE id = 1', "UPDATE t SET a = (SELECT max(a) FROM query_table('t')) WHERE id = 1"]) {
     it(statement, async () => {
       const dir = tempDir('dgit-narrow-');
       const { repository } = await Repository.init(dir);
