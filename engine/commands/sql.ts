@@ -263,9 +263,9 @@ export function narrowEditPlan(statement: string, verb: 'INSERT' | 'UPDATE' | 'D
   if (isKeyless(schema)) return undefined;
   const words = topLevelWords(statement);
   if (words === undefined) return undefined;
-  const bare = withoutStrings(statement);
-  // The table named once: as the target. A second mention may be a subquery reading it.
-  const mentions = bare.match(new RegExp(`(?<![\\w."])"?${escapeRegExp(table)}"?(?![\\w"])`, 'gi'))?.length ?? 0;
+  // The table named once: as the target. A second mention may be a subquery reading it, qualified too (main.t),
+  // or a string a table function reads it by (query_table('t')): so string literals count as mentions.
+  const mentions = statement.match(new RegExp(`(?<![\\w"])"?${escapeRegExp(table)}"?(?![\\w"])`, 'gi'))?.length ?? 0;
   if (mentions !== 1) return undefined;
   const at = (word: string) => words.find((w) => w.word === word)?.index;
   if (at('RETURNING') !== undefined || at('USING') !== undefined) return undefined;

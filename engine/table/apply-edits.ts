@@ -1,11 +1,11 @@
 import { DuplicateKeyError } from '../errors/index.js';
 import type { ChunkEntry, Manifest } from '../chunking/manifest.js';
-import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.js';
+import { isKeyless, keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import { compareKeys, rowsEqual, type Row, type Value } from '../value/value.js';
 import { ChunkBuilder } from './chunk-builder.js';
 import type * as arrow from 'apache-arrow';
 import { KEY_HASH_SEED, finishKeyHash } from '../chunking/key-hash.js';
-import { arrowToRows } from '../store/parquet/chunk-codec.js';
+import { arrowToRows, chunkUnderNames } from '../store/parquet/chunk-codec.js';
 import { keyColumnReader } from './key-columns.js';
 import { readsArrow, type ChunkReader, type ChunkWriter, type RowEdits } from './table-version.js';
 
@@ -65,7 +65,9 @@ export async function applyEdits(
       out.push(...builder.entries.splice(0), chunk);
       continue;
     }
-    const table = readsArrow(io.reader) ? await io.reader.readTable(chunk.id) : undefined;
+    // Chunk files hold a renamed column under its stored name: the splice reads the chunk under the schema's names.
+    const stored = readsArrow(io.reader) ? await io.reader.readTable(chunk.id) : undefined;
+    const table = stored && chunkUnderNames(stored, schema.columns, storedColumns(schema.columns));
     if (table && spliceable(schema, table)) {
       spliceEdits(schema, table, queue, next, end, bag, counts, builder);
     } else {
@@ -86,7 +88,7 @@ export async function applyEdits(
  * a column was added, nor for seconds timestamps (stored as milliseconds).
  */
 function spliceable(schema: TableSchema, table: arrow.Table): boolean {
-  // A renamed column is held under its stored name: such chunks take the row path (correct, slower).
+  // `table` is the chunk under the schema's names (see chunkUnderNames).
   return schema.columns.every((c) => !c.type.startsWith('Timestamp<s') && table.getChild(c.name)?.data.length === 1);
 }
 

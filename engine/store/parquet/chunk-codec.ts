@@ -122,6 +122,27 @@ export function conformToColumns(table: arrow.Table, columns: readonly Column[])
   return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
 }
 
+/**
+ * A decoded chunk's columns under the schema's names, each found by the name the
+ * chunk holds it under (`stored`, the chunk file's columns): so a chunk written
+ * before a rename (or a swap of two names) is read column for column. Undefined
+ * when a column is missing from the chunk or in more than one piece.
+ */
+export function chunkUnderNames(table: arrow.Table, columns: readonly Column[], stored: readonly Column[]): arrow.Table | undefined {
+  const fields: arrow.Field[] = [];
+  const children: arrow.Data[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const vector = table.getChild(stored[i]!.name);
+    if (!vector || vector.data.length !== 1) return undefined;
+    const data = vector.data[0]!;
+    fields.push(new arrow.Field(columns[i]!.name, data.type, true));
+    children.push(data);
+  }
+  const data = arrow.makeData({ type: new arrow.Struct(fields), length: table.numRows, nullCount: 0, children });
+  const schema = new arrow.Schema(fields);
+  return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
+}
+
 /** The same columns (in `columns` order, as `conformToColumns` or `rowsToArrow` made them) under the names and fields of `columns`. */
 export function renameColumns(table: arrow.Table, columns: readonly Column[]): arrow.Table {
   const schema = chunkArrowSchema(columns);
