@@ -3,6 +3,7 @@ import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-fil
 import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
 import { checkedColumns, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../config/configured-check.js';
 import { readConfig, stageWorktreeConfig } from '../config/repository-config.js';
+import { parseDuration } from '../config/duration.js';
 import { WORKING, type Repository, type Revision } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
@@ -74,9 +75,12 @@ export async function runChecks(repository: Repository, rev: string | undefined,
   const incremental = options.incremental ?? true;
   const scopes = loaded.checks.map((check) => chunkScope(check, tables.get(check.table)!, parents.get(check.table), verdicts, { incremental }));
 
+  const limits = checkLimits(loaded);
   const { session, close } = await openRevisionSession(repository, revision.tree, {
     allowExternalAccess: false,
     only: [...tablesReadWhole(loaded.checks, scopes, tables)],
+    memoryLimit: limits.memory,
+    spillLimit: limits.memory,
   });
   try {
     const changedViews = await createChangedChunkViews(repository, session, loaded.checks, scopes, tables);
@@ -98,7 +102,7 @@ export async function runChecks(repository: Repository, rev: string | undefined,
         sampleSize: options.sampleSize ?? DEFAULT_SAMPLE_SIZE,
         now: options.now ?? new Date(),
       };
-      const result = await runCheck(check, scope, context);
+      const result = await runCheck(check, scope, context, limits);
       if (result.passed && !result.error && ROW_LOCAL_KINDS.has(check.kind)) verdicts.recordPass(tableTrees.get(check.table)!, check);
       results.push(result);
     }
@@ -108,8 +112,39 @@ export async function runChecks(repository: Repository, rev: string | undefined,
   }
 }
 
+/** The caps of every check: dgit.yml's `check_limits`, or 60 s and 1 GB. */
+export function checkLimits(loaded: LoadedConfig): { time: string; seconds: number; memory: string } {
+  const time = loaded.config.check_limits?.time ?? '60s';
+  return { time, seconds: parseDuration(time) ?? 60, memory: loaded.config.check_limits?.memory ?? '1GB' };
+}
+
+/**
+ * Run `work` (one check's queries on `session`); past `seconds` the running query
+ * is interrupted and the check fails saying so. DuckDB answers an interrupt
+ * between pipeline steps, so even an endless query (a recursive CTE, a huge
+ * range) stops.
+ */
+async function withinTimeCap<T>(session: DuckDbSession, limits: { time: string; seconds: number }, work: () => Promise<T>): Promise<T> {
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    session.interrupt();
+  }, limits.seconds * 1000);
+  try {
+    return await work();
+  } catch (error) {
+    if (stopped) throw new CheckLimitError(`ran longer than ${limits.time} and was stopped (check_limits.time in dgit.yml)`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A check stopped by its time or memory cap. */
+class CheckLimitError extends Error {}
+
 /** Run one check; a failure to run becomes a failed result that says why. */
-async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: CheckContext): Promise<CheckResult> {
+async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: CheckContext, limits: { time: string; seconds: number; memory: string }): Promise<CheckResult> {
   const columns = checkedColumns(check);
   const totalChunks = context.table.manifest.chunks.length;
   // Fields in the order of CLI.md's example, then the additions.
@@ -132,6 +167,19 @@ async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: Chec
     line: check.location.line,
   });
   try {
+    return await withinTimeCap(context.session, limits, () => runKind());
+  } catch (error) {
+    const raw = error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof CheckLimitError
+        ? raw
+        : /Out of Memory Error|failed to allocate|exceeds? the memory limit|max_temp_directory_size/i.test(raw)
+          ? `needed more memory than the cap of ${limits.memory} and was stopped (check_limits.memory in dgit.yml): ${trimDuckdbMessage(raw)}`
+          : trimDuckdbMessage(raw);
+    return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });
+  }
+
+  async function runKind(): Promise<CheckResult> {
     switch (check.kind) {
       case 'row_count': {
         const outcome = runRowCountCheck(check, context);
@@ -150,9 +198,6 @@ async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: Chec
       default:
         return passedWhenNoRowFails(await runRowCheck(check as RowLocalCheck, context));
     }
-  } catch (error) {
-    const reason = trimDuckdbMessage(error instanceof Error ? error.message : String(error));
-    return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });
   }
 
   function passedWhenNoRowFails(outcome: CheckOutcome): CheckResult {
