@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { NotFoundError, UsageError } from '../../engine/errors/index.js';
 import type { HealIncident, HealReport } from '../../engine/heal/heal.js';
 import type { KnownIncident } from '../../engine/incidents/incident-memory.js';
+import { fixKindsText } from '../../engine/incidents/incident.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled, formatTable, paint, print, printJson } from '../output.js';
 
@@ -14,7 +15,7 @@ export function registerHeal(program: Command, context: CommandContext): void {
     .description('turn failing checks into incidents and fix proposals on heal/* branches')
     .argument('[rev]', 'the revision to heal (default: the head of the default branch)')
     .option('--check <id...>', 'heal only these checks')
-    .option('--keep-newest <check=column...>', 'resolve a unique check\'s duplicates by keeping the row with the greatest COLUMN (default: the first by key)')
+    .option('--keep-newest <check=column...>', "resolve a unique check's duplicates by keeping the row with the greatest COLUMN (default: dgit.yml's keep/by, else the row of the latest load)")
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -142,7 +143,6 @@ function printHealReport(report: HealReport): void {
   const colour = colourEnabled();
   const head = `${report.rev} (${report.revision.slice(0, 12)})`;
   if (!report.config) return print(`${head} has no dgit.yml: no checks, nothing to heal.`);
-  if (report.config_error) print(`The checks cannot run at ${head}: ${clean(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
   if (report.incidents.length === 0) return print(`Every check passes at ${head}: nothing to heal.`);
   print(`Healing ${head}: ${report.incidents.length} incident${report.incidents.length === 1 ? '' : 's'}.`);
   for (const incident of report.incidents) printIncident(incident, colour);
@@ -162,6 +162,7 @@ function printIncident(incident: HealIncident, colour: boolean): void {
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
   if (incident.strategy) line('strategy', `${incident.strategy}${incident.attempts.find((a) => a.offered)?.remembered ? ' (remembered)' : ''}`);
+  if (incident.resolution) line('fix', `${incident.resolution}: ${fixKindsText(incident.kinds, incident.evidence)}${incident.review_required ? ' (marked for review)' : ''}`);
   if (incident.status === 'proposed') line('changes', incident.reason);
   else line('reason', incident.reason);
   if (incident.branch) line('branch', incident.branch);
@@ -173,13 +174,14 @@ function printIncidents(incidents: KnownIncident[]): void {
   const rows = incidents.map((incident) => [
     incident.id,
     incident.check,
-    incident.outcome,
+    incident.outcome === 'accepted' ? `accepted by ${incident.accepted_by ?? '?'}` : incident.outcome,
     incident.strategy ?? '-',
+    incident.resolution ? `${incident.resolution}: ${fixKindsText(incident.fix_kinds, incident.evidence)}` : '-',
     incident.rows_changed === null ? '-' : String(incident.rows_changed),
     incident.fix_branch ?? '-',
     incident.updated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
   ]);
-  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
+  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
   for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${clean(incident.reason ?? '')}`);
 }

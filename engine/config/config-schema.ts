@@ -179,6 +179,10 @@ export const TablePolicySchema = z.strictObject({
   columns: z.array(ColumnName).min(1).optional().describe('the columns whose cells the healer may edit; omitted: every column'),
   delete_rows: z.boolean().default(true).describe('whether the healer may remove rows (duplicates) or move them to quarantine'),
   max_rows: z.number().int().min(1).optional().describe('most rows of this table one proposal may change'),
+  null_unconvertible: z
+    .boolean()
+    .default(false)
+    .describe('whether a type fix (coerce-type) may turn values that are no value of the type ("N/A", "") into null; each is listed in the proposal'),
 });
 export type TablePolicy = z.infer<typeof TablePolicySchema>;
 
@@ -186,6 +190,10 @@ export type TablePolicy = z.infer<typeof TablePolicySchema>;
 export const PolicySchema = z.strictObject({
   max_rows_per_proposal: z.number().int().min(1).default(100).describe('most rows one proposal may change; over it, no proposal'),
   tables: z.record(z.string(), TablePolicySchema).default({}).describe('the tables the healer may change'),
+  land_unreviewed: z
+    .boolean()
+    .default(false)
+    .describe('whether the merge queue may land a proposal marked for review (a revert of a partial load) before a person approved it; default false'),
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
