@@ -28,3 +28,9 @@ export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
 export * from './heal/index.js';
+
+// Healing from history (issue 10): accepting an incident, reviewing marked proposals, type drift results.
+export { acceptIncident } from './incidents/accept.js';
+export { approveProposal, reviewBlocks, requiresReview, mayLandUnreviewed, REVIEW_TRAILER } from './heal/review.js';
+export { schemaCheckId, type SchemaDrift } from './checks/schema-drift.js';
+export { fixKindsText, resolutionOf } from './incidents/incident.js';

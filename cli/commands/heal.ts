@@ -99,7 +99,9 @@ export function registerHeal(program: Command, context: CommandContext): void {
     .option('--check <id>', 'only the incidents of this check')
     .option('--record <branch>', "record the outcome of a heal branch's fix (with --outcome and --reason)")
     .option('--outcome <outcome>', 'merged, rejected or failed (with --record)')
-    .option('--reason <text>', 'why (with --record)')
+    .option('--reason <text>', 'why (with --record or --accept)')
+    .option('--accept <incident>', 'accept the new state of the data for an open incident (with --reason); recorded with your name')
+    .option('--approve <branch>', 'record that you reviewed a proposal marked for review, so the merge queue may land it')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -109,13 +111,27 @@ export function registerHeal(program: Command, context: CommandContext): void {
         '  dgit incidents',
         '  dgit incidents --json --check penguins.Sex.not_null',
         '  dgit incidents --record heal/penguins.Sex.not_null-1a2b3c4d5e --outcome rejected --reason "wrong default"',
+        '  dgit incidents --accept airports.row_count-1a2b3c4d5e --reason "closed airports removed on purpose"',
+        '  dgit incidents --approve heal/airports.row_count-1a2b3c4d5e',
         '',
         'Read from the default branch, every heal/* branch and the incident log',
         '(refs/dgit/incidents); each incident once, in its latest state.',
       ].join('\n'),
     )
-    .action(async (options: { check?: string; record?: string; outcome?: string; reason?: string; json?: boolean }) => {
+    .action(async (options: { check?: string; record?: string; outcome?: string; reason?: string; accept?: string; approve?: string; json?: boolean }) => {
       const repository = await context.repository();
+      if (options.accept !== undefined) {
+        const { acceptIncident } = await import('../../engine/incidents/accept.js');
+        const accepted = await acceptIncident(repository, options.accept, options.reason ?? '');
+        if (options.json) return printJson({ incidents: [accepted] });
+        return print(`Accepted ${accepted.id} (by ${clean(accepted.accepted_by ?? '')}): ${clean(accepted.reason ?? '')}`);
+      }
+      if (options.approve !== undefined) {
+        const { approveProposal } = await import('../../engine/heal/review.js');
+        const head = await approveProposal(repository, options.approve);
+        if (options.json) return printJson({ branch: options.approve, approved: head });
+        return print(`Approved ${options.approve} at ${head.slice(0, 12)}: the merge queue may land it.`);
+      }
       if (options.record !== undefined) {
         if (!options.outcome || !['merged', 'rejected', 'failed'].includes(options.outcome))
           throw new UsageError('--record needs --outcome merged, rejected or failed', '--outcome');
