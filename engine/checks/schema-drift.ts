@@ -19,10 +19,11 @@ import type { CheckResult } from './check-result.js';
  * (`<table>.<column>.schema`) and the checks of that column are reported as
  * blocked by it, never with a ConfigError.
  *
- * A column drifted when it is text now and either was another type in the
- * previous revision, or a check needs another type (a numeric range, a freshness
- * check). The type to go back to is the column's type in the nearest earlier
- * revision that had it typed (at most HISTORY_DEPTH commits back), or unknown.
+ * A column drifted when it is text now and was another type in the previous
+ * revision, or, when a check needs another type (a numeric range, a freshness
+ * check), in the nearest earlier revision that had it typed (at most
+ * HISTORY_DEPTH commits back), so a second load cannot hide the drift. A column
+ * that was always text under such a check is a mistake of dgit.yml: ConfigError.
  */
 export interface SchemaDrift {
   table: string;
@@ -86,11 +87,10 @@ export async function detectSchemaDrift(repository: Repository, loaded: LoadedCo
       const needs = loaded.checks.map((check) => (check.table === table ? neededType(check, name) : undefined)).find((need) => need !== undefined);
       const earlier = parent ? await earlierType(repository, parent, table, name, needs === undefined) : undefined;
       const typedBefore = earlier && !isText(earlier.type) && earlier.type !== 'Binary' ? earlier : undefined;
-      if (!typedBefore && needs === undefined) continue;
-      const because = typedBefore
-        ? `${name} is ${column.type} but was ${typedBefore.type} at ${typedBefore.commit.slice(0, 12)}`
-        : `${name} is ${column.type} but the checks of dgit.yml need ${needs}`;
-      drifts.push({ table, column: name, check: schemaCheckId(table, name), now: column.type, expected: typedBefore?.type ?? null, expectedAt: typedBefore?.commit ?? null, because });
+      // A column that was never typed in the history is not drift: a check that needs a number there is a mistake of dgit.yml.
+      if (!typedBefore) continue;
+      const because = `${name} is ${column.type} but was ${typedBefore.type} at ${typedBefore.commit.slice(0, 12)}${needs ? ` (the checks of dgit.yml need ${needs})` : ''}`;
+      drifts.push({ table, column: name, check: schemaCheckId(table, name), now: column.type, expected: typedBefore.type, expectedAt: typedBefore.commit, because });
     }
   }
   return drifts;
