@@ -317,19 +317,23 @@ async function healDrift(session: HealSession, result: CheckResult): Promise<Hea
         return {
           fail: `${plan.unconvertible.length} value${plan.unconvertible.length === 1 ? '' : 's'} of ${drift.column} are no ${drift.to} (${rows(plan.unconvertible)}); policy.tables.${drift.table}.null_unconvertible does not allow turning them into null`,
         };
-      const changed = plan.respelled + plan.unconvertible.length;
+      const changed = plan.respelled + plan.restored.length + plan.unconvertible.length;
       const kinds: Partial<Record<FixKind, number>> = {};
+      if (plan.restored.length > 0) kinds.restored = plan.restored.length;
       if (plan.respelled > 0) kinds.coerced = plan.respelled;
       if (plan.unconvertible.length > 0) kinds.defaulted = plan.unconvertible.length;
       return {
-        fix: { kind: 'rewrite', table: drift.table, build: coerceTypeBuilder(session.repository, session.base, drift, session.sessions) },
+        fix: { kind: 'rewrite', table: drift.table, build: coerceTypeBuilder(session.repository, session.base, drift, session.sessions, plan.restored) },
         // Rows whose value changes count (re-spelled or nulled), not every row of the column.
         extent: { table: drift.table, rows: changed, columns: new Map([[drift.column, 'coerce-type']]), removals: { count: 0 } },
         strategy: 'coerce-type',
         kinds,
         evidence: drift.toAt,
         reviewRequired: false,
-        listed: plan.unconvertible.map((row) => `null ${JSON.stringify(row.key)}: ${drift.column} ${JSON.stringify(row.value)} is no ${drift.to} (policy.tables.${drift.table}.null_unconvertible)`),
+        listed: [
+          ...plan.restored.map((row) => `restore ${JSON.stringify(row.key)}: ${drift.column} ${JSON.stringify(row.value)} is no ${drift.to}; restored from ${drift.toAt.slice(0, 12)}, where it was ${JSON.stringify(row.was)}`),
+          ...plan.unconvertible.map((row) => `null ${JSON.stringify(row.key)}: ${drift.column} ${JSON.stringify(row.value)} is no ${drift.to} (policy.tables.${drift.table}.null_unconvertible)`),
+        ],
       };
     },
   };

@@ -209,8 +209,8 @@ describe('coerce-type', () => {
    * column as text. (dgit's own import casts into the existing column's type, so
    * this arrives by git, as any outside writer's commit would.)
    */
-  async function pipelineReload(dir: string, values: (movie: Record<string, unknown>, index: number) => unknown): Promise<Repository> {
-    const reload = sample.map((movie, index) => ({ ...movie, 'US Gross': values(movie, index) }));
+  async function pipelineReload(dir: string, values: (movie: Record<string, unknown>, index: number) => unknown, extra: Array<Record<string, unknown>> = []): Promise<Repository> {
+    const reload = [...sample.map((movie, index) => ({ ...movie, 'US Gross': values(movie, index) })), ...extra];
     await load(dir, 'movies_reload', reload, 'replace', 'staging', ['id']);
     const repository = await Repository.open(dir);
     const head = await repository.resolve('main');
@@ -251,22 +251,32 @@ describe('coerce-type', () => {
     expect(run(dir, 'diff', 'main~1', incident.branch!, '--table', 'movies', '--stat')).not.toMatch(/US Gross/);
   });
 
-  it('turns "n/a" into null only where the policy allows it, and lists it', async () => {
+  it('restores an "n/a" in a re-sent row from the revision the type comes from', async () => {
     const dir = repositoryWith('movies', sample);
     await commitConfig(dir, config);
     const repository = await pipelineReload(dir, (movie, index) => (index === 3 ? 'n/a' : movie['US Gross']));
+    const incident = only((await heal(repository)).incidents);
+    expect(incident).toMatchObject({ status: 'proposed', kinds: { restored: 1 }, resolution: 'fixed', rows_changed: 1 });
+    expect(await rows(repository, `SELECT "US Gross" AS gross FROM movies WHERE id = 4`, incident.branch!)).toEqual([{ gross: sample[3]!['US Gross'] }]);
+  });
+
+  it('turns "n/a" of a new row into null only where the policy allows it, and lists it', async () => {
+    const newMovie = { ...sample[0]!, id: 999, Title: 'New', 'US Gross': 'n/a' };
+    const dir = repositoryWith('movies', sample);
+    await commitConfig(dir, config);
+    const repository = await pipelineReload(dir, (movie) => movie['US Gross'], [newMovie]);
     const refused = only((await heal(repository)).incidents);
     expect(refused.status).toBe('failed');
-    expect(refused.reason).toContain('1 value of US Gross are no Int64 ({"id":4} "n/a"); policy.tables.movies.null_unconvertible does not allow turning them into null');
+    expect(refused.reason).toContain('1 value of US Gross are no Int64 ({"id":999} "n/a"); policy.tables.movies.null_unconvertible does not allow turning them into null');
     expect(run(dir, 'branch')).not.toContain('heal/');
 
     const allowing = repositoryWith('movies', sample);
     await commitConfig(allowing, config.replace('    movies: {}', '    movies: { null_unconvertible: true }'));
-    const again = await pipelineReload(allowing, (movie, index) => (index === 3 ? 'n/a' : movie['US Gross']));
+    const again = await pipelineReload(allowing, (movie) => movie['US Gross'], [newMovie]);
     const incident = only((await heal(again)).incidents);
     expect(incident).toMatchObject({ status: 'proposed', kinds: { defaulted: 1 }, resolution: 'contained', rows_changed: 1 });
     const message = (await again.readCommit(incident.commit as never)).message;
-    expect(message).toContain('- null {"id":4}: US Gross "n/a" is no Int64');
+    expect(message).toContain('- null {"id":999}: US Gross "n/a" is no Int64');
   });
 
   it('never rounds: "181.5" into an integer column is refused and listed row by row', async () => {

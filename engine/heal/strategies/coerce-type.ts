@@ -7,7 +7,8 @@ import type { Repository } from '../../repository/repository.js';
 import { keyColumnNames, type Column, type TableSchema } from '../../schema/schema.js';
 import type { ColumnType } from '../../schema/types.js';
 import { duckdbTypeOf } from '../../sql/duckdb-types.js';
-import { quoteIdentifier } from '../../sql/sql-text.js';
+import { quoteIdentifier, quoteString } from '../../sql/sql-text.js';
+import { PastRows, tableAt } from '../history.js';
 import { readStagedParquet, stageQuery } from '../../sql/staged-parquet.js';
 import type { CommitId } from '../../store/revision.js';
 import { buildTable } from '../../table/build-table.js';
@@ -54,7 +55,9 @@ export interface TypeDrift {
 export interface CoercePlan {
   /** Rows whose text is not already the value's own spelling (" 146083 ", "12.0"): changed by the fix. */
   respelled: number;
-  /** Rows whose text is no value of the type ("N/A", ""): nulled, when the policy allows it. */
+  /** Rows whose text is no value of the type ("N/A", "") but whose key had a value at the revision the type comes from: restored from it. */
+  restored: Array<{ key: Record<string, unknown>; value: string; was: unknown }>;
+  /** Rows whose text is no value of the type and that have no earlier value: nulled, when the policy allows it. */
   unconvertible: Array<{ key: Record<string, unknown>; value: string }>;
   /** Rows whose text is a value the type cannot hold exactly ("181.5" for an integer): never rounded. */
   inexact: Array<{ key: Record<string, unknown>; value: string }>;
@@ -103,15 +106,26 @@ export async function planCoercion(repository: Repository, base: FailingRevision
       key: Object.fromEntries(keyColumns.map((c, i) => [c.name, jsonValue(c.type, row[`k${i}`])])),
       value: String(row['v']),
     }));
+  // A re-sent row whose value arrived as "N/A" had its value at the revision the type comes from: restore it from there.
+  const past = await tableAt(repository, drift.toAt as CommitId, drift.table);
+  const reader = past ? new PastRows(past, repository) : undefined;
+  const restored: CoercePlan['restored'] = [];
+  const unconvertible: CoercePlan['unconvertible'] = [];
+  for (const row of await listed(`NOT (${isAValue(name, drift.to)})`)) {
+    const was = reader ? (await reader.row(row.key))?.[drift.column] : undefined;
+    if (was !== undefined && was !== null) restored.push({ ...row, was });
+    else unconvertible.push(row);
+  }
   return {
     respelled: Number(counted?.['respelled'] ?? 0),
-    unconvertible: await listed(`NOT (${isAValue(name, drift.to)})`),
+    restored,
+    unconvertible,
     inexact: await listed(`(${isAValue(name, drift.to)}) AND NOT (${exact})`),
   };
 }
 
 /** The table of the failing revision with the drifted column converted back, built into the proposal's transaction. */
-export function coerceTypeBuilder(repository: Repository, base: FailingRevision, drift: TypeDrift, sessions: SessionPool) {
+export function coerceTypeBuilder(repository: Repository, base: FailingRevision, drift: TypeDrift, sessions: SessionPool, restored: CoercePlan['restored'] = []) {
   return async (io: { chunks: GitChunkStore }): Promise<TableVersion> => {
     const current = await repository.requireTable(base.tree, drift.table, drift.table);
     const schema = retypedSchema(current.schema, drift);
@@ -122,7 +136,7 @@ export function coerceTypeBuilder(repository: Repository, base: FailingRevision,
     await stageQuery(session, {
       columns: schema.columns,
       // Values that are no value of the type ("N/A") become null (the policy allowed it, each is listed); nothing inexact gets here.
-      values: schema.columns.map((c) => (c.name === drift.column ? converted(quoteIdentifier(c.name), drift.to) : quoteIdentifier(c.name))),
+      values: schema.columns.map((c) => (c.name === drift.column ? withRestored(converted(quoteIdentifier(c.name), drift.to), restored, drift.to) : quoteIdentifier(c.name))),
       fromSql: quoteIdentifier(drift.table),
       orderBy: order,
       file,
@@ -130,6 +144,19 @@ export function coerceTypeBuilder(repository: Repository, base: FailingRevision,
     const manifest = await buildTable(schema, readStagedParquet(file, schema.columns), io.chunks, `${drift.table} (coerce-type)`);
     return { schema, manifest };
   };
+}
+
+/** The conversion, with the restored rows' earlier values put in by key. */
+function withRestored(conversion: string, restored: CoercePlan['restored'], type: ColumnType): string {
+  if (restored.length === 0) return conversion;
+  const literal = (value: unknown) => (value === null ? 'NULL' : typeof value === 'number' || typeof value === 'boolean' ? String(value) : quoteString(String(value)));
+  const cases = restored.map(({ key, was }) => {
+    const match = Object.entries(key)
+      .map(([column, value]) => (value === null ? `${quoteIdentifier(column)} IS NULL` : `${quoteIdentifier(column)} = ${literal(value)}`))
+      .join(' AND ');
+    return `WHEN ${match} THEN CAST(${literal(was)} AS ${duckdbTypeOf(type)})`;
+  });
+  return `CASE ${cases.join(' ')} ELSE ${conversion} END`;
 }
 
 /** The schema with the drifted column given back the parent's type and id (a key column's id follows). */
