@@ -1,3 +1,5 @@
+import { INCIDENTS_TABLE } from '../../engine/incidents/incident.js';
+import type { DiffReport, NamedTableDiff } from '../../engine/diff/diff-report.js';
 import type { Repository } from '../../engine/repository/repository.js';
 import type { CommitId } from '../../engine/store/revision.js';
 import { diffRevisions } from '../../engine/commands/diff.js';
@@ -43,7 +45,8 @@ export async function buildProposal(repository: Repository, input: ProposalInput
     ...compareChecks(baseChecks, headChecks),
     headChecks,
   };
-  const diffMarkdown = async (budget: number) => renderDiffMarkdown(await diffRevisions(repository, base, input.head), { budget });
+  // The incident memory is bookkeeping: folded out of the diff a reviewer reads (the body says it is updated).
+  const diffMarkdown = async (budget: number) => renderDiffMarkdown(withoutIncidentTable(await diffRevisions(repository, base, input.head)), { budget });
   return {
     request: { branch: input.branch, baseBranch: input.baseBranch, head: input.head, title: proposalTitle(proposal), body: await proposalBody(proposal, diffMarkdown) },
     proposal,
@@ -51,4 +54,13 @@ export async function buildProposal(repository: Repository, input: ProposalInput
     headChecks,
     diffMarkdown,
   };
+}
+
+/** A diff without the `_dgit_incidents` table. */
+function withoutIncidentTable(report: DiffReport): DiffReport {
+  const tables = report.tables;
+  async function* shown(): AsyncGenerator<NamedTableDiff> {
+    for await (const table of tables) if (table.table !== INCIDENTS_TABLE) yield table;
+  }
+  return { ...report, tables: shown() };
 }
