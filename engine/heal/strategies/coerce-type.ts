@@ -13,7 +13,6 @@ import { readStagedParquet, stageQuery } from '../../sql/staged-parquet.js';
 import type { CommitId } from '../../store/revision.js';
 import { buildTable } from '../../table/build-table.js';
 import type { GitChunkStore } from '../../table/git-chunk-store.js';
-import { readTableVersion } from '../../table/table-tree.js';
 import type { TableVersion } from '../../table/table-version.js';
 import type { FailingRevision } from '../proposal.js';
 import type { SessionPool } from './strategy-context.js';
