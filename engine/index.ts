@@ -202,3 +202,15 @@ export const fetchRemoteRef = lazy(async () => (await import('./remote/remote-re
 export const pushRemoteRef = lazy(async () => (await import('./remote/remote-ref.js')).pushRemoteRef);
 /** Build a queue candidate (the merge of a branch onto a base) without checking it. */
 export const buildCandidate = lazy(async () => (await import('./queue/candidate.js')).buildCandidate);
+
+// ---------------------------------------------------------------------------
+// Healing from history: accepting an incident, reviewing marked proposals, type drift results
+// ---------------------------------------------------------------------------
+export type { SchemaDrift } from './checks/schema-drift.js';
+export { INCIDENTS_TABLE, fixKindsText, resolutionOf } from './incidents/incident-words.js';
+/** Accept the new state of a failing check: the incident closes, recorded with who and why. */
+export const acceptIncident = lazy(async () => (await import('./incidents/accept.js')).acceptIncident);
+/** Approve a proposal marked for review, so the queue may land it. */
+export const approveProposal = lazy(async () => (await import('./heal/review.js')).approveProposal);
+/** Why the queue may not land a branch unreviewed, or undefined. */
+export const reviewBlocks = lazy(async () => (await import('./heal/review.js')).reviewBlocks);

@@ -61,6 +61,18 @@ export async function proposalBody(proposal: HealingProposal, diffMarkdown: (bud
     `dgit opened this pull request for the branch ${codeSpan(proposal.branch)}, to merge into ${codeSpan(proposal.baseBranch)} after review.`,
     '',
   ];
+  // The fix first: what it did to the rows, and where restored values came from (the healer's trailers).
+  const trailer = (name: string) => new RegExp(`^${name}: (.+)$`, 'm').exec(proposal.message)?.[1]?.trim();
+  const fix = trailer('dgit-fix');
+  if (fix) {
+    const resolution = trailer('dgit-resolution');
+    const evidence = trailer('dgit-evidence');
+    lines.push(`**The fix** (${escapeMarkdown(resolution ?? 'unjudged')}): ${escapeMarkdown(truncateText(fix, 300))}`);
+    if (evidence) lines.push(`Restored values come from ${codeSpan(evidence.slice(0, 12))}, the last revision where the check passed.`);
+    if (resolution === 'contained') lines.push('Some rows were only defaulted or moved to quarantine: the check passes, but those values are not the truth.');
+    if (trailer('dgit-review') === 'required') lines.push('**Marked for review:** the merge queue lands it only after a person approved it.');
+    lines.push('', `The incident memory (${codeSpan('_dgit_incidents')}) is updated in the same commit; it is left out of the diff below.`, '');
+  }
   const list = (heading: string, results: CheckResult[], show: (r: CheckResult) => string) => {
     if (results.length === 0) return;
     lines.push(heading, '');

@@ -1,9 +1,9 @@
+import { diffRevisions, INCIDENTS_TABLE, type CommitId, type DiffReport, type NamedTableDiff, type Repository } from '../../engine/index.js';
 import { renderDiffMarkdown } from '../../formats/diff/index.js';
 import { HEAL_BRANCH_PREFIX } from '../render/markers.js';
 import { compareChecks, proposalBody, proposalTitle, type HealingProposal } from '../render/proposal.js';
 import type { ProposalRequest } from '../publish/proposal-pull-request.js';
 import { checkRevision, diffBase, type CheckOutcome } from './data-review.js';
-import { diffRevisions, type CommitId, type Repository } from '../../engine/index.js';
 
 export interface ProposalInput {
   /** The proposal's branch, e.g. `heal/incident-42`. */
@@ -41,7 +41,8 @@ export async function buildProposal(repository: Repository, input: ProposalInput
     ...compareChecks(baseChecks, headChecks),
     headChecks,
   };
-  const diffMarkdown = async (budget: number) => renderDiffMarkdown(await diffRevisions(repository, base, input.head), { budget });
+  // The incident memory is bookkeeping: folded out of the diff a reviewer reads (the body says it is updated).
+  const diffMarkdown = async (budget: number) => renderDiffMarkdown(withoutIncidentTable(await diffRevisions(repository, base, input.head)), { budget });
   return {
     request: { branch: input.branch, baseBranch: input.baseBranch, head: input.head, title: proposalTitle(proposal), body: await proposalBody(proposal, diffMarkdown) },
     proposal,
@@ -49,4 +50,13 @@ export async function buildProposal(repository: Repository, input: ProposalInput
     headChecks,
     diffMarkdown,
   };
+}
+
+/** A diff without the `_dgit_incidents` table. */
+function withoutIncidentTable(report: DiffReport): DiffReport {
+  const tables = report.tables;
+  async function* shown(): AsyncGenerator<NamedTableDiff> {
+    for await (const table of tables) if (table.table !== INCIDENTS_TABLE) yield table;
+  }
+  return { ...report, tables: shown() };
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled, formatTable, paint, print, printJson, withProgress } from '../output.js';
-import { heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
+import { acceptIncident, approveProposal, fixKindsText, heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
 
 /** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
 export function registerHeal(program: Command, context: CommandContext): void {
@@ -13,7 +13,7 @@ export function registerHeal(program: Command, context: CommandContext): void {
     .description('turn failing checks into incidents and fix proposals on heal/* branches')
     .argument('[rev]', 'the revision to heal (default: the head of the default branch)')
     .option('--check <id...>', 'heal only these checks')
-    .option('--keep-newest <check=column...>', 'resolve a unique check\'s duplicates by keeping the row with the greatest COLUMN (default: the first by key)')
+    .option('--keep-newest <check=column...>', "resolve a unique check's duplicates by keeping the row with the greatest COLUMN (default: dgit.yml's keep/by, else the row of the latest load)")
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -95,7 +95,9 @@ export function registerHeal(program: Command, context: CommandContext): void {
     .option('--check <id>', 'only the incidents of this check')
     .option('--record <branch>', "record the outcome of a heal branch's fix (with --outcome and --reason)")
     .option('--outcome <outcome>', 'merged, rejected or failed (with --record)')
-    .option('--reason <text>', 'why (with --record)')
+    .option('--reason <text>', 'why (with --record or --accept)')
+    .option('--accept <incident>', 'accept the new state of the data for an open incident (with --reason); recorded with your name')
+    .option('--approve <branch>', 'record that you reviewed a proposal marked for review, so the merge queue may land it')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -105,13 +107,25 @@ export function registerHeal(program: Command, context: CommandContext): void {
         '  dgit incidents',
         '  dgit incidents --json --check penguins.Sex.not_null',
         '  dgit incidents --record heal/penguins.Sex.not_null-1a2b3c4d5e --outcome rejected --reason "wrong default"',
+        '  dgit incidents --accept airports.row_count-1a2b3c4d5e --reason "closed airports removed on purpose"',
+        '  dgit incidents --approve heal/airports.row_count-1a2b3c4d5e',
         '',
         'Read from the default branch, every heal/* branch and the incident log',
         '(refs/dgit/incidents); each incident once, in its latest state.',
       ].join('\n'),
     )
-    .action(async (options: { check?: string; record?: string; outcome?: string; reason?: string; json?: boolean }) => {
+    .action(async (options: { check?: string; record?: string; outcome?: string; reason?: string; accept?: string; approve?: string; json?: boolean }) => {
       const repository = await context.repository();
+      if (options.accept !== undefined) {
+        const accepted = await acceptIncident(repository, options.accept, options.reason ?? '');
+        if (options.json) return printJson({ incidents: [accepted] });
+        return print(`Accepted ${accepted.id} (by ${visibleText(accepted.accepted_by ?? '')}): ${visibleText(accepted.reason ?? '')}`);
+      }
+      if (options.approve !== undefined) {
+        const head = await approveProposal(repository, options.approve);
+        if (options.json) return printJson({ branch: options.approve, approved: head });
+        return print(`Approved ${options.approve} at ${head.slice(0, 12)}: the merge queue may land it.`);
+      }
       if (options.record !== undefined) {
         if (!options.outcome || !['merged', 'rejected', 'failed'].includes(options.outcome))
           throw new UsageError('--record needs --outcome merged, rejected or failed', '--outcome');
@@ -132,7 +146,6 @@ function printHealReport(report: HealReport): void {
   const colour = colourEnabled();
   const head = `${report.rev} (${report.revision.slice(0, 12)})`;
   if (!report.config) return print(`${head} has no dgit.yml: no checks, nothing to heal.`);
-  if (report.config_error) print(`The checks cannot run at ${head}: ${visibleText(report.config_error.split('\n')[0] ?? '')}\nHealing the type drift first; heal again once it is merged.\n`);
   if (report.incidents.length === 0) return print(`Every check passes at ${head}: nothing to heal.`);
   print(`Healing ${head}: ${report.incidents.length} incident${report.incidents.length === 1 ? '' : 's'}.`);
   for (const incident of report.incidents) printIncident(incident, colour);
@@ -152,6 +165,7 @@ function printIncident(incident: HealIncident, colour: boolean): void {
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
   if (incident.strategy) line('strategy', `${incident.strategy}${incident.attempts.find((a) => a.offered)?.remembered ? ' (remembered)' : ''}`);
+  if (incident.resolution) line('fix', `${incident.resolution}: ${fixKindsText(incident.kinds, incident.evidence)}${incident.review_required ? ' (marked for review)' : ''}`);
   if (incident.status === 'proposed') line('changes', incident.reason);
   else line('reason', incident.reason);
   if (incident.branch) line('branch', incident.branch);
@@ -163,13 +177,14 @@ function printIncidents(incidents: KnownIncident[]): void {
   const rows = incidents.map((incident) => [
     incident.id,
     incident.check,
-    incident.outcome,
+    incident.outcome === 'accepted' ? `accepted by ${incident.accepted_by ?? '?'}` : incident.outcome,
     incident.strategy ?? '-',
+    incident.resolution ? `${incident.resolution}: ${fixKindsText(incident.fix_kinds, incident.evidence)}` : '-',
     incident.rows_changed === null ? '-' : String(incident.rows_changed),
     incident.fix_branch ?? '-',
     incident.updated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
   ]);
-  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
+  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
   for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${visibleText(incident.reason ?? '')}`);
 }

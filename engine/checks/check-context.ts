@@ -28,6 +28,8 @@ export interface CheckOutcome {
   /** For sql: the columns the query returns. */
   columns?: string[];
   observed?: CheckObservation;
+  /** For relative checks: the revision compared with. */
+  comparedWith?: string;
 }
 
 /** `1,204` */

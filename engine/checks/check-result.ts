@@ -19,7 +19,11 @@ export type CheckScope = 'table' | 'changed-chunks';
 /** The numbers an aggregate check (row_count, freshness) judged. */
 export type CheckObservation =
   | { rows: number; parent_rows: number | null; change: number | null; change_percent: number | null }
-  | { newest: string | null; age_seconds: number | null; max_age_seconds: number };
+  | { newest: string | null; age_seconds: number | null; max_age_seconds: number }
+  | { type: string; expected: string | null; expected_at: string | null; values: number; not_convertible: number | null };
+
+/** A result's kind: a check kind of dgit.yml, or `schema` for a column whose type drifted (see schema-drift.ts). */
+export type ResultKind = CheckKind | 'schema';
 
 export interface CheckResult {
   /** The check's id: its name, or `<table>.<column(s)>.<kind>`. */
@@ -29,8 +33,8 @@ export interface CheckResult {
   column: string | null;
   /** The columns checked (for sql: the columns its query returns, in order). */
   columns: string[];
-  /** The configured check's kind, or `integrity` for what dgit found wrong in the tables themselves (engine/integrity). */
-  kind: CheckKind | 'integrity';
+  /** The configured check's kind, `schema` for a column whose type drifted, or `integrity` for what dgit found wrong in the tables themselves (engine/integrity). */
+  kind: ResultKind | 'integrity';
   severity: Severity;
   passed: boolean;
   /** Every failing row counted (0 for row_count and freshness, which judge the table as a whole). */
@@ -46,6 +50,10 @@ export interface CheckResult {
   /** For checks that read chunks one by one: how many were read, of how many in the table. */
   chunks?: { checked: number; total: number };
   observed?: CheckObservation;
+  /** Set when the check could not run because a column it reads drifted to another type: the id of that `schema` result. */
+  blocked_by?: string;
+  /** The revision a relative check (row_count's max_change) compared with: the last where it passed. */
+  compared_with?: string;
   /** The dgit.yml line the check is written on. */
   line: number;
 }

@@ -6,6 +6,7 @@ import { parseConfig, sortIssues, type LoadedConfig } from '../config/config-fil
 import { configIssues, duckdbConfigIssues } from '../config/config-validation.js';
 import { checkedColumns, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../config/configured-check.js';
 import { readConfig, stageWorktreeConfig } from '../config/repository-config.js';
+import { parseDuration } from '../config/duration.js';
 import { WORKING, type Repository, type Revision } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
@@ -20,7 +21,10 @@ import type { CheckContext, CheckOutcome } from './check-context.js';
 import { failsReport, type CheckReport, type CheckResult } from './check-result.js';
 import { CheckVerdictCache, chunkScope, type ChunkScope, type ParentTable } from './check-scope.js';
 import { runRowCheck, type RowLocalCheck } from './row-checks.js';
-import { runRowCountCheck } from './row-count-check.js';
+import { readIncidentLog } from '../incidents/incident-log.js';
+import { manifestRowCount } from '../chunking/manifest.js';
+import { rowCountBaseline, runRowCountCheck, type RowCountBaseline } from './row-count-check.js';
+import { blockingDrift, detectSchemaDrift, schemaDriftResult, type SchemaDrift } from './schema-drift.js';
 import { runSqlCheck } from './sql-check.js';
 import { isFresh, runForeignKeyCheck, runFreshnessCheck, runUniqueCheck } from './table-checks.js';
 
@@ -35,6 +39,8 @@ export interface RunChecksOptions {
   config?: string | LoadedConfig;
   /** Told as checks run. */
   progress?: Progress;
+  /** Run only these checks (by id); the others are not run and not reported. */
+  only?: readonly string[];
 }
 
 /** The default number of failing rows kept per check. */
@@ -66,14 +72,27 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
   if (rev === undefined && options.config === undefined) await stageWorktreeConfig(repository);
   const revision = await repository.revision(rev);
   const label = revision.kind === 'commit' ? revision.commit : WORKING;
-  const loaded =
+  let loaded =
     options.config === undefined ? await readConfig(repository, revision.tree) : typeof options.config === 'string' ? parseConfig(options.config) : options.config;
   if (!loaded) return { revision: label, passed: true, config: false, results: [] };
+  if (options.only) {
+    const wanted = new Set(options.only);
+    loaded = { ...loaded, checks: loaded.checks.filter((check) => wanted.has(check.id)) };
+  }
 
   const tableTrees = await repository.tableTrees(revision.tree);
   const tables = new Map<string, TableVersion>();
   for (const [name, tree] of tableTrees) tables.set(name, await readTableVersion(repository.store, tree, name));
   const schemas = new Map<string, TableSchema>([...tables].map(([name, version]) => [name, version.schema]));
+  // A checked column that drifted to text is a failing `schema` check, not an invalid dgit.yml: the checks that read it wait for it.
+  const drifts = await detectSchemaDrift(repository, loaded, schemas, await parentCommit(repository, revision));
+  const blocked = new Map<string, SchemaDrift>();
+  for (const check of loaded.checks) {
+    const drift = blockingDrift(check, drifts);
+    if (drift) blocked.set(check.id, drift);
+  }
+  const all = loaded;
+  loaded = { ...all, checks: all.checks.filter((check) => !blocked.has(check.id)) };
   const issues = configIssues(loaded, schemas, revision.kind === 'commit' ? revision.commit.slice(0, 12) : WORKING);
   if (issues.length > 0) {
     // Report what DuckDB finds too (regular expressions, values), so one run shows every problem.
@@ -88,13 +107,17 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
   }
 
   const parents = await parentTables(repository, revision, new Set(loaded.checks.map((c) => c.table)));
+  const baselines = await rowCountBaselines(repository, revision, loaded.checks);
   const verdicts = new CheckVerdictCache(repository.gitdir);
   const incremental = options.incremental ?? true;
   const scopes = loaded.checks.map((check) => chunkScope(check, tables.get(check.table)!, parents.get(check.table), verdicts, { incremental }));
 
+  const limits = checkLimits(loaded);
   const { session, close } = await openRevisionSession(repository, revision.tree, {
     allowExternalAccess: false,
-    only: [...tablesReadWhole(loaded.checks, scopes, tables)],
+    only: [...tablesReadWhole(loaded.checks, scopes, tables), ...drifts.map((drift) => drift.table)],
+    memoryLimit: limits.memory,
+    spillLimit: limits.memory,
   });
   try {
     const changedViews = await createChangedChunkViews(repository, session, loaded.checks, scopes, tables);
@@ -104,6 +127,11 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
     if (duckdbIssues.length > 0) throw new ConfigError(sortIssues(duckdbIssues));
 
     const results: CheckResult[] = [];
+    for (const drift of drifts) results.push(await schemaDriftResult(session, drift, schemas.get(drift.table)!, firstLine(all, drift)));
+    for (const check of all.checks) {
+      const drift = blocked.get(check.id);
+      if (drift) results.push(blockedResult(check, drift));
+    }
     for (const [index, check] of loaded.checks.entries()) {
       options.progress?.({ phase: 'Checking', done: index, total: loaded.checks.length, unit: 'checks' });
       const scope = scopes[index]!;
@@ -117,18 +145,119 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
         sampleSize: options.sampleSize ?? DEFAULT_SAMPLE_SIZE,
         now: options.now ?? new Date(),
       };
-      const result = await runCheck(check, scope, context);
+      const result = await runCheck(check, scope, context, limits, baselines);
       if (result.passed && !result.error && ROW_LOCAL_KINDS.has(check.kind)) verdicts.recordPass(tableTrees.get(check.table)!, check);
       results.push(result);
     }
+    // In dgit.yml order, each drifted column's schema result before the first check of its column.
+    const order = new Map(all.checks.map((check, index) => [check.id, index]));
+    const rank = (result: CheckResult) => (result.kind === 'schema' ? firstIndex(all, drifts.find((d) => d.check === result.check)!) - 0.5 : order.get(result.check)!);
+    results.sort((a, b) => rank(a) - rank(b));
     return { revision: label, passed: !results.some(failsReport), config: true, results };
   } finally {
     await close();
   }
 }
 
+/** The baseline of every row_count check with max_change: the last revision where it passed. */
+async function rowCountBaselines(repository: Repository, revision: Revision, checks: readonly ConfiguredCheck[]): Promise<Map<string, RowCountBaseline>> {
+  const out = new Map<string, RowCountBaseline>();
+  const relative = checks.filter((check): check is Extract<ConfiguredCheck, { kind: 'row_count' }> => check.kind === 'row_count' && check.maxChange !== undefined);
+  if (relative.length === 0) return out;
+  const parent = await parentCommit(repository, revision);
+  const log = await readIncidentLog(repository);
+  for (const check of relative) {
+    // A failure a person accepted (dgit incidents accept) is the new normal: that revision counts as passing.
+    const accepted = new Set(log.filter((incident) => incident.outcome === 'accepted' && incident.check === check.id).map((incident) => incident.first_seen));
+    if (revision.kind === 'commit' && accepted.has(revision.commit)) {
+      const own = await repository.readTable(revision.tree, check.table);
+      if (own) out.set(check.id, { commit: revision.commit, rows: manifestRowCount(own.manifest), isParent: false });
+      continue;
+    }
+    const baseline = await rowCountBaseline(repository, parent, check, accepted);
+    if (baseline) out.set(check.id, baseline);
+  }
+  return out;
+}
+
+/** The commit a revision's relative checks look back from: a commit's first parent, the working set's HEAD. */
+async function parentCommit(repository: Repository, revision: Revision): Promise<CommitId | undefined> {
+  if (revision.kind === 'commit') return (await repository.readCommit(revision.commit)).parents[0] as CommitId | undefined;
+  return (await repository.workingSet(revision.branch)).head as CommitId | undefined;
+}
+
+/** The first check (in dgit.yml order) that reads a drifted column. */
+function firstIndex(loaded: LoadedConfig, drift: SchemaDrift): number {
+  const index = loaded.checks.findIndex((check) => blockingDrift(check, [drift]) !== undefined);
+  return index >= 0 ? index : loaded.checks.length;
+}
+
+function firstLine(loaded: LoadedConfig, drift: SchemaDrift): number {
+  return loaded.checks[firstIndex(loaded, drift)]?.location.line ?? 1;
+}
+
+/** The result of a check that cannot run because a column it reads drifted: failed, pointing at the schema check. */
+function blockedResult(check: ConfiguredCheck, drift: SchemaDrift): CheckResult {
+  const columns = checkedColumns(check);
+  const reason = `${drift.table}.${drift.column} is ${drift.now}${drift.expected ? `, not ${drift.expected}` : ''}: the check waits for ${drift.check}`;
+  return {
+    check: check.id,
+    table: check.table,
+    column: columns.length === 1 ? columns[0]! : null,
+    columns,
+    kind: check.kind,
+    severity: check.severity,
+    passed: false,
+    failing_rows: 0,
+    sample: [],
+    message: `could not run: ${reason}`,
+    ...(check.description === undefined ? {} : { description: check.description }),
+    error: reason,
+    blocked_by: drift.check,
+    scope: 'table',
+    line: check.location.line,
+  };
+}
+
+/** The caps of every check: dgit.yml's `check_limits`, or 60 s and 1 GB. */
+export function checkLimits(loaded: LoadedConfig): { time: string; seconds: number; memory: string } {
+  const time = loaded.config.check_limits?.time ?? '60s';
+  return { time, seconds: parseDuration(time) ?? 60, memory: loaded.config.check_limits?.memory ?? '1GB' };
+}
+
+/**
+ * Run `work` (one check's queries on `session`); past `seconds` the running query
+ * is interrupted and the check fails saying so. DuckDB answers an interrupt
+ * between pipeline steps, so even an endless query (a recursive CTE, a huge
+ * range) stops.
+ */
+async function withinTimeCap<T>(session: DuckDbSession, limits: { time: string; seconds: number }, work: () => Promise<T>): Promise<T> {
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    session.interrupt();
+  }, limits.seconds * 1000);
+  try {
+    return await work();
+  } catch (error) {
+    if (stopped) throw new CheckLimitError(`ran longer than ${limits.time} and was stopped (check_limits.time in dgit.yml)`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A check stopped by its time or memory cap. */
+class CheckLimitError extends Error {}
+
 /** Run one check; a failure to run becomes a failed result that says why. */
-async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: CheckContext): Promise<CheckResult> {
+async function runCheck(
+  check: ConfiguredCheck,
+  scope: ChunkScope,
+  context: CheckContext,
+  limits: { time: string; seconds: number; memory: string },
+  baselines: ReadonlyMap<string, RowCountBaseline>,
+): Promise<CheckResult> {
   const columns = checkedColumns(check);
   const totalChunks = context.table.manifest.chunks.length;
   // Fields in the order of CLI.md's example, then the additions.
@@ -148,12 +277,26 @@ async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: Chec
     scope: scope.kind,
     ...(ROW_LOCAL_KINDS.has(check.kind) ? { chunks: { checked: scope.kind === 'table' ? totalChunks : scope.chunks.length, total: totalChunks } } : {}),
     ...(fields.outcome.observed ? { observed: fields.outcome.observed } : {}),
+    ...(fields.outcome.comparedWith ? { compared_with: fields.outcome.comparedWith } : {}),
     line: check.location.line,
   });
   try {
+    return await withinTimeCap(context.session, limits, () => runKind());
+  } catch (error) {
+    const raw = error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof CheckLimitError
+        ? raw
+        : /Out of Memory Error|failed to allocate|exceeds? the memory limit|max_temp_directory_size/i.test(raw)
+          ? `needed more memory than the cap of ${limits.memory} and was stopped (check_limits.memory in dgit.yml): ${trimDuckdbMessage(raw)}`
+          : trimDuckdbMessage(raw);
+    return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });
+  }
+
+  async function runKind(): Promise<CheckResult> {
     switch (check.kind) {
       case 'row_count': {
-        const outcome = runRowCountCheck(check, context);
+        const outcome = runRowCountCheck(check, context, baselines.get(check.id));
         return result({ passed: outcome.passed, outcome });
       }
       case 'freshness': {
@@ -169,9 +312,6 @@ async function runCheck(check: ConfiguredCheck, scope: ChunkScope, context: Chec
       default:
         return passedWhenNoRowFails(await runRowCheck(check as RowLocalCheck, context));
     }
-  } catch (error) {
-    const reason = trimDuckdbMessage(error instanceof Error ? error.message : String(error));
-    return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });
   }
 
   function passedWhenNoRowFails(outcome: CheckOutcome): CheckResult {

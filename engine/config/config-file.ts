@@ -273,7 +273,12 @@ function normalizeDefinition(
     case 'not_null':
       return { kind: 'not_null', column: definition.column };
     case 'unique':
-      return { kind: 'unique', columns: columns(path, definition) };
+      if (definition.by !== undefined && definition.keep === 'first') issues.push(issueAt([...path, 'by'], '"by" goes with keep: newest (the first row by key needs no column)', { key: true }));
+      return {
+        kind: 'unique',
+        columns: columns(path, definition),
+        keep: definition.keep === 'first' ? { keep: 'first' } : definition.by !== undefined ? { keep: 'newest', by: definition.by } : { keep: 'latest-load' },
+      };
     case 'accepted_values':
       return { kind: 'accepted_values', column: definition.column, values: definition.values, caseSensitive: definition.case_sensitive };
     case 'range': {

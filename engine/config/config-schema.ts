@@ -62,7 +62,16 @@ export const NotNullCheckSchema = z
   .describe('every row has a value in the column');
 
 export const UniqueCheckSchema = z
-  .strictObject({ kind: z.literal('unique'), ...oneOrSeveralColumns, ...checkFields })
+  .strictObject({
+    kind: z.literal('unique'),
+    ...oneOrSeveralColumns,
+    keep: z
+      .enum(['newest', 'first'], { error: 'expected "newest" or "first"' })
+      .optional()
+      .describe('which row of a group of duplicates the healer keeps: newest (the default) or first by primary key'),
+    by: ColumnName.optional().describe('with keep: newest, the column whose greatest value is the newest row; omitted: the row of the latest load (the commit that brought it)'),
+    ...checkFields,
+  })
   .describe('no two rows share a value of the column (or the combination of columns); rows with a null there are not compared');
 
 export const AcceptedValuesCheckSchema = z
@@ -170,6 +179,10 @@ export const TablePolicySchema = z.strictObject({
   columns: z.array(ColumnName).min(1).optional().describe('the columns whose cells the healer may edit; omitted: every column'),
   delete_rows: z.boolean().default(true).describe('whether the healer may remove rows (duplicates) or move them to quarantine'),
   max_rows: z.number().int().min(1).optional().describe('most rows of this table one proposal may change'),
+  null_unconvertible: z
+    .boolean()
+    .default(false)
+    .describe('whether a type fix (coerce-type) may turn values that are no value of the type ("N/A", "") into null; each is listed in the proposal'),
 });
 export type TablePolicy = z.infer<typeof TablePolicySchema>;
 
@@ -177,14 +190,37 @@ export type TablePolicy = z.infer<typeof TablePolicySchema>;
 export const PolicySchema = z.strictObject({
   max_rows_per_proposal: z.number().int().min(1).default(100).describe('most rows one proposal may change; over it, no proposal'),
   tables: z.record(z.string(), TablePolicySchema).default({}).describe('the tables the healer may change'),
+  land_unreviewed: z
+    .boolean()
+    .default(false)
+    .describe('whether the merge queue may land a proposal marked for review (a revert of a partial load) before a person approved it; default false'),
 });
 export type Policy = z.infer<typeof PolicySchema>;
+
+/** A memory size as DuckDB reads it: `512MB`, `2GB`. */
+export const MEMORY_PATTERN = /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/;
+
+/** The caps every check runs under. */
+export const CheckLimitsSchema = z.strictObject({
+  time: z
+    .string()
+    .regex(DURATION_PATTERN, { error: 'expected a duration like "30s", "2m" or "1h"' })
+    .default('60s')
+    .describe('how long one check may run before it is stopped and fails (default 60s)'),
+  memory: z
+    .string()
+    .regex(MEMORY_PATTERN, { error: 'expected a size like "512MB" or "2GB"' })
+    .default('1GB')
+    .describe('the memory the checks may use (DuckDB memory_limit, and as much again spilled to disk; default 1GB); a check past it fails'),
+});
+export type CheckLimits = z.infer<typeof CheckLimitsSchema>;
 
 export const DgitConfigSchema = z
   .strictObject({
     version: z.literal(1, { error: 'expected version: 1' }).describe('the format version of dgit.yml'),
     tables: z.record(z.string(), TableConfigSchema).default({}).describe('per table: its checks and defaults'),
     policy: PolicySchema.optional().describe('what the healer may change'),
+    check_limits: CheckLimitsSchema.optional().describe('the time and memory caps of every check'),
   })
   .describe('dgit repository configuration: data-quality checks and the healer policy');
 export type DgitConfig = z.infer<typeof DgitConfigSchema>;

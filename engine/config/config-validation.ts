@@ -128,6 +128,7 @@ function checkIssues(
     }
     case 'unique':
       check.columns.forEach((column, index) => typeOf(check.table, column, columnsPath('own', index)));
+      if (check.keep.keep === 'newest') typeOf(check.table, check.keep.by, [...path, 'by']);
       return;
     case 'foreign_key': {
       const own = check.columns.map((column, index) => typeOf(check.table, column, columnsPath('own', index)));

@@ -23,6 +23,13 @@ interface CheckCommon {
   location: ConfigLocation;
 }
 
+/**
+ * Which row of a group of duplicates the healer keeps: the newest by load order
+ * (the row whose commit brought it in last; the default), the newest by a
+ * column, or the first by primary key.
+ */
+export type DuplicateRule = { keep: 'latest-load' } | { keep: 'newest'; by: string } | { keep: 'first' };
+
 /** A row-count bound against the parent commit. */
 export type RowCountChange = { rows: number } | { percent: number };
 
@@ -34,7 +41,7 @@ export type RowCountChange = { rows: number } | { percent: number };
 export type ConfiguredCheck = CheckCommon &
   (
     | { kind: 'not_null'; column: string }
-    | { kind: 'unique'; columns: string[] }
+    | { kind: 'unique'; columns: string[]; keep: DuplicateRule }
     | { kind: 'accepted_values'; column: string; values: ConfigLiteral[]; caseSensitive: boolean }
     | { kind: 'range'; column: string; min?: number | string; max?: number | string; minInclusive: boolean; maxInclusive: boolean }
     | { kind: 'pattern'; column: string; pattern: string; caseSensitive: boolean }

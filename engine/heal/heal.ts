@@ -2,9 +2,9 @@ import type { Progress } from '../progress.js';
 import type { CheckReport, CheckResult } from '../checks/check-result.js';
 import { runChecks } from '../checks/run-checks.js';
 import { ConfigError } from '../config/config-error.js';
-import type { ConfiguredCheck } from '../config/configured-check.js';
+import type { ConfiguredCheck, DuplicateRule } from '../config/configured-check.js';
 import { readConfig } from '../config/repository-config.js';
-import { incidentTime, INCIDENT_SAMPLE_SIZE, type Incident, type IncidentOutcome } from '../incidents/incident.js';
+import { fixKindsText, incidentTime, INCIDENT_SAMPLE_SIZE, resolutionOf, type Incident, type IncidentOutcome } from '../incidents/incident.js';
 import { appendIncidentLog } from '../incidents/incident-log.js';
 import { checkHistory, HEAL_BRANCH_PREFIX, listIncidents, type KnownIncident } from '../incidents/incident-memory.js';
 import { readIncidentTable } from '../incidents/incident-table.js';
@@ -17,15 +17,18 @@ import { changeExtent, policyViolations, type ChangeExtent } from './policy.js';
 import { incidentId, offerProposal, oneLine, proposalPeople, recheckProposal, writeProposalCommit, type FailingRevision, type FixProposal, type TableFix } from './proposal.js';
 import { quarantineTableName } from './quarantine.js';
 import type { Recheck } from './recheck.js';
-import { coerceTypeBuilder, detectTypeDrift, planName, plansFor, runPlan, SessionPool, StrategyContext, type DuplicateRule, type Plan, type TypeDrift } from './strategies/index.js';
+import { coerceTypeBuilder, planCoercion, planName, plansFor, runPlan, SessionPool, StrategyContext, typeDriftOf, type FixKind, type Plan } from './strategies/index.js';
+import { restoreReferenced, revertDeletes } from './strategies/cause.js';
+import { restore } from './strategies/restore.js';
+import { REVIEW_TRAILER } from './review.js';
 
 export interface HealOptions {
   /** Heal only these checks (by id); default every failing check. */
   checks?: string[];
   /**
    * How the rows sharing a value of a unique check are resolved once exact
-   * duplicates are gone, by check id: keep the first by key (the default), or the
-   * newest by a column. (dgit.yml has no place for this rule yet.)
+   * duplicates are gone, by check id; overrides the check's `keep`/`by` in dgit.yml
+   * (default there: the row of the latest load).
    */
   duplicates?: Record<string, DuplicateRule>;
   /** The author of the proposals' commits (default: the repository's user). */
@@ -63,6 +66,14 @@ export interface HealIncident {
   rows_changed: number;
   /** Of those, rows moved to `<table>__quarantine`. */
   quarantined: number;
+  /** Rows changed by what was done to them: restored, normalized, coerced, deduplicated, defaulted, quarantined. */
+  kinds: Partial<Record<FixKind, number>>;
+  /** fixed, or contained (some rows only defaulted or quarantined); null without a fix. */
+  resolution: 'fixed' | 'contained' | null;
+  /** The commit restored values came from. */
+  evidence: string | null;
+  /** The fix lands only after a person reviewed it. */
+  review_required: boolean;
   reason: string;
   /** What the memory said: the strategy that fixed this check before, tried first. */
   memory: string | null;
@@ -78,8 +89,6 @@ export interface HealReport {
   rev: string;
   /** False when the revision has no dgit.yml (nothing to heal). */
   config: boolean;
-  /** Set when dgit.yml's checks could not run at the revision (a column's type drifted): only type fixes are proposed. */
-  config_error: string | null;
   incidents: HealIncident[];
   /** Every failing check has a proposal (now or from an earlier run). */
   healed: boolean;
@@ -104,25 +113,17 @@ export async function heal(repository: Repository, rev?: string, options: HealOp
   const commit = await repository.resolve(label);
   const tree = (await repository.readCommit(commit)).tree;
   const config = await readConfig(repository, tree);
-  if (!config) return { revision: commit, rev: label, config: false, config_error: null, incidents: [], healed: true };
+  if (!config) return { revision: commit, rev: label, config: false, incidents: [], healed: true };
   const base: FailingRevision = { commit, tree, config };
   const sessions = new SessionPool();
   try {
     const known = await listIncidents(repository);
-    const drifts = (await detectTypeDrift(repository, base, sessions)).filter((drift) => selected(options, drift.check));
-    let report: CheckReport | undefined;
-    let configError: string | null = null;
-    try {
-      // Enough failing rows for any fix the policy allows (a unique check's duplicates are up to twice the rows a fix
-      // deletes), and one more to tell when there are too many: healing a huge failure reads no more than that.
-      const policy = config.config.policy;
-      const sampleSize = policy ? 2 * policy.max_rows_per_proposal + 1 : 10;
-      report = await runChecks(repository, commit, { sampleSize, now: options.now, progress: options.progress });
-    } catch (error) {
-      // A drifted column makes dgit.yml unfit for the data (a numeric range on text): fix the type first.
-      if (!(error instanceof ConfigError) || drifts.length === 0) throw error;
-      configError = error.message;
-    }
+    // Enough failing rows for any fix the policy allows (a unique check's duplicates are up to twice the rows a fix
+    // deletes), and one more to tell when there are too many: healing a huge failure reads no more than that.
+    const policy = config.config.policy;
+    const sampleSize = policy ? 2 * policy.max_rows_per_proposal + 1 : 10;
+    // A drifted column is a failing schema result here, never a ConfigError (that is a broken dgit.yml).
+    const report: CheckReport = await runChecks(repository, commit, { sampleSize, now: options.now, progress: options.progress });
     const people = await proposalPeople(repository, options.author);
     const session: HealSession = {
       repository,
@@ -138,17 +139,17 @@ export async function heal(repository: Repository, rev?: string, options: HealOp
       toLog: [],
     };
     const incidents: HealIncident[] = [];
-    for (const drift of drifts) incidents.push(await healDrift(session, drift));
-    const failing = (report?.results ?? []).filter((result) => !result.passed && selected(options, result.check));
+    // Checks blocked by a drifted column wait for the type fix: they are not incidents of their own.
+    const failing = report.results.filter((result) => !result.passed && !result.blocked_by && selected(options, result.check));
     // Errors first, then warnings; each in dgit.yml order.
     failing.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
     for (const [done, result] of failing.entries()) {
       options.progress?.({ phase: 'Healing failed checks', done, total: failing.length, unit: 'checks' });
-      incidents.push(await healCheck(session, result));
+      incidents.push(result.kind === 'schema' ? await healDrift(session, result) : await healCheck(session, result));
     }
     await appendIncidentLog(repository, session.toLog, `incidents: heal ${label} (${commit.slice(0, 12)})\n\n${session.toLog.map((i) => `${i.id}: ${i.outcome}`).join('\n')}\n`);
     const healed = incidents.every((incident) => incident.outcome !== 'failed' && incident.outcome !== 'rejected');
-    return { revision: commit, rev: label, config: true, config_error: configError, incidents, healed };
+    return { revision: commit, rev: label, config: true, incidents, healed };
   } finally {
     await sessions.close();
   }
@@ -159,7 +160,7 @@ interface HealSession {
   repository: Repository;
   base: FailingRevision;
   label: string;
-  report: CheckReport | undefined;
+  report: CheckReport;
   known: KnownIncident[];
   /** The incidents `_dgit_incidents` holds at the failing revision. */
   onBase: Incident[];
@@ -189,8 +190,24 @@ interface Failure {
 /** One fix to try: its name, and how to build it (or why it cannot be built). */
 interface Candidate {
   name: string;
-  build: () => Promise<{ fix: TableFix; extent: ChangeExtent; strategy: string; change?: TableChange } | { fail: string }>;
+  build: () => Promise<BuiltFix | { fail: string }>;
   mustPass: string[];
+}
+
+/** A fix ready to be committed and re-checked. */
+interface BuiltFix {
+  fix: TableFix;
+  extent: ChangeExtent;
+  strategy: string;
+  change?: TableChange;
+  /** Rows changed by what was done to them. */
+  kinds: Partial<Record<FixKind, number>>;
+  /** The commit restored values come from. */
+  evidence: string | null;
+  /** Only a person may decide to land it (policy.land_unreviewed aside): its row count is not capped by the policy. */
+  reviewRequired: boolean;
+  /** Lines listing what the fix does row by row beyond its edits (values nulled by a type fix). */
+  listed?: string[];
 }
 
 async function healCheck(session: HealSession, result: CheckResult): Promise<HealIncident> {
@@ -209,12 +226,14 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
   if ('report' in start) return start.report;
   if (result.error) return failIncident(session, failure, start.id, `the check could not run: ${result.error}`, [], null);
 
-  const rule = session.options.duplicates?.[check.id] ?? { keep: 'first' as const };
-  const plans = plansFor(check, rule);
-  if (plans.length === 0)
+  const rule: DuplicateRule = session.options.duplicates?.[check.id] ?? (check.kind === 'unique' ? check.keep : { keep: 'latest-load' });
+  const version = await repository.requireTable(base.tree, check.table, check.table);
+  const context = new StrategyContext(repository, base, check, result, version, rule, session.sessions);
+  const restorable = check.kind !== 'unique' && result.sample.length > 0 && result.sample.length >= result.failing_rows && (await restoresSome(context, result));
+  const plans = plansFor(check, rule, { restorable });
+  const causes = causeCandidates(session, check, result, start.id);
+  if (plans.length === 0 && causes.length === 0)
     return failIncident(session, failure, start.id, `no built-in strategy fixes a ${check.kind} check; an agent can propose a fix with \`dgit propose --patch FILE\``, [], null);
-  const closed = policyViolations(base.config, [{ table: failure.table, rows: 1, columns: new Map(), removals: { count: 0 } }]);
-  if (closed.length > 0) return failIncident(session, failure, start.id, closed.join('; '), [], null);
   if (result.sample.length < result.failing_rows)
     return failIncident(
       session,
@@ -224,8 +243,6 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
       [],
       null,
     );
-  const version = await repository.requireTable(base.tree, check.table, check.table);
-  const context = new StrategyContext(repository, base, check, result, version, rule, session.sessions);
   const { ordered, memory } = rememberedOrder(session, check, plans);
   const candidates: Array<Candidate & { remembered: boolean }> = ordered.map(({ plan, remembered }) => ({
     name: planName(plan),
@@ -237,33 +254,94 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
       const strategy = planName(outcome.effective);
       const parsed = checkPatch({ table: check.table, incident: start.id, checks: [check.id], edits: outcome.edits }, `${strategy} patch`);
       const change = await resolvePatch(parsed, version, repository.chunks(), `${strategy} patch`);
-      return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy, change };
+      const evidence = outcome.effective.includes('restore') ? ((await context.evidence())?.past.commit ?? null) : null;
+      return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy, change, kinds: outcome.kinds, evidence, reviewRequired: false };
     },
   }));
-  return tryCandidates(session, failure, start.id, candidates, memory);
+  // The cause first (restore the referenced rows, revert a partial load's deletes), then the rows' own plans.
+  return tryCandidates(session, failure, start.id, [...causes, ...candidates], memory);
 }
 
-async function healDrift(session: HealSession, drift: TypeDrift): Promise<HealIncident> {
+/** Fixes of the cause of a failing check, when it has one: restore-referenced (foreign_key), revert-deletes (row_count). */
+function causeCandidates(session: HealSession, check: ConfiguredCheck, result: CheckResult, id: string): Array<Candidate & { remembered: boolean }> {
+  const { repository, base } = session;
+  const make = (name: 'restore-referenced' | 'revert-deletes', find: typeof restoreReferenced): Candidate & { remembered: boolean } => ({
+    name,
+    remembered: false,
+    mustPass: [check.id],
+    build: async () => {
+      const found = await find(repository, base, check, result);
+      if ('fail' in found) return found;
+      const version = await repository.requireTable(base.tree, found.table, found.table);
+      const parsed = checkPatch({ table: found.table, incident: id, checks: [check.id], edits: found.edits }, `${name} patch`);
+      const change = await resolvePatch(parsed, version, repository.chunks(), `${name} patch`);
+      return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy: name, change, kinds: { restored: rowsChanged(change) }, evidence: found.evidence, reviewRequired: found.reviewRequired };
+    },
+  });
+  if (check.kind === 'foreign_key') return [make('restore-referenced', restoreReferenced)];
+  const change = (result.observed as { change?: number | null } | undefined)?.change;
+  if (check.kind === 'row_count' && result.compared_with && typeof change === 'number' && change < 0) return [make('revert-deletes', revertDeletes)];
+  return [];
+}
+
+/** Whether some failing row has a good earlier version to restore (then every plan starts with restore). */
+async function restoresSome(context: StrategyContext, result: CheckResult): Promise<boolean> {
+  if (context.check.kind === 'row_count' || context.check.kind === 'sql' || context.check.kind === 'freshness') return false;
+  const outcome = await restore(context, result.sample);
+  return 'edits' in outcome && outcome.edits.length > 0;
+}
+
+async function healDrift(session: HealSession, result: CheckResult): Promise<HealIncident> {
   const failure: Failure = {
-    check: drift.check,
-    table: drift.table,
-    kind: 'type',
-    severity: 'error',
-    failingRows: drift.values,
-    sample: drift.sample,
-    message: `${drift.column} was ${drift.to} in the parent commit and is ${drift.from} now; every value converts back without loss`,
+    check: result.check,
+    table: result.table,
+    kind: 'schema',
+    severity: result.severity,
+    failingRows: result.failing_rows,
+    sample: result.sample,
+    message: result.message,
   };
   const start = await openIncident(session, failure);
   if ('report' in start) return start.report;
+  const drift = await typeDriftOf(session.repository, result);
+  if ('unknown' in drift) return failIncident(session, failure, start.id, `no type fix: ${drift.unknown}`, [], null);
   const candidate: Candidate & { remembered: boolean } = {
     name: 'coerce-type',
     remembered: false,
-    mustPass: [],
-    build: async () => ({
-      fix: { kind: 'rewrite', table: drift.table, build: coerceTypeBuilder(session.repository, session.base, drift, session.sessions) },
-      extent: { table: drift.table, rows: drift.values, columns: new Map([[drift.column, 'coerce-type']]), removals: { count: 0 } },
-      strategy: 'coerce-type',
-    }),
+    mustPass: [result.check],
+    build: async () => {
+      const plan = await planCoercion(session.repository, session.base, drift, session.sessions);
+      const rows = (list: Array<{ key: Record<string, unknown>; value: string }>) =>
+        list
+          .slice(0, 20)
+          .map((row) => `${JSON.stringify(row.key)} ${JSON.stringify(row.value)}`)
+          .join('; ') + (list.length > 20 ? `; … and ${list.length - 20} more` : '');
+      if (plan.inexact.length > 0)
+        return { fail: `${plan.inexact.length} value${plan.inexact.length === 1 ? '' : 's'} of ${drift.column} cannot be held exactly by ${drift.to} and would be rounded, so there is no type fix: ${rows(plan.inexact)}` };
+      const rule = session.base.config?.config.policy?.tables[drift.table];
+      if (plan.unconvertible.length > 0 && !rule?.null_unconvertible)
+        return {
+          fail: `${plan.unconvertible.length} value${plan.unconvertible.length === 1 ? '' : 's'} of ${drift.column} are no ${drift.to} (${rows(plan.unconvertible)}); policy.tables.${drift.table}.null_unconvertible does not allow turning them into null`,
+        };
+      const changed = plan.respelled + plan.restored.length + plan.unconvertible.length;
+      const kinds: Partial<Record<FixKind, number>> = {};
+      if (plan.restored.length > 0) kinds.restored = plan.restored.length;
+      if (plan.respelled > 0) kinds.coerced = plan.respelled;
+      if (plan.unconvertible.length > 0) kinds.defaulted = plan.unconvertible.length;
+      return {
+        fix: { kind: 'rewrite', table: drift.table, build: coerceTypeBuilder(session.repository, session.base, drift, session.sessions, plan.restored) },
+        // Rows whose value changes count (re-spelled or nulled), not every row of the column.
+        extent: { table: drift.table, rows: changed, columns: new Map([[drift.column, 'coerce-type']]), removals: { count: 0 } },
+        strategy: 'coerce-type',
+        kinds,
+        evidence: drift.toAt,
+        reviewRequired: false,
+        listed: [
+          ...plan.restored.map((row) => `restore ${JSON.stringify(row.key)}: ${drift.column} ${JSON.stringify(row.value)} is no ${drift.to}; restored from ${drift.toAt.slice(0, 12)}, where it was ${JSON.stringify(row.was)}`),
+          ...plan.unconvertible.map((row) => `null ${JSON.stringify(row.key)}: ${drift.column} ${JSON.stringify(row.value)} is no ${drift.to} (policy.tables.${drift.table}.null_unconvertible)`),
+        ],
+      };
+    },
   };
   return tryCandidates(session, failure, start.id, [candidate], null);
 }
@@ -289,7 +367,11 @@ async function openIncident(session: HealSession, failure: Failure): Promise<{ i
       branch: existing?.fix_branch ?? (head ? branch : null),
       commit: head ?? null,
       rows_changed: existing?.rows_changed ?? 0,
-      quarantined: 0,
+      quarantined: existing?.fix_kinds?.['quarantined'] ?? 0,
+      kinds: existing?.fix_kinds ?? {},
+      resolution: existing?.resolution ?? null,
+      evidence: existing?.evidence ?? null,
+      review_required: existing?.review === 'required',
       reason: existing?.reason ?? `branch ${branch} already exists`,
       memory: null,
       attempts: [],
@@ -347,7 +429,7 @@ async function tryCandidates(
     // Two plans can come to the same edits (quarantine had nothing left to do): try them once.
     if (tried.has(built.strategy)) continue;
     tried.add(built.strategy);
-    const violations = policyViolations(base.config, [built.extent]);
+    const violations = policyViolations(base.config, [built.extent], { rowCaps: !built.reviewRequired });
     if (violations.length > 0) {
       attempts.push({ strategy: built.strategy, offered: false, reason: `over the policy: ${violations.join('; ')}`, remembered: candidate.remembered });
       continue;
@@ -356,7 +438,8 @@ async function tryCandidates(
     const counts = built.change ? built.change.counts : undefined;
     const quarantined = counts?.quarantined ?? 0;
     const rows = built.change ? rowsChanged(built.change) : built.extent.rows;
-    const summary = fixSummary(failure, built.strategy, rows, built.change);
+    const summary = fixSummary(failure, built, rows);
+    const resolution = resolutionOf(built.kinds);
     const incident: Incident = {
       ...incidentBase(session, failure, id),
       fix_branch: branch,
@@ -364,8 +447,12 @@ async function tryCandidates(
       rows_changed: rows,
       outcome: 'proposed',
       reason: summary,
+      fix_kinds: built.kinds,
+      resolution,
+      evidence: built.evidence,
+      review: built.reviewRequired ? 'required' : null,
     };
-    const proposal: FixProposal = { fix: built.fix, incident, carried: carriedIncidents(session, failure.check), message: commitMessage(session, failure, id, built.strategy, summary, built.change) };
+    const proposal: FixProposal = { fix: built.fix, incident, carried: carriedIncidents(session, failure.check), message: commitMessage(session, failure, id, built, summary) };
     const written = await writeProposalCommit(repository, base, proposal, session.people);
     let recheck: Recheck;
     try {
@@ -399,6 +486,10 @@ async function tryCandidates(
       commit: written.commit,
       rows_changed: rows,
       quarantined,
+      kinds: built.kinds,
+      resolution,
+      evidence: built.evidence,
+      review_required: built.reviewRequired,
       reason: summary,
       memory,
       attempts,
@@ -425,6 +516,10 @@ function failIncident(session: HealSession, failure: Failure, id: string, reason
     commit: null,
     rows_changed: 0,
     quarantined: 0,
+    kinds: {},
+    resolution: null,
+    evidence: null,
+    review_required: false,
     reason,
     memory,
     attempts,
@@ -444,6 +539,11 @@ function incidentBase(session: HealSession, failure: Failure, id: string): Omit<
     sample: failure.sample.slice(0, INCIDENT_SAMPLE_SIZE),
     created_at: session.now,
     updated_at: session.now,
+    fix_kinds: null,
+    resolution: null,
+    evidence: null,
+    review: null,
+    accepted_by: null,
   };
 }
 
@@ -459,25 +559,38 @@ function carriedIncidents(session: HealSession, check: string): Incident[] {
     .map(({ source: _source, ...incident }) => incident);
 }
 
-function fixSummary(failure: Failure, strategy: string, rows: number, change: TableChange | undefined): string {
-  if (!change) return `${strategy}: ${failure.message}; ${rows} value${rows === 1 ? '' : 's'} converted`;
-  const { updated, deleted, quarantined, inserted } = change.counts;
+/** One sentence on what a fix does: its kinds first (`restored 45 (from …), quarantined 5`), then the row counts. */
+function fixSummary(failure: Failure, built: BuiltFix, rows: number): string {
+  const kinds = fixKindsText(built.kinds as Record<string, number>, built.evidence);
+  const resolution = resolutionOf(built.kinds as Record<string, number>);
+  const review = built.reviewRequired ? '; marked for review: a person decides whether it lands' : '';
+  if (!built.change) return `${built.strategy} (${resolution}): ${kinds || 'no value changes'}; ${failure.table}.${failure.check.split('.').slice(-2, -1)[0] ?? ''} gets its type back${review}`;
+  const { updated, deleted, quarantined, inserted } = built.change.counts;
   const parts: string[] = [];
   if (updated) parts.push(`${updated} updated`);
   if (inserted) parts.push(`${inserted} inserted`);
   if (deleted) parts.push(`${deleted} deleted`);
   if (quarantined) parts.push(`${quarantined} moved to ${quarantineTableName(failure.table)}`);
-  return `${strategy}: ${rows} row${rows === 1 ? '' : 's'} of ${failure.table} changed (${parts.join(', ')}) so that ${failure.check} passes`;
+  return `${built.strategy} (${resolution}): ${kinds}; ${rows} row${rows === 1 ? '' : 's'} of ${built.change.table} changed (${parts.join(', ')}) so that ${failure.check} passes${review}`;
 }
 
-function commitMessage(session: HealSession, failure: Failure, id: string, strategy: string, summary: string, change: TableChange | undefined): string {
-  const lines = [`heal: ${failure.check} by ${strategy}`, '', `Incident ${id} at ${session.base.commit.slice(0, 12)}: ${failure.message}.`, summary + '.'];
+function commitMessage(session: HealSession, failure: Failure, id: string, built: BuiltFix, summary: string): string {
+  const lines = [`heal: ${failure.check} by ${built.strategy}`, '', `Incident ${id} at ${session.base.commit.slice(0, 12)}: ${oneLine(failure.message)}.`, summary + '.'];
+  const change = built.change;
   if (change) {
     lines.push('', 'Edits:');
     for (const edit of change.edits.slice(0, 20)) lines.push(`- ${edit.op} ${JSON.stringify(edit.key)}: ${oneLine(edit.reason)}`);
     if (change.edits.length > 20) lines.push(`- … and ${change.edits.length - 20} more (see the diff)`);
   }
-  lines.push('', `dgit-incident: ${id}`, `dgit-check: ${failure.check}`, `dgit-strategy: ${strategy}`);
+  if (built.listed && built.listed.length > 0) {
+    lines.push('', 'Listed:');
+    for (const line of built.listed.slice(0, 50)) lines.push(`- ${oneLine(line)}`);
+    if (built.listed.length > 50) lines.push(`- … and ${built.listed.length - 50} more`);
+  }
+  lines.push('', `dgit-incident: ${id}`, `dgit-check: ${failure.check}`, `dgit-strategy: ${built.strategy}`, `dgit-fix: ${fixKindsText(built.kinds as Record<string, number>) || 'none'}`);
+  lines.push(`dgit-resolution: ${resolutionOf(built.kinds as Record<string, number>)}`);
+  if (built.evidence) lines.push(`dgit-evidence: ${built.evidence}`);
+  if (built.reviewRequired) lines.push(`${REVIEW_TRAILER}: required`);
   return lines.join('\n') + '\n';
 }
 

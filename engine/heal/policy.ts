@@ -42,7 +42,9 @@ export class PolicyViolationError extends DgitError {
  * policy lets the healer change nothing. The quarantine table `<t>__quarantine`
  * and the incident table come with a table's changes and need no entry of their own.
  */
-export function policyViolations(config: LoadedConfig | undefined, extents: readonly ChangeExtent[]): string[] {
+export function policyViolations(config: LoadedConfig | undefined, extents: readonly ChangeExtent[], options: { rowCaps?: boolean } = {}): string[] {
+  // A proposal marked for review is judged by a person: the row caps bound what may land unreviewed.
+  const rowCaps = options.rowCaps ?? true;
   const policy = config?.config.policy;
   const changed = extents.filter((extent) => extent.rows > 0);
   if (changed.length === 0) return [];
@@ -64,9 +66,9 @@ export function policyViolations(config: LoadedConfig | undefined, extents: read
     }
     if (!rule.delete_rows && extent.removals.count > 0)
       violations.push(`${extent.removals.first ?? 'the proposal'} removes a row of ${extent.table} (${extent.removals.count} in all), but policy.tables.${extent.table}.delete_rows is false`);
-    if (rule.max_rows !== undefined && extent.rows > rule.max_rows)
+    if (rowCaps && rule.max_rows !== undefined && extent.rows > rule.max_rows)
       violations.push(`the proposal changes ${extent.rows} rows of ${extent.table}, more than policy.tables.${extent.table}.max_rows (${rule.max_rows})`);
   }
-  if (total > policy.max_rows_per_proposal) violations.push(`the proposal changes ${total} rows, more than policy.max_rows_per_proposal (${policy.max_rows_per_proposal})`);
+  if (rowCaps && total > policy.max_rows_per_proposal) violations.push(`the proposal changes ${total} rows, more than policy.max_rows_per_proposal (${policy.max_rows_per_proposal})`);
   return violations;
 }

@@ -120,6 +120,12 @@ export async function propose(repository: Repository, patch: string | ParsedPatc
     reason: `agent: ${rows} row${rows === 1 ? '' : 's'} of ${table} changed (${summaryParts.join(', ')})${checks.length ? ` so that ${checks.join(', ')} pass${checks.length === 1 ? 'es' : ''}` : ''}`,
     created_at: named ? named.created_at : now,
     updated_at: now,
+    // An agent's edits carry no kind: only its quarantines are named; whether the rest restores the truth is for the reviewer.
+    fix_kinds: quarantined > 0 ? { quarantined } : null,
+    resolution: quarantined > 0 ? 'contained' : null,
+    evidence: null,
+    review: null,
+    accepted_by: null,
   });
   const message = (incident: Incident) =>
     [

@@ -26,16 +26,22 @@ export function compareReports(before: CheckReport | undefined, after: CheckRepo
   const beforeById = new Map((before?.results ?? []).map((result) => [result.check, result]));
   const afterById = new Map(after.results.map((result) => [result.check, result]));
   const passes = (result: CheckResult | undefined) => result !== undefined && result.passed && !result.error;
-  const unfixed = mustPass.filter((id) => !passes(afterById.get(id)));
+  // A schema result exists only while a column is drifted: gone afterwards means fixed.
+  const driftGone = (id: string) => beforeById.get(id)?.kind === 'schema' && !afterById.has(id);
+  const unfixed = mustPass.filter((id) => !passes(afterById.get(id)) && !driftGone(id));
   const broken = after.results.filter((result) => passes(beforeById.get(result.check)) && !passes(result)).map((result) => result.check);
   // A check that was failing must not fail on more rows (a fix for one check must not pile onto another).
   const worse = after.results
     .filter((result) => {
       const was = beforeById.get(result.check);
-      return was !== undefined && !passes(was) && !passes(result) && !mustPass.includes(result.check) && result.failing_rows > was.failing_rows;
+      // A check that could not run before (blocked by a drifted column) has no count to be worse than.
+      return was !== undefined && !was.blocked_by && !passes(was) && !passes(result) && !mustPass.includes(result.check) && result.failing_rows > was.failing_rows;
     })
     .map((result) => ({ id: result.check, from: beforeById.get(result.check)!.failing_rows, to: result.failing_rows }));
-  const fixed = after.results.filter((result) => !passes(beforeById.get(result.check)) && passes(result)).map((result) => result.check);
+  const fixed = [
+    ...(before?.results ?? []).filter((result) => driftGone(result.check)).map((result) => result.check),
+    ...after.results.filter((result) => !passes(beforeById.get(result.check)) && passes(result)).map((result) => result.check),
+  ];
   const parts: string[] = [];
   for (const id of unfixed) {
     const result = afterById.get(id);

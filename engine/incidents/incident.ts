@@ -11,10 +11,16 @@ import { fromJsonValue, toJsonValue, type Row, type Value } from '../value/value
  */
 
 /** The table that holds the incident memory, in every tree that has one. */
-export const INCIDENTS_TABLE = '_dgit_incidents';
+export { INCIDENTS_TABLE, fixKindsText, resolutionOf } from './incident-words.js';
+import { INCIDENTS_TABLE } from './incident-words.js';
 
-export const INCIDENT_OUTCOMES = ['proposed', 'merged', 'rejected', 'failed'] as const;
-/** proposed: a fix waits on its heal branch; merged / rejected: the merge queue (or a person) decided; failed: no fix could be offered, or the fix failed its checks in the queue. */
+export const INCIDENT_OUTCOMES = ['proposed', 'merged', 'rejected', 'failed', 'accepted'] as const;
+/**
+ * proposed: a fix waits on its heal branch; merged / rejected: the merge queue (or a
+ * person) decided; failed: no fix could be offered, or the fix failed its checks in
+ * the queue; accepted: a person accepted the new state of the data (`dgit incidents
+ * accept`), recorded with who and why. An incident is open until merged or accepted.
+ */
 export type IncidentOutcome = (typeof INCIDENT_OUTCOMES)[number];
 
 /** One incident, as the JSON of `dgit incidents --json` shows it (snake case, like every dgit JSON document). */
@@ -41,6 +47,16 @@ export interface Incident {
   outcome: IncidentOutcome;
   /** Why: what the fix does, why none was offered, or why it was merged, rejected or failed. */
   reason: string | null;
+  /** Rows the fix changes, by what it did: `{"restored": 45, "quarantined": 5}` (restored, normalized, coerced, deduplicated, defaulted, quarantined). */
+  fix_kinds: Record<string, number> | null;
+  /** fixed: every row put right from evidence or by a lossless rule; contained: some rows only defaulted or quarantined (the check passes, the truth is not back). */
+  resolution: 'fixed' | 'contained' | null;
+  /** The commit the restored values came from (the last revision where the check passed). */
+  evidence: string | null;
+  /** `required` when the fix may land only after a person reviewed it (a revert of a partial load's deletes). */
+  review: string | null;
+  /** Who accepted the new state, when outcome is accepted. */
+  accepted_by: string | null;
   /** ISO timestamps (UTC, milliseconds). */
   created_at: string;
   updated_at: string;
@@ -63,6 +79,12 @@ export const INCIDENT_COLUMNS: ReadonlyArray<{ name: keyof Incident; type: Colum
   { name: 'reason', type: 'Utf8', nullable: true },
   { name: 'created_at', type: 'Timestamp<ms, UTC>', nullable: false },
   { name: 'updated_at', type: 'Timestamp<ms, UTC>', nullable: false },
+  // Added later: nullable, so tables written before read them as null.
+  { name: 'fix_kinds', type: 'Utf8', nullable: true },
+  { name: 'resolution', type: 'Utf8', nullable: true },
+  { name: 'evidence', type: 'Utf8', nullable: true },
+  { name: 'review', type: 'Utf8', nullable: true },
+  { name: 'accepted_by', type: 'Utf8', nullable: true },
 ];
 
 /** The schema of a new `_dgit_incidents` table, keyed by id. */
@@ -84,6 +106,7 @@ export function incidentToRow(incident: Incident, schema: TableSchema): Row {
     ...incident,
     sample: sampleText(incident.sample),
     reason: incident.reason === null ? null : clip(incident.reason, MAX_REASON_TEXT),
+    fix_kinds: incident.fix_kinds === null ? null : JSON.stringify(incident.fix_kinds),
   };
   return schema.columns.map((column) => (column.name in json ? fromJsonValue(column.type, json[column.name], `${INCIDENTS_TABLE}.${column.name}`) : null));
 }
@@ -104,6 +127,11 @@ const StoredIncidentSchema = z.object({
   reason: z.string().nullable().default(null),
   created_at: z.string(),
   updated_at: z.string(),
+  fix_kinds: z.string().nullable().default(null),
+  resolution: z.enum(['fixed', 'contained']).nullable().default(null),
+  evidence: z.string().nullable().default(null),
+  review: z.string().nullable().default(null),
+  accepted_by: z.string().nullable().default(null),
 });
 
 /** A row of a `_dgit_incidents` table as an incident; a row that does not fit (a table someone else made) is a CorruptError. */
@@ -124,7 +152,14 @@ export function rowToIncident(schema: TableSchema, row: readonly Value[], where:
   } catch {
     // A sample that is not JSON is shown as empty rather than failing the whole memory.
   }
-  return { ...parsed.data, sample };
+  let fixKinds: Record<string, number> | null = null;
+  try {
+    const value: unknown = parsed.data.fix_kinds === null ? null : JSON.parse(parsed.data.fix_kinds);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) fixKinds = value as Record<string, number>;
+  } catch {
+    // Unreadable counts are shown as none.
+  }
+  return { ...parsed.data, sample, fix_kinds: fixKinds };
 }
 
 function sampleText(sample: unknown[]): string {

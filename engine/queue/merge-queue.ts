@@ -12,6 +12,7 @@ import { buildCandidate, checkCandidate, contains, type CandidateCheck, type Can
 import { ProcessLock, type LockHolder } from './process-lock.js';
 import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
 import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
+import { reviewBlocks } from '../heal/review.js';
 
 /** Where a run keeps the candidate it is testing, so it stays reachable (and visible to git) until judged. */
 export const CANDIDATE_REF_PREFIX = 'refs/dgit/queue/tmp';
@@ -266,6 +267,13 @@ class QueueRun {
       if (parts.length === 0) return;
 
       const onto = await this.head();
+      // A proposal marked for review lands only once a person approved it (engine/heal/review.ts decides).
+      const unreviewed = await firstUnreviewed(this.repository, parts, onto);
+      if (unreviewed) {
+        await this.drop(unreviewed.part.id, unreviewed.part.head, 'needs-review', unreviewed.reason);
+        if (parts.length > 1) await this.land(parts.filter((p) => p !== unreviewed.part).map((p) => p.id));
+        return;
+      }
       const built = await buildCandidate(this.repository, onto, parts, this.defaultBranch);
       if (built.kind === 'conflict') {
         // A branch that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
@@ -437,4 +445,13 @@ class QueueRun {
     const names = await git.listRefs({ fs, gitdir: this.repository.gitdir, filepath: CANDIDATE_REF_PREFIX }).catch(() => [] as string[]);
     return names.filter((name) => !name.endsWith('.lock')).map((name) => `${CANDIDATE_REF_PREFIX}/${name}`);
   }
+}
+
+/** The first part that is marked for review and not approved, with the reason (the queue's review rule). */
+async function firstUnreviewed(repository: Repository, parts: readonly CandidatePart[], onto: CommitId | undefined): Promise<{ part: CandidatePart; reason: string } | undefined> {
+  for (const part of parts) {
+    const reason = await reviewBlocks(repository, part.branch, part.head, onto);
+    if (reason) return { part, reason };
+  }
+  return undefined;
 }

@@ -22,6 +22,7 @@ export const DEPARTURES = [
   'wrong-base', // it targets another branch than the default one (or is the default branch)
   'head-missing', // its head commit could not be found or fetched (a branch deleted meanwhile)
   'removed', // a maintainer took it out (`/dgit dequeue`, the label removed)
+  'needs-review', // a heal proposal marked for review that no person has approved (engine/heal/review.ts)
 ] as const;
 export type Departure = (typeof DEPARTURES)[number];
 

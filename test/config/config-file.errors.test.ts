@@ -205,6 +205,6 @@ describe('a valid dgit.yml', () => {
     expect(loaded.checks[3]).toMatchObject({ maxAgeSeconds: 36 * 3600 });
     expect(loaded.checks[4]).toMatchObject({ columns: ['origin'], references: { table: 'airports', columns: ['iata'] } });
     expect(loaded.config.tables['flights']?.defaults).toEqual({ carrier: 'UNKNOWN' });
-    expect(loaded.config.policy).toEqual({ max_rows_per_proposal: 50, tables: { flights: { columns: ['carrier'], delete_rows: true } } });
+    expect(loaded.config.policy).toEqual({ max_rows_per_proposal: 50, land_unreviewed: false, tables: { flights: { columns: ['carrier'], delete_rows: true, null_unconvertible: false } } });
   });
 });

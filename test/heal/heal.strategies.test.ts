@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../engine/checks/index.js';
 import { runSql } from '../../engine/commands/sql.js';
-import { ConfigError } from '../../engine/config/index.js';
 import { heal, type HealIncident } from '../../engine/heal/index.js';
 import { Repository } from '../../engine/repository/repository.js';
 import { withTableTree } from '../../engine/table/root-tree.js';
@@ -121,10 +120,30 @@ describe('drop-duplicates, keep-first and keep-newest', () => {
     expect(await rows(repository, `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'movies__quarantine'`, incident.branch!)).toEqual([{ n: 0 }]);
   });
 
-  it('keeps the first by key of rows that share a title and date but differ, and quarantines the rest', async () => {
+  it('late corrections: keeps the row of the latest load (by default) and deletes the superseded ones, each listed', async () => {
     const dir = repositoryWith('movies', sample);
     await commitConfig(dir, config);
     // A re-load with fresher vote counts, under new ids: not exact duplicates.
+    const correction = await load(dir, 'movies', sample.slice(20, 22).map((movie, i) => ({ ...movie, id: 2001 + i, 'IMDB Votes': 123456 })), 'append');
+    const repository = await Repository.open(dir);
+    const incident = only((await heal(repository)).incidents);
+    expect(incident.attempts.map((a) => [a.strategy, a.offered])).toEqual([
+      ['drop-duplicates', false],
+      ['keep-latest-load', true],
+    ]);
+    expect(incident).toMatchObject({ kinds: { deduplicated: 2 }, resolution: 'fixed', quarantined: 0 });
+    expect(await rows(repository, 'SELECT id, "IMDB Votes" AS votes FROM movies WHERE id IN (21, 22, 2001, 2002) ORDER BY id', incident.branch!)).toEqual([
+      { id: 2001, votes: 123456 },
+      { id: 2002, votes: 123456 },
+    ]);
+    const message = (await repository.readCommit(incident.commit as never)).message;
+    expect(message).toContain(`- delete {"id":21}: superseded: shares Title, Release Date`);
+    expect(message).toContain(`of a later load (${correction.slice(0, 12)})`);
+  });
+
+  it('keeps the first by key when dgit.yml says keep: first, quarantining the rest', async () => {
+    const dir = repositoryWith('movies', sample);
+    await commitConfig(dir, config.replace('name: movies_release_unique', 'name: movies_release_unique, keep: first'));
     await load(dir, 'movies', sample.slice(20, 22).map((movie, i) => ({ ...movie, id: 2001 + i, 'IMDB Votes': 123456 })), 'append');
     const repository = await Repository.open(dir);
     const incident = only((await heal(repository)).incidents);
@@ -132,7 +151,17 @@ describe('drop-duplicates, keep-first and keep-newest', () => {
       ['drop-duplicates', false],
       ['keep-first', true],
     ]);
+    expect(incident).toMatchObject({ kinds: { quarantined: 2 }, resolution: 'contained' });
     expect(await rows(repository, 'SELECT id FROM movies__quarantine ORDER BY id', incident.branch!)).toEqual([{ id: 2001 }, { id: 2002 }]);
+  });
+
+  it('refuses to guess between rows that arrived in the same load (an import keeps no line order)', async () => {
+    const dir = repositoryWith('movies', sample);
+    await commitConfig(dir, config);
+    await load(dir, 'movies', [...sample.slice(20, 21).map((movie) => ({ ...movie, id: 2001, 'IMDB Votes': 1 })), ...sample.slice(20, 21).map((movie) => ({ ...movie, id: 2002, 'IMDB Votes': 2 }))], 'append');
+    const incident = only((await heal(await Repository.open(dir))).incidents);
+    expect(incident.status).toBe('failed');
+    expect(incident.reason).toContain('keep-latest-load');
   });
 
   it('keeps the newest by a column when told to, quarantining the older rows', async () => {
@@ -180,8 +209,8 @@ describe('coerce-type', () => {
    * column as text. (dgit's own import casts into the existing column's type, so
    * this arrives by git, as any outside writer's commit would.)
    */
-  async function pipelineReload(dir: string, values: (movie: Record<string, unknown>, index: number) => unknown): Promise<Repository> {
-    const reload = sample.map((movie, index) => ({ ...movie, 'US Gross': values(movie, index) }));
+  async function pipelineReload(dir: string, values: (movie: Record<string, unknown>, index: number) => unknown, extra: Array<Record<string, unknown>> = []): Promise<Repository> {
+    const reload = [...sample.map((movie, index) => ({ ...movie, 'US Gross': values(movie, index) })), ...extra];
     await load(dir, 'movies_reload', reload, 'replace', 'staging', ['id']);
     const repository = await Repository.open(dir);
     const head = await repository.resolve('main');
@@ -195,36 +224,70 @@ describe('coerce-type', () => {
     return repository;
   }
 
-  it('gives US Gross back its number type when every text value converts without loss', async () => {
+  it('type drift is a failing schema check, never a config error; coerce-type gives US Gross its number type back', async () => {
     const dir = repositoryWith('movies', sample);
     await commitConfig(dir, config);
     const repository = await pipelineReload(dir, (movie, index) => (index === 3 || index === 7 ? ` ${String(movie['US Gross'])} ` : movie['US Gross']));
     expect((await repository.requireTable((await repository.readCommit(await repository.resolve('main'))).tree, 'movies', 'movies')).schema.columns.find((c) => c.name === 'US Gross')!.type).toBe('Utf8');
-    await expect(runChecks(repository, 'main')).rejects.toBeInstanceOf(ConfigError);
+    const checked = await runChecks(repository, 'main');
+    expect(checked.passed).toBe(false);
+    expect(checked.results.map((r) => [r.check, r.kind, r.passed, r.blocked_by ?? null])).toEqual([
+      ['movies.US Gross.schema', 'schema', false, null],
+      ['movies.US Gross.range', 'range', false, 'movies.US Gross.schema'],
+    ]);
+    expect(checked.results[0]!.message).toMatch(/^type drift: US Gross is Utf8 but was Int64 at [0-9a-f]{12} \(the checks of dgit.yml need a number\); all 119 values convert back to Int64 exactly$/);
 
     const report = await heal(repository);
-    expect(report.config_error).toMatch(/checks\[0\]\.min: 0 is a number but column type Utf8 needs text/);
     const incident = only(report.incidents);
-    expect(incident).toMatchObject({ check: 'movies.US Gross.type', kind: 'type', strategy: 'coerce-type', status: 'proposed' });
+    // Only the two re-spelled values change (the policy counts them, not the 120 rows of the column).
+    expect(incident).toMatchObject({ check: 'movies.US Gross.schema', kind: 'schema', strategy: 'coerce-type', status: 'proposed', rows_changed: 2, kinds: { coerced: 2 }, resolution: 'fixed' });
     const moviesAt = (rev: string) => (JSON.parse(run(dir, 'tables', '--rev', rev, '--json')) as { tables: Array<{ table: string; columns: unknown[] }> }).tables.find((t) => t.table === 'movies')!;
-    const before = moviesAt('main~1');
-    const after = moviesAt(incident.branch!);
-    expect(after.columns).toEqual(before.columns);
+    expect(moviesAt(incident.branch!).columns).toEqual(moviesAt('main~1').columns);
     expect(await rows(repository, `SELECT "US Gross" AS gross FROM movies WHERE id IN (4, 8) ORDER BY id`, incident.branch!)).toEqual([
       { gross: sample[3]!['US Gross'] },
       { gross: sample[7]!['US Gross'] },
     ]);
     expect((await runChecks(repository, incident.branch!)).passed).toBe(true);
-    // The column is the parent's again, id and all: no change of movies against the commit before the reload.
     expect(run(dir, 'diff', 'main~1', incident.branch!, '--table', 'movies', '--stat')).not.toMatch(/US Gross/);
   });
 
-  it('leaves a column alone when a value would not convert, and then the checks cannot run', async () => {
+  it('restores an "n/a" in a re-sent row from the revision the type comes from', async () => {
     const dir = repositoryWith('movies', sample);
     await commitConfig(dir, config);
     const repository = await pipelineReload(dir, (movie, index) => (index === 3 ? 'n/a' : movie['US Gross']));
-    await expect(heal(repository)).rejects.toBeInstanceOf(ConfigError);
+    const incident = only((await heal(repository)).incidents);
+    expect(incident).toMatchObject({ status: 'proposed', kinds: { restored: 1 }, resolution: 'fixed', rows_changed: 1 });
+    expect(await rows(repository, `SELECT "US Gross" AS gross FROM movies WHERE id = 4`, incident.branch!)).toEqual([{ gross: sample[3]!['US Gross'] }]);
+  });
+
+  it('turns "n/a" of a new row into null only where the policy allows it, and lists it', async () => {
+    const newMovie = { ...sample[0]!, id: 999, Title: 'New', 'US Gross': 'n/a' };
+    const dir = repositoryWith('movies', sample);
+    await commitConfig(dir, config);
+    const repository = await pipelineReload(dir, (movie) => movie['US Gross'], [newMovie]);
+    const refused = only((await heal(repository)).incidents);
+    expect(refused.status).toBe('failed');
+    expect(refused.reason).toContain('1 value of US Gross are no Int64 ({"id":999} "n/a"); policy.tables.movies.null_unconvertible does not allow turning them into null');
     expect(run(dir, 'branch')).not.toContain('heal/');
+
+    const allowing = repositoryWith('movies', sample);
+    await commitConfig(allowing, config.replace('    movies: {}', '    movies: { null_unconvertible: true }'));
+    const again = await pipelineReload(allowing, (movie) => movie['US Gross'], [newMovie]);
+    const incident = only((await heal(again)).incidents);
+    expect(incident).toMatchObject({ status: 'proposed', kinds: { defaulted: 1 }, resolution: 'contained', rows_changed: 1 });
+    const message = (await again.readCommit(incident.commit as never)).message;
+    expect(message).toContain('- null {"id":999}: US Gross "n/a" is no Int64');
+  });
+
+  it('never rounds: "181.5" into an integer column is refused and listed row by row', async () => {
+    const dir = repositoryWith('movies', sample);
+    await commitConfig(dir, config.replace('    movies: {}', '    movies: { null_unconvertible: true }'));
+    const repository = await pipelineReload(dir, (movie, index) => (index === 5 ? '181.5' : index === 6 ? '12.0' : movie['US Gross']));
+    const checked = await runChecks(repository, 'main');
+    expect(checked.results[0]!.message).toContain('1 of 119 values do not convert back to Int64 exactly');
+    const incident = only((await heal(repository)).incidents);
+    expect(incident.status).toBe('failed');
+    expect(incident.reason).toContain('1 value of US Gross cannot be held exactly by Int64 and would be rounded, so there is no type fix: {"id":6} "181.5"');
   });
 });
 

@@ -78,7 +78,7 @@ describe('dgit incidents', () => {
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
     const text = healCliOk(dir, 'incidents');
-    expect(text).toMatch(/incident\s+check\s+outcome\s+strategy\s+rows\s+branch\s+updated/);
+    expect(text).toMatch(/incident\s+check\s+outcome\s+strategy\s+fix\s+rows\s+branch\s+updated/);
     expect(text).toContain('(failed): no built-in strategy fixes a row_count check');
     expect(healCliOk(dir, 'incidents', '--check', 'penguins.row_count', '--json')).not.toContain('Sex');
   });

@@ -2,6 +2,7 @@ import { keyColumnNames } from '../../schema/schema.js';
 import { quoteIdentifier } from '../../sql/sql-text.js';
 import { quarantineTableName } from '../quarantine.js';
 import type { PatchEdit } from '../patch.js';
+import { loadOrder } from '../history.js';
 import type { FailingRow, StepOutcome, StrategyContext } from './strategy-context.js';
 import { keyText, valueText } from './strategy-context.js';
 
@@ -82,6 +83,46 @@ export async function dropDuplicates(context: StrategyContext, failing: FailingR
       }
     }
     if (kept.length > 1) remaining.push(...kept.map((member) => member.failing));
+  }
+  return { edits, remaining };
+}
+
+/**
+ * keep-latest-load (late corrections): of rows sharing the checked value but
+ * differing elsewhere, keep the one the latest load brought in (dgit knows, from
+ * the history, which commit brought each row as it is now) and delete the others,
+ * each listed as superseded. Rows that arrived in the same commit cannot be told
+ * apart this way: an import keeps no line order (rows are stored by key, and a
+ * file with one primary key twice is refused), so such a group is left to the
+ * next step, and the reason says to declare `keep: newest` with `by: <column>`.
+ */
+export async function keepLatestLoad(context: StrategyContext, failing: FailingRow[]): Promise<StepOutcome> {
+  const check = context.check;
+  if (check.kind !== 'unique') return { notApplicable: 'keep-latest-load fixes unique checks only' };
+  const grouped = await groups(context, failing);
+  const order = await loadOrder(context.repository, context.base.commit, check.table, grouped.flat().map((member) => member.failing.key));
+  const edits: PatchEdit[] = [];
+  const remaining: FailingRow[] = [];
+  for (const group of grouped) {
+    if (group.length < 2) continue;
+    const depthOf = (member: (typeof group)[number]) => order.get(JSON.stringify(member.failing.key))?.depth ?? Infinity;
+    const newest = Math.min(...group.map(depthOf));
+    const latest = group.filter((member) => depthOf(member) === newest);
+    if (latest.length > 1) {
+      remaining.push(...group.map((member) => member.failing));
+      continue;
+    }
+    const survivor = latest[0]!;
+    const by = order.get(JSON.stringify(survivor.failing.key))!.commit.slice(0, 12);
+    for (const member of group) {
+      if (member === survivor) continue;
+      const from = order.get(JSON.stringify(member.failing.key))?.commit.slice(0, 12) ?? 'an older load';
+      edits.push({
+        op: 'delete',
+        key: member.failing.key,
+        reason: `superseded: shares ${check.columns.join(', ')} ${valueText(member.failing.value)} with the row ${keyText(survivor.failing.key)} of a later load (${by}); this row came with ${from} (${check.id})`,
+      });
+    }
   }
   return { edits, remaining };
 }

@@ -9,13 +9,55 @@ import { quoteIdentifier } from '../../sql/sql-text.js';
 import type { TableVersion } from '../../table/table-version.js';
 import type { PatchEdit } from '../patch.js';
 import type { FailingRevision } from '../proposal.js';
+import type { DuplicateRule } from '../../config/configured-check.js';
+import type { CommitId } from '../../store/revision.js';
+import { lastPassingRevision, PastRows, tableAt } from '../history.js';
 
 /** The built-in strategies. A plan chains some: `normalize-text+quarantine` fixes what it can and quarantines the rest. */
-export const STRATEGY_NAMES = ['fill-default', 'normalize-text', 'drop-duplicates', 'keep-first', 'keep-newest', 'quarantine', 'coerce-type'] as const;
+export const STRATEGY_NAMES = [
+  'restore',
+  'normalize-text',
+  'coerce-type',
+  'drop-duplicates',
+  'keep-latest-load',
+  'keep-newest',
+  'keep-first',
+  'fill-default',
+  'quarantine',
+  'restore-referenced',
+  'revert-deletes',
+] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
-/** How the rows sharing a unique value are resolved once exact duplicates are gone: keep the first by key, or the newest by a column. */
-export type DuplicateRule = { keep: 'first' } | { keep: 'newest'; by: string };
+/** What a fix did to a row, in the words every proposal, incident and PR body uses; most faithful first. */
+export const FIX_KINDS = ['restored', 'normalized', 'coerced', 'deduplicated', 'defaulted', 'quarantined'] as const;
+export type FixKind = (typeof FIX_KINDS)[number];
+
+/** The kind of the rows a strategy changes (a quarantine edit is `quarantined` whatever the strategy). */
+export function fixKindOf(strategy: StrategyName): FixKind {
+  switch (strategy) {
+    case 'restore':
+    case 'restore-referenced':
+    case 'revert-deletes':
+      return 'restored';
+    case 'normalize-text':
+      return 'normalized';
+    case 'coerce-type':
+      return 'coerced';
+    case 'drop-duplicates':
+    case 'keep-latest-load':
+    case 'keep-newest':
+    case 'keep-first':
+      return 'deduplicated';
+    case 'fill-default':
+      return 'defaulted';
+    case 'quarantine':
+      return 'quarantined';
+  }
+}
+
+/** How the rows sharing a unique value are resolved once exact duplicates are gone (dgit.yml's `keep` / `by`). */
+export type { DuplicateRule } from '../../config/configured-check.js';
 
 /** A failing row: its key and the checked value, as `dgit check --json` gives them. */
 export type FailingRow = CheckSample;
@@ -60,6 +102,26 @@ export class StrategyContext {
     const select = columns.map((c, i) => `${jsonReadyExpression(`t.${quoteIdentifier(c.name)}`, c.type)} AS "c${i}"`).join(', ');
     const rows = await session.rows(`SELECT ${select} ${fromWhere}${orderBy ? ` ORDER BY ${orderBy}` : ''}`);
     return rows.map((row) => Object.fromEntries(columns.map((c, i) => [c.name, jsonValue(c.type, row[`c${i}`])])));
+  }
+
+  /** The check's table at the last revision where the check passed (the evidence of restore), found once. */
+  async evidence(): Promise<PastRows | undefined> {
+    return this.memo('evidence', async () => {
+      const commit = await lastPassingRevision(this.repository, this.base.commit, this.check.id);
+      const past = commit ? await tableAt(this.repository, commit, this.check.table) : undefined;
+      return past ? new PastRows(past, this.repository) : undefined;
+    });
+  }
+
+  /** The failing revision's rows with these keys, by key text (reads only their chunks). */
+  async currentRows(keys: ReadonlyArray<Record<string, unknown>>): Promise<Map<string, Record<string, unknown>>> {
+    const reader = new PastRows({ commit: this.base.commit as CommitId, tree: this.base.tree, version: this.version }, this.repository);
+    const out = new Map<string, Record<string, unknown>>();
+    for (const key of keys) {
+      const row = await reader.row(key);
+      if (row) out.set(keyText(key), row);
+    }
+    return out;
   }
 
   /** The key of a JSON row: its key columns (every column, for a keyless table). */
