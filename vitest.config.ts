@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
+    globalSetup: ['test/support/s3-global-setup.ts'],
   },
 });

@@ -28,3 +28,21 @@ export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
 export * from './heal/index.js';
+// Chunks in object storage (S3), `dgit files` and `dgit gc` (engine/chunkstore).
+export {
+  useChunkStore,
+  chunkStoreOf,
+  parseChunkStoreUrl,
+  tableFiles,
+  duckdbQuery,
+  sparkExpression,
+  collectGarbage,
+  remoteChunkStore,
+  DEFAULT_GRACE_MS,
+  type ChunkStoreLocation,
+  type ChunkStoreChange,
+  type TableFiles,
+  type GcOptions,
+  type GcOutcome,
+  type ChunkUpload,
+} from './chunkstore/index.js';

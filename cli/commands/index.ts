@@ -20,6 +20,8 @@ import { registerImport } from './import.js';
 import { registerInit } from './init.js';
 import { registerLog } from './log.js';
 import { registerTables } from './tables.js';
+import { registerFiles } from './files.js';
+import { registerGc } from './gc.js';
 
 export function registerCommands(program: Command, context: CommandContext): void {
   registerInit(program, context);
@@ -42,4 +44,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMcp(program, context);
   registerBot(program, context);
   registerDemo(program, context);
+  registerFiles(program, context);
+  registerGc(program, context);
 }

@@ -26,13 +26,40 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .description('add a remote')
     .argument('<name>', 'remote name, e.g. origin')
     .argument('<url>', 'HTTP(S) URL of a git repository')
+    .option('--chunks <s3url>', 'keep the chunks in this S3 bucket (s3://bucket/prefix) instead of git; recorded in dgit.yml')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
-    .action(async (name: string, url: string, options: { json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  dgit remote add origin https://github.com/acme/data.git\n  dgit remote add origin https://github.com/acme/data.git --chunks s3://acme-data/flights')
+    .action(async (name: string, url: string, options: { chunks?: string; json?: boolean }) => {
       const { addRemote } = await import('../../engine/remote/index.js');
-      const added = await addRemote(await context.repository(), name, url);
-      if (options.json) printJson(added);
-      else print(`Added remote ${added.name} (${redacted(added.url)})`);
+      const { parseChunkStoreUrl, useChunkStore } = await import('../../engine/index.js');
+      if (options.chunks !== undefined) parseChunkStoreUrl(options.chunks, '--chunks'); // refuse a bad URL before adding anything
+      const repository = await context.repository();
+      const added = await addRemote(repository, name, url);
+      const chunks = options.chunks === undefined ? undefined : await useChunkStore(repository, options.chunks);
+      if (options.json) printJson({ ...added, ...(chunks ? { chunks } : {}) });
+      else {
+        print(`Added remote ${added.name} (${redacted(added.url)})`);
+        if (chunks) print(`Chunks now live in ${chunks.location.url}${chunks.configStaged ? ' (dgit.yml changed: commit it so clones find them)' : ''}; the next push uploads them`);
+      }
+    });
+
+  remote
+    .command('chunks')
+    .description('show the chunk store (S3 bucket) of this repository, or start keeping chunks in one')
+    .argument('[s3url]', 's3://bucket/prefix to keep the chunks in from now on (recorded in dgit.yml)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit remote chunks\n  dgit remote chunks s3://acme-data/flights')
+    .action(async (s3url: string | undefined, options: { json?: boolean }) => {
+      const { chunkStoreOf, useChunkStore } = await import('../../engine/index.js');
+      const repository = await context.repository();
+      if (s3url === undefined) {
+        const location = chunkStoreOf(repository);
+        if (options.json) return printJson({ chunks: location?.url ?? null });
+        return print(location ? location.url : 'chunks live in git');
+      }
+      const change = await useChunkStore(repository, s3url);
+      if (options.json) return printJson(change);
+      print(`Chunks now live in ${change.location.url}${change.configStaged ? ' (dgit.yml changed: commit it so clones find them)' : ''}; the next push uploads them`);
     });
 
   remote

@@ -10,6 +10,7 @@ import { RemoteError, remoteError } from './remote-error.js';
 import { defaultRemote, remoteUrl, setUpstream } from './remote-config.js';
 import { redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
+import { recheckFoundChunks, uploadCommitChunks, type ChunkUpload } from '../chunkstore/chunk-upload.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
 
@@ -44,6 +45,8 @@ export interface PushOutcome {
   transfer: TransferCounts;
   /** The branch's working set holds changes that were not pushed (only commits are). */
   uncommittedChanges: boolean;
+  /** With a chunk store: the chunks uploaded before the ref moved (engine/chunkstore). */
+  chunks?: ChunkUpload;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
   let advertised: ObjectId | null = null;
   let stopped: 'stale-lease' | 'up-to-date' | undefined;
+  let chunks: ChunkUpload | undefined;
   const outcome = (status: PushOutcome['status']): PushOutcome => ({
     remote,
     url: redactUrl(url),
@@ -91,6 +95,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     status,
     transfer,
     uncommittedChanges: working.tree !== working.headTree,
+    ...(chunks ? { chunks: { ...chunks, found: [] } } : {}),
   });
 
   try {
@@ -108,10 +113,13 @@ export async function push(repository: Repository, options: PushOptions = {}): P
       onProgress: options.onProgress,
       onMessage: options.onMessage,
       // Called with the remote's advertised value of the branch, which becomes the old value of the update command.
-      onPrePush: ({ remoteRef: seen }) => {
+      onPrePush: async ({ remoteRef: seen }) => {
         advertised = seen.oid === ZERO_ID ? null : (seen.oid as ObjectId);
         if (expected !== undefined && advertised !== expected) stopped = 'stale-lease';
         else if (advertised === head) stopped = 'up-to-date';
+        // With a chunk store, every chunk the new commits need is in the bucket before the ref can move;
+        // the remote's advertised tip is what it already references (and a collector never deletes that).
+        if (stopped !== 'stale-lease') chunks = await uploadCommitChunks(repository, head, advertised ? [advertised as CommitId] : []);
         return stopped === undefined;
       },
     });
@@ -136,6 +144,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     throw remoteError(error, url, 'push', credentials);
   }
   if (options.setUpstream) await setUpstream(repository, branch, remote, remoteBranch);
+  if (chunks) await recheckFoundChunks(repository, chunks);
   if (advertised === null) return outcome('created');
   const before: ObjectId = advertised;
   const fastForward = await git.isDescendent({ fs, gitdir: repository.gitdir, oid: head, ancestor: before, depth: -1 }).catch(() => false);

@@ -12,6 +12,10 @@ export const TABLES_DIR = 'tables';
 /** Anything that stores git objects: the store itself or a pending transaction. */
 export interface ObjectWriter {
   write(type: ObjectType, content: Uint8Array): ObjectId;
+  /** Store a chunk (default: as a blob); a repository with a chunk store keeps them outside git. */
+  writeChunk?(bytes: Uint8Array): ObjectId;
+  /** True when chunks live in a chunk store: table trees then hold no `chunks/` (see engine/chunkstore). */
+  readonly chunksOutsideGit?: boolean;
 }
 
 /** Path of a chunk inside a table's tree: `chunks/<xx>/<id>.parquet`. */
@@ -39,7 +43,8 @@ export function writeTableTree(version: TableVersion, writer: ObjectWriter): Obj
     { mode: '100644', name: 'schema.json', oid: writer.write('blob', Buffer.from(serializeTableSchema(version.schema))) },
     { mode: '100644', name: 'manifest.json', oid: writer.write('blob', Buffer.from(serializeManifest(version.schema, version.manifest))) },
   ];
-  if (buckets.size > 0) {
+  // With a chunk store the tree leaves the chunks out: git must never name a blob it does not hold.
+  if (buckets.size > 0 && !writer.chunksOutsideGit) {
     const fanOut: TreeEntry[] = [];
     for (const [prefix, bucket] of buckets) fanOut.push({ mode: '40000', name: prefix, oid: writer.write('tree', serializeTree(bucket)) });
     entries.push({ mode: '40000', name: 'chunks', oid: writer.write('tree', serializeTree(fanOut)) });
