@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const root = process.argv[2]!;
+const root = process.argv[2];
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const child = spawn('/usr/lib/git-core/git-http-backend', [], {

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const output = execFileSync('bash', [SCRIPT, 'start', CEPH_DIR], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     for (const line of output.split('\n')) {
       const match = /^(AWS_[A-Z_]+)=(.*)$/.exec(line.trim());
-      if (match) process.env[match[1]!] = match[2]!;
+      if (match) process.env[match[1]] = match[2]!;
     }
     started = true;
   }

@@ -79,7 +79,7 @@ export async function prefetchChunks(store: ObjectStore, ids: Iterable<string>, 
   const missing = [...new Set(ids)].filter((id) => !local.has(id) && !store.hasStored(id as ObjectId));
   let next = 0;
   const worker = async () => {
-    while (next < missing.length) await ensureLocalChunk(local, missing[next++]!);
+    while (next < missing.length) await ensureLocalChunk(local, missing[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, worker));
   return missing.length;

@@ -17,7 +17,7 @@ export interface ChunkStoreLocation {
 export function parseChunkStoreUrl(text: string, where = 'chunk store'): ChunkStoreLocation {
   const match = /^s3:\/\/([^/?#]+)(\/[^?#]*)?$/.exec(text.trim());
   if (!match) throw new InvalidInputError(`a chunk store is an S3 URL like s3://bucket/prefix, not ${JSON.stringify(text)}`, where);
-  const bucket = match[1]!;
+  const bucket = match[1];
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
     throw new InvalidInputError(`invalid bucket name ${JSON.stringify(bucket)} (3-63 lowercase letters, digits, dots and hyphens)`, where);
   }

@@ -47,7 +47,7 @@ export async function uploadCommitChunks(repository: Repository, head: CommitId,
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
-      const id = ids[next++]!;
+      const id = ids[next++];
       const bytes = await readChunkBytes(repository.store, id as ObjectId).catch((error: unknown) => {
         throw new DgitError('NOT_FOUND', `chunk ${id} is needed by the pushed commits but is neither in git nor in the local chunk store, so it cannot be uploaded`, local.path(id), { cause: error });
       });

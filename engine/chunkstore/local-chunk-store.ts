@@ -77,7 +77,7 @@ export class LocalChunkStore {
     for (const prefix of prefixes) {
       for (const name of fs.readdirSync(path.join(this.dir, prefix))) {
         const match = /^([0-9a-f]{40})\.parquet$/.exec(name);
-        if (match) yield match[1]!;
+        if (match) yield match[1];
       }
     }
   }

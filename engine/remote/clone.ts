@@ -86,7 +86,7 @@ export async function clone(url: string, dir: string | undefined, options: Clone
       await git.setConfig({ fs, gitdir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
     }
     // A repository whose chunks live in a bucket says so in dgit.yml: this clone fetches them from there.
-    const chunkStore = head ? await adoptCommittedChunkStore(repository, (await repository.readCommit(head as CommitId)).tree as ObjectId) : undefined;
+    const chunkStore = head ? await adoptCommittedChunkStore(repository, (await repository.readCommit(head as CommitId)).tree) : undefined;
     return {
       ...(chunkStore ? { chunkStore: chunkStore.url } : {}),
       dir: target,
