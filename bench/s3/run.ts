@@ -12,7 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { FLIGHTS, OUT, ROOT, ROWS, dgit, du, mb, snapshotDist, type Timed } from '../lib.js';
+import { FLIGHTS, OUT, ROOT, ROWS, dgit, du, loadAverage, mb as megabytes, snapshotDist, type Timed } from '../lib.js';
+
+/** Sizes readable at both ends: a 10-row commit moves kilobytes, a first push megabytes. */
+const mb = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} KB` : megabytes(bytes));
 
 const CEPH_DIR = path.join(ROOT, 'node_modules', '.cache', 'dgit-ceph');
 const SCRIPT = [path.join(ROOT, '..', 'shared', 'tools', 's3-ceph.sh'), '/work/shared/tools/s3-ceph.sh'].find((f) => fs.existsSync(f));
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
 }
 
 async function run(work: string, gitUrl: string): Promise<void> {
+  const loadBefore = loadAverage();
   const s3 = new S3Client({ forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' });
   const bucket = `dgit-bench-${crypto.randomBytes(4).toString('hex')}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -126,14 +130,17 @@ async function run(work: string, gitUrl: string): Promise<void> {
   const fetchedChunks = du(path.join(clone, '.git', 'dgit', 'chunks')) - before;
   record('pull + read of the 10-row commit in the clone', pulled.seconds + reread.seconds, pulledBytes + fetchedChunks, `${mb(pulledBytes)} git, ${mb(fetchedChunks)} chunks`);
 
+  const load = `load average ${loadBefore} at start, ${loadAverage()} at end (2 cores: far above 2 means other work shared the machine and times are inflated)`;
   const report = {
     rows: ROWS,
+    load,
     table: { sortedParquetBytes: body.length, localChunkStoreBytes: localStore, gitObjectsBytes: gitSize },
     steps: rows,
   };
   fs.writeFileSync(path.join(OUT, 's3.json'), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n## S3 chunk store, ${ROWS.toLocaleString('en')} rows\n\n`);
   process.stdout.write(`Table: DuckDB sorted ZSTD copy ${mb(body.length)}; dgit chunks ${mb(localStore)} (local chunk store), git objects ${mb(gitSize)}.\n\n`);
+  process.stdout.write(`Machine: ${load}.\n\n`);
   process.stdout.write('| step | seconds | bytes | detail |\n| --- | ---: | ---: | --- |\n');
   for (const row of rows) process.stdout.write(`| ${row.step} | ${row.seconds.toFixed(2)} | ${row.bytes === undefined ? '' : mb(row.bytes)} | ${row.detail ?? ''} |\n`);
 }

@@ -1,3 +1,4 @@
+import { NotFoundError } from '../errors/index.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { ChunkStoreLocation } from './chunk-store-url.js';
 import type { LocalChunkStore } from './local-chunk-store.js';
@@ -50,7 +51,15 @@ export async function ensureLocalChunk(local: LocalChunkStore, id: string): Prom
  */
 export async function readChunkBytes(store: ObjectStore, id: ObjectId): Promise<Uint8Array> {
   const local = store.localChunks;
-  if (!local || store.hasStored(id)) return store.readTyped(id, 'blob');
+  if (!local || store.hasStored(id)) {
+    return store.readTyped(id, 'blob').catch((error: unknown) => {
+      if (!local && error instanceof NotFoundError) {
+        // A plain `git clone` of a repository whose chunks live in a bucket: say how to reach them.
+        throw new NotFoundError(`chunk ${id} (not in git; if dgit.yml names storage.chunks, run \`dgit remote chunks s3://...\` with that URL to fetch chunks from the bucket)`, id);
+      }
+      throw error;
+    });
+  }
   const bytes = local.read(id);
   if (bytes) return bytes;
   if (await store.has(id)) return store.readTyped(id, 'blob');
@@ -73,7 +82,7 @@ export async function localChunkFile(store: ObjectStore, id: ObjectId): Promise<
 }
 
 /** Fetch the chunks among `ids` that are neither in git nor local, `concurrency` at a time. */
-export async function prefetchChunks(store: ObjectStore, ids: Iterable<string>, concurrency = 16): Promise<number> {
+export async function prefetchChunks(store: ObjectStore, ids: Iterable<string>, concurrency = 32): Promise<number> {
   const local = store.localChunks;
   if (!local) return 0;
   const missing = [...new Set(ids)].filter((id) => !local.has(id) && !store.hasStored(id as ObjectId));

@@ -24,6 +24,8 @@ export interface ChunkUpload {
 
 /** Above this many chunks one listing of the bucket is cheaper than a conditional PUT each. */
 const LIST_THRESHOLD = 256;
+/** Uploads in flight at once. */
+const UPLOAD_CONCURRENCY = 32;
 
 /**
  * Put in the bucket every chunk that the commits from `head` back to `known`
@@ -67,7 +69,8 @@ export async function uploadCommitChunks(repository: Repository, head: CommitId,
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
+  // Many small objects: the round trips, not the bandwidth, bound an upload.
+  await Promise.all(Array.from({ length: Math.min(UPLOAD_CONCURRENCY, ids.length) }, worker));
   return outcome;
 }
 
