@@ -31,9 +31,14 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .addHelpText('after', '\nExamples:\n  dgit remote add origin https://github.com/acme/data.git\n  dgit remote add origin https://github.com/acme/data.git --chunks s3://acme-data/flights')
     .action(async (name: string, url: string, options: { chunks?: string; json?: boolean }) => {
       const { addRemote } = await import('../../engine/remote/index.js');
-      const { parseChunkStoreUrl, useChunkStore } = await import('../../engine/index.js');
-      if (options.chunks !== undefined) parseChunkStoreUrl(options.chunks, '--chunks'); // refuse a bad URL before adding anything
+      const { DgitError, chunkStoreOf, parseChunkStoreUrl, useChunkStore } = await import('../../engine/index.js');
       const repository = await context.repository();
+      if (options.chunks !== undefined) {
+        // Refuse a bad URL, or a second bucket, before adding anything.
+        const wanted = parseChunkStoreUrl(options.chunks, '--chunks');
+        const current = chunkStoreOf(repository);
+        if (current && current.url !== wanted.url) throw new DgitError('UNSUPPORTED', `this repository keeps its chunks in ${current.url}; moving them to another bucket is not supported`, wanted.url);
+      }
       const added = await addRemote(repository, name, url);
       const chunks = options.chunks === undefined ? undefined : await useChunkStore(repository, options.chunks);
       if (options.json) printJson({ ...added, ...(chunks ? { chunks } : {}) });
