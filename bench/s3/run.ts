@@ -101,6 +101,20 @@ async function run(work: string, gitUrl: string): Promise<void> {
   const localStore = du(path.join(src, '.git', 'dgit', 'chunks'));
   const gitSize = du(path.join(src, '.git', 'objects'));
 
+  // Baseline: the same chunk files as plain objects, PUT then GET with the SDK, as many in flight as dgit uses.
+  const chunkFiles = listFiles(path.join(src, '.git', 'dgit', 'chunks'));
+  t = process.hrtime.bigint();
+  await inParallel(chunkFiles, 32, async (file) => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `baseline/chunks/${path.basename(file)}`, Body: fs.readFileSync(file) }));
+  });
+  record(`baseline: ${chunkFiles.length} PutObjects of the chunk files (SDK, 32 in flight)`, seconds(t), localStore);
+  t = process.hrtime.bigint();
+  await inParallel(chunkFiles, 32, async (file) => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `baseline/chunks/${path.basename(file)}` }));
+    await object.Body!.transformToByteArray();
+  });
+  record(`baseline: ${chunkFiles.length} GetObjects of them`, seconds(t), localStore);
+
   interface Push {
     transfer: { bytesSent: number; objectsSent: number };
     chunks: { needed: number; created: number; bytesUploaded: number };
@@ -143,6 +157,17 @@ async function run(work: string, gitUrl: string): Promise<void> {
   process.stdout.write(`Machine: ${load}.\n\n`);
   process.stdout.write('| step | seconds | bytes | detail |\n| --- | ---: | ---: | --- |\n');
   for (const row of rows) process.stdout.write(`| ${row.step} | ${row.seconds.toFixed(2)} | ${row.bytes === undefined ? '' : mb(row.bytes)} | ${row.detail ?? ''} |\n`);
+}
+
+function listFiles(dir: string): string[] {
+  return fs.readdirSync(dir).flatMap((prefix) => fs.readdirSync(path.join(dir, prefix)).map((name) => path.join(dir, prefix, name)));
+}
+
+async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
 }
 
 function seconds(from: bigint): number {
