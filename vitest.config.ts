@@ -10,5 +10,7 @@ export default defineConfig({
     // Vitest's default is one worker per core less one: a single worker on the 2-core machines we
     // run on, while most tests spend their time waiting on git and DuckDB. Two files at a time.
     maxWorkers: 2,
+    // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
+    globalSetup: ['test/support/s3-global-setup.ts'],
   },
 });

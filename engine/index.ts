@@ -214,3 +214,16 @@ export const acceptIncident = lazy(async () => (await import('./incidents/accept
 export const approveProposal = lazy(async () => (await import('./heal/review.js')).approveProposal);
 /** Why the queue may not land a branch unreviewed, or undefined. */
 export const reviewBlocks = lazy(async () => (await import('./heal/review.js')).reviewBlocks);
+
+// ---------------------------------------------------------------------------
+// Chunks in object storage (S3), `dgit files` and `dgit gc` (engine/chunkstore)
+// ---------------------------------------------------------------------------
+export type { ChunkStoreLocation, ChunkStoreChange, TableFiles, GcOptions, GcOutcome, ChunkUpload } from './chunkstore/index.js';
+/** Start keeping a repository's chunks in an S3 bucket (recorded in dgit.yml). */
+export const useChunkStore = lazy(async () => (await import('./chunkstore/chunk-store-setting.js')).useChunkStore);
+/** The chunk files or URLs of a table at a revision. */
+export const tableFiles = lazy(async () => (await import('./chunkstore/table-files.js')).tableFiles);
+/** Delete unreferenced chunks from the bucket after the grace period. */
+export const collectGarbage = lazy(async () => (await import('./chunkstore/chunk-gc.js')).collectGarbage);
+/** The S3 client of a chunk store location. */
+export const remoteChunkStore = lazy(async () => (await import('./chunkstore/chunk-source.js')).remoteChunkStore);

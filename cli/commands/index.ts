@@ -21,6 +21,8 @@ import { registerInit } from './init.js';
 import { registerLog } from './log.js';
 import { registerTables } from './tables.js';
 import { registerFsck } from './fsck.js';
+import { registerFiles } from './files.js';
+import { registerGc } from './gc.js';
 
 export function registerCommands(program: Command, context: CommandContext): void {
   registerInit(program, context);
@@ -44,4 +46,6 @@ export function registerCommands(program: Command, context: CommandContext): voi
   registerMcp(program, context);
   registerBot(program, context);
   registerDemo(program, context);
+  registerFiles(program, context);
+  registerGc(program, context);
 }

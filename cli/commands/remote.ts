@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { byteSize, print, printJson, ProgressLine } from '../output.js';
-import { addRemote, clone, redactUrl, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
+import { addRemote, clone, DgitError, loadSyncApi, redactUrl, useChunkStore, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
 import { printBlocked } from './merge.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
@@ -26,12 +26,44 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .description('add a remote')
     .argument('<name>', 'remote name, e.g. origin')
     .argument('<url>', 'HTTP(S) URL of a git repository')
+    .option('--chunks <s3url>', 'keep the chunks in this S3 bucket (s3://bucket/prefix) instead of git; recorded in dgit.yml')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  dgit remote add origin https://github.com/acme/data.git')
-    .action(async (name: string, url: string, options: { json?: boolean }) => {
-      const added = await addRemote(await context.repository(), name, url);
-      if (options.json) printJson({ ...added, url: redacted(added.url) });
-      else print(`Added remote ${added.name} (${redacted(added.url)})`);
+    .addHelpText('after', '\nExamples:\n  dgit remote add origin https://github.com/acme/data.git\n  dgit remote add origin https://github.com/acme/data.git --chunks s3://acme-data/flights')
+    .action(async (name: string, url: string, options: { chunks?: string; json?: boolean }) => {
+      const repository = await context.repository();
+      if (options.chunks !== undefined) {
+        // Refuse a bad URL, or a second bucket, before adding anything.
+        const { chunkStoreOf, parseChunkStoreUrl } = await loadSyncApi();
+        const wanted = parseChunkStoreUrl(options.chunks, '--chunks');
+        const current = chunkStoreOf(repository);
+        if (current && current.url !== wanted.url) throw new DgitError('UNSUPPORTED', `this repository keeps its chunks in ${current.url}; moving them to another bucket is not supported`, wanted.url);
+      }
+      const added = await addRemote(repository, name, url);
+      const chunks = options.chunks === undefined ? undefined : await useChunkStore(repository, options.chunks);
+      if (options.json) printJson({ ...added, url: redacted(added.url), ...(chunks ? { chunks } : {}) });
+      else {
+        print(`Added remote ${added.name} (${redacted(added.url)})`);
+        if (chunks) print(`Chunks now live in ${chunks.location.url}${chunks.configStaged ? ' (dgit.yml changed: commit it so clones find them)' : ''}; the next push uploads them`);
+      }
+    });
+
+  remote
+    .command('chunks')
+    .description('show the chunk store (S3 bucket) of this repository, or start keeping chunks in one')
+    .argument('[s3url]', 's3://bucket/prefix to keep the chunks in from now on (recorded in dgit.yml)')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExamples:\n  dgit remote chunks\n  dgit remote chunks s3://acme-data/flights')
+    .action(async (s3url: string | undefined, options: { json?: boolean }) => {
+      const repository = await context.repository();
+      if (s3url === undefined) {
+        const { chunkStoreOf } = await loadSyncApi();
+        const location = chunkStoreOf(repository);
+        if (options.json) return printJson({ chunks: location?.url ?? null });
+        return print(location ? location.url : 'chunks live in git');
+      }
+      const change = await useChunkStore(repository, s3url);
+      if (options.json) return printJson(change);
+      print(`Chunks now live in ${change.location.url}${change.configStaged ? ' (dgit.yml changed: commit it so clones find them)' : ''}; the next push uploads them`);
     });
 
   remote

@@ -221,6 +221,12 @@ export const DgitConfigSchema = z
     tables: z.record(z.string(), TableConfigSchema).default({}).describe('per table: its checks and defaults'),
     policy: PolicySchema.optional().describe('what the healer may change'),
     check_limits: CheckLimitsSchema.optional().describe('the time and memory caps of every check'),
+    storage: z
+      .strictObject({
+        chunks: z.string().regex(/^s3:\/\/[^/?#]+(\/[^?#]*)?$/, { error: 'expected an S3 URL like s3://bucket/prefix' }).describe('the bucket (and key prefix) that holds the chunks'),
+      })
+      .optional()
+      .describe('where the chunks live when not in git (see `dgit remote add --chunks`)'),
   })
   .describe('dgit repository configuration: data-quality checks and the healer policy');
 export type DgitConfig = z.infer<typeof DgitConfigSchema>;

@@ -4,6 +4,7 @@ import { DgitError } from '../errors/index.js';
 import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import { parseTree, type TreeEntry } from '../store/git-objects.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
+import { readChunkBytes } from '../chunkstore/chunk-source.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { FLAT_MANIFEST_FILE, MANIFEST_DIR, TABLES_DIR, readTableVersion, writeTableTree } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
@@ -131,7 +132,8 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
       }
     }
   }
-  for (const id of listed) {
+  // With a chunk store (engine/chunkstore) the tree holds no chunks: they live in the bucket, keyed by id.
+  if (!store.chunksOutsideGit) for (const id of listed) {
     if (!present.has(id) && !unchangedBuckets.has(id.slice(0, 2))) report(`${base}/chunks/${id.slice(0, 2)}/${id}.parquet`, 'the manifest lists a chunk that is not in the tree');
   }
 
@@ -142,7 +144,7 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
   const decoded = new Set<string>();
   for (const entry of version.manifest.chunks) {
     const path = `${base}/chunks/${entry.id.slice(0, 2)}/${entry.id}.parquet`;
-    if (scope.objectsPresent && !store.hasStored(entry.id as unknown as ObjectId) && !(await store.has(entry.id as unknown as ObjectId))) {
+    if (scope.objectsPresent && !store.chunksOutsideGit && !store.hasStored(entry.id as unknown as ObjectId) && !(await store.has(entry.id as unknown as ObjectId))) {
       report(path, 'the chunk object is missing from the object store');
       continue;
     }
@@ -189,7 +191,7 @@ export async function verifyChunk(store: ObjectStore, schema: TableSchema, entry
   const { decodeChunk, arrowToRows } = await codec();
   let table;
   try {
-    table = decodeChunk(await store.readTyped(entry.id as unknown as ObjectId, 'blob'), `chunk ${entry.id}`);
+    table = decodeChunk(await readChunkBytes(store, entry.id as unknown as ObjectId), `chunk ${entry.id}`);
   } catch (error) {
     return `not valid Parquet: ${error instanceof Error ? error.message : String(error)}`;
   }

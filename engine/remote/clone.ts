@@ -10,6 +10,8 @@ import { remoteError } from './remote-error.js';
 import { checkRemoteName } from './remote-config.js';
 import { defaultCloneDirectory, parseRemoteUrl, redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
+import { adoptCommittedChunkStore } from '../chunkstore/chunk-store-setting.js';
+import type { ObjectId } from '../store/object-store.js';
 
 export interface CloneOptions extends TransferOptions {
   /** The branch to check out; default the remote's HEAD. */
@@ -32,6 +34,8 @@ export interface CloneOutcome {
   commit: CommitId | null;
   /** The remote had no commit yet. */
   empty: boolean;
+  /** The bucket the checked-out commit's dgit.yml names for its chunks (fetched on demand), if any. */
+  chunkStore?: string;
   transfer: TransferCounts;
 }
 
@@ -81,7 +85,10 @@ export async function clone(url: string, dir: string | undefined, options: Clone
       await git.setConfig({ fs, gitdir, path: `branch.${branch}.remote`, value: remote });
       await git.setConfig({ fs, gitdir, path: `branch.${branch}.merge`, value: `refs/heads/${branch}` });
     }
+    // A repository whose chunks live in a bucket says so in dgit.yml: this clone fetches them from there.
+    const chunkStore = head ? await adoptCommittedChunkStore(repository, (await repository.readCommit(head as CommitId)).tree) : undefined;
     return {
+      ...(chunkStore ? { chunkStore: chunkStore.url } : {}),
       dir: target,
       url: redactUrl(checked),
       remote,

@@ -12,6 +12,7 @@ import { RemoteError, remoteError } from './remote-error.js';
 import { defaultRemote, remoteUrl, setUpstream } from './remote-config.js';
 import { redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
+import { recheckFoundChunks, uploadCommitChunks, type ChunkUpload } from '../chunkstore/chunk-upload.js';
 
 const ZERO_ID = '0000000000000000000000000000000000000000';
 
@@ -46,6 +47,8 @@ export interface PushOutcome {
   transfer: TransferCounts;
   /** The branch's working set holds changes that were not pushed (only commits are). */
   uncommittedChanges: boolean;
+  /** With a chunk store: the chunks uploaded before the ref moved (engine/chunkstore). */
+  chunks?: ChunkUpload;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
   const transfer = emptyCounts();
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
   let advertised: ObjectId | null = null;
+  let chunks: ChunkUpload | undefined;
   const outcome = (status: PushOutcome['status']): PushOutcome => ({
     remote,
     url: redactUrl(url),
@@ -92,6 +96,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     status,
     transfer,
     uncommittedChanges: working.tree !== working.headTree,
+    ...(chunks ? { chunks: { ...chunks, found: [] } } : {}),
   });
 
   // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
@@ -107,6 +112,11 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     http: countingHttpClient(transfer, options.onProgress),
     onProgress: options.onProgress,
     onMessage: options.onMessage,
+    // With a chunk store, every chunk the new commits need is in the bucket before the ref can move;
+    // the remote's advertised tip is what it already references (and a collector never deletes that).
+    beforeUpdate: async (seen) => {
+      chunks = await uploadCommitChunks(repository, head, seen ? [seen as CommitId] : []);
+    },
     staleLease: (actual, serverReason) => staleLease(url, remote, remoteBranch, expected ?? null, actual, serverReason),
     notFastForward: (cause) => notFastForward(url, remote, branch, remoteBranch, cause),
   });
@@ -118,6 +128,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
     return outcome('up-to-date');
   }
   if (options.setUpstream) await setUpstream(repository, branch, remote, remoteBranch);
+  if (chunks) await recheckFoundChunks(repository, chunks);
   if (advertised === null) return outcome('created');
   const before: ObjectId = advertised;
   const fastForward = await git.isDescendent({ fs, gitdir: repository.gitdir, oid: head, ancestor: before, depth: -1 }).catch(() => false);
@@ -154,6 +165,8 @@ export async function sendRefUpdate(
     http?: HttpClient;
     onProgress?: TransferOptions['onProgress'];
     onMessage?: TransferOptions['onMessage'];
+    /** Runs once the remote advertised the ref and before the update is sent (a chunk store uploads here). */
+    beforeUpdate?: (advertised: ObjectId | null) => Promise<void>;
     /** The error for a lost lease (`actual`: what the remote advertised). */
     staleLease?: (actual: ObjectId | null, serverReason?: string) => RemoteError;
     /** The error for a refused non-fast-forward (only without `expect`). */
@@ -179,10 +192,11 @@ export async function sendRefUpdate(
       onProgress: options.onProgress,
       onMessage: options.onMessage,
       // Called with the remote's advertised value of the ref, which becomes the old value of the update command.
-      onPrePush: ({ remoteRef: seen }) => {
+      onPrePush: async ({ remoteRef: seen }) => {
         advertised = seen.oid === ZERO_ID ? null : (seen.oid as ObjectId);
         if (expect !== undefined && advertised !== expect) stopped = 'stale-lease';
         else if (advertised === options.commit) stopped = 'up-to-date';
+        if (stopped === undefined && options.beforeUpdate) await options.beforeUpdate(advertised);
         return stopped === undefined;
       },
     });

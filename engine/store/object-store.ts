@@ -7,6 +7,7 @@ import { CorruptError, NotFoundError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
 import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
+import { openLocalChunkStore, type LocalChunkStore } from '../chunkstore/local-chunk-store.js';
 
 /** A git object id: 40 lowercase hex digits. */
 export type ObjectId = string & { readonly __brand: 'ObjectId' };
@@ -42,6 +43,32 @@ export class ObjectStore {
   constructor(readonly gitdir: string) {
     this.objectsDir = path.join(gitdir, 'objects');
     this.packs = new PackReader(this.objectsDir);
+  }
+
+  private localChunkStore: LocalChunkStore | null | undefined;
+
+  /**
+   * Where chunk bytes go when this repository keeps its chunks in a bucket
+   * (engine/chunkstore), or undefined when they are git blobs in the tables' trees.
+   */
+  get localChunks(): LocalChunkStore | undefined {
+    if (this.localChunkStore === undefined) this.localChunkStore = openLocalChunkStore(this.gitdir) ?? null;
+    return this.localChunkStore ?? undefined;
+  }
+
+  /** Read the chunk store setting again (after `dgit remote add --chunks` changed it). */
+  refreshChunkPlacement(): void {
+    this.localChunkStore = undefined;
+  }
+
+  /** Table trees leave their chunks out (they live in the chunk store): see writeTableTree. */
+  get chunksOutsideGit(): boolean {
+    return this.localChunks !== undefined;
+  }
+
+  /** Store a chunk's bytes: a git blob, or a file of the local chunk store. */
+  writeChunk(bytes: Uint8Array): ObjectId {
+    return this.localChunks ? this.localChunks.write(bytes) : this.write('blob', bytes);
   }
 
   private loosePath(oid: string): string {
@@ -146,6 +173,8 @@ export class ObjectTransaction {
   private readonly pending = new Map<ObjectId, { type: ObjectType; deflated: Buffer }>();
   private readonly seen = new Set<ObjectId>();
   private pack: PackWriter | undefined;
+  /** Chunks for the local chunk store, staged as files until `commit`. */
+  private readonly stagedChunks = new Map<ObjectId, string>();
   private readonly stagingDir: string;
   private closed = false;
 
@@ -182,9 +211,27 @@ export class ObjectTransaction {
     return this.seen.size;
   }
 
+  get chunksOutsideGit(): boolean {
+    return this.store.chunksOutsideGit;
+  }
+
+  /** Stage a chunk's bytes: a git blob, or (chunks kept outside git) a file for the local chunk store. */
+  writeChunk(bytes: Uint8Array): ObjectId {
+    const local = this.store.localChunks;
+    if (!local) return this.write('blob', bytes);
+    const oid = hashObject('blob', bytes);
+    if (this.stagedChunks.has(oid) || local.has(oid)) return oid;
+    const file = path.join(this.stagingDir, 'chunks', `${oid}.parquet`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, bytes);
+    this.stagedChunks.set(oid, file);
+    return oid;
+  }
+
   /** Make the staged objects part of the database; only then may a ref or state file name them. */
   commit(): void {
     if (this.closed) return;
+    for (const [oid, file] of this.stagedChunks) this.store.localChunks!.adopt(oid, file);
     traceWrite(`objects ${this.seen.size}`);
     if (this.pack) {
       installPack(this.store.objectsDir, this.pack.finish());
@@ -214,6 +261,7 @@ export class ObjectTransaction {
     this.pack = undefined;
     fs.rmSync(this.stagingDir, { recursive: true, force: true });
     this.pending.clear();
+    this.stagedChunks.clear();
   }
 }
 

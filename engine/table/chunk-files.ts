@@ -6,6 +6,7 @@ import { CorruptError } from '../errors/index.js';
 import type { TableSchema } from '../schema/schema.js';
 import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
+import { localChunkFile, prefetchChunks } from '../chunkstore/chunk-source.js';
 
 /**
  * Chunks as files DuckDB can read. A chunk's bytes are its git blob, so one cached
@@ -26,6 +27,7 @@ export class ChunkFileCache {
   /** Paths of the chunk files of a manifest, in key order, written on first use (matched against the manifest entry when `schema` is given). */
   async files(manifest: Manifest, schema?: TableSchema): Promise<string[]> {
     const out: string[] = [];
+    await prefetchChunks(this.store, manifest.chunks.map((c) => c.id));
     for (const chunk of manifest.chunks) {
       const file = await this.file(chunk.id);
       if (schema) await this.matchEntry(file, schema, chunk);
@@ -53,6 +55,9 @@ export class ChunkFileCache {
   async file(id: ChunkId): Promise<string> {
     const target = path.join(this.dir, id.slice(0, 2), `${id}.parquet`);
     if (this.intact(target, id)) return target;
+    // A repository with a chunk store: its chunk files are the cache already.
+    const stored = await localChunkFile(this.store, id as unknown as ObjectId);
+    if (stored) return stored;
     const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
     fs.mkdirSync(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;

@@ -5,7 +5,8 @@ import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
 import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
-import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
+import type { ArrowChunkReader, ChunkReader, ChunkWriter } from './table-version.js';
+import { readChunkBytes } from '../chunkstore/chunk-source.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
 let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
@@ -59,7 +60,7 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
       return cached;
     }
     this.stats.reads++;
-    const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
+    const bytes = await readChunkBytes(this.store, id as unknown as ObjectId);
     const { decodeChunk } = await codec();
     const table = decodeChunk(bytes, `chunk ${id}`);
     const keep = this.retained;
@@ -90,7 +91,7 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
   writeChunk(bytes: Uint8Array): ChunkId {
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;
-    return this.writer.write('blob', bytes) as unknown as ChunkId;
+    return (this.writer.writeChunk ? this.writer.writeChunk(bytes) : this.writer.write('blob', bytes)) as unknown as ChunkId;
   }
 }
 

@@ -13,6 +13,10 @@ export const TABLES_DIR = 'tables';
 /** Anything that stores git objects: the store itself or a pending transaction. */
 export interface ObjectWriter {
   write(type: ObjectType, content: Uint8Array): ObjectId;
+  /** Store a chunk (default: as a blob); a repository with a chunk store keeps them outside git. */
+  writeChunk?(bytes: Uint8Array): ObjectId;
+  /** True when chunks live in a chunk store: table trees then hold no `chunks/` (see engine/chunkstore). */
+  readonly chunksOutsideGit?: boolean;
 }
 
 /** Path of a chunk inside a table's tree: `chunks/<xx>/<id>.parquet`. */
@@ -47,7 +51,8 @@ export function writeTableTree(version: TableVersion, writer: ObjectWriter): Obj
     { mode: '40000', name: MANIFEST_DIR, oid: writer.write('tree', serializeTree(manifestEntries)) },
     { mode: '100644', name: 'schema.json', oid: writer.write('blob', Buffer.from(serializeTableSchema(version.schema))) },
   ];
-  if (chunkFiles.length > 0) entries.push({ mode: '40000', name: 'chunks', oid: writeFanOut(chunkFiles, writer) });
+  // With a chunk store the tree leaves the chunks out: git must never name a blob it does not hold.
+  if (chunkFiles.length > 0 && !writer.chunksOutsideGit) entries.push({ mode: '40000', name: 'chunks', oid: writeFanOut(chunkFiles, writer) });
   return writer.write('tree', serializeTree(entries));
 }
 

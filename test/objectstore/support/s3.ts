@@ -1,0 +1,40 @@
+import crypto from 'node:crypto';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { inject } from 'vitest';
+import { resetRemoteChunkStores } from '../../../engine/chunkstore/index.js';
+
+/**
+ * The real S3 server of this run (see test/support/s3-global-setup.ts), its
+ * credentials put in this process's environment so the SDK's default chain
+ * finds them as it would a user's. Fails loudly when there is none.
+ */
+export function useS3Server(): Record<string, string> {
+  const server = inject('s3');
+  if (server.error) throw new Error(server.error);
+  for (const [key, value] of Object.entries(server.env)) process.env[key] = value;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  resetRemoteChunkStores();
+  return server.env;
+}
+
+/** A raw client, for what tests do behind dgit's back (corrupt an object, read a key). */
+export function rawClient(): S3Client {
+  return new S3Client({ forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' });
+}
+
+/** A fresh bucket for one test file. */
+export async function freshBucket(prefix: string): Promise<string> {
+  const bucket = `${prefix}-${crypto.randomBytes(5).toString('hex')}`;
+  await rawClient().send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+export async function getObject(bucket: string, key: string): Promise<Uint8Array> {
+  const result = await rawClient().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return result.Body!.transformToByteArray();
+}
+
+/** Overwrite an object unconditionally (what a damaged or tampered bucket looks like). */
+export async function putObject(bucket: string, key: string, bytes: Uint8Array): Promise<void> {
+  await rawClient().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+}
