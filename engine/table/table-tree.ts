@@ -62,7 +62,7 @@ function writeFanOut(files: ReadonlyArray<{ name: string; oid: ObjectId }>, writ
   for (const file of files) {
     const prefix = file.oid.slice(0, 2);
     let bucket = buckets.get(prefix);
-    if (!bucket) buckets.set(prefix, (bucket = new Map()));
+    if (!bucket) buckets.set(prefix, (bucket = new Map<string, TreeEntry>()));
     // A keyless table can hold the same chunk twice (identical runs of rows): one file serves both.
     if (!bucket.has(file.name)) bucket.set(file.name, { mode: '100644', name: file.name, oid: file.oid });
   }

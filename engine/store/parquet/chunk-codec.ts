@@ -624,17 +624,18 @@ export function spliceRuns(runs: readonly ArrowRun[], columns: readonly Column[]
   for (const run of runs) length += run.end - run.start;
   for (let c = 0; c < columns.length; c++) {
     const column = columns[c]!;
-    const expected = String(schema.fields[c]!.type);
+    const expected = String(toArrowType(column.type));
     const parts: Array<{ data: arrow.Data; start: number; end: number }> = [];
     for (const run of runs) {
       if (run.end <= run.start) continue;
       const vector = run.table.getChild(column.name);
       if (!vector || vector.data.length !== 1) return undefined;
-      const data = vector.data[0]!;
+      const data: arrow.Data = vector.data[0]!;
       if (String(data.type) !== expected) return undefined;
       parts.push({ data, start: run.start, end: run.end });
     }
-    const spliced = spliceData(column.type, schema.fields[c]!.type, parts, length);
+    const arrowType: arrow.DataType = toArrowType(column.type);
+    const spliced = spliceData(column.type, arrowType, parts, length);
     if (!spliced) return undefined;
     children.push(spliced);
   }
