@@ -28,3 +28,5 @@ export { runSql } from './commands/sql.js';
 export { exportTable } from './commands/export.js';
 export * from './queue/index.js';
 export * from './heal/index.js';
+// Schema evolution (issue 12): DDL runs through runSql; its result shape.
+export type { DdlResult, DdlChange } from './commands/sql-ddl.js';
