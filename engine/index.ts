@@ -227,3 +227,6 @@ export const tableFiles = lazy(async () => (await import('./chunkstore/table-fil
 export const collectGarbage = lazy(async () => (await import('./chunkstore/chunk-gc.js')).collectGarbage);
 /** The S3 client of a chunk store location. */
 export const remoteChunkStore = lazy(async () => (await import('./chunkstore/chunk-source.js')).remoteChunkStore);
+
+// Schema evolution: DDL runs through runSql; its result shape.
+export type { DdlResult, DdlChange } from './commands/sql-ddl.js';

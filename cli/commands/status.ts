@@ -29,6 +29,29 @@ export function registerStatus(program: Command, context: CommandContext): void 
       for (const t of report.tables) {
         const s = t.summary;
         print(`  ${paint(t.status.padEnd(9), t.status === 'added' ? 'green' : t.status === 'deleted' ? 'red' : 'yellow')} ${t.table}: ${paint(`+${s.added}`, 'green')} ${paint(`-${s.deleted}`, 'red')} ${paint(`~${s.modified}`, 'yellow')} rows`);
+        if (t.status === 'modified') for (const line of schemaChangeLines(t.schema)) print(`            ${line}`);
       }
     });
+}
+
+type SchemaColumnJson = { name: string; type?: unknown; renamed_from?: string; nullable?: { to: boolean } };
+
+/** The schema changes of a table in the status JSON, one short line each (column names made printable). */
+function schemaChangeLines(schema: Record<string, unknown>): string[] {
+  const name = (text: string) => JSON.stringify(text).slice(1, -1);
+  const list = (key: string) => (Array.isArray(schema[key]) ? (schema[key] as SchemaColumnJson[]) : []);
+  const lines: string[] = [];
+  for (const c of list('added')) lines.push(`+ column ${name(c.name)} ${String(c.type)}`);
+  for (const c of list('dropped')) lines.push(`- column ${name(c.name)} ${String(c.type)}`);
+  for (const c of list('changed')) {
+    const parts: string[] = [];
+    if (c.renamed_from !== undefined) parts.push(`renamed from ${name(c.renamed_from)}`);
+    const type = c.type as { from: string; to: string } | undefined;
+    if (type) parts.push(`type ${type.from} -> ${type.to}`);
+    if (c.nullable) parts.push(c.nullable.to ? 'now nullable' : 'now not null');
+    lines.push(`~ column ${name(c.name)}: ${parts.join(', ')}`);
+  }
+  const key = schema['primary_key'] as { from: string[]; to: string[] } | undefined;
+  if (key) lines.push(`~ primary key (${key.from.map(name).join(', ')}) -> (${key.to.map(name).join(', ')})`);
+  return lines;
 }

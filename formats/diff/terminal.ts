@@ -131,7 +131,9 @@ function renderBlock(diff: TableDiff, changes: RowChange[], painter: Painter, ma
   const header: Cell[] = [[{ text: '', style: 'plain' }], ...diff.columns.map((c) => [{ text: visibleText(truncateText(c.name, maxWidth)), style: 'header' as Style }])];
   const lines: Cell[][] = [header];
   for (const change of changes) {
-    const mark: Cell = [{ text: MARK[change.status], style: change.status }];
+    // A paired delete and add is an inference, and says so (`~k`, with a legend under the block).
+    const inferred = change.status === 'modified' && change.previousKey !== undefined;
+    const mark: Cell = [{ text: inferred ? '~k' : MARK[change.status], style: change.status }];
     const cells: Cell[] = diff.columns.map((_, i) => {
       if (change.status === 'added') return [{ text: text(i, change.after[i] ?? null), style: 'added' }];
       if (change.status === 'deleted') return [{ text: text(i, change.before[i] ?? null), style: 'deleted' }];
@@ -147,5 +149,6 @@ function renderBlock(diff: TableDiff, changes: RowChange[], painter: Painter, ma
     lines.push([mark, ...cells]);
   }
   const widths = header.map((_, c) => Math.max(...lines.map((line) => cellWidth(line[c]!))));
-  return lines.map((line) => '  ' + line.map((cell, c) => painter.cell(cell, c === line.length - 1 ? 0 : widths[c]!)).join('  ') + '\n').join('');
+  const legend = changes.some((c) => c.status === 'modified' && c.previousKey !== undefined) ? `  ${painter.paint('~k: key changed (inferred from equal other cells; counted as a delete and an add)', 'dim')}\n` : '';
+  return lines.map((line) => '  ' + line.map((cell, c) => painter.cell(cell, c === line.length - 1 ? 0 : widths[c]!)).join('  ') + '\n').join('') + legend;
 }

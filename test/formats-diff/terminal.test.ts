@@ -38,6 +38,13 @@ describe('terminal diff', () => {
     );
   });
 
+  it('marks an inferred key change and counts it as a delete and an add', async () => {
+    const text = await terminal(report([['notes', await diffOf(notes, [[3, 'c']], [[30, 'c']])]]));
+    expect(text).toContain('  ~k  3 → 30  c');
+    expect(text).toContain('~k: key changed (inferred from equal other cells; counted as a delete and an add)');
+    expect(text).toContain('1 added, 1 deleted, 0 modified');
+  });
+
   it('uses ANSI colours only when asked', async () => {
     const plain = await terminal(report([['flights', await exampleDiff()]]));
     expect(plain).not.toContain('\x1b[');
