@@ -12,9 +12,9 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .action(async (options: { json?: boolean }) => {
       const repository = await context.repository();
       const report = await withProgress((progress) => status(repository, { progress }));
+      // The JSON shape of a table's schema changes is the one of `dgit diff --json`; the text lines read it too.
+      const { schemaChangesToJson } = await import('../../formats/diff/json.js');
       if (options.json) {
-        // The JSON shape of a table's schema changes is the one of `dgit diff --json`.
-        const { schemaChangesToJson } = await import('../../formats/diff/json.js');
         return printJson({ ...report, tables: report.tables.map((t) => ({ ...t, schema: schemaChangesToJson(t.schema) })) });
       }
       print(`On branch ${report.branch}${report.head ? '' : ' (no commits yet)'}`);
@@ -29,7 +29,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
       for (const t of report.tables) {
         const s = t.summary;
         print(`  ${paint(t.status.padEnd(9), t.status === 'added' ? 'green' : t.status === 'deleted' ? 'red' : 'yellow')} ${t.table}: ${paint(`+${s.added}`, 'green')} ${paint(`-${s.deleted}`, 'red')} ${paint(`~${s.modified}`, 'yellow')} rows`);
-        if (t.status === 'modified') for (const line of schemaChangeLines(t.schema)) print(`            ${line}`);
+        if (t.status === 'modified') for (const line of schemaChangeLines(schemaChangesToJson(t.schema))) print(`            ${line}`);
       }
     });
 }

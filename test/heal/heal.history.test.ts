@@ -84,7 +84,7 @@ describe('repair the cause', () => {
       const [iata, name] = line.split(',');
       return { iata, name } as Row;
     });
-  const flights = (JSON.parse(fs.readFileSync(path.join(DATA, 'flights-2k.json'), 'utf8')) as Row[]).slice(0, 300).map((f, i) => ({ id: i + 1, ...f }));
+  const flights = (JSON.parse(fs.readFileSync(path.join(DATA, 'flights-2k.json'), 'utf8')) as Row[]).slice(0, 300).map((f, i): Row => ({ id: i + 1, ...f }));
   const used = new Set(flights.flatMap((f) => [f['origin'], f['destination']]));
   const config = yaml(
     'version: 1',

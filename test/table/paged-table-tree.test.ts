@@ -25,7 +25,7 @@ function writeFlatTableTree(manifest: Manifest, writer: ObjectWriter): ObjectId 
     if (!buckets.has(prefix!)) buckets.set(prefix!, []);
     buckets.get(prefix!)!.push({ mode: '100644', name: name!, oid: chunk.id as unknown as ObjectId });
   }
-  const fanOut = [...buckets].map(([name, entries]) => ({ mode: '40000', name, oid: writer.write('tree', serializeTree(entries)) }));
+  const fanOut = [...buckets].map(([name, entries]) => ({ mode: '40000' as const, name, oid: writer.write('tree', serializeTree(entries)) }));
   return writer.write(
     'tree',
     serializeTree([
