@@ -137,12 +137,10 @@ export function convertsExactly(sql: string, type: ColumnType): string {
 export async function schemaDriftResult(session: DuckDbSession, drift: SchemaDrift, schema: TableSchema, line: number): Promise<CheckResult> {
   const name = quoteIdentifier(drift.column);
   const table = quoteIdentifier(drift.table);
-  let bad = 0;
-  let values = 0;
   const fits = drift.expected ? convertsExactly(name, drift.expected) : 'FALSE';
   const [counted] = await session.rows(`SELECT count(${name}) AS n, count(${name}) FILTER (WHERE NOT (${fits})) AS bad FROM ${table}`);
-  values = Number(counted?.['n'] ?? 0);
-  bad = Number(counted?.['bad'] ?? 0);
+  const values = Number(counted?.['n'] ?? 0);
+  const bad = Number(counted?.['bad'] ?? 0);
   const keys = keyColumns(schema);
   const keySql = keys.map((c, i) => `${jsonReadyExpression(quoteIdentifier(c.name), c.type)} AS "k${i}"`).join(', ');
   const order = keys.map((c) => `${quoteIdentifier(c.name)} NULLS FIRST`).join(', ');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import git from 'isomorphic-git';
 import type { Progress } from '../progress.js';
 import { syncBranchFiles } from '../commands/sync-branch-files.js';
-import { DgitError, NotFoundError, UsageError } from '../errors/index.js';
+import { DgitError, UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';

@@ -11,7 +11,6 @@ import { checkRemoteName } from './remote-config.js';
 import { defaultCloneDirectory, parseRemoteUrl, redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
 import { adoptCommittedChunkStore } from '../chunkstore/chunk-store-setting.js';
-import type { ObjectId } from '../store/object-store.js';
 
 export interface CloneOptions extends TransferOptions {
   /** The branch to check out; default the remote's HEAD. */

@@ -5,7 +5,7 @@ import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
 import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
-import type { ArrowChunkReader, ChunkReader, ChunkWriter } from './table-version.js';
+import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */

@@ -94,13 +94,12 @@ export class WorkingSetStore {
   async update(branch: string, expected: WorkingSetState | undefined, next: WorkingSetState | undefined): Promise<void> {
     const ref = workingSetRef(branch);
     let currentCommit = (await this.refs.resolve(ref)) as CommitId | undefined;
-    let current = currentCommit ? await this.fromCommit(currentCommit) : this.readLegacy(branch);
+    const current = currentCommit ? await this.fromCommit(currentCommit) : this.readLegacy(branch);
     if (!sameState(current, expected)) throw new ConcurrentUpdateError(`working set of ${branch}`);
     if (!currentCommit && current) {
       // Migrate a pre-ref state file: the ref first (from then on it is what every reader sees), then the file goes.
       currentCommit = this.stateCommit(branch, current);
       await this.refs.compareAndSwap(ref, undefined, currentCommit);
-      current = { ...current, commit: currentCommit };
     }
     fs.rmSync(this.legacyFile(branch), { force: true });
     if (next) {

@@ -250,7 +250,7 @@ describe('chunks in an S3 bucket, refs in git', () => {
     await writeFlights(small, 5);
     execFileSync('git', ['branch', 'side'], { cwd: source.dir });
     execFileSync('git', ['symbolic-ref', 'HEAD', 'refs/heads/side'], { cwd: source.dir });
-    source.workingSets.update('side', undefined, undefined);
+    await source.workingSets.update('side', undefined, undefined);
     await importTable(source, small, { table: 'side_table', key: ['id'] });
     const side = (await commit(source, { message: 'side table', author: AUTHOR })).commit;
     execFileSync('git', ['symbolic-ref', 'HEAD', 'refs/heads/main'], { cwd: source.dir });

@@ -29,7 +29,7 @@ describe('dgit files (chunks in git)', () => {
     const result = dgit(repository.dir, 'files', 't', '--rev', 'HEAD~1', '--format', 'duckdb');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^SELECT "id", "x", "label"\nFROM read_parquet\(\[\n  '.*\.parquet'/);
+    expect(result.stdout).toMatch(/^SELECT "id", "x", "label"\nFROM read_parquet\(\[\n {2}'.*\.parquet'/);
     const exported = path.join(work, 'head-1.parquet');
     await exportTable(repository, 't', { rev: 'HEAD~1', format: 'parquet', output: exported });
     const query = result.stdout.trim().replace(/;$/, '');

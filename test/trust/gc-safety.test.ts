@@ -105,7 +105,7 @@ describe('state outside commits survives git gc, repack and maintenance', () => 
   });
 
   it('a working set an older dgit lost to gc is refused by commit (no commit naming a missing tree) and named by fsck', async () => {
-    const { repository, dir } = await queueRepository(4);
+    const { repository } = await queueRepository(4);
     const head = await repository.branchHead('main');
     const legacy = path.join(repository.gitdir, 'dgit', 'working', 'main.json');
     fs.mkdirSync(path.dirname(legacy), { recursive: true });

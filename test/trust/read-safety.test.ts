@@ -33,7 +33,7 @@ describe('reads never trust damaged or mismatched bytes', () => {
   });
 
   it('a chunk whose valid Parquet holds other rows than its manifest entry says gives an error, not an answer', async () => {
-    const { repository, dir } = await queueRepository(4);
+    const { dir } = await queueRepository(4);
     const manifest = path.join(dir, 'tables', 't', 'manifest.json');
     fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replaceAll('"rows":4', '"rows":5'));
     git(dir, 'commit', '-q', '-am', 'hand-edited manifest');
