@@ -1,3 +1,4 @@
+import path from 'node:path';
 import fs from 'node:fs';
 import { parseDocument } from 'yaml';
 import { DgitError } from '../errors/index.js';
@@ -46,13 +47,18 @@ export async function useChunkStore(repository: Repository, url: string): Promis
   const settingFile = chunkStoreSettingPath(repository.gitdir);
   if (!current) writeChunkStoreSetting(repository.store, location);
   try {
-    return await repository.changeWorkingSet(async ({ working, tx }) => {
+    let staged: string | undefined;
+    const change = await repository.changeWorkingSet(async ({ working, tx }) => {
       const text = await readConfigText(repository, working.tree);
       const next = withStorageSetting(text, location.url);
       if (next !== text) parseConfig(next); // the rest of the file was valid when it was staged; only the new key is new
+      staged = next === text ? undefined : next;
       const moved = await rewriteRoot(repository, tx, working.tree, next === text ? undefined : Buffer.from(next, 'utf8'));
       return { tree: moved.tree, result: { location, configStaged: next !== text, tablesMoved: moved.count } };
     });
+    // dgit.yml is staged from the working file at commit time (as git add would): the file must say the same.
+    if (staged !== undefined && !repository.bare) writeFileAtomic(path.join(repository.dir, CONFIG_FILE), staged);
+    return change;
   } catch (error) {
     if (!current) {
       fs.rmSync(settingFile, { force: true });

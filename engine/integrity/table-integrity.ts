@@ -1,7 +1,7 @@
 import type { ChunkEntry } from '../chunking/manifest.js';
 import { compareKeysLoose } from '../diff/key-order.js';
 import { DgitError } from '../errors/index.js';
-import { keyColumnIndexes, type TableSchema } from '../schema/schema.js';
+import { keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import { parseTree, type TreeEntry } from '../store/git-objects.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
@@ -195,14 +195,16 @@ export async function verifyChunk(store: ObjectStore, schema: TableSchema, entry
   } catch (error) {
     return `not valid Parquet: ${error instanceof Error ? error.message : String(error)}`;
   }
-  const names = new Set(schema.columns.map((c) => c.name));
+  // Chunks hold each column under its stored name (a rename does not rewrite them).
+  const columns = storedColumns(schema.columns);
+  const names = new Set(columns.map((c) => c.name));
   const extra = table.schema.fields.filter((f) => !names.has(f.name)).map((f) => f.name);
   if (extra.length > 0) return `the chunk has columns the table's schema does not: ${extra.join(', ')}`;
-  const missing = schema.columns.filter((c) => !c.nullable && !table.schema.fields.some((f) => f.name === c.name)).map((c) => c.name);
+  const missing = columns.filter((c) => !c.nullable && !table.schema.fields.some((f) => f.name === c.name)).map((c) => c.name);
   if (missing.length > 0) return `the chunk lacks non-nullable columns of the table's schema: ${missing.join(', ')}`;
   let rows;
   try {
-    rows = arrowToRows(table, schema.columns);
+    rows = arrowToRows(table, columns);
   } catch (error) {
     return `the chunk does not fit the table's schema: ${error instanceof Error ? error.message : String(error)}`;
   }

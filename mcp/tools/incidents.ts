@@ -21,6 +21,11 @@ const IncidentSummary = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   source: z.string().describe('where this state was read: the default branch, a heal/* branch, or log'),
+  fix_kinds: z.record(z.string(), z.number().int()).nullable().describe('rows per kind of fix: restored, normalized, coerced, deduplicated, defaulted, quarantined'),
+  resolution: z.enum(['fixed', 'contained']).nullable().describe('contained: some rows were only defaulted or quarantined (the check passes, the truth is not back)'),
+  evidence: z.string().nullable().describe('the commit restored values came from'),
+  review: z.string().nullable().describe('required when the fix may land only after a person reviewed it'),
+  accepted_by: z.string().nullable().describe('who accepted the new state, when the outcome is accepted'),
 });
 
 function summary(incident: KnownIncident): z.input<typeof IncidentSummary> {

@@ -17,7 +17,7 @@ export const listTablesTool = defineTool({
   writes: false,
   input: z.strictObject({ rev: RevisionArgument.optional() }),
   output: RevisionOutput.extend({
-    tables: z.array(z.object({ table: z.string(), rows: z.number().int(), key: z.array(z.string()), columns: z.array(ColumnOutput), chunks: z.number().int() })),
+    tables: z.array(z.object({ table: z.string(), rows: z.number().int(), key: z.array(z.string()), columns: z.array(ColumnOutput), chunks: z.number().int(), manifest: z.enum(['flat', 'paged']).describe('how the chunk list is stored') })),
     truncated: z.boolean().describe(`true when there were more than ${MAX_TABLES} tables`),
   }),
   async run(args, { repository }) {

@@ -9,6 +9,7 @@ import { fsck } from '../../engine/integrity/fsck.js';
 import { Repository } from '../../engine/repository/repository.js';
 import { queueRepository } from '../queue/queue-fixtures.js';
 import { yaml } from '../checks/check-fixtures.js';
+import { editManifest } from './support/edit-manifest.js';
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Plain', '-c', 'user.email=plain@example.com', ...args], { cwd: dir, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -29,31 +30,6 @@ async function checkPlainCommit(dir: string, change: () => void): Promise<{ pass
   git(dir, 'commit', '-q', '-m', 'plain git change');
   const report = await runChecks(await Repository.open(dir), 'HEAD');
   return { passed: report.passed, messages: report.results.filter((r) => r.kind === 'integrity').map((r) => `${r.message} ${JSON.stringify(r.sample)}`) };
-}
-
-/**
- * Edit the chunk list as a hand would, coherently: the one leaf page of t's paged
- * manifest (one chunk entry a line) is edited as text, written under its new blob
- * id, and the root's counts, keys and page id follow, so dgit reads the edited list.
- */
-function editManifest(dir: string, edit: (text: string) => string): void {
-  const folder = path.join(dir, 'tables', 't', 'manifest');
-  const rootFile = path.join(folder, 'root.json');
-  const root = JSON.parse(fs.readFileSync(rootFile, 'utf8')) as { rows: number; chunks: number; pages: Array<{ id: string; rows: number; chunks: number; first: unknown; last: unknown }> };
-  expect(root.pages).toHaveLength(1);
-  const pageFile = path.join(folder, 'pages', root.pages[0]!.id.slice(0, 2), `${root.pages[0]!.id}.json`);
-  const text = edit(fs.readFileSync(pageFile, 'utf8'));
-  const entries = (JSON.parse(text) as { entries: Array<{ rows: number; first: unknown; last: unknown }> }).entries;
-  const id = execFileSync('git', ['hash-object', '--stdin'], { cwd: dir, input: text, encoding: 'utf8' }).trim();
-  fs.rmSync(pageFile);
-  fs.mkdirSync(path.join(folder, 'pages', id.slice(0, 2)), { recursive: true });
-  fs.writeFileSync(path.join(folder, 'pages', id.slice(0, 2), `${id}.json`), text);
-  const rows = entries.reduce((n, e) => n + e.rows, 0);
-  root.rows = rows;
-  root.chunks = entries.length;
-  root.pages = [{ id, rows, chunks: entries.length, first: entries[0]!.first, last: entries[entries.length - 1]!.last }];
-  const pageLines = root.pages.map((p) => JSON.stringify(p)).join(',\n');
-  fs.writeFileSync(rootFile, `{"format":"dgit-manifest-pages-1","rows":${root.rows},"chunks":${root.chunks},"height":1,"pages":[\n${pageLines}\n]}\n`);
 }
 
 describe('dgit check fails on what dgit did not write in tables/', () => {

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { editManifest } from './support/edit-manifest.js';
 import { describe, expect, it } from 'vitest';
 import { exportTable } from '../../engine/commands/export.js';
 import { log } from '../../engine/commands/log.js';
@@ -34,9 +35,9 @@ describe('reads never trust damaged or mismatched bytes', () => {
 
   it('a chunk whose valid Parquet holds other rows than its manifest entry says gives an error, not an answer', async () => {
     const { dir } = await queueRepository(4);
-    const manifest = path.join(dir, 'tables', 't', 'manifest.json');
-    fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replaceAll('"rows":4', '"rows":5'));
-    git(dir, 'commit', '-q', '-am', 'hand-edited manifest');
+    editManifest(dir, (text) => text.replaceAll('"rows":4', '"rows":5'));
+    git(dir, 'add', '-A', 'tables');
+    git(dir, 'commit', '-q', '-m', 'hand-edited manifest');
     const error = await count(await Repository.open(dir), 'HEAD').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'CORRUPT' });
     expect(String((error as Error).message)).toContain('holds 4 rows, the manifest says 5');
