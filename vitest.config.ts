@@ -12,5 +12,6 @@ export default defineConfig({
     maxWorkers: 2,
     // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
     globalSetup: ['test/support/s3-global-setup.ts'],
+    setupFiles: ['test/support/cli-teardown.ts'],
   },
 });

@@ -50,6 +50,13 @@ export function dgitAsync(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]
   });
 }
 
+/** Stop the in-process CLI's worker thread (test/support/cli-teardown.ts runs it after each test file). */
+export async function stopCliWorker(): Promise<void> {
+  const running = cliWorker;
+  cliWorker = undefined;
+  if (running) await running.terminate();
+}
+
 function worker(): Worker {
   if (!cliWorker) {
     cliWorker = new Worker(new URL('./cli-worker.mjs', import.meta.url));
