@@ -28,18 +28,7 @@ async function fileSink(file: string): Promise<OutputSink> {
   const existing = await stat(file).catch(() => undefined);
   if (existing && !existing.isFile() && !existing.isDirectory()) return specialFileSink(file);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let handle: FileHandle;
-  try {
-    handle = await open(temp, 'wx');
-  } catch (error) {
-    throw new InvalidInputError(`cannot write ${file}: ${(error as Error).message}`, file, error);
-  }
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
+  const { handle, close } = await openOnce(temp, 'wx', file);
   return {
     async write(chunk) {
       // writeFile writes at the current position and loops until every byte is out.
@@ -95,10 +84,22 @@ function streamSink(stream: NodeJS.WritableStream): OutputSink {
  * a regular file under every program that uses it.
  */
 async function specialFileSink(file: string): Promise<OutputSink> {
+  // No O_CREAT or O_TRUNC: the node exists and stays what it is.
+  const { handle, close } = await openOnce(file, constants.O_WRONLY, file);
+  return {
+    async write(chunk) {
+      await handle.writeFile(chunk);
+    },
+    commit: close,
+    abort: async () => close().catch(() => {}),
+  };
+}
+
+/** Open `target` for an export to `file` (a clear error naming `file` otherwise), with a close that runs once. */
+async function openOnce(target: string, flags: string | number, file: string): Promise<{ handle: FileHandle; close: () => Promise<void> }> {
   let handle: FileHandle;
   try {
-    // No O_CREAT or O_TRUNC: the node exists and stays what it is.
-    handle = await open(file, constants.O_WRONLY);
+    handle = await open(target, flags);
   } catch (error) {
     throw new InvalidInputError(`cannot write ${file}: ${(error as Error).message}`, file, error);
   }
@@ -108,11 +109,5 @@ async function specialFileSink(file: string): Promise<OutputSink> {
     closed = true;
     await handle.close();
   };
-  return {
-    async write(chunk) {
-      await handle.writeFile(chunk);
-    },
-    commit: close,
-    abort: async () => close().catch(() => {}),
-  };
+  return { handle, close };
 }
