@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { filesUnder } from '../store/files-under.js';
 import path from 'node:path';
 import { DgitError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
@@ -127,19 +128,7 @@ function problemOf(error: unknown, where: string, recovery: string, problems: Fs
 /** Refs under `prefix`, loose or packed (after `git pack-refs`). */
 async function listRefs(repository: Repository, prefix: string): Promise<string[]> {
   const out = new Set<string>();
-  const walk = (dir: string, ref: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${ref}/${entry.name}`);
-      else if (!entry.name.endsWith('.lock')) out.add(`${ref}/${entry.name}`);
-    }
-  };
-  walk(path.join(repository.gitdir, ...prefix.split('/')), prefix);
+  for (const file of filesUnder(path.join(repository.gitdir, ...prefix.split('/')))) if (!file.endsWith('.lock')) out.add(`${prefix}/${file}`);
   try {
     for (const line of fs.readFileSync(path.join(repository.gitdir, 'packed-refs'), 'utf8').split('\n')) {
       const ref = line.split(' ')[1];
@@ -154,46 +143,20 @@ async function listRefs(repository: Repository, prefix: string): Promise<string[
 }
 
 function legacyStateFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (at: string, prefix: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(at, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isDirectory()) walk(path.join(at, entry.name), `${prefix}${entry.name}/`);
-      else if (entry.name.endsWith('.json')) out.push(`${prefix}${entry.name}`);
-    }
-  };
-  walk(dir, '');
-  return out;
+  return filesUnder(dir).filter((file) => file.endsWith('.json'));
 }
 
 /** The chunk-file cache: each file must hash to the blob id it is named after (full), or at least exist whole. */
 function verifyChunkCache(repository: Repository, problems: FsckProblem[], full: boolean): number {
   const dir = path.join(repository.gitdir, 'dgit', 'cache', 'chunks');
   let count = 0;
-  for (const bucket of safeList(dir)) {
-    for (const name of safeList(path.join(dir, bucket))) {
-      const id = /^([0-9a-f]{40})\.parquet$/.exec(name)?.[1];
-      if (!id) continue;
-      count++;
-      if (!full) continue;
-      const bytes = fs.readFileSync(path.join(dir, bucket, name));
-      if (hashObject('blob', bytes) !== id)
-        problems.push({ where: `.git/dgit/cache/chunks/${bucket}/${name}`, problem: 'the cached chunk file is damaged (its bytes are not the chunk)', recovery: 'none needed: dgit verifies cached files before use and rebuilds them; deleting .git/dgit/cache is always safe' });
-    }
+  for (const file of filesUnder(dir)) {
+    const id = /^[0-9a-f]{2}\/([0-9a-f]{40})\.parquet$/.exec(file)?.[1];
+    if (!id) continue;
+    count++;
+    if (!full) continue;
+    if (hashObject('blob', fs.readFileSync(path.join(dir, file))) !== id)
+      problems.push({ where: `.git/dgit/cache/chunks/${file}`, problem: 'the cached chunk file is damaged (its bytes are not the chunk)', recovery: 'none needed: dgit verifies cached files before use and rebuilds them; deleting .git/dgit/cache is always safe' });
   }
   return count;
 }
-
-function safeList(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-

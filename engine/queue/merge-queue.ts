@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { filesUnder } from '../store/files-under.js';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import type { Progress } from '../progress.js';
@@ -138,17 +139,7 @@ const STALE_EMPTY_LOCK_MS = 2000;
 
 /** Remove `*.lock` files under a folder of refs (only queue runs write there, and the caller holds the run lock). */
 function removeLockFiles(dir: string): void {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) removeLockFiles(full);
-    else if (entry.name.endsWith('.lock')) fs.rmSync(full, { force: true });
-  }
+  for (const file of filesUnder(dir)) if (file.endsWith('.lock')) fs.rmSync(path.join(dir, file), { force: true });
 }
 
 function landingOf(parts: CandidatePart[], onto: CommitId | undefined, candidate: CommitId): Landing {

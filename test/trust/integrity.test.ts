@@ -95,4 +95,17 @@ describe('dgit check fails on what dgit did not write in tables/', () => {
     expect(report.ok).toBe(false);
     expect(report.problems.map((p) => p.where).join('\n')).toContain(`tables/t/chunks/ff/${'f'.repeat(40)}.parquet`);
   });
+
+  it('fsck counts the chunk-file cache, and --full names a damaged cached file with its recovery', async () => {
+    const { repository } = await queueRepository(4);
+    expect((await runChecks(repository, 'HEAD', { incremental: false })).passed).toBe(true); // reads the chunks through the cache
+    const cache = path.join(repository.gitdir, 'dgit', 'cache', 'chunks');
+    const bucket = fs.readdirSync(cache)[0]!;
+    const name = fs.readdirSync(path.join(cache, bucket)).find((n) => n.endsWith('.parquet'))!;
+    const quick = await fsck(repository);
+    expect(quick.checked.cacheFiles).toBeGreaterThan(0);
+    fs.writeFileSync(path.join(cache, bucket, name), 'not the chunk');
+    const full = await fsck(repository, { full: true });
+    expect(full.problems.find((p) => p.where === `.git/dgit/cache/chunks/${bucket}/${name}`)).toMatchObject({ problem: expect.stringContaining('damaged') as unknown });
+  });
 });
