@@ -24,7 +24,8 @@ const SCRIPT_CANDIDATES = [process.env.DGIT_S3_CEPH_SCRIPT, path.join(ROOT, '..'
 /**
  * Vitest global setup: when `AWS_ENDPOINT_URL` is set, tests use that server
  * (`.ci/run` starts one); otherwise, if the run includes test/objectstore, start
- * a one-node Ceph radosgw with shared/tools/s3-ceph.sh into
+ * a one-node Ceph radosgw with shared/tools/s3-ceph.sh (through s3-start.sh, on free
+ * ports, retried) into
  * node_modules/.cache/dgit-ceph (packages downloaded once) and stop it after.
  */
 export default function setup(project: TestProject): (() => void) | undefined {
@@ -44,7 +45,7 @@ export default function setup(project: TestProject): (() => void) | undefined {
   }
   let output: string;
   try {
-    output = execFileSync('bash', [script, 'start', CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    output = execFileSync('bash', [path.join(ROOT, 'test', 'support', 's3-start.sh'), script, CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
     project.provide('s3', { env: {}, error: `starting radosgw with ${script} failed: ${stderr.slice(-2000)}` });
