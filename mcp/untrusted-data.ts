@@ -79,7 +79,7 @@ export const INSTRUCTION_PATTERNS: ReadonlyArray<{ name: string; pattern: RegExp
     name: 'ignore-instructions',
     pattern: /\b(ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}?\b(previous|prior|above|earlier|all|any|your|the|system)\b[^.\n]{0,40}?\b(instructions?|prompts?|rules|directions|guidelines|messages?|context|polic(y|ies))\b/i,
   },
-  { name: 'tool-name', pattern: /\b(propose_fix|request_review|run_checks|failing_rows|list_tables|describe_table|list_incidents|get_incident)\b/i },
+  { name: 'tool-name', pattern: /\b(propose_fix|request_review|run_checks|list_tables|describe_table|list_incidents|get_incident)\b/i },
   { name: 'tool-call', pattern: /\b(call|invoke|use|execute|trigger|run)\s+(the\s+|a\s+|this\s+)?([\w-]+\s+)?(tool|function|mcp)\b/i },
   { name: 'role-marker', pattern: /(^|\n)\s*(system|assistant|user|developer|human|tool)\s*:/i },
   { name: 'chat-markup', pattern: /<\|?\/?(system|assistant|user|im_start|im_end|endoftext)\|?>|\[\/?(INST|SYS)\]|<<\/?SYS>>/i },
