@@ -67,6 +67,7 @@ export type { DiffOptions, DiffStat, TableDiff, TableStatus, AddedRow, DeletedRo
 export type { RunChecksOptions, CheckReport, CheckResult, CheckSample, CheckScope, CheckObservation } from './checks/index.js';
 export type { LoadedConfig, CheckKind, Severity } from './config/index.js';
 export type { HealOptions, HealReport, HealIncident, HealAttempt, ProposeOptions, ProposeResult, FixPatch, PatchEdit, PatchOp, ParsedPatch, TableChange, ResolvedEdit, ChangeExtent, PolicyViolationError } from './heal/index.js';
+export type { EvidenceOptions, FailingRowEvidence, RowEvidence } from './heal/evidence.js';
 export type { Incident, IncidentOutcome, KnownIncident, CheckHistory } from './incidents/index.js';
 export type { RunQueueOptions, QueueRunReport, QueueListing, TestedCandidate, OutcomeHook, CandidateCheck, CandidateVerdict, CandidatePart, BuiltCandidate, QueueState, QueueEntry, QueueEntryState, QueueOutcome, Landing, QueueBusyError } from './queue/index.js';
 export type { CloneOptions, CloneOutcome, FetchOptions, FetchOutcome, TrackingRefUpdate, PullOptions, PullOutcome, PushOptions, PushOutcome, Remote, TransferCounts, TransferOptions, TransferProgress } from './remote/index.js';
@@ -139,6 +140,8 @@ export const runChecks = lazy(async () => (await import('./checks/run-checks.js'
 export const heal = lazy(async () => (await import('./heal/heal.js')).heal);
 /** Check and commit a fix patch on a new heal branch. */
 export const propose = lazy(async () => (await import('./heal/propose.js')).propose);
+/** A failing check's rows now and at the last revision where it passed: the evidence for a fix that restores. */
+export const failingRowEvidence = lazy(async () => (await import('./heal/evidence.js')).failingRowEvidence);
 /** Resolve a parsed patch against a table version. */
 export const resolvePatch = lazy(async () => (await import('./heal/patch-resolution.js')).resolvePatch);
 /** The incident memory: known incidents and recording their outcomes. */
