@@ -254,12 +254,14 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
   const causes = causeCandidates(session, check, result, start.id);
   if (plans.length === 0 && causes.length === 0)
     return failIncident(session, failure, start, `no built-in strategy fixes a ${check.kind} check; an agent can propose a fix with \`dgit propose --patch FILE\``, [], null);
-  if (result.sample.length < result.failing_rows)
+  // Without a policy the sample holds 10 rows and no table is open to the healer: the policy refusal below says so.
+  const policy = base.config!.config.policy;
+  if (policy && result.sample.length < result.failing_rows)
     return failIncident(
       session,
       failure,
       start,
-      `${check.id} fails on ${result.failing_rows} rows, more than any proposal may change (policy.max_rows_per_proposal is ${base.config!.config.policy!.max_rows_per_proposal})`,
+      `${check.id} fails on ${result.failing_rows} rows, more than any proposal may change (policy.max_rows_per_proposal is ${policy.max_rows_per_proposal})`,
       [],
       null,
     );
