@@ -210,7 +210,7 @@ export const buildCandidate = lazy(async () => (await import('./queue/candidate.
 // Healing from history: accepting an incident, reviewing marked proposals, type drift results
 // ---------------------------------------------------------------------------
 export type { SchemaDrift } from './checks/schema-drift.js';
-export { INCIDENTS_TABLE, fixKindsText, resolutionOf } from './incidents/incident-words.js';
+export { INCIDENTS_TABLE, fixKindsText, resolutionOf, isOpenOutcome } from './incidents/incident-words.js';
 /** Accept the new state of a failing check: the incident closes, recorded with who and why. */
 export const acceptIncident = lazy(async () => (await import('./incidents/accept.js')).acceptIncident);
 /** Approve a proposal marked for review, so the queue may land it. */

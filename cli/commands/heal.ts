@@ -201,6 +201,9 @@ function printIncident(incident: HealIncident, colour: boolean): void {
   print(`${paint(incident.check, 'bold', colour)}  ${incident.severity}, ${incident.failing_rows} failing row${incident.failing_rows === 1 ? '' : 's'}: ${status}`);
   const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${visibleText(text)}`);
   line('incident', incident.incident);
+  if (incident.seen > 1) line('open', `since ${incident.first_seen.slice(0, 12)}, failing at ${incident.seen} revisions`);
+  for (const previous of incident.previous)
+    line('before', `${previous.incident}: ${previous.outcome === 'accepted' ? 'accepted' : `${previous.strategy ?? 'no strategy'}, ${previous.outcome}`}${previous.fix_branch ? ` (${previous.fix_branch})` : ''}`);
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
   if (incident.strategy) line('strategy', `${incident.strategy}${incident.attempts.find((a) => a.offered)?.remembered ? ' (remembered)' : ''}`);
@@ -222,8 +225,9 @@ function printIncidents(incidents: KnownIncident[]): void {
     incident.rows_changed === null ? '-' : String(incident.rows_changed),
     incident.fix_branch ?? '-',
     incident.updated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    String(incident.seen),
   ]);
-  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
+  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated', 'seen'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
   for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${visibleText(incident.reason ?? '')}`);
 }
