@@ -59,6 +59,7 @@ export type { TableInfo } from './commands/tables.js';
 export type { BranchInfo } from './commands/branch.js';
 export type { StatusReport } from './commands/status.js';
 export type { SqlResult } from './commands/sql.js';
+export type { DiffRevisionsOptions } from './commands/diff.js';
 export type { Resolution } from './commands/conflicts.js';
 export type { MergeGate, MergeOptions, MergeOutcome, CommitMerge } from './commands/merge.js';
 export type { TableConflicts, MergeState } from './workingset/merge-state.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
-import { paint, print } from '../output.js';
+import { paint, print, ProgressLine } from '../output.js';
 import { diffFormatOption, printDiff, type DiffOutputOptions } from './diff.js';
 import { show } from '../../engine/index.js';
 
@@ -18,10 +18,12 @@ export function registerShow(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  dgit show HEAD~1 --stat')
     .action(async (rev: string, options: DiffOutputOptions & { table?: string }) => {
       const repository = await context.repository();
-      const { commit, diff } = await show(repository, rev, { table: options.table });
+      // The diff is read, and its progress shown, while printDiff prints it.
+      const progress = new ProgressLine();
+      const { commit, diff } = await show(repository, rev, { table: options.table, progress: progress.callback() });
       if (options.json || options.format === 'json') {
         process.stdout.write(`{"commit":${JSON.stringify(commit)},"diff":`);
-        await printDiff(diff, { ...options, json: true });
+        await printDiff(diff, { ...options, json: true }, progress);
         process.stdout.write('}\n');
         return;
       }
@@ -32,6 +34,6 @@ export function registerShow(program: Command, context: CommandContext): void {
       print();
       for (const line of commit.message.split('\n')) print(`    ${visibleText(line)}`);
       print();
-      await printDiff(diff, options);
+      await printDiff(diff, options, progress);
     });
 }

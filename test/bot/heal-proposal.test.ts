@@ -56,7 +56,7 @@ describe('a pushed heal branch', () => {
     expect(body).toContain('> heal: fill 3 missing delays with 0');
     // The data diff: three rows modified, the delay cells from null to 0.
     expect(body).toMatch(/\| flights \| modified \| 0 \| 0 \| 3 \|/);
-    expect(body).toContain('~~*null*~~ → **0**');
+    expect(body).toContain('*NULL* → `0`');
     expect(body.length).toBeLessThanOrEqual(65_536);
 
     // Requests, in order: a token for git, the event's token, find an open PR by head, closed ones, create, label.
