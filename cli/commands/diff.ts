@@ -13,6 +13,8 @@ export interface DiffOutputOptions {
   allColumns?: boolean;
   /** The revisions as the user typed them, for titles (`v0 → main`). */
   labels?: { from: string; to: string };
+  /** HTML: a fragment (already escaped) shown under the title. */
+  htmlPreface?: string;
 }
 
 export function parseLimit(text: string | undefined): number | undefined {
@@ -43,7 +45,7 @@ export async function printDiff(report: DiffReport, options: DiffOutputOptions):
   if (format === 'json') await renderers.writeDiffJson(counting, process.stdout, { stat: options.stat, limit });
   else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting, { stat: options.stat, ...(limit === undefined ? {} : { sampleRows: limit }) })) + '\n');
   else if (format === 'html')
-    await renderers.writeDiffHtml(counting, process.stdout, { limit, stat: options.stat, allColumns: options.allColumns, fromLabel: options.labels?.from, toLabel: options.labels?.to });
+    await renderers.writeDiffHtml(counting, process.stdout, { limit, stat: options.stat, allColumns: options.allColumns, preface: options.htmlPreface, fromLabel: options.labels?.from, toLabel: options.labels?.to });
   else await renderers.writeDiffTerminal(counting, process.stdout, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
