@@ -15,7 +15,7 @@ import { escapeMarkdown, truncateText, visibleText } from '../text/safe-text.js'
 
 const HEADERS = ['column', 'nulls', 'distinct', 'min', 'max'];
 /** Longest min or max shown in a cell, before escaping. */
-const VALUE_LENGTH = 60;
+const VALUE_LENGTH = 40;
 
 /** One table of the profile as plain (unescaped) cells: the key and the columns whose profile changed. */
 interface ProfileBlock {
