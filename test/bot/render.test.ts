@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryLog } from '../../bot/delivery-log.js';
 import type { CheckResult } from '../../engine/checks/index.js';
 import type { FixProfile, TableProfile } from '../../engine/heal/index.js';
+import type { CommitId } from '../../engine/store/revision.js';
 import { CHECK_RUN_SUMMARY_LIMIT, checkRunOutput } from '../../bot/render/check-run-output.js';
 import { diffCommentBody } from '../../bot/render/diff-comment.js';
 import { checkTargetId, DIFF_COMMENT_MARKER, parseCheckTargetId } from '../../bot/render/markers.js';
@@ -178,7 +179,7 @@ describe('the profile of the affected rows in a heal pull request', () => {
   });
 
   it('comes after the fix line: per table, the key and the changed columns before → after, the unchanged ones counted, all data escaped', async () => {
-    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40), maxRows: 100_000, tables: [table('penguins')] }), async () => 'DIFF');
+    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40) as CommitId, maxRows: 100_000, tables: [table('penguins')] }), async () => 'DIFF');
     const fix = body.indexOf('**The fix** (contained)');
     const profile = body.indexOf('Affected rows, before → after');
     expect(fix).toBeGreaterThan(0);
@@ -194,7 +195,7 @@ describe('the profile of the affected rows in a heal pull request', () => {
 
   it('keeps the body within GitHub\'s limit however many tables and columns changed', async () => {
     const tables = Array.from({ length: 40 }, (_, i) => table(`t${i}`, 60));
-    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40), maxRows: 100_000, tables }), async (budget) => 'd'.repeat(Math.max(0, budget)));
+    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40) as CommitId, maxRows: 100_000, tables }), async (budget) => 'd'.repeat(Math.max(0, budget)));
     expect(body.length).toBeLessThanOrEqual(65_536);
     expect(body).toContain('Affected rows, before → after');
     expect(body).toMatch(/more (tables|changed columns) not shown/);
