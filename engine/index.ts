@@ -212,6 +212,11 @@ export const buildCandidate = lazy(async () => (await import('./queue/candidate.
 // ---------------------------------------------------------------------------
 export type { SchemaDrift } from './checks/schema-drift.js';
 export { INCIDENTS_TABLE, fixKindsText, resolutionOf, isOpenOutcome } from './incidents/incident-words.js';
+export { readFixTrailers, parseFixKinds, type FixTrailers } from './heal/fix-trailers.js';
+export type { FixProfile, FixProfileOptions, TableProfile, ColumnProfile, ColumnStats } from './heal/fix-profile.js';
+export type { ShownCommit, ShownFix } from './commands/show.js';
+/** Before/after profile (nulls, distinct, min, max per column) of the rows a commit changed, from its diff. */
+export const fixProfile = lazy(async () => (await import('./heal/fix-profile.js')).fixProfile);
 /** Accept the new state of a failing check: the incident closes, recorded with who and why. */
 export const acceptIncident = lazy(async () => (await import('./incidents/accept.js')).acceptIncident);
 /** Approve a proposal marked for review, so the queue may land it. */

@@ -14,6 +14,8 @@ export interface DiffOutputOptions {
   allColumns?: boolean;
   /** The revisions as the user typed them, for titles (`v0 → main`). */
   labels?: { from: string; to: string };
+  /** HTML: a fragment (already escaped) shown under the title. */
+  htmlPreface?: string;
 }
 
 export function parseLimit(text: string | undefined): number | undefined {
@@ -59,7 +61,7 @@ async function renderDiff(report: DiffReport, options: DiffOutputOptions, out: W
   if (format === 'json') await renderers.writeDiffJson(counting, out, { stat: options.stat, limit });
   else if (format === 'markdown') out.write((await renderers.renderDiffMarkdown(counting, { stat: options.stat, ...(limit === undefined ? {} : { sampleRows: limit }) })) + '\n');
   else if (format === 'html')
-    await renderers.writeDiffHtml(counting, out, { limit, stat: options.stat, allColumns: options.allColumns, fromLabel: options.labels?.from, toLabel: options.labels?.to });
+    await renderers.writeDiffHtml(counting, out, { limit, stat: options.stat, allColumns: options.allColumns, preface: options.htmlPreface, fromLabel: options.labels?.from, toLabel: options.labels?.to });
   else await renderers.writeDiffTerminal(counting, out, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
