@@ -10,6 +10,13 @@ export default defineConfig({
     // Vitest's default is one worker per core less one: a single worker on the 2-core machines we
     // run on, while most tests spend their time waiting on git and DuckDB. Two files at a time.
     maxWorkers: 2,
+    // Test files share their worker's loaded modules (the engine, DuckDB, parquet-wasm): module loading
+    // was a third of the suite's CPU. Files keep no state in modules: each makes its own repositories
+    // in fresh temporary folders; spies and stubbed variables are undone after each test, and a test
+    // that fakes timers restores them itself.
+    isolate: false,
+    restoreMocks: true,
+    unstubEnvs: true,
     // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
     globalSetup: ['test/support/s3-global-setup.ts'],
     setupFiles: ['test/support/cli-teardown.ts'],
