@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { flightsSelect, sqlLiteral } from './flights-select.js';
 import { GIT_ENV, OUT, childScript, cli, dgit, du, loadAverage, snapshotDist, timed, type Timed } from './lib.js';
 
 const DIR = path.join(OUT, 'scale');
@@ -36,17 +37,9 @@ function record(row: Row): void {
   fs.writeFileSync(path.join(DIR, 'results.json'), JSON.stringify({ rows, loadAverage: loadAverage() }, null, 2));
 }
 
-const lit = (p: string) => `'${p.replaceAll("'", "''")}'`;
+const lit = sqlLiteral;
 /** `count` ids spread evenly over 1..n, shifted by `phase` (0..1) of a gap. */
 const spread = (n: number, count: number, phase = 0.5) => Array.from({ length: count }, (_, i) => 1 + Math.floor(((i + phase) * n) / count));
-
-/** The flights schema over ids 1..n, from DuckDB's deterministic hash. */
-function flightsSelect(n: number): string {
-  return `SELECT i AS id, TIMESTAMP '2001-01-01' + to_minutes((hash(i) % 525600)::BIGINT) AS date,
-    (hash(i * 3) % 240)::BIGINT - 40 AS delay, (hash(i * 7) % 2700)::BIGINT + 30 AS distance,
-    'A' || lpad(((hash(i * 11) % 300))::VARCHAR, 3, '0') AS origin, 'A' || lpad(((hash(i * 13) % 300))::VARCHAR, 3, '0') AS destination
-    FROM range(1, ${n + 1}) t(i)`;
-}
 
 function process2(...runs: Timed[]): { seconds: number; cpuSeconds: number; peakMiB: number } {
   return { seconds: runs.reduce((s, r) => s + r.seconds, 0), cpuSeconds: runs.reduce((s, r) => s + r.cpuSeconds, 0), peakMiB: Math.max(...runs.map((r) => r.peakMiB)) };
