@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { visibleText } from '../formats/text/safe-text.js';
 import { CLEAR_LINE, paint as paintAnsi, type Colour } from '../formats/text/ansi.js';
 import type { Progress, ProgressEvent } from '../engine/index.js';
@@ -45,6 +46,8 @@ export class ProgressLine {
   private readonly delay = progressDelay();
   private lastDrawn = 0;
   private shown = false;
+  /** Output stopped mid-line: a `\r` would erase that partial line, so nothing is drawn until it ends. */
+  private held = false;
 
   constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
 
@@ -59,7 +62,7 @@ export class ProgressLine {
   }
 
   update(event: ProgressEvent): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.held) return;
     const now = Date.now();
     if (now - this.started < this.delay || now - this.lastDrawn < REDRAW_MS) return;
     this.lastDrawn = now;
@@ -82,6 +85,50 @@ export class ProgressLine {
     if (this.shown) this.stream.write(CLEAR_LINE);
     this.shown = false;
   }
+
+  /**
+   * Where to write output while this line may still be drawn: `out` (stdout) itself
+   * when the line is off, so nothing changes there; otherwise a stream that erases
+   * the line before each write and passes the bytes on unchanged. The next progress
+   * event (throttled) draws the line again, so on a terminal shared by stdout and
+   * stderr it shows only while output pauses and never shares a line with it (nor
+   * cuts into a line output left unfinished). Call `finish` on it when done.
+   */
+  outputStream(out: NodeJS.WriteStream = process.stdout): Writable {
+    return this.enabled ? new OutputBelowProgress(this, out) : out;
+  }
+
+  /** Called before output is written: erase the line; draw none while the output ends mid-line on a terminal. */
+  beforeOutput(text: string, out: NodeJS.WriteStream): void {
+    this.done();
+    if (out.isTTY && text.length > 0) this.held = !text.endsWith('\n');
+  }
+}
+
+/**
+ * Stdout behind a progress line: each write erases the line, then goes to stdout
+ * at once and unchanged (so order with direct writes to stdout holds). Backpressure
+ * is stdout's; its errors stay on stdout, where the CLI handles them (EPIPE).
+ */
+class OutputBelowProgress extends Writable {
+  constructor(
+    private readonly line: ProgressLine,
+    private readonly out: NodeJS.WriteStream,
+  ) {
+    super({ decodeStrings: false });
+  }
+
+  override _write(chunk: string | Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.line.beforeOutput(typeof chunk === 'string' ? chunk : chunk.toString('utf8'), this.out);
+    if (this.out.write(chunk, encoding)) callback();
+    else this.out.once('drain', () => callback());
+  }
+}
+
+/** Waits until everything written to `stream` has gone on (a no-op for stdout itself, which is never ended). */
+export async function finish(stream: Writable): Promise<void> {
+  if (!(stream instanceof OutputBelowProgress)) return;
+  await new Promise<void>((resolve) => stream.end(() => resolve()));
 }
 
 /** Runs `work` with a progress line, cleared at the end (also on failure). */

@@ -59,6 +59,7 @@ export type { TableInfo } from './commands/tables.js';
 export type { BranchInfo } from './commands/branch.js';
 export type { StatusReport } from './commands/status.js';
 export type { SqlResult } from './commands/sql.js';
+export type { DiffRevisionsOptions } from './commands/diff.js';
 export type { Resolution } from './commands/conflicts.js';
 export type { MergeGate, MergeOptions, MergeOutcome, CommitMerge } from './commands/merge.js';
 export type { TableConflicts, MergeState } from './workingset/merge-state.js';
@@ -67,6 +68,7 @@ export type { DiffOptions, DiffStat, TableDiff, TableStatus, AddedRow, DeletedRo
 export type { RunChecksOptions, CheckReport, CheckResult, CheckSample, CheckScope, CheckObservation } from './checks/index.js';
 export type { LoadedConfig, CheckKind, Severity } from './config/index.js';
 export type { HealOptions, HealReport, HealIncident, HealAttempt, ProposeOptions, ProposeResult, FixPatch, PatchEdit, PatchOp, ParsedPatch, TableChange, ResolvedEdit, ChangeExtent, PolicyViolationError } from './heal/index.js';
+export type { EvidenceOptions, FailingRowEvidence, RowEvidence } from './heal/evidence.js';
 export type { Incident, IncidentOutcome, KnownIncident, CheckHistory } from './incidents/index.js';
 export type { RunQueueOptions, QueueRunReport, QueueListing, TestedCandidate, OutcomeHook, CandidateCheck, CandidateVerdict, CandidatePart, BuiltCandidate, QueueState, QueueEntry, QueueEntryState, QueueOutcome, Landing, QueueBusyError } from './queue/index.js';
 export type { CloneOptions, CloneOutcome, FetchOptions, FetchOutcome, TrackingRefUpdate, PullOptions, PullOutcome, PushOptions, PushOutcome, Remote, TransferCounts, TransferOptions, TransferProgress } from './remote/index.js';
@@ -139,6 +141,8 @@ export const runChecks = lazy(async () => (await import('./checks/run-checks.js'
 export const heal = lazy(async () => (await import('./heal/heal.js')).heal);
 /** Check and commit a fix patch on a new heal branch. */
 export const propose = lazy(async () => (await import('./heal/propose.js')).propose);
+/** A failing check's rows now and at the last revision where it passed: the evidence for a fix that restores. */
+export const failingRowEvidence = lazy(async () => (await import('./heal/evidence.js')).failingRowEvidence);
 /** Resolve a parsed patch against a table version. */
 export const resolvePatch = lazy(async () => (await import('./heal/patch-resolution.js')).resolvePatch);
 /** The incident memory: known incidents and recording their outcomes. */
@@ -207,7 +211,12 @@ export const buildCandidate = lazy(async () => (await import('./queue/candidate.
 // Healing from history: accepting an incident, reviewing marked proposals, type drift results
 // ---------------------------------------------------------------------------
 export type { SchemaDrift } from './checks/schema-drift.js';
-export { INCIDENTS_TABLE, fixKindsText, resolutionOf } from './incidents/incident-words.js';
+export { INCIDENTS_TABLE, fixKindsText, resolutionOf, isOpenOutcome } from './incidents/incident-words.js';
+export { readFixTrailers, parseFixKinds, type FixTrailers } from './heal/fix-trailers.js';
+export type { FixProfile, FixProfileOptions, TableProfile, ColumnProfile, ColumnStats } from './heal/fix-profile.js';
+export type { ShownCommit, ShownFix } from './commands/show.js';
+/** Before/after profile (nulls, distinct, min, max per column) of the rows a commit changed, from its diff. */
+export const fixProfile = lazy(async () => (await import('./heal/fix-profile.js')).fixProfile);
 /** Accept the new state of a failing check: the incident closes, recorded with who and why. */
 export const acceptIncident = lazy(async () => (await import('./incidents/accept.js')).acceptIncident);
 /** Approve a proposal marked for review, so the queue may land it. */

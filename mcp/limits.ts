@@ -30,6 +30,8 @@ export interface AgentLimits {
   resultBytes: number;
   /** Failing rows shown per check by `run_checks`. */
   checkSample: number;
+  /** Failing rows `failing_rows` returns by default, and at most (each twice: now and its last good version). */
+  evidenceRows: { default: number; max: number };
   /** Incidents `list_incidents` returns by default, and at most. */
   incidents: { default: number; max: number };
   /** Longest review summary an agent may write. */
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: AgentLimits = {
   cellChars: 1000,
   resultBytes: 256 * 1024,
   checkSample: 10,
+  evidenceRows: { default: 20, max: 200 },
   incidents: { default: 50, max: 200 },
   summaryChars: 2000,
 };

@@ -5,7 +5,8 @@ import type { CheckOutcome } from '../review/data-review.js';
 import { checksLine } from './diff-comment.js';
 import { PROPOSAL_MARKER } from './markers.js';
 import { titleText, withinLimit } from './plain-text.js';
-import type { CheckResult } from '../../engine/index.js';
+import { renderFixProfileMarkdown } from '../../formats/heal/fix-profile.js';
+import type { CheckResult, FixProfile } from '../../engine/index.js';
 
 /** A healing proposal: a `heal/<incident>` branch, what it fixes and what it changes. */
 export interface HealingProposal {
@@ -26,7 +27,12 @@ export interface HealingProposal {
   newlyFailing: CheckResult[];
   /** The checks of the proposal's head. */
   headChecks: CheckOutcome;
+  /** Before/after profile of the rows the proposal changes (from the merge base), when it was computed. */
+  profile?: FixProfile;
 }
+
+/** Most characters the profile of the affected rows takes in the body; the diff gets the rest. */
+const PROFILE_BUDGET = 20_000;
 
 /** Sort the checks of base and head into fixed, still failing and newly failing. */
 export function compareChecks(base: CheckOutcome, head: CheckOutcome): Pick<HealingProposal, 'fixed' | 'stillFailing' | 'newlyFailing'> {
@@ -73,6 +79,9 @@ export async function proposalBody(proposal: HealingProposal, diffMarkdown: (bud
     if (trailer('dgit-review') === 'required') lines.push('**Marked for review:** the merge queue lands it only after a person approved it.');
     lines.push('', `The incident memory (${codeSpan('_dgit_incidents')}) is updated in the same commit; it is left out of the diff below.`, '');
   }
+  // What the fix did to the values, per column of the affected rows: the first thing a reviewer judges.
+  const profile = proposal.profile ? renderFixProfileMarkdown(proposal.profile, { budget: PROFILE_BUDGET }) : '';
+  if (profile) lines.push(profile, '');
   const list = (heading: string, results: CheckResult[], show: (r: CheckResult) => string) => {
     if (results.length === 0) return;
     lines.push(heading, '');

@@ -1,4 +1,4 @@
-import { diffRevisions, INCIDENTS_TABLE, type CommitId, type DiffReport, type NamedTableDiff, type Repository } from '../../engine/index.js';
+import { diffRevisions, fixProfile, INCIDENTS_TABLE, readFixTrailers, type CommitId, type DiffReport, type NamedTableDiff, type Repository } from '../../engine/index.js';
 import { renderDiffMarkdown } from '../../formats/diff/index.js';
 import { HEAL_BRANCH_PREFIX } from '../render/markers.js';
 import { compareChecks, proposalBody, proposalTitle, type HealingProposal } from '../render/proposal.js';
@@ -41,6 +41,8 @@ export async function buildProposal(repository: Repository, input: ProposalInput
     ...compareChecks(baseChecks, headChecks),
     headChecks,
   };
+  // A heal proposal leads with what its fix did to the rows it changes (from the merge base, as the diff).
+  if (proposal.incident !== undefined || readFixTrailers(proposal.message)) proposal.profile = await fixProfile(repository, input.head, { from: base });
   // The incident memory is bookkeeping: folded out of the diff a reviewer reads (the body says it is updated).
   const diffMarkdown = async (budget: number) => renderDiffMarkdown(withoutIncidentTable(await diffRevisions(repository, base, input.head)), { budget });
   return {

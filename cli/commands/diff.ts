@@ -1,7 +1,8 @@
+import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CommandContext } from '../context.js';
-import { colourEnabled } from '../output.js';
+import { colourEnabled, finish, ProgressLine } from '../output.js';
 import { diffEnds, diffRevisions, UsageError, type DiffReport } from '../../engine/index.js';
 
 export interface DiffOutputOptions {
@@ -13,6 +14,8 @@ export interface DiffOutputOptions {
   allColumns?: boolean;
   /** The revisions as the user typed them, for titles (`v0 → main`). */
   labels?: { from: string; to: string };
+  /** HTML: a fragment (already escaped) shown under the title. */
+  htmlPreface?: string;
 }
 
 export function parseLimit(text: string | undefined): number | undefined {
@@ -22,8 +25,23 @@ export function parseLimit(text: string | undefined): number | undefined {
   return limit;
 }
 
-/** Print a diff report in the chosen format; returns whether any table changed. */
-export async function printDiff(report: DiffReport, options: DiffOutputOptions): Promise<boolean> {
+/**
+ * Print a diff report in the chosen format; returns whether any table changed. The
+ * report is lazy: it is read, and reports its progress to `progress` (the line its
+ * callback was given to), while it prints. So the output goes through the line,
+ * which is erased before each write, and cleared at the end.
+ */
+export async function printDiff(report: DiffReport, options: DiffOutputOptions, progress?: ProgressLine): Promise<boolean> {
+  const out = progress ? progress.outputStream() : process.stdout;
+  try {
+    return await renderDiff(report, options, out);
+  } finally {
+    await finish(out);
+    progress?.done();
+  }
+}
+
+async function renderDiff(report: DiffReport, options: DiffOutputOptions, out: Writable): Promise<boolean> {
   const renderers = await import('../../formats/diff/index.js');
   let changed = false;
   const tables = report.tables;
@@ -40,11 +58,11 @@ export async function printDiff(report: DiffReport, options: DiffOutputOptions):
   };
   const format = options.json ? 'json' : options.format ?? 'table';
   const limit = parseLimit(options.limit);
-  if (format === 'json') await renderers.writeDiffJson(counting, process.stdout, { stat: options.stat, limit });
-  else if (format === 'markdown') process.stdout.write((await renderers.renderDiffMarkdown(counting, { stat: options.stat, ...(limit === undefined ? {} : { sampleRows: limit }) })) + '\n');
+  if (format === 'json') await renderers.writeDiffJson(counting, out, { stat: options.stat, limit });
+  else if (format === 'markdown') out.write((await renderers.renderDiffMarkdown(counting, { stat: options.stat, ...(limit === undefined ? {} : { sampleRows: limit }) })) + '\n');
   else if (format === 'html')
-    await renderers.writeDiffHtml(counting, process.stdout, { limit, stat: options.stat, allColumns: options.allColumns, fromLabel: options.labels?.from, toLabel: options.labels?.to });
-  else await renderers.writeDiffTerminal(counting, process.stdout, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
+    await renderers.writeDiffHtml(counting, out, { limit, stat: options.stat, allColumns: options.allColumns, preface: options.htmlPreface, fromLabel: options.labels?.from, toLabel: options.labels?.to });
+  else await renderers.writeDiffTerminal(counting, out, { colour: colourEnabled(), stat: options.stat, limit: limit ?? 50 });
   return changed;
 }
 
@@ -69,9 +87,10 @@ export function registerDiff(program: Command, context: CommandContext): void {
       if (revs.length > 2) throw new UsageError('diff takes at most two revisions', 'diff');
       const repository = await context.repository();
       const ends = await diffEnds(revs);
-      const report = await diffRevisions(repository, ends.from, ends.to, { table: options.table });
       const label = (rev: string) => (rev === 'WORKING' ? 'working set' : rev);
-      const changed = await printDiff(report, { ...options, labels: { from: label(ends.from), to: label(ends.to) } });
+      const progress = new ProgressLine();
+      const report = await diffRevisions(repository, ends.from, ends.to, { table: options.table, progress: progress.callback() });
+      const changed = await printDiff(report, { ...options, labels: { from: label(ends.from), to: label(ends.to) } }, progress);
       if (options.exitCode && changed) process.exitCode = 1;
     });
 }

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { renderEvidenceText } from '../../formats/checks/evidence-text.js';
 import { visibleText } from '../../formats/text/safe-text.js';
 import type { CommandContext } from '../context.js';
 import { colourEnabled, formatTable, paint, print, printJson, withProgress } from '../output.js';
-import { acceptIncident, approveProposal, fixKindsText, heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
+import { acceptIncident, approveProposal, failingRowEvidence, fixKindsText, heal, listIncidents, NotFoundError, propose, recordIncidentOutcome, UsageError, type HealIncident, type HealReport, type KnownIncident } from '../../engine/index.js';
 
 /** `dgit heal`, `dgit propose` and `dgit incidents`: the healer and its memory. */
 export function registerHeal(program: Command, context: CommandContext): void {
@@ -46,9 +47,12 @@ export function registerHeal(program: Command, context: CommandContext): void {
 
   program
     .command('propose')
-    .description("propose an outside agent's fix: a patch of row edits with reasons, checked and branched like the healer's")
-    .requiredOption('--patch <file>', 'the patch: JSON {"table", "edits": [...]} or NDJSON, one edit a line (- reads stdin)')
-    .option('--rev <rev>', 'the revision the patch applies to (default: the head of the default branch)')
+    .description("propose an outside agent's fix: a patch of row edits with reasons, checked and branched like the healer's; --evidence shows what to restore first")
+    .option('--patch <file>', 'the patch: JSON {"table", "edits": [...]} or NDJSON, one edit a line (- reads stdin)')
+    .option('--evidence', 'write nothing: print the failing rows of --check, each with its last good version (at the last revision where the check passed)')
+    .option('--check <id>', 'the failing check whose rows --evidence shows')
+    .option('--limit <n>', 'most failing rows --evidence shows (default 20)')
+    .option('--rev <rev>', 'the revision the patch applies to, or --evidence reads (default: the head of the default branch)')
     .option('--branch <name>', 'the branch to create, under heal/ (default: heal/<incident>)')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -56,8 +60,15 @@ export function registerHeal(program: Command, context: CommandContext): void {
       [
         '',
         'Examples:',
+        '  dgit propose --evidence --check "penguins.Body Mass (g).range"',
+        '  dgit propose --evidence --check penguins.Sex.not_null --rev HEAD~1 --limit 50 --json',
         '  dgit propose --patch fix.json',
         '  dgit propose --patch fix.ndjson --branch heal/fix-sex --json',
+        '',
+        'Evidence first: --evidence lists the failing rows of a check with their values now and',
+        'at the last revision where the check passed (50 first-parent commits at most), and the',
+        'columns that differ. A row with a last good version can be restored from it (cite the',
+        'commit in the reason); one with none has no good version in the history.',
         '',
         'A patch (JSON):',
         '  {"table": "penguins", "checks": ["penguins.Sex.accepted_values"], "edits": [',
@@ -68,7 +79,11 @@ export function registerHeal(program: Command, context: CommandContext): void {
         'policy of dgit.yml, or does not pass the checks.',
       ].join('\n'),
     )
-    .action(async (options: { patch: string; rev?: string; branch?: string; json?: boolean }) => {
+    .action(async (options: ProposeFlags) => {
+      if (options.evidence) return printEvidence(context, options);
+      if (options.patch === undefined) throw new UsageError('give --patch FILE, or --evidence --check ID to see the failing rows first', '--patch');
+      for (const [flag, given] of [['--check', options.check], ['--limit', options.limit]] as const)
+        if (given !== undefined) throw new UsageError(`${flag} goes with --evidence`, flag);
       const file = options.patch === '-' ? '-' : path.resolve(context.cwd, options.patch);
       let text: string;
       try {
@@ -142,6 +157,30 @@ export function registerHeal(program: Command, context: CommandContext): void {
     });
 }
 
+interface ProposeFlags {
+  patch?: string;
+  evidence?: boolean;
+  check?: string;
+  limit?: string;
+  rev?: string;
+  branch?: string;
+  json?: boolean;
+}
+
+/** `dgit propose --evidence`: the failing rows of a check and their last good version; writes nothing. */
+async function printEvidence(context: CommandContext, options: ProposeFlags): Promise<void> {
+  if (options.patch !== undefined) throw new UsageError('--evidence writes nothing and takes no --patch: look at the evidence first, then propose the patch', '--patch');
+  if (options.branch !== undefined) throw new UsageError('--evidence writes nothing and takes no --branch', '--branch');
+  if (options.check === undefined) throw new UsageError('--evidence needs --check ID (the ids: `dgit check`)', '--check');
+  const limit = options.limit === undefined ? undefined : Number(options.limit);
+  if (limit !== undefined && (!/^[0-9]+$/.test(options.limit!) || !Number.isSafeInteger(limit) || limit < 1))
+    throw new UsageError(`--limit takes a positive whole number, not ${JSON.stringify(options.limit)}`, '--limit');
+  const repository = await context.repository();
+  const evidence = await failingRowEvidence(repository, { rev: options.rev, check: options.check, limit });
+  if (options.json) return printJson(evidence);
+  for (const line of renderEvidenceText(evidence)) print(line);
+}
+
 function printHealReport(report: HealReport): void {
   const colour = colourEnabled();
   const head = `${report.rev} (${report.revision.slice(0, 12)})`;
@@ -162,6 +201,9 @@ function printIncident(incident: HealIncident, colour: boolean): void {
   print(`${paint(incident.check, 'bold', colour)}  ${incident.severity}, ${incident.failing_rows} failing row${incident.failing_rows === 1 ? '' : 's'}: ${status}`);
   const line = (label: string, text: string) => print(`  ${label.padEnd(9)} ${visibleText(text)}`);
   line('incident', incident.incident);
+  if (incident.seen > 1) line('open', `since ${incident.first_seen.slice(0, 12)}, failing at ${incident.seen} revisions`);
+  for (const previous of incident.previous)
+    line('before', `${previous.incident}: ${previous.outcome === 'accepted' ? 'accepted' : `${previous.strategy ?? 'no strategy'}, ${previous.outcome}`}${previous.fix_branch ? ` (${previous.fix_branch})` : ''}`);
   if (incident.memory) line('memory', incident.memory);
   for (const attempt of incident.attempts) if (!attempt.offered) line('tried', `${attempt.strategy}${attempt.remembered ? ' (remembered)' : ''}: ${attempt.reason}`);
   if (incident.strategy) line('strategy', `${incident.strategy}${incident.attempts.find((a) => a.offered)?.remembered ? ' (remembered)' : ''}`);
@@ -183,8 +225,9 @@ function printIncidents(incidents: KnownIncident[]): void {
     incident.rows_changed === null ? '-' : String(incident.rows_changed),
     incident.fix_branch ?? '-',
     incident.updated_at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    String(incident.seen),
   ]);
-  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated'], rows, { maxWidth: 60 }));
+  print(formatTable(['incident', 'check', 'outcome', 'strategy', 'fix', 'rows', 'branch', 'updated', 'seen'], rows, { maxWidth: 60 }));
   const failed = incidents.filter((incident) => incident.outcome === 'failed' || incident.outcome === 'rejected');
   for (const incident of failed.slice(0, 10)) print(`\n${incident.id} (${incident.outcome}): ${visibleText(incident.reason ?? '')}`);
 }

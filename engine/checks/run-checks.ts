@@ -167,8 +167,9 @@ async function rowCountBaselines(repository: Repository, revision: Revision, che
   const parent = await parentCommit(repository, revision);
   const log = await readIncidentLog(repository);
   for (const check of relative) {
-    // A failure a person accepted (dgit incidents accept) is the new normal: that revision counts as passing.
-    const accepted = new Set(log.filter((incident) => incident.outcome === 'accepted' && incident.check === check.id).map((incident) => incident.first_seen));
+    // A failure a person accepted (dgit incidents accept) is the new normal: that revision counts as passing
+    // (the latest one it was seen failing at, and the first).
+    const accepted = new Set(log.filter((incident) => incident.outcome === 'accepted' && incident.check === check.id).flatMap((incident) => [incident.first_seen, incident.last_seen]));
     if (revision.kind === 'commit' && accepted.has(revision.commit)) {
       const own = await repository.readTable(revision.tree, check.table);
       if (own) out.set(check.id, { commit: revision.commit, rows: manifestRowCount(own.manifest), isParent: false });

@@ -35,12 +35,24 @@ async function changedTables(repository: Repository, from: ObjectId, to: ObjectI
   return names.filter((t) => (!only || t === only) && a.get(t) !== b.get(t)).map((table) => ({ table, from: a.get(table), to: b.get(table) }));
 }
 
+/** What a diff of two revisions compares, and who hears how far it is. */
+export interface DiffRevisionsOptions {
+  /** Only this table (an error when neither side has it). */
+  table?: string;
+  /**
+   * Told, table by table, how many chunks of both sides the walk has passed. The
+   * report is lazy: the events come while its tables and rows are read, that is
+   * while the caller renders them.
+   */
+  progress?: Progress;
+}
+
 /**
  * The data diff between two revisions (commit ids, refs, or WORKING), table by
  * table, produced lazily so renderers hold one table at a time and only the chunks
  * that differ are read.
  */
-export async function diffRevisions(repository: Repository, fromRev: string, toRev: string, options: { table?: string } = {}): Promise<DiffReport> {
+export async function diffRevisions(repository: Repository, fromRev: string, toRev: string, options: DiffRevisionsOptions = {}): Promise<DiffReport> {
   const from = await treeOf(repository, fromRev);
   const to = await treeOf(repository, toRev);
   return diffTrees(repository, from, to, options);
@@ -50,15 +62,15 @@ export async function diffTrees(
   repository: Repository,
   from: { name: string; tree: ObjectId },
   to: { name: string; tree: ObjectId },
-  options: { table?: string } = {},
+  options: DiffRevisionsOptions = {},
 ): Promise<DiffReport> {
   const tables = await changedTables(repository, from.tree, to.tree, options.table);
   const reader = repository.chunks();
   async function* generate(): AsyncGenerator<NamedTableDiff> {
-    for (const t of tables) {
+    for (const [index, t] of tables.entries()) {
       const before = t.from ? await readTableVersion(repository.store, t.from, t.table) : undefined;
       const after = t.to ? await readTableVersion(repository.store, t.to, t.table) : undefined;
-      const diff = await diffTables(before, after, reader);
+      const diff = await diffTables(before, after, reader, { progress: tableProgress(options.progress, t.table, index, tables.length) });
       if (diff.status !== 'unchanged') yield { table: t.table, diff };
     }
   }
@@ -70,14 +82,23 @@ export async function diffTreeStats(repository: Repository, from: ObjectId, to: 
   const reader = repository.chunks();
   const out: Array<{ table: string } & DiffStat> = [];
   const changed = await changedTables(repository, from, to);
-  for (const [done, t] of changed.entries()) {
-    progress?.({ phase: 'Comparing tables', done, total: changed.length, unit: 'tables' });
+  for (const [index, t] of changed.entries()) {
     const before = t.from ? await readTableVersion(repository.store, t.from, t.table) : undefined;
     const after = t.to ? await readTableVersion(repository.store, t.to, t.table) : undefined;
-    const stat = await diffStat(before, after, reader);
+    const stat = await diffStat(before, after, reader, { progress: tableProgress(progress, t.table, index, changed.length) });
     if (stat.status !== 'unchanged') out.push({ table: t.table, ...stat });
   }
   return out;
+}
+
+/**
+ * The chunk progress of one table's diff under a phase that names the table and
+ * its place among the tables compared: "Comparing flights (table 2 of 5)".
+ */
+function tableProgress(progress: Progress | undefined, table: string, index: number, count: number): Progress | undefined {
+  if (!progress) return undefined;
+  const phase = `Comparing ${table} (table ${index + 1} of ${count})`;
+  return (event) => progress({ ...event, phase });
 }
 
 export { EMPTY_TREE };

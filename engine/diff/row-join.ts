@@ -17,6 +17,9 @@ export interface KeyedDelta {
   changed: number[];
 }
 
+/** Told each time the walk is past a chunk of either side, read or skipped unread (for progress). */
+export type ChunkPassed = () => void;
+
 /** A row of a bag (keyless table) held a different number of times on the two sides. */
 export interface BagDelta {
   row: Row;
@@ -42,10 +45,11 @@ class SideCursor {
     private readonly chunks: readonly ChunkEntry[],
     private readonly read: (chunk: ChunkEntry) => Promise<LazyRows>,
     readonly keyIndexes: readonly number[],
+    private readonly passed: ChunkPassed | undefined,
   ) {}
 
   static sorted(rows: Row[], keyIndexes: readonly number[]): SideCursor {
-    const cursor = new SideCursor([], async () => new EagerRows([], keyIndexes), keyIndexes);
+    const cursor = new SideCursor([], async () => new EagerRows([], keyIndexes), keyIndexes, undefined);
     if (rows.length > 0) cursor.parts = [new EagerRows(rows, keyIndexes)];
     return cursor;
   }
@@ -64,12 +68,14 @@ class SideCursor {
 
   skipChunk(): void {
     this.nextIndex++;
+    this.passed?.();
   }
 
   /** Reads the next chunk and appends its rows after the ones not yet consumed. */
   async loadChunk(): Promise<void> {
     const chunk = this.chunks[this.nextIndex++]!;
     const rows = await this.read(chunk);
+    this.passed?.();
     if (this.part > 0) {
       this.parts = this.parts.slice(this.part);
       this.part = 0;
@@ -147,7 +153,7 @@ class SideCursor {
  * table reshaped) read whole and re-sorted — such a change rewrites every chunk
  * anyway, so the whole table is the changed range.
  */
-async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReader): Promise<SideCursor> {
+async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReader, passed: ChunkPassed | undefined): Promise<SideCursor> {
   const keyIndexes = plan.keyIndexes;
   if (!side.version) return SideCursor.sorted([], keyIndexes);
   const sideColumns = side.version.schema.columns;
@@ -159,10 +165,13 @@ async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReade
     // Rows read on demand when the side's columns are the target's (a keyed table: a bag's key is the whole row).
     const lazy = side.identity && !plan.keyless && isLazyChunkReader(reader) ? reader : undefined;
     const readChunk = lazy ? (chunk: ChunkEntry) => lazy.readLazyRows(chunk.id, sideColumns, keyIndexes) : async (chunk: ChunkEntry) => new EagerRows(await read(chunk), keyIndexes);
-    return new SideCursor(side.version.manifest.chunks, readChunk, keyIndexes);
+    return new SideCursor(side.version.manifest.chunks, readChunk, keyIndexes, passed);
   }
   const rows: Row[] = [];
-  for (const chunk of side.version.manifest.chunks) for (const row of await read(chunk)) rows.push(row);
+  for (const chunk of side.version.manifest.chunks) {
+    for (const row of await read(chunk)) rows.push(row);
+    passed?.();
+  }
   const order = rows.map((_, index) => index);
   order.sort((x, y) => compareRowKeys(rows[x]!, rows[y]!, keyIndexes) || x - y);
   return SideCursor.sorted(
@@ -218,11 +227,12 @@ const NONE = Object.freeze([]) as unknown as number[];
 
 /**
  * The rows that differ between `plan.from` and `plan.to` of a keyed table, in key
- * order, by a merge-join on the key over the chunks that differ.
+ * order, by a merge-join on the key over the chunks that differ. `passed` is told
+ * of every chunk the walk leaves behind, read or skipped.
  */
-export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): AsyncGenerator<KeyedDelta> {
-  const a = await openSide(plan, plan.from, reader);
-  const b = await openSide(plan, plan.to, reader);
+export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader, passed?: ChunkPassed): AsyncGenerator<KeyedDelta> {
+  const a = await openSide(plan, plan.from, reader, passed);
+  const b = await openSide(plan, plan.to, reader, passed);
   for (;;) {
     const step = nextStep(a, b);
     if (step === DONE) return;
@@ -258,9 +268,9 @@ export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader): Async
  * multiset semantics, so a row present twice more is a delta of two. A run of
  * duplicates may spill into the next chunk, which is then loaded to count it whole.
  */
-export async function* joinBagRows(plan: JoinPlan, reader: ChunkReader): AsyncGenerator<BagDelta> {
-  const a = await openSide(plan, plan.from, reader);
-  const b = await openSide(plan, plan.to, reader);
+export async function* joinBagRows(plan: JoinPlan, reader: ChunkReader, passed?: ChunkPassed): AsyncGenerator<BagDelta> {
+  const a = await openSide(plan, plan.from, reader, passed);
+  const b = await openSide(plan, plan.to, reader, passed);
   for (;;) {
     const step = nextStep(a, b);
     if (step === DONE) return;

@@ -1,4 +1,5 @@
 import { sameChunkList } from '../chunking/manifest-pages.js';
+import type { Progress } from '../progress.js';
 import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { projectSide, type JoinPlan } from './column-alignment.js';
@@ -18,6 +19,12 @@ export interface DiffOptions {
   pairKeyChanges?: boolean;
   /** Most changes held in memory while looking for such pairs. Default 10,000. */
   keyChangeWindow?: number;
+  /**
+   * Told how far each walk of the rows is: `done` of `total` chunks of both sides
+   * (read, or skipped as equal), phase "Comparing chunks". The walk runs while
+   * `rows` is read, so the events come as the caller consumes the diff.
+   */
+  progress?: Progress;
 }
 
 /** The difference between two versions of one table. */
@@ -144,10 +151,20 @@ function diffPlan(
   return { columns, keyColumns, keyless, plan };
 }
 
+/** The progress hook of one walk over both sides' chunks (undefined when nobody listens). */
+function chunkProgress(plan: JoinPlan, progress: Progress | undefined): (() => void) | undefined {
+  if (!progress) return undefined;
+  const total = (plan.from.version?.manifest.chunks.length ?? 0) + (plan.to.version?.manifest.chunks.length ?? 0);
+  let done = 0;
+  progress({ phase: 'Comparing chunks', done, total, unit: 'chunks' });
+  return () => progress({ phase: 'Comparing chunks', done: ++done, total, unit: 'chunks' });
+}
+
 async function* rowChanges(plan: JoinPlan, reader: ChunkReader, options: DiffOptions): AsyncGenerator<RowChange> {
   const columns = plan.columns as DiffColumn[];
+  const passed = chunkProgress(plan, options.progress);
   if (plan.keyless) {
-    for await (const delta of joinBagRows(plan, reader)) {
+    for await (const delta of joinBagRows(plan, reader, passed)) {
       const extra = delta.afterCount - delta.beforeCount;
       for (let i = 0; i < Math.abs(extra); i++) {
         yield extra > 0 ? { status: 'added', key: delta.row, after: delta.row } : { status: 'deleted', key: delta.row, before: delta.row };
@@ -157,7 +174,7 @@ async function* rowChanges(plan: JoinPlan, reader: ChunkReader, options: DiffOpt
   }
   const pairing =
     options.pairKeyChanges === false ? undefined : new KeyChangePairing(columns, plan.keyIndexes, plan.comparedColumns, options.keyChangeWindow ?? DEFAULT_KEY_CHANGE_WINDOW);
-  for await (const delta of joinKeyedRows(plan, reader)) {
+  for await (const delta of joinKeyedRows(plan, reader, passed)) {
     let change: RowChange;
     if (!delta.after) change = { status: 'deleted', key: delta.key, before: delta.before! };
     else if (!delta.before) change = { status: 'added', key: delta.key, after: delta.after };

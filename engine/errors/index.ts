@@ -118,8 +118,9 @@ export class NullKeyError extends DgitError {
 
 /** Another writer moved a ref or state file first; the operation did nothing and may be retried. */
 export class ConcurrentUpdateError extends DgitError {
-  constructor(what: string) {
-    super('CONCURRENT_UPDATE', `${what} was changed by another process; nothing was written, retry`, what, {
+  /** `message` says more than the default when dgit knows more (a lock left behind, say). */
+  constructor(what: string, message = `${what} was changed by another process; nothing was written, retry`) {
+    super('CONCURRENT_UPDATE', message, what, {
       retryable: true,
     });
     this.name = 'ConcurrentUpdateError';

@@ -4,9 +4,9 @@ import { runChecks } from '../checks/run-checks.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ConfiguredCheck, DuplicateRule } from '../config/configured-check.js';
 import { readConfig } from '../config/repository-config.js';
-import { fixKindsText, incidentTime, INCIDENT_SAMPLE_SIZE, resolutionOf, type Incident, type IncidentOutcome } from '../incidents/incident.js';
+import { earlierFixesOf, fixKindsText, incidentTime, INCIDENT_SAMPLE_SIZE, laterTime, resolutionOf, type Incident, type IncidentOutcome } from '../incidents/incident.js';
 import { appendIncidentLog } from '../incidents/incident-log.js';
-import { checkHistory, HEAL_BRANCH_PREFIX, listIncidents, type KnownIncident } from '../incidents/incident-memory.js';
+import { checkHistory, closedIncidentsOf, HEAL_BRANCH_PREFIX, openIncidentOf, type KnownIncident, listIncidents } from '../incidents/incident-memory.js';
 import { readIncidentTable } from '../incidents/incident-table.js';
 import type { Repository } from '../repository/repository.js';
 import type { Signature } from '../store/git-objects.js';
@@ -17,7 +17,8 @@ import { changeExtent, policyViolations, type ChangeExtent } from './policy.js';
 import { incidentId, offerProposal, oneLine, proposalPeople, recheckProposal, writeProposalCommit, type FailingRevision, type FixProposal, type TableFix } from './proposal.js';
 import { quarantineTableName } from './quarantine.js';
 import type { Recheck } from './recheck.js';
-import { coerceTypeBuilder, planCoercion, planName, plansFor, runPlan, SessionPool, StrategyContext, typeDriftOf, type FixKind, type Plan } from './strategies/index.js';
+import { coerceTypeBuilder, planCoercion, planName, planNamed, plansFor, runPlan, SessionPool, StrategyContext, typeDriftOf, type FixKind, type Plan } from './strategies/index.js';
+import { recallOrder } from './recall.js';
 import { restoreReferenced, revertDeletes } from './strategies/cause.js';
 import { restore } from './strategies/restore.js';
 import { REVIEW_TRAILER } from './review.js';
@@ -48,6 +49,16 @@ export interface HealAttempt {
   remembered: boolean;
 }
 
+/** An earlier, closed incident of the same check, recalled when it fails again: the fix that landed, or who accepted. */
+export interface RecalledIncident {
+  incident: string;
+  outcome: IncidentOutcome;
+  strategy: string | null;
+  fix_branch: string | null;
+  reason: string | null;
+  first_seen: string;
+}
+
 /** What the healer did about one failing check. */
 export interface HealIncident {
   incident: string;
@@ -56,7 +67,16 @@ export interface HealIncident {
   kind: string;
   severity: string;
   failing_rows: number;
-  /** proposed: a fix is offered now; existing: an earlier run handled this incident; failed: no fix could be offered. */
+  /** The commit the incident was first seen failing at: earlier than the healed revision when the check failed again while the incident was open. */
+  first_seen: string;
+  /** At how many revisions the incident was seen failing (1 for a new one). */
+  seen: number;
+  /** Closed incidents of the same check, newest first (at most 5), with the fix that landed. */
+  previous: RecalledIncident[];
+  /**
+   * proposed: a fix is offered now; existing: an earlier run handled this incident at
+   * this revision, or its fix still waits on its branch; failed: no fix could be offered.
+   */
   status: 'proposed' | 'existing' | 'failed';
   outcome: IncidentOutcome;
   strategy: string | null;
@@ -224,7 +244,7 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
   };
   const start = await openIncident(session, failure);
   if ('report' in start) return start.report;
-  if (result.error) return failIncident(session, failure, start.id, `the check could not run: ${result.error}`, [], null);
+  if (result.error) return failIncident(session, failure, start, `the check could not run: ${result.error}`, [], null);
 
   const rule: DuplicateRule = session.options.duplicates?.[check.id] ?? (check.kind === 'unique' ? check.keep : { keep: 'latest-load' });
   const version = await repository.requireTable(base.tree, check.table, check.table);
@@ -233,20 +253,20 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
   const plans = plansFor(check, rule, { restorable });
   const causes = causeCandidates(session, check, result, start.id);
   if (plans.length === 0 && causes.length === 0)
-    return failIncident(session, failure, start.id, `no built-in strategy fixes a ${check.kind} check; an agent can propose a fix with \`dgit propose --patch FILE\``, [], null);
-  if (result.sample.length < result.failing_rows)
+    return failIncident(session, failure, start, `no built-in strategy fixes a ${check.kind} check; an agent can propose a fix with \`dgit propose --patch FILE\``, [], null);
+  // Without a policy the sample holds 10 rows and no table is open to the healer: the policy refusal below says so.
+  const policy = base.config!.config.policy;
+  if (policy && result.sample.length < result.failing_rows)
     return failIncident(
       session,
       failure,
-      start.id,
-      `${check.id} fails on ${result.failing_rows} rows, more than any proposal may change (policy.max_rows_per_proposal is ${base.config!.config.policy!.max_rows_per_proposal})`,
+      start,
+      `${check.id} fails on ${result.failing_rows} rows, more than any proposal may change (policy.max_rows_per_proposal is ${policy.max_rows_per_proposal})`,
       [],
       null,
     );
-  const { ordered, memory } = rememberedOrder(session, check, plans);
-  const candidates: Array<Candidate & { remembered: boolean }> = ordered.map(({ plan, remembered }) => ({
+  const planCandidate = (plan: Plan): Candidate => ({
     name: planName(plan),
-    remembered,
     mustPass: [check.id],
     build: async () => {
       const outcome = await runPlan(context, plan, result.sample);
@@ -257,17 +277,22 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
       const evidence = outcome.effective.includes('restore') ? ((await context.evidence())?.past.commit ?? null) : null;
       return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy, change, kinds: outcome.kinds, evidence, reviewRequired: false };
     },
-  }));
-  // The cause first (restore the referenced rows, revert a partial load's deletes), then the rows' own plans.
-  return tryCandidates(session, failure, start.id, [...causes, ...candidates], memory);
+  });
+  // The cause first (restore the referenced rows, revert a partial load's deletes), then the rows' own plans; the memory
+  // may put the strategy that fixed this check before ahead of them, even a plan the list leaves out.
+  const extra = (strategy: string) => {
+    const plan = planNamed(check, rule, strategy, { restorable });
+    return plan ? planCandidate(plan) : undefined;
+  };
+  const { ordered, memory } = recallOrder(check.id, checkHistory(session.known, check.id), [...causes, ...plans.map(planCandidate)], extra);
+  return tryCandidates(session, failure, start, ordered, memory);
 }
 
 /** Fixes of the cause of a failing check, when it has one: restore-referenced (foreign_key), revert-deletes (row_count). */
-function causeCandidates(session: HealSession, check: ConfiguredCheck, result: CheckResult, id: string): Array<Candidate & { remembered: boolean }> {
+function causeCandidates(session: HealSession, check: ConfiguredCheck, result: CheckResult, id: string): Candidate[] {
   const { repository, base } = session;
-  const make = (name: 'restore-referenced' | 'revert-deletes', find: typeof restoreReferenced): Candidate & { remembered: boolean } => ({
+  const make = (name: 'restore-referenced' | 'revert-deletes', find: typeof restoreReferenced): Candidate => ({
     name,
-    remembered: false,
     mustPass: [check.id],
     build: async () => {
       const found = await find(repository, base, check, result);
@@ -304,10 +329,9 @@ async function healDrift(session: HealSession, result: CheckResult): Promise<Hea
   const start = await openIncident(session, failure);
   if ('report' in start) return start.report;
   const drift = await typeDriftOf(session.repository, result);
-  if ('unknown' in drift) return failIncident(session, failure, start.id, `no type fix: ${drift.unknown}`, [], null);
-  const candidate: Candidate & { remembered: boolean } = {
+  if ('unknown' in drift) return failIncident(session, failure, start, `no type fix: ${drift.unknown}`, [], null);
+  const candidate: Candidate = {
     name: 'coerce-type',
-    remembered: false,
     mustPass: [result.check],
     build: async () => {
       const plan = await planCoercion(session.repository, session.base, drift, session.sessions);
@@ -343,82 +367,123 @@ async function healDrift(session: HealSession, result: CheckResult): Promise<Hea
       };
     },
   };
-  return tryCandidates(session, failure, start.id, [candidate], null);
+  const { ordered, memory } = recallOrder(result.check, checkHistory(session.known, result.check), [candidate]);
+  return tryCandidates(session, failure, start, ordered, memory);
 }
 
-/** The incident id of a failure; when an earlier run already handled it, the report of that. */
-async function openIncident(session: HealSession, failure: Failure): Promise<{ id: string } | { report: HealIncident }> {
-  const id = incidentId(failure.check, session.base.commit);
-  const branch = `${HEAL_BRANCH_PREFIX}${id}`;
-  const existing = session.known.find((incident) => incident.id === id);
-  const head = await session.repository.branchHead(branch);
-  if (!existing && !head) return { id };
+/** Where a failure's incident stands before a fix is tried: its id, the branch a fix goes on, and the open incident it continues. */
+interface IncidentStart {
+  id: string;
+  branch: string;
+  /** The open incident of the check when it failed before and no fix landed since (the failure continues it); null for a new incident. */
+  reopened: KnownIncident | null;
+}
+
+/**
+ * The incident a failure belongs to. A failure at a revision an earlier run
+ * healed reports that run's incident. Otherwise, when the check has an open
+ * incident (no fix merged, nothing accepted), the failure continues it: same id,
+ * same first_seen, last_seen and the counts moved on. Only when every incident of
+ * the check is closed does a new one open, with an id from the check and revision.
+ *
+ * A heal branch is never moved or overwritten, so no proposal is lost: while the
+ * open incident's fix still waits on its branch, no second fix is proposed (two
+ * fixes of one incident could both land); the failure is recorded on the incident
+ * and the report says to merge or reject the waiting fix first. After a fix was
+ * rejected or failed, the new fix goes on `heal/<id>` when that branch is gone,
+ * else on `heal/<id>-<10 hex of the revision>`, leaving the old branch as it was.
+ */
+async function openIncident(session: HealSession, failure: Failure): Promise<IncidentStart | { report: HealIncident }> {
+  const { repository, base, known } = session;
+  const fresh = incidentId(failure.check, base.commit);
+  const freshBranch = `${HEAL_BRANCH_PREFIX}${fresh}`;
+  const handled = known.find((incident) => incident.id === fresh);
+  const freshHead = await repository.branchHead(freshBranch);
+  if (handled || freshHead) return { report: existingReport(session, failure, handled, handled?.fix_branch ?? freshBranch, freshHead) };
+  const open = openIncidentOf(known, failure.check, failure.table);
+  if (!open) return { id: fresh, branch: freshBranch, reopened: null };
+  const openHead = open.fix_branch ? await repository.branchHead(open.fix_branch) : undefined;
+  if (open.first_seen === base.commit || open.last_seen === base.commit) return { report: existingReport(session, failure, open, open.fix_branch, openHead) };
+  if (open.outcome === 'proposed' && open.fix_branch && openHead) {
+    const again = seenAgain(session, failure, open);
+    session.toLog.push(again);
+    const reason =
+      `${failure.check} failed again at ${base.commit.slice(0, 12)} (${failure.failingRows} row${failure.failingRows === 1 ? '' : 's'}; seen at ${again.seen} revisions since ${open.first_seen.slice(0, 12)}); ` +
+      `its fix waits on ${open.fix_branch} and may not cover the new rows: merge it, or reject it (\`dgit incidents --record ${open.fix_branch} --outcome rejected --reason …\`) and heal again`;
+    return { report: { ...existingReport(session, failure, again, open.fix_branch, openHead), reason } };
+  }
+  const own = `${HEAL_BRANCH_PREFIX}${open.id}`;
+  const branch = (await repository.branchHead(own)) ? `${own}-${base.commit.slice(0, 10)}` : own;
+  const head = await repository.branchHead(branch);
+  // Another heal of this revision offered it first, and has not recorded it yet.
+  if (head) return { report: existingReport(session, failure, undefined, branch, head) };
+  return { id: open.id, branch, reopened: open };
+}
+
+/** An open incident seen failing again at the healed revision: its id, first_seen and fix kept, the failure's counts and sample new. */
+function seenAgain(session: HealSession, failure: Failure, open: KnownIncident): Incident {
+  const { source: _source, ...incident } = open;
   return {
-    report: {
-      incident: id,
-      check: failure.check,
-      table: failure.table,
-      kind: failure.kind,
-      severity: failure.severity,
-      failing_rows: failure.failingRows,
-      status: 'existing',
-      outcome: existing?.outcome ?? 'proposed',
-      strategy: existing?.strategy ?? null,
-      branch: existing?.fix_branch ?? (head ? branch : null),
-      commit: head ?? null,
-      rows_changed: existing?.rows_changed ?? 0,
-      quarantined: existing?.fix_kinds?.['quarantined'] ?? 0,
-      kinds: existing?.fix_kinds ?? {},
-      resolution: existing?.resolution ?? null,
-      evidence: existing?.evidence ?? null,
-      review_required: existing?.review === 'required',
-      reason: existing?.reason ?? `branch ${branch} already exists`,
-      memory: null,
-      attempts: [],
-      review: head ? reviewCommand(session, branch) : null,
-    },
+    ...incident,
+    last_seen: session.base.commit,
+    seen: open.seen + 1,
+    failing_count: failure.failingRows,
+    sample: failure.sample.slice(0, INCIDENT_SAMPLE_SIZE),
+    updated_at: laterTime(session.now, open.updated_at),
   };
 }
 
-/** Plans in the order to try: one that fixed this check before (merged) first; ones rejected before last. */
-function rememberedOrder(session: HealSession, check: ConfiguredCheck, plans: Plan[]): { ordered: Array<{ plan: Plan; remembered: boolean }>; memory: string | null } {
-  const history = checkHistory(session.known, check.id);
-  const previous = history.merged[0];
-  const rejected = new Set(history.rejected.map((incident) => incident.strategy));
-  let ordered = plans.map((plan) => ({ plan, remembered: false }));
-  let memory: string | null = null;
-  if (previous) {
-    const index = ordered.findIndex(({ plan }) => planName(plan) === previous.strategy);
-    if (index >= 0) {
-      const [remembered] = ordered.splice(index, 1);
-      ordered.unshift({ plan: remembered!.plan, remembered: true });
-      memory = `${previous.strategy} fixed ${check.id} before (incident ${previous.id}, merged), so it is tried first`;
-    } else {
-      const who = previous.strategy === 'agent' ? "an agent's patch" : previous.strategy;
-      memory = `${who} fixed ${check.id} before (incident ${previous.id}, merged); no built-in strategy repeats it`;
-    }
-  }
-  if (rejected.size > 0) {
-    const last = ordered.filter(({ plan, remembered }) => !remembered && rejected.has(planName(plan)));
-    ordered = [...ordered.filter((entry) => !last.includes(entry)), ...last];
-    if (last.length > 0) memory = `${memory ? `${memory}; ` : ''}${last.map(({ plan }) => planName(plan)).join(', ')} was rejected before, so it is tried last`;
-  }
-  return { ordered, memory };
+/** The report of an incident an earlier run handled (or whose fix waits): what the memory says about it. */
+function existingReport(session: HealSession, failure: Failure, state: Incident | undefined, branch: string | null, head: string | undefined): HealIncident {
+  return {
+    incident: state?.id ?? incidentId(failure.check, session.base.commit),
+    check: failure.check,
+    table: failure.table,
+    kind: failure.kind,
+    severity: failure.severity,
+    failing_rows: failure.failingRows,
+    first_seen: state?.first_seen ?? session.base.commit,
+    seen: state?.seen ?? 1,
+    previous: previousIncidents(session, failure.check),
+    status: 'existing',
+    outcome: state?.outcome ?? 'proposed',
+    strategy: state?.strategy ?? null,
+    branch: state?.fix_branch ?? (head ? branch : null),
+    commit: head ?? null,
+    rows_changed: state?.rows_changed ?? 0,
+    quarantined: state?.fix_kinds?.['quarantined'] ?? 0,
+    kinds: state?.fix_kinds ?? {},
+    resolution: state?.resolution ?? null,
+    evidence: state?.evidence ?? null,
+    review_required: state?.review === 'required',
+    reason: state?.reason ?? `branch ${branch} already exists`,
+    memory: null,
+    attempts: [],
+    review: head && branch ? reviewCommand(session, branch) : null,
+  };
+}
+
+/** The closed incidents of a check the report recalls, newest first. */
+function previousIncidents(session: HealSession, check: string): RecalledIncident[] {
+  return closedIncidentsOf(session.known, check)
+    .slice(0, 5)
+    .map((incident) => ({ incident: incident.id, outcome: incident.outcome, strategy: incident.strategy, fix_branch: incident.fix_branch, reason: incident.reason, first_seen: incident.first_seen }));
 }
 
 /** Try candidates in order; offer the first that keeps to the policy and passes the re-check. */
 async function tryCandidates(
   session: HealSession,
   failure: Failure,
-  id: string,
+  start: IncidentStart,
   candidates: Array<Candidate & { remembered: boolean }>,
   memory: string | null,
 ): Promise<HealIncident> {
   const { repository, base } = session;
+  const { id, branch } = start;
   const attempts: HealAttempt[] = [];
   // A table the policy does not open to the healer fails every strategy alike: say so once.
   const closed = policyViolations(base.config, [{ table: failure.table, rows: 1, columns: new Map(), removals: { count: 0 } }]);
-  if (closed.length > 0) return failIncident(session, failure, id, closed.join('; '), attempts, memory);
+  if (closed.length > 0) return failIncident(session, failure, start, closed.join('; '), attempts, memory);
   const tried = new Set<string>();
   for (const candidate of candidates) {
     const built = await candidate.build();
@@ -434,14 +499,13 @@ async function tryCandidates(
       attempts.push({ strategy: built.strategy, offered: false, reason: `over the policy: ${violations.join('; ')}`, remembered: candidate.remembered });
       continue;
     }
-    const branch = `${HEAL_BRANCH_PREFIX}${id}`;
     const counts = built.change ? built.change.counts : undefined;
     const quarantined = counts?.quarantined ?? 0;
     const rows = built.change ? rowsChanged(built.change) : built.extent.rows;
     const summary = fixSummary(failure, built, rows);
     const resolution = resolutionOf(built.kinds);
     const incident: Incident = {
-      ...incidentBase(session, failure, id),
+      ...incidentBase(session, failure, start),
       fix_branch: branch,
       strategy: built.strategy,
       rows_changed: rows,
@@ -452,7 +516,7 @@ async function tryCandidates(
       evidence: built.evidence,
       review: built.reviewRequired ? 'required' : null,
     };
-    const proposal: FixProposal = { fix: built.fix, incident, carried: carriedIncidents(session, failure.check), message: commitMessage(session, failure, id, built, summary) };
+    const proposal: FixProposal = { fix: built.fix, incident, carried: carriedIncidents(session, failure.check, id), message: commitMessage(session, failure, id, built, summary, memory) };
     const written = await writeProposalCommit(repository, base, proposal, session.people);
     let recheck: Recheck;
     try {
@@ -468,8 +532,8 @@ async function tryCandidates(
     attempts.push({ strategy: built.strategy, offered: true, reason: recheck.reason, remembered: candidate.remembered });
     if (!(await offerProposal(repository, branch, written.commit))) {
       // Another heal of the same revision offered it first: report that one.
-      const start = await openIncident({ ...session, known: await listIncidents(repository) }, failure);
-      if ('report' in start) return start.report;
+      const fresh = await listIncidents(repository);
+      return existingReport(session, failure, fresh.find((known) => known.id === id && known.fix_branch === branch), branch, await repository.branchHead(branch));
     }
     session.toLog.push(incident);
     return {
@@ -479,6 +543,9 @@ async function tryCandidates(
       kind: failure.kind,
       severity: failure.severity,
       failing_rows: failure.failingRows,
+      first_seen: incident.first_seen,
+      seen: incident.seen,
+      previous: previousIncidents(session, failure.check),
       status: 'proposed',
       outcome: 'proposed',
       strategy: built.strategy,
@@ -497,18 +564,22 @@ async function tryCandidates(
     };
   }
   const reason = attempts.length > 0 ? attempts.map((attempt) => `${attempt.strategy}: ${attempt.reason}`).join('; ') : 'no strategy applies';
-  return failIncident(session, failure, id, `no fix could be offered (${reason})`, attempts, memory);
+  return failIncident(session, failure, start, `no fix could be offered (${reason})`, attempts, memory);
 }
 
-function failIncident(session: HealSession, failure: Failure, id: string, reason: string, attempts: HealAttempt[], memory: string | null): HealIncident {
-  session.toLog.push({ ...incidentBase(session, failure, id), fix_branch: null, strategy: null, rows_changed: null, outcome: 'failed', reason });
+function failIncident(session: HealSession, failure: Failure, start: IncidentStart, reason: string, attempts: HealAttempt[], memory: string | null): HealIncident {
+  const incident: Incident = { ...incidentBase(session, failure, start), fix_branch: null, strategy: null, rows_changed: null, outcome: 'failed', reason };
+  session.toLog.push(incident);
   return {
-    incident: id,
+    incident: start.id,
     check: failure.check,
     table: failure.table,
     kind: failure.kind,
     severity: failure.severity,
     failing_rows: failure.failingRows,
+    first_seen: incident.first_seen,
+    seen: incident.seen,
+    previous: previousIncidents(session, failure.check),
     status: 'failed',
     outcome: 'failed',
     strategy: null,
@@ -527,31 +598,40 @@ function failIncident(session: HealSession, failure: Failure, id: string, reason
   };
 }
 
-function incidentBase(session: HealSession, failure: Failure, id: string): Omit<Incident, 'fix_branch' | 'strategy' | 'rows_changed' | 'outcome' | 'reason'> {
+/**
+ * The incident's fields before its fix: a new incident seen once at the healed
+ * revision, or the open incident it continues (id, first_seen and created_at kept,
+ * seen once more, its earlier fix remembered), later than that incident's last state.
+ */
+function incidentBase(session: HealSession, failure: Failure, start: IncidentStart): Omit<Incident, 'fix_branch' | 'strategy' | 'rows_changed' | 'outcome' | 'reason'> {
+  const reopened = start.reopened;
   return {
-    id,
+    id: start.id,
     check: failure.check,
     table: failure.table,
     kind: failure.kind,
     severity: failure.severity,
-    first_seen: session.base.commit,
+    first_seen: reopened?.first_seen ?? session.base.commit,
+    last_seen: session.base.commit,
+    seen: reopened ? reopened.seen + 1 : 1,
     failing_count: failure.failingRows,
     sample: failure.sample.slice(0, INCIDENT_SAMPLE_SIZE),
-    created_at: session.now,
-    updated_at: session.now,
+    created_at: reopened?.created_at ?? session.now,
+    updated_at: reopened ? laterTime(session.now, reopened.updated_at) : session.now,
     fix_kinds: null,
     resolution: null,
     evidence: null,
     review: null,
     accepted_by: null,
+    earlier_fixes: reopened ? earlierFixesOf(reopened) : [],
   };
 }
 
 /** Earlier incidents of the same check whose decided state the failing revision does not hold yet: they travel with this fix. */
-function carriedIncidents(session: HealSession, check: string): Incident[] {
+function carriedIncidents(session: HealSession, check: string, id: string): Incident[] {
   const onBase = new Map(session.onBase.map((incident) => [incident.id, incident]));
   return session.known
-    .filter((incident) => incident.check.split(',').includes(check) && incident.outcome !== 'proposed')
+    .filter((incident) => incident.id !== id && incident.check.split(',').includes(check) && incident.outcome !== 'proposed')
     .filter((incident) => {
       const there = onBase.get(incident.id);
       return !there || there.outcome !== incident.outcome || there.updated_at !== incident.updated_at;
@@ -574,8 +654,9 @@ function fixSummary(failure: Failure, built: BuiltFix, rows: number): string {
   return `${built.strategy} (${resolution}): ${kinds}; ${rows} row${rows === 1 ? '' : 's'} of ${built.change.table} changed (${parts.join(', ')}) so that ${failure.check} passes${review}`;
 }
 
-function commitMessage(session: HealSession, failure: Failure, id: string, built: BuiltFix, summary: string): string {
+function commitMessage(session: HealSession, failure: Failure, id: string, built: BuiltFix, summary: string, memory: string | null): string {
   const lines = [`heal: ${failure.check} by ${built.strategy}`, '', `Incident ${id} at ${session.base.commit.slice(0, 12)}: ${oneLine(failure.message)}.`, summary + '.'];
+  if (memory) lines.push(`Memory: ${oneLine(memory)}.`);
   const change = built.change;
   if (change) {
     lines.push('', 'Edits:');

@@ -1,6 +1,9 @@
 /** The healer: fix proposals for failing checks on heal/* branches, from built-in strategies or an outside agent's patch. */
 export { heal, type HealOptions, type HealReport, type HealIncident, type HealAttempt } from './heal.js';
+export { fixProfile, DEFAULT_PROFILE_ROWS, type FixProfile, type FixProfileOptions, type TableProfile, type ColumnProfile, type ColumnStats } from './fix-profile.js';
+export { readFixTrailers, parseFixKinds, type FixTrailers } from './fix-trailers.js';
 export { propose, type ProposeOptions, type ProposeResult } from './propose.js';
+export { failingRowEvidence, DEFAULT_EVIDENCE_ROWS, type EvidenceOptions, type FailingRowEvidence, type RowEvidence } from './evidence.js';
 export {
   parsePatch,
   checkPatch,

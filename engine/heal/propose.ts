@@ -1,7 +1,7 @@
 import { runChecks } from '../checks/run-checks.js';
 import { readConfig } from '../config/repository-config.js';
 import { DgitError, InvalidInputError } from '../errors/index.js';
-import { incidentTime, INCIDENT_SAMPLE_SIZE, type Incident } from '../incidents/incident.js';
+import { earlierFixesOf, incidentTime, INCIDENT_SAMPLE_SIZE, type Incident } from '../incidents/incident.js';
 import { appendIncidentLog } from '../incidents/incident-log.js';
 import { HEAL_BRANCH_PREFIX, listIncidents } from '../incidents/incident-memory.js';
 import type { Repository } from '../repository/repository.js';
@@ -111,6 +111,8 @@ export async function propose(repository: Repository, patch: string | ParsedPatc
     kind: named ? named.kind : checks.length === 1 ? (before.results.find((r) => r.check === checks[0])?.kind ?? null) : null,
     severity: named ? named.severity : checks.length === 1 ? (before.results.find((r) => r.check === checks[0])?.severity ?? null) : null,
     first_seen: named ? named.first_seen : commit,
+    last_seen: named ? named.last_seen : commit,
+    seen: named ? named.seen : 1,
     failing_count: named ? named.failing_count : failingBefore.filter((r) => checks.includes(r.check)).reduce((sum, r) => sum + r.failing_rows, 0),
     sample: named ? named.sample : (targeted[0]?.sample ?? failingBefore.find((r) => checks.includes(r.check))?.sample ?? []).slice(0, INCIDENT_SAMPLE_SIZE),
     fix_branch: branch,
@@ -126,6 +128,7 @@ export async function propose(repository: Repository, patch: string | ParsedPatc
     evidence: null,
     review: null,
     accepted_by: null,
+    earlier_fixes: named ? earlierFixesOf(named) : [],
   });
   const message = (incident: Incident) =>
     [

@@ -1,6 +1,6 @@
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
-import { laterState, type Incident } from './incident.js';
+import { isOpenOutcome, laterState, type Incident } from './incident.js';
 import { readIncidentLog } from './incident-log.js';
 import { readIncidentTable } from './incident-table.js';
 
@@ -19,14 +19,17 @@ export interface KnownIncident extends Incident {
  * incident log, deduplicated by id (a later updated_at wins; at the same instant a
  * decision wins over a proposal). A fix's incident row travels in the fix's own
  * commit, so a row that reached the default branch still saying `proposed` was
- * merged: it reads as `merged`.
+ * merged: it reads as `merged`, and a later `proposed` state of that same fix (the
+ * healer noting the check failed again while the fix waited) does not undo that.
  */
 export async function listIncidents(repository: Repository): Promise<KnownIncident[]> {
   const defaultBranch = await repository.defaultBranch();
   const latest = new Map<string, KnownIncident>();
+  const mergedHere = new Set<string>();
   const consider = (incident: Incident, source: string) => {
     const known = latest.get(incident.id);
     const candidate: KnownIncident = { ...incident, source };
+    if (known && mergedHere.has(known.id) && candidate.outcome === 'proposed' && candidate.fix_branch === known.fix_branch) return;
     if (!known) latest.set(incident.id, candidate);
     else if (laterState(known, candidate) === candidate && candidate !== known) latest.set(incident.id, candidate);
   };
@@ -34,9 +37,10 @@ export async function listIncidents(repository: Repository): Promise<KnownIncide
   const mainHead = await repository.branchHead(defaultBranch);
   if (mainHead) {
     for (const incident of await readIncidentTable(repository, (await repository.readCommit(mainHead)).tree, defaultBranch)) {
-      if (incident.outcome === 'proposed' && incident.fix_branch !== null)
+      if (incident.outcome === 'proposed' && incident.fix_branch !== null) {
         consider({ ...incident, outcome: 'merged', reason: `merged into ${defaultBranch}` }, defaultBranch);
-      else consider(incident, defaultBranch);
+        mergedHere.add(incident.id);
+      } else consider(incident, defaultBranch);
     }
   }
   for (const branch of await healBranches(repository)) {
@@ -65,12 +69,38 @@ export interface CheckHistory {
   rejected: KnownIncident[];
 }
 
-/** The past fixes of a check, from the known incidents (an agent's incident counts for each check it fixed). */
+/**
+ * The past fixes of a check, from the known incidents (an agent's incident counts
+ * for each check it fixed). A reopened incident's earlier fixes count too: a fix
+ * rejected before the incident got a new one is still a rejected fix.
+ */
 export function checkHistory(known: readonly KnownIncident[], check: string): CheckHistory {
-  const ofCheck = known.filter((incident) => incident.check.split(',').includes(check) && incident.strategy !== null);
+  const ofCheck = known.filter((incident) => incident.check.split(',').includes(check));
   const newestFirst = (a: KnownIncident, b: KnownIncident) => Date.parse(b.updated_at) - Date.parse(a.updated_at);
+  const earlierRejected = ofCheck.flatMap((incident) =>
+    incident.earlier_fixes.filter((fix) => fix.outcome === 'rejected').map((fix): KnownIncident => ({ ...incident, ...fix, earlier_fixes: [] })),
+  );
   return {
-    merged: ofCheck.filter((incident) => incident.outcome === 'merged').sort(newestFirst),
-    rejected: ofCheck.filter((incident) => incident.outcome === 'rejected').sort(newestFirst),
+    merged: ofCheck.filter((incident) => incident.outcome === 'merged' && incident.strategy !== null).sort(newestFirst),
+    rejected: [...ofCheck.filter((incident) => incident.outcome === 'rejected' && incident.strategy !== null).sort(newestFirst), ...earlierRejected],
   };
+}
+
+/**
+ * The open incident of a check on a table (not merged, not accepted), the latest
+ * if an older dgit left several: a new failure of the check belongs to it. An
+ * agent's incident of that one check counts (its fix may be waiting); one of
+ * several checks does not.
+ */
+export function openIncidentOf(known: readonly KnownIncident[], check: string, table: string): KnownIncident | undefined {
+  return known
+    .filter((incident) => incident.check === check && incident.table === table && isOpenOutcome(incident.outcome))
+    .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))[0];
+}
+
+/** Closed incidents of a check (a fix merged, or the new state accepted), newest first: what the healer recalls when it fails again. */
+export function closedIncidentsOf(known: readonly KnownIncident[], check: string): KnownIncident[] {
+  return known
+    .filter((incident) => incident.check.split(',').includes(check) && !isOpenOutcome(incident.outcome))
+    .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at));
 }

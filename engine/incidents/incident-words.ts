@@ -20,3 +20,13 @@ export function fixKindsText(kinds: Record<string, number> | null, evidence?: st
     .join(', ');
 }
 
+
+/**
+ * An incident is open until its fix lands (merged) or a person accepts the new state
+ * (accepted). Proposed, failed and rejected are open: the check still fails on the
+ * default branch, so a new failure of the check updates that incident rather than
+ * opening another.
+ */
+export function isOpenOutcome(outcome: string): boolean {
+  return outcome !== 'merged' && outcome !== 'accepted';
+}

@@ -11,7 +11,7 @@ import { fromJsonValue, toJsonValue, type Row, type Value } from '../value/value
  */
 
 /** The table that holds the incident memory, in every tree that has one. */
-export { INCIDENTS_TABLE, fixKindsText, resolutionOf } from './incident-words.js';
+export { INCIDENTS_TABLE, fixKindsText, resolutionOf, isOpenOutcome } from './incident-words.js';
 import { INCIDENTS_TABLE } from './incident-words.js';
 
 export const INCIDENT_OUTCOMES = ['proposed', 'merged', 'rejected', 'failed', 'accepted'] as const;
@@ -33,10 +33,15 @@ export interface Incident {
   /** The check's kind (`not_null`, …), `type` for a column whose type drifted, null when unknown. */
   kind: string | null;
   severity: string | null;
-  /** The commit at which the failure was seen. */
+  /** The commit at which the failure was first seen. */
   first_seen: string;
+  /** The latest commit at which it was seen failing (first_seen until it fails again while open). */
+  last_seen: string;
+  /** At how many revisions it was seen failing while open: 1, more when the check failed again before a fix landed. */
+  seen: number;
+  /** Failing rows at last_seen. */
   failing_count: number;
-  /** The first failing rows, as the check reported them ({key, value} objects). */
+  /** The first failing rows at last_seen, as the check reported them ({key, value} objects). */
   sample: unknown[];
   /** The branch holding the proposed fix (`heal/<id>`), null when none was offered. */
   fix_branch: string | null;
@@ -57,9 +62,25 @@ export interface Incident {
   review: string | null;
   /** Who accepted the new state, when outcome is accepted. */
   accepted_by: string | null;
+  /** Earlier fixes of this incident that did not land (rejected, failed in the queue), oldest first: the memory keeps them when a new fix is proposed. */
+  earlier_fixes: EarlierFix[];
   /** ISO timestamps (UTC, milliseconds). */
   created_at: string;
   updated_at: string;
+}
+
+/** A fix of an incident that did not land, kept when the incident gets a new one. */
+export interface EarlierFix {
+  fix_branch: string | null;
+  strategy: string;
+  outcome: IncidentOutcome;
+  reason: string | null;
+}
+
+/** The earlier fixes of an incident about to get a new fix: its current fix, if any, joins them. */
+export function earlierFixesOf(incident: Incident): EarlierFix[] {
+  if (incident.strategy === null) return incident.earlier_fixes;
+  return [...incident.earlier_fixes, { fix_branch: incident.fix_branch, strategy: incident.strategy, outcome: incident.outcome, reason: incident.reason }];
 }
 
 /** The columns of `_dgit_incidents`, in order. */
@@ -85,6 +106,10 @@ export const INCIDENT_COLUMNS: ReadonlyArray<{ name: keyof Incident; type: Colum
   { name: 'evidence', type: 'Utf8', nullable: true },
   { name: 'review', type: 'Utf8', nullable: true },
   { name: 'accepted_by', type: 'Utf8', nullable: true },
+  // Added with reopening (a failure of an open incident updates it): null in older tables, read as first_seen, 1 and none.
+  { name: 'last_seen', type: 'Utf8', nullable: true },
+  { name: 'seen', type: 'Int64', nullable: true },
+  { name: 'earlier_fixes', type: 'Utf8', nullable: true },
 ];
 
 /** The schema of a new `_dgit_incidents` table, keyed by id. */
@@ -99,6 +124,7 @@ export function incidentTableSchema(): TableSchema {
 export const INCIDENT_SAMPLE_SIZE = 10;
 const MAX_SAMPLE_TEXT = 16_000;
 const MAX_REASON_TEXT = 4_000;
+const MAX_EARLIER_FIXES = 20;
 
 /** An incident as a row of `schema` (a `_dgit_incidents` table, possibly with more columns than today's: those are null). */
 export function incidentToRow(incident: Incident, schema: TableSchema): Row {
@@ -107,6 +133,7 @@ export function incidentToRow(incident: Incident, schema: TableSchema): Row {
     sample: sampleText(incident.sample),
     reason: incident.reason === null ? null : clip(incident.reason, MAX_REASON_TEXT),
     fix_kinds: incident.fix_kinds === null ? null : JSON.stringify(incident.fix_kinds),
+    earlier_fixes: earlierFixesText(incident.earlier_fixes),
   };
   return schema.columns.map((column) => (column.name in json ? fromJsonValue(column.type, json[column.name], `${INCIDENTS_TABLE}.${column.name}`) : null));
 }
@@ -132,7 +159,14 @@ const StoredIncidentSchema = z.object({
   evidence: z.string().nullable().default(null),
   review: z.string().nullable().default(null),
   accepted_by: z.string().nullable().default(null),
+  last_seen: z.string().nullable().default(null),
+  seen: z.number().int().min(1).nullable().default(null),
+  earlier_fixes: z.string().nullable().default(null),
 });
+
+const EarlierFixesSchema = z.array(
+  z.object({ fix_branch: z.string().nullable(), strategy: z.string(), outcome: z.enum(INCIDENT_OUTCOMES), reason: z.string().nullable() }),
+);
 
 /** A row of a `_dgit_incidents` table as an incident; a row that does not fit (a table someone else made) is a CorruptError. */
 export function rowToIncident(schema: TableSchema, row: readonly Value[], where: string): Incident {
@@ -159,7 +193,16 @@ export function rowToIncident(schema: TableSchema, row: readonly Value[], where:
   } catch {
     // Unreadable counts are shown as none.
   }
-  return { ...parsed.data, sample, fix_kinds: fixKinds };
+  let earlierFixes: EarlierFix[] = [];
+  try {
+    const value: unknown = parsed.data.earlier_fixes === null ? [] : JSON.parse(parsed.data.earlier_fixes);
+    const fixes = EarlierFixesSchema.safeParse(value);
+    if (fixes.success) earlierFixes = fixes.data;
+  } catch {
+    // Unreadable earlier fixes are shown as none.
+  }
+  // A row written before reopening existed was seen once, at first_seen.
+  return { ...parsed.data, sample, fix_kinds: fixKinds, last_seen: parsed.data.last_seen ?? parsed.data.first_seen, seen: parsed.data.seen ?? 1, earlier_fixes: earlierFixes };
 }
 
 function sampleText(sample: unknown[]): string {
@@ -173,6 +216,12 @@ function sampleText(sample: unknown[]): string {
   return text;
 }
 
+/** The latest earlier fixes as JSON text, reasons clipped, so the cell stays small however often an incident is refixed. */
+function earlierFixesText(fixes: readonly EarlierFix[]): string | null {
+  if (fixes.length === 0) return null;
+  return JSON.stringify(fixes.slice(-MAX_EARLIER_FIXES).map((fix) => ({ ...fix, reason: fix.reason === null ? null : clip(fix.reason, 500) })));
+}
+
 function clip(text: string, max: number): string {
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }
@@ -180,6 +229,13 @@ function clip(text: string, max: number): string {
 /** A time as the ISO text incidents hold (UTC, milliseconds). */
 export function incidentTime(date: Date): string {
   return date.toISOString();
+}
+
+/** `now`, or a millisecond after `previous` when the clock (or GIT_COMMITTER_DATE) says otherwise: a new state must be the later one. */
+export function laterTime(now: string, previous: string): string {
+  const t = Date.parse(now);
+  const p = Date.parse(previous);
+  return t > p ? now : new Date(p + 1).toISOString();
 }
 
 /** How final an outcome is: a decision outranks a proposal made at the same instant. */

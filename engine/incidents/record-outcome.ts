@@ -1,7 +1,7 @@
 import { UsageError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
 import type { CommitId } from '../store/revision.js';
-import { incidentTime, type Incident } from './incident.js';
+import { incidentTime, laterTime, type Incident } from './incident.js';
 import { appendIncidentLog } from './incident-log.js';
 import { listIncidents } from './incident-memory.js';
 import { readIncidentTable } from './incident-table.js';
@@ -47,15 +47,8 @@ export async function recordIncidentOutcome(
   for (const id of [...ids].sort()) {
     const current = known.find((incident) => incident.id === id) ?? ofBranch.find((incident) => incident.id === id)!;
     const { source: _source, ...incident } = current as Incident & { source?: string };
-    updated.push({ ...incident, outcome, reason: reason.trim(), updated_at: laterThan(now, incident.updated_at) });
+    updated.push({ ...incident, outcome, reason: reason.trim(), updated_at: laterTime(now, incident.updated_at) });
   }
   await appendIncidentLog(repository, updated, `incidents: ${outcome} ${name}\n\n${reason.trim()}\n`);
   return updated;
-}
-
-/** `now`, or a millisecond after `previous` when the clock (or GIT_COMMITTER_DATE) says otherwise: a new state must be the later one. */
-function laterThan(now: string, previous: string): string {
-  const t = Date.parse(now);
-  const p = Date.parse(previous);
-  return t > p ? now : new Date(p + 1).toISOString();
 }

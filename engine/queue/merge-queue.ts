@@ -10,7 +10,7 @@ import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { buildCandidate, checkCandidate, contains, type CandidateCheck, type CandidatePart } from './candidate.js';
-import { ProcessLock, type LockHolder } from './process-lock.js';
+import { ProcessLock, type LockHolder } from '../store/process-lock.js';
 import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
 import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
 import { reviewBlocks } from '../heal/review.js';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CorruptError, DgitError } from '../errors/index.js';
 import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
 import type { CommitId } from '../store/revision.js';
-import { ProcessLock } from './process-lock.js';
+import { ProcessLock } from '../store/process-lock.js';
 
 import { DEPARTURES, QUEUE_ENTRY_STATES, type Departure } from './outcome.js';
 export type { QueueEntryState, QueueOutcome } from './outcome.js';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import { DgitError } from '../errors/index.js';
-import { ProcessLock } from '../queue/process-lock.js';
+import { ProcessLock } from '../store/process-lock.js';
 
 /** How long a command waits for another that moves a branch or the checkout (they take milliseconds to seconds). */
 const BRANCH_LOCK_WAIT_MS = 30_000;

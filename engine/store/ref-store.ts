@@ -1,7 +1,9 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConcurrentUpdateError, InvalidNameError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
+import { ProcessLock } from './process-lock.js';
 import { traceWrite } from './write-trace.js';
 import { isObjectId, type ObjectId } from './object-store.js';
 
@@ -13,12 +15,25 @@ function isFullRefName(ref: string): boolean {
 /** isomorphic-git resolves short ref names, deletes and lists refs; loaded only then (start cost). */
 const isomorphicGit = async () => (await import('isomorphic-git')).default;
 
+/** dgit's own refs (working sets, merges in progress, the queue): only dgit writes them. */
+const PRIVATE_PREFIX = 'refs/dgit/';
+
 /**
- * Refs, read from their loose files and packed-refs (isomorphic-git for short names)
- * and written with git's own
- * lock-file protocol, so real git and dgit exclude each other: create
- * `<ref>.lock` exclusively, check the current value (compare-and-swap), write the
- * lock, rename it over the ref.
+ * Refs, read from their loose files and packed-refs (isomorphic-git, loaded only
+ * then, for short names) and written under git's lock file `<ref>.lock`, so real
+ * git and dgit exclude each other.
+ *
+ * Git's refs (`refs/heads/*`, tags, HEAD) follow git's protocol exactly: create the
+ * lock exclusively, check the current value (compare-and-swap), write the lock,
+ * rename it over the ref. A process killed in between leaves the lock, and, as with
+ * git, the next writer refuses until a person removes it.
+ *
+ * dgit's own refs (`refs/dgit/*`, written on every import and merge) take a lock
+ * that names its holder (pid and host, linked into place whole), and the value is
+ * renamed over the ref from a file of its own while the lock is held. A lock whose
+ * holder died on this machine is then broken by the next writer, so a dgit command
+ * killed mid-write never blocks the repository (git, were it to lock one of these
+ * refs, leaves a lock without a holder, which is never presumed dead).
  */
 export class RefStore {
   constructor(readonly gitdir: string) {}
@@ -102,6 +117,13 @@ export class RefStore {
    */
   async compareAndSwap(ref: string, expected: ObjectId | undefined, next: ObjectId): Promise<void> {
     checkRefName(ref);
+    if (ref.startsWith(PRIVATE_PREFIX)) {
+      await this.withHolderLock(ref, async () => {
+        if ((await this.resolve(ref)) !== expected) throw new ConcurrentUpdateError(ref);
+        this.replaceRef(ref, `${next}\n`);
+      });
+      return;
+    }
     const lock = this.lockPath(ref);
     this.acquire(ref, lock);
     try {
@@ -115,9 +137,7 @@ export class RefStore {
   }
 
   async delete(ref: string, expected: ObjectId | undefined): Promise<void> {
-    const lock = this.lockPath(ref);
-    this.acquire(ref, lock);
-    try {
+    const remove = async () => {
       const current = await this.resolve(ref);
       if (expected !== undefined && current !== expected) throw new ConcurrentUpdateError(ref);
       traceWrite(`ref ${ref} deleted`);
@@ -125,9 +145,59 @@ export class RefStore {
       const packed = isFullRefName(ref) ? this.readPackedRefs() : undefined;
       if (packed !== undefined && !packed.has(ref)) fs.rmSync(path.join(this.gitdir, ref), { force: true });
       else await (await isomorphicGit()).deleteRef({ fs, gitdir: this.gitdir, ref });
+    };
+    if (ref.startsWith(PRIVATE_PREFIX)) return this.withHolderLock(ref, remove);
+    const lock = this.lockPath(ref);
+    this.acquire(ref, lock);
+    try {
+      await remove();
     } finally {
       fs.rmSync(lock, { force: true });
     }
+  }
+
+  /** Run `work` holding a lock on one of dgit's own refs that names its holder (broken when the holder died). */
+  private async withHolderLock<T>(ref: string, work: () => Promise<T>): Promise<T> {
+    const lock = this.lockPath(ref);
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    const taken = ProcessLock.tryAcquire(lock, this.scratch());
+    if (!(taken instanceof ProcessLock)) {
+      if (taken.holder) throw new ConcurrentUpdateError(ref);
+      throw staleLockError(ref, lock);
+    }
+    try {
+      return await work();
+    } finally {
+      taken.release();
+    }
+  }
+
+  /** Write a ref's new value to a file of its own, then rename it over the ref (the lock is held). */
+  private replaceRef(ref: string, content: string): void {
+    traceWrite(`ref ${ref}`);
+    const staging = path.join(this.scratch(), `ref-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+    const fd = fs.openSync(staging, 'w');
+    try {
+      fs.writeSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const target = path.join(this.gitdir, ref);
+    try {
+      fs.renameSync(staging, target);
+    } catch (error) {
+      fs.rmSync(staging, { force: true });
+      throw error;
+    }
+    fsyncDirectory(path.dirname(target));
+  }
+
+  /** dgit's scratch folder, outside git's refs (files of dead processes there are removed by Repository.open). */
+  private scratch(): string {
+    const dir = path.join(this.gitdir, 'dgit', 'tmp');
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   async listBranches(): Promise<string[]> {
@@ -147,7 +217,7 @@ export class RefStore {
     try {
       fs.closeSync(fs.openSync(lock, 'wx'));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ConcurrentUpdateError(ref);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw staleLockError(ref, lock);
       throw error;
     }
   }
@@ -176,6 +246,17 @@ export class RefStore {
       throw error;
     }
   }
+}
+
+/**
+ * A ref's lock exists and names no live dgit holder: another git (or dgit) process
+ * is writing it right now, or one was killed while it did. Git's own advice holds.
+ */
+function staleLockError(ref: string, lock: string): ConcurrentUpdateError {
+  return new ConcurrentUpdateError(
+    ref,
+    `${ref} is locked (${lock} exists): another git process seems to be running in this repository, or one was killed while writing; if no git or dgit process is running, remove the file and retry`,
+  );
 }
 
 /** Git's rules for ref names (git check-ref-format), the ones that matter for safety. */

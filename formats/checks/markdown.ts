@@ -1,6 +1,6 @@
 import type { CheckReport, CheckResult } from '../../engine/checks/check-result.js';
-import { checkStatus, summaryText, truncateText, visibleText, type CheckStatus } from './check-text.js';
-import { escapeHtmlText, escapeMarkdown } from '../text/safe-text.js';
+import { checkStatus, summaryText, truncateText, type CheckStatus } from './check-text.js';
+import { codeSpan, escapeHtmlText, escapeMarkdown } from '../text/safe-text.js';
 import { fitToBudget } from '../text/budget.js';
 
 /** GitHub's limit on the body of a comment, a pull request or a check run summary, in characters. */
@@ -21,21 +21,7 @@ const ICONS: Record<CheckStatus, string> = { pass: '✅', FAIL: '❌', WARN: '�
 
 /** User text made inert in GitHub Markdown (see formats/text/safe-text.ts). */
 export const escapeMarkdownText = escapeMarkdown;
-export { escapeHtmlText };
-
-/**
- * A value shown exactly, as a code span in a table cell: nothing in a code span
- * links, pings or renders as HTML; its fence is longer than any run of backticks
- * inside; `|` is escaped, as GitHub tables need even in code.
- */
-export function codeSpan(text: string): string {
-  const visible = visibleText(text).replace(/\|/g, '\\|');
-  if (visible === '') return '` `';
-  const longestRun = Math.max(0, ...Array.from(visible.matchAll(/`+/g), (m) => m[0].length));
-  const fence = '`'.repeat(longestRun + 1);
-  const pad = visible.startsWith('`') || visible.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${visible}${pad}${fence}`;
-}
+export { escapeHtmlText, codeSpan };
 
 /** How much detail a rendering keeps; the budget walks down these. */
 interface Detail {

@@ -20,6 +20,8 @@ export interface HtmlDiffOptions {
   allColumns?: boolean;
   /** Counts and schema changes only, no rows (`--stat`). */
   stat?: boolean;
+  /** An HTML fragment shown under the title, already escaped by its renderer (a heal commit's fix and profile). */
+  preface?: string;
 }
 
 /** Tables dgit keeps for itself (the incident log): listed after the user's, folded. */
@@ -82,7 +84,8 @@ export async function writeDiffHtml(report: DiffReport, out: Writable, options: 
       `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">\n` +
       `<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>${escapeHtml(visibleText(title))}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n` +
       `<h1>${escapeHtml(visibleText(title))}</h1>\n` +
-      (ids ? `<p class="muted">${escapeHtml(visibleText(ids))}</p>\n` : ''),
+      (ids ? `<p class="muted">${escapeHtml(visibleText(ids))}</p>\n` : '') +
+      (options.preface ?? ''),
   );
   const user = sections.filter((section) => !isInternalTable(section.table));
   const internal = sections.filter((section) => isInternalTable(section.table));

@@ -2,7 +2,7 @@ import type { ColumnChangeCount, DiffSummary, RowChange, SchemaChanges, TableDif
 import { DiffCounter } from '../../engine/diff/index.js';
 import type { Value } from '../../engine/value/value.js';
 import { reviewText, truncateText } from './cell-text.js';
-import { escapeMarkdown } from '../text/safe-text.js';
+import { codeSpan, escapeMarkdown } from '../text/safe-text.js';
 import { fitToBudget } from '../text/budget.js';
 import type { DiffReport } from '../../engine/diff/diff-report.js';
 
@@ -47,7 +47,7 @@ interface Detail {
 /**
  * The diff as a GitHub comment: a summary table, then per table its schema
  * changes, per-column change counts and a sample of changed rows with changed
- * cells marked `~~old~~ → **new**`. Always within `budget` characters: when the
+ * cells shown `` `old` → `new` ``. Always within `budget` characters: when the
  * full form is too long it degrades from fewer samples, to per-column counts, to
  * the summary alone, to part of the summary, and says so.
  */
@@ -142,6 +142,12 @@ function schemaMarkdown(schema: SchemaChanges): string[] {
   return lines;
 }
 
+/**
+ * NULL as everywhere else (`NULL`, README "Values print one way"), in italics and
+ * outside any code span, so it is told from the string "NULL" (shown `"NULL"`).
+ */
+const NULL_CELL = '*NULL*';
+
 function sampleTable(diff: TableDiff, samples: RowChange[], options: MarkdownDiffOptions): string[] {
   const maxColumns = options.maxColumns ?? 8;
   const maxLength = options.maxCellLength ?? 60;
@@ -151,11 +157,12 @@ function sampleTable(diff: TableDiff, samples: RowChange[], options: MarkdownDif
   const columns = [...wanted].slice(0, maxColumns).sort((x, y) => x - y);
   const hidden = diff.columns.length - columns.length;
   const cell = (index: number, value: Value) => {
-    if (value === null) return '*null*';
+    if (value === null) return NULL_CELL;
     if (value === '') return '*empty*';
-    // Quoted when its whitespace would vanish (`"Los Angeles "`), which also keeps `**…**` valid Markdown.
+    // Quoted when its whitespace would vanish (`"Los Angeles "`).
     return escapeMarkdown(truncateText(reviewText(diff.columns[index]!.type, value), maxLength));
   };
+  const changedCell = (index: number, value: Value) => (value === null ? NULL_CELL : codeSpan(truncateText(reviewText(diff.columns[index]!.type, value), maxLength)));
   const lines = [
     `| change | ${columns.map((i) => escapeMarkdown(diff.columns[i]!.name)).join(' | ')} |`,
     `| --- | ${columns.map(() => '---').join(' | ')} |`,
@@ -164,7 +171,8 @@ function sampleTable(diff: TableDiff, samples: RowChange[], options: MarkdownDif
     const cells = columns.map((i) => {
       if (change.status === 'added') return cell(i, change.after[i] ?? null);
       if (change.status === 'deleted') return `~~${cell(i, change.before[i] ?? null)}~~`;
-      if (change.changedColumns.includes(i)) return `~~${cell(i, change.before[i] ?? null)}~~ → **${cell(i, change.after[i] ?? null)}**`;
+      // Code spans, not `~~old~~ → **new**`: a strikethrough hides a minus sign, and only code shows spaces as they are.
+      if (change.changedColumns.includes(i)) return `${changedCell(i, change.before[i] ?? null)} → ${changedCell(i, change.after[i] ?? null)}`;
       return cell(i, change.after[i] ?? null);
     });
     const status = change.status === 'modified' && change.previousKey ? 'key changed (inferred)' : change.status;

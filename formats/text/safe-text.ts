@@ -70,3 +70,17 @@ export function escapeHtmlText(text: string): string {
     .replace(/@/g, '@' + ZERO_WIDTH_SPACE)
     .replace(/[<>"'`[\]()]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/**
+ * A value shown exactly, as a code span in a table cell: nothing in a code span
+ * links, pings or renders as HTML; its fence is longer than any run of backticks
+ * inside; `|` is escaped, as GitHub tables need even in code.
+ */
+export function codeSpan(text: string): string {
+  const visible = visibleText(text).replace(/\|/g, '\\|');
+  if (visible === '') return '` `';
+  const longestRun = Math.max(0, ...Array.from(visible.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = visible.startsWith('`') || visible.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${visible}${pad}${fence}`;
+}

@@ -18,6 +18,11 @@ const IncidentSummary = z.object({
   failing_count: z.number().int(),
   reason: z.string().nullable(),
   first_seen: z.string(),
+  last_seen: z.string().describe('the last revision where the check failed while this incident was open'),
+  seen: z.number().int().describe('how many times the check was found failing while this incident was open'),
+  earlier_fixes: z
+    .array(z.object({ fix_branch: z.string().nullable(), strategy: z.string(), outcome: z.enum(INCIDENT_OUTCOMES), reason: z.string().nullable() }))
+    .describe('fixes proposed for this incident before its current one, and what became of them'),
   created_at: z.string(),
   updated_at: z.string(),
   source: z.string().describe('where this state was read: the default branch, a heal/* branch, or log'),

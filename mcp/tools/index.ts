@@ -1,5 +1,6 @@
 import { describeTableTool } from './describe-table.js';
 import { diffTool } from './diff.js';
+import { failingRowsTool } from './failing-rows.js';
 import { getIncidentTool, listIncidentsTool } from './incidents.js';
 import { listTablesTool } from './list-tables.js';
 import { proposeFixTool } from './propose-fix.js';
@@ -15,6 +16,7 @@ export const AGENT_TOOLS: readonly OfferedTool[] = [
   queryTool,
   diffTool,
   runChecksTool,
+  failingRowsTool,
   listIncidentsTool,
   getIncidentTool,
   proposeFixTool,

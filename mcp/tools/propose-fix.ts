@@ -33,7 +33,8 @@ export const proposeFixTool = defineTool({
   name: 'propose_fix',
   title: 'Propose a fix',
   description:
-    'Propose a fix: a patch of row edits to one table, each with its reason. It goes the way of `dgit propose`: values checked against the table, ' +
+    'Propose a fix: a patch of row edits to one table, each with its reason. Call failing_rows first: a failing row with a last good version is restored from it ' +
+    '(an update setting the checked columns to last_good, the reason citing last_passing); only rows without one need another fix. It goes the way of `dgit propose`: values checked against the table, ' +
     'the dgit.yml policy (tables, columns and row counts a fix may change; the default branch\'s policy always applies), the edits applied on top of the revision, ' +
     'every check re-run (the patch\'s checks must pass and no passing check may fail), and the result committed on a NEW branch of your sandbox ' +
     'heal/agent-<session>/<n>. Nothing else is written: no existing branch moves, nothing is merged, dgit.yml cannot change. ' +

@@ -58,7 +58,7 @@ describe('a pull request from a fork', () => {
     expect(runs[0]).toMatchObject({ repository: base, status: 'completed', conclusion: 'failure' });
     const comments = harness.github.comments.filter((c) => c.body.startsWith(DIFF_COMMENT_MARKER));
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toContain('~~0~~ → **99**');
+    expect(comments[0]!.body).toContain('`0` → `99`');
 
     // Only reads of the fork: its refs over git's upload-pack, no receive-pack (push) to any repository.
     const git = harness.git.since(exchanges);

@@ -56,7 +56,11 @@ describe('a pushed heal branch', () => {
     expect(body).toContain('> heal: fill 3 missing delays with 0');
     // The data diff: three rows modified, the delay cells from null to 0.
     expect(body).toMatch(/\| flights \| modified \| 0 \| 0 \| 3 \|/);
-    expect(body).toContain('~~*null*~~ → **0**');
+    expect(body).toContain('*NULL* → `0`');
+    // Before the diff, the profile of the three affected rows: their delays went from null to 0.
+    expect(body).toContain('**Affected rows, before → after');
+    expect(body).toContain('| delay | 3 → 0 | 0 → 1 | — → 0 | — → 0 |');
+    expect(body.indexOf('Affected rows')).toBeLessThan(body.indexOf('| flights | modified'));
     expect(body.length).toBeLessThanOrEqual(65_536);
 
     // Requests, in order: a token for git, the event's token, find an open PR by head, closed ones, create, label.

@@ -135,7 +135,7 @@ describe('the healing loop through GitHub, with the merge queue', () => {
     expect(run).toMatchObject({ status: 'completed', conclusion: 'failure' });
     const diff = botCommentsOn(pull).filter((c) => c.body.startsWith(DIFF_COMMENT_MARKER));
     expect(diff).toHaveLength(1);
-    expect(diff[0]!.body).toContain('~~*null*~~ → **0**');
+    expect(diff[0]!.body).toContain('*NULL* → `0`');
   });
 
   it('checks again on the next push to the branch, and passes', async () => {

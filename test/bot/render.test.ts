@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeliveryLog } from '../../bot/delivery-log.js';
 import type { CheckResult } from '../../engine/checks/index.js';
+import type { FixProfile, TableProfile } from '../../engine/heal/index.js';
+import type { CommitId } from '../../engine/store/revision.js';
 import { CHECK_RUN_SUMMARY_LIMIT, checkRunOutput } from '../../bot/render/check-run-output.js';
 import { diffCommentBody } from '../../bot/render/diff-comment.js';
 import { checkTargetId, DIFF_COMMENT_MARKER, parseCheckTargetId } from '../../bot/render/markers.js';
@@ -139,6 +141,65 @@ describe('bodies', () => {
     expectInert(body);
     expect(body).toContain('**Still failing:**');
     expect(body.match(/<\/details>/g)).toHaveLength(1);
+  });
+});
+
+describe('the profile of the affected rows in a heal pull request', () => {
+  const stats = (min: string | null, max: string | null, rows = 5, nulls = 0, distinct = 4) => ({ rows, nulls, distinct, min, max });
+  const column = (name: string, before: ReturnType<typeof stats>, after: ReturnType<typeof stats>, key = false) => ({
+    column: name,
+    key,
+    before,
+    after,
+    changed: JSON.stringify({ ...before, rows: 0 }) !== JSON.stringify({ ...after, rows: 0 }),
+  });
+  const table = (name: string, extraColumns = 0): TableProfile => ({
+    table: name,
+    rows: { modified: 4, removed: 1, added: 0 },
+    capped: false,
+    columns: [
+      column('id', stats('1', '900'), stats('1', '5', 4), true),
+      column('Body Mass (g)', stats('32500', '99999'), stats('3250', '3800', 4)),
+      column('Species', stats('Adelie', 'Adelie', 5, 0, 1), stats('Adelie', 'Adelie', 4, 0, 1)),
+      column(`note ${HOSTILE}`, stats(HOSTILE, HOSTILE, 5, 0, 1), stats(null, null, 4, 4, 0)),
+      ...Array.from({ length: extraColumns }, (_, i) => column(`c${i} ${'x'.repeat(50)}`, stats('a'.repeat(40), 'b'), stats('c', 'd'.repeat(40)))),
+    ],
+  });
+  const proposal = (profile: FixProfile): HealingProposal => ({
+    branch: 'heal/penguins.range-1a2b3c4d5e',
+    incident: 'penguins.range-1a2b3c4d5e',
+    baseBranch: 'main',
+    head: 'f'.repeat(40),
+    message: ['heal: penguins range', '', 'dgit-fix: restored 4, quarantined 1', 'dgit-resolution: contained', `dgit-evidence: ${'a'.repeat(40)}`, ''].join('\n'),
+    fixed: [failed('penguins.range', 5, { passed: true })],
+    stillFailing: [],
+    newlyFailing: [],
+    headChecks: { kind: 'report', report: { revision: 'f'.repeat(40), passed: true, config: true, results: [] } },
+    profile,
+  });
+
+  it('comes after the fix line: per table, the key and the changed columns before → after, the unchanged ones counted, all data escaped', async () => {
+    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40) as CommitId, maxRows: 100_000, tables: [table('penguins')] }), async () => 'DIFF');
+    const fix = body.indexOf('**The fix** (contained)');
+    const profile = body.indexOf('Affected rows, before → after');
+    expect(fix).toBeGreaterThan(0);
+    expect(profile).toBeGreaterThan(fix);
+    expect(profile).toBeLessThan(body.indexOf('**Fixes**'));
+    expect(body).toContain('penguins: 4 modified, 1 removed');
+    expect(body).toContain('| id \\(key\\) | 0 | 4 | 1 | 900 → 5 |');
+    expect(body).toContain('| Body Mass \\(g\\) | 0 | 4 | 32500 → 3250 | 99999 → 3800 |');
+    expect(body).not.toContain('| Species |');
+    expect(body).toContain('_1 unchanged column not shown._');
+    expectInert(body);
+  });
+
+  it('keeps the body within GitHub\'s limit however many tables and columns changed', async () => {
+    const tables = Array.from({ length: 40 }, (_, i) => table(`t${i}`, 60));
+    const body = await proposalBody(proposal({ from: 'a'.repeat(40), to: 'f'.repeat(40) as CommitId, maxRows: 100_000, tables }), async (budget) => 'd'.repeat(Math.max(0, budget)));
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toContain('Affected rows, before → after');
+    expect(body).toMatch(/more (tables|changed columns) not shown/);
+    expect(body.endsWith('d')).toBe(true);
   });
 });
 

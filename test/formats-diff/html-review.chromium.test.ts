@@ -100,7 +100,7 @@ describe('the HTML review page, as a browser shows it', () => {
     await dgitInOk(dir, 'commit', '-m', 'v0');
     await dgitInOk(dir, 'sql', "UPDATE airports SET city = 'Los Angeles '");
     const full = await dgitInOk(dir, 'diff', '--format', 'markdown');
-    expect(full).toContain('→ **"Los Angeles "**');
+    expect(full).toContain('`Los Angeles` → `"Los Angeles "`');
     const stat = await dgitInOk(dir, 'diff', '--format', 'markdown', '--stat');
     expect(stat).toContain('airports');
     expect(stat).not.toContain('Los Angeles');

@@ -15,8 +15,44 @@ const notes = schemaOf(
 /** Pipes that GitHub would read as cell separators: not preceded by a backslash. */
 const separators = (line: string) => (line.match(/(?<!\\)\|/g) ?? []).length;
 
-/** Text a GitHub comment must never contain unescaped, whatever the data says. */
+/**
+ * The code spans of `markdown` (CommonMark: a run of n backticks up to the next run
+ * of exactly n, one padding space each side removed) and the text outside them.
+ */
+function splitCodeSpans(markdown: string): { outside: string; spans: string[] } {
+  const spans: string[] = [];
+  let outside = '';
+  let at = 0;
+  for (;;) {
+    const open = /(?<!\\)`+/g;
+    open.lastIndex = at;
+    const start = open.exec(markdown);
+    if (!start) break;
+    const fence = start[0];
+    const close = new RegExp(`(?<!\`)${fence}(?!\`)`, 'g');
+    close.lastIndex = start.index + fence.length;
+    const end = close.exec(markdown);
+    if (!end) break;
+    outside += markdown.slice(at, start.index);
+    const content = markdown.slice(start.index + fence.length, end.index);
+    spans.push(/^ .* $/s.test(content) && content.trim() !== '' ? content.slice(1, -1) : content);
+    at = end.index + fence.length;
+  }
+  return { outside: outside + markdown.slice(at), spans };
+}
+
+/**
+ * Text a GitHub comment must never contain unescaped, whatever the data says. Our
+ * code spans (changed cells) show their text as it is: GitHub links, pings and
+ * renders nothing in code, so a span need only stay one line of one table cell.
+ */
 function expectInert(markdown: string): void {
+  const { outside, spans } = splitCodeSpans(markdown);
+  for (const span of spans) expect(span).not.toMatch(/[\u0000-\u001f\u202e]|(?<!\\)\|/);
+  expectInertText(outside);
+}
+
+function expectInertText(markdown: string): void {
   expect(markdown).not.toMatch(/<(?!br>)[a-z!/]/i); // no HTML tag or comment from data
   expect(markdown).not.toMatch(/@[A-Za-z0-9]/); // no @mention
   expect(markdown).not.toMatch(/(?<!&)#\d/); // no #123 reference (our own &#8203; entity aside)
@@ -37,9 +73,9 @@ describe('markdown for GitHub', () => {
     expect(markdown).toContain('| flights | modified | 1 | 1 | 1 | columns: 1 added |');
     expect(markdown).toContain('- added column **c** (Int64)');
     expect(markdown).toContain('| column | cells changed |\n| --- | ---: |\n| x | 1 |');
-    expect(markdown).toContain('| modified | 7 | ~~1~~ → **2** | *null* |');
-    expect(markdown).toContain('| added | 9 | 5 | *null* |');
-    expect(markdown).toContain('| deleted | ~~3~~ | ~~0~~ | ~~*null*~~ |');
+    expect(markdown).toContain('| modified | 7 | `1` → `2` | *NULL* |');
+    expect(markdown).toContain('| added | 9 | 5 | *NULL* |');
+    expect(markdown).toContain('| deleted | ~~3~~ | ~~0~~ | ~~*NULL*~~ |');
   });
 
   it('escapes hostile cell text so it cannot break the table, ping, reference, link or run HTML', async () => {
@@ -47,14 +83,46 @@ describe('markdown for GitHub', () => {
     const after: Row[] = HOSTILE.map((text, i) => [i, text]);
     const markdown = await renderDiffMarkdown(report([['notes', await diffOf(notes, before, after)]]), { sampleRows: 100, maxCellLength: 200 });
     expectInert(markdown);
+    const { spans } = splitCodeSpans(markdown);
     const rows = markdown.split('\n').filter((line) => line.startsWith('| modified |'));
     expect(rows.length).toBe(HOSTILE.length);
     for (const line of rows) expect(separators(line)).toBe(4); // | change | id | note |
-    expect(markdown).toContain('a \\| b');
-    expect(markdown).toContain('&lt;script&gt;alert\\(1\\)&lt;/script&gt;');
-    expect(markdown).toContain('@&#8203;everyone');
-    expect(markdown).toContain('#&#8203;123');
-    expect(markdown).toContain('line1\\\\nline2');
+    expect(spans).toContain('a \\| b');
+    expect(spans).toContain('<script>alert(1)</script>');
+    expect(spans).toContain('@everyone and @octo-org/team');
+    expect(spans).toContain('line1\\nline2\\r\\n\\| --- \\|');
+    expect(spans).toContain('`code` ``` fence');
+    expect(markdown).toContain('| modified | 1 | `old 1` → ```` `code` ``` fence ```` |');
+  });
+
+  it('shows a changed cell as `old` → `new` in code, with signs, spaces, tabs and line breaks visible', async () => {
+    const before: Row[] = [
+      [1, '-5'],
+      [2, 'Los Angeles '],
+      [3, 'a b'],
+      [4, 'tab\there'],
+      [5, null],
+      [6, 'NULL'],
+      [7, ''],
+    ];
+    const after: Row[] = [
+      [1, '5'],
+      [2, 'Los Angeles'],
+      [3, 'a  b'],
+      [4, 'tab here'],
+      [5, 'NULL'],
+      [6, null],
+      [7, ' '],
+    ];
+    const markdown = await renderDiffMarkdown(report([['notes', await diffOf(notes, before, after)]]));
+    expect(markdown).not.toContain('~~');
+    expect(markdown).toContain('| modified | 1 | `-5` → `5` |');
+    expect(markdown).toContain('| modified | 2 | `"Los Angeles "` → `Los Angeles` |');
+    expect(markdown).toContain('| modified | 3 | `a b` → `a  b` |');
+    expect(markdown).toContain('| modified | 4 | `tab\\there` → `tab here` |');
+    expect(markdown).toContain('| modified | 5 | *NULL* → `"NULL"` |');
+    expect(markdown).toContain('| modified | 6 | `"NULL"` → *NULL* |');
+    expect(markdown).toContain('| modified | 7 | `""` → `" "` |');
   });
 
   it('escapes hostile table and column names too', async () => {
@@ -94,7 +162,7 @@ describe('markdown for GitHub', () => {
     const tables: Array<[string, Awaited<ReturnType<typeof exampleDiff>>]> = [];
     for (let t = 0; t < 30; t++) tables.push([`t${t}`, await exampleDiff()]);
     const full = await renderDiffMarkdown(report(tables));
-    expect(full).toContain('~~1~~ → **2**');
+    expect(full).toContain('`1` → `2`');
 
     const fewer = await renderDiffMarkdown(report(tables), { budget: full.length - 1 });
     expect(fewer.length).toBeLessThan(full.length);
@@ -102,7 +170,7 @@ describe('markdown for GitHub', () => {
 
     const counts = await renderDiffMarkdown(report(tables), { sampleRows: 0 });
     const countsOnly = await renderDiffMarkdown(report(tables), { budget: counts.length + 100 });
-    expect(countsOnly).not.toContain('~~1~~');
+    expect(countsOnly).not.toContain('`1` → `2`');
     expect(countsOnly).toContain('| column | cells changed |');
     expect(countsOnly).toContain('Changed rows are not shown');
 

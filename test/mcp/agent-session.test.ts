@@ -21,7 +21,7 @@ describe('an agent over stdio, through the SDK client', () => {
 
   it('lists every tool, each with an input schema and an output schema that includes the fence', async () => {
     const { tools } = await agent.client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['list_tables', 'describe_table', 'query', 'diff', 'run_checks', 'list_incidents', 'get_incident', 'propose_fix', 'request_review']);
+    expect(tools.map((tool) => tool.name)).toEqual(['list_tables', 'describe_table', 'query', 'diff', 'run_checks', 'failing_rows', 'list_incidents', 'get_incident', 'propose_fix', 'request_review']);
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe('object');
       expect(tool.outputSchema?.type).toBe('object');

@@ -20,7 +20,7 @@ describe('least privilege: without --allow-propose the server is read-only', () 
 
   it('leaves every writing tool out of the tool list, not just refused', async () => {
     const { tools } = await agent.client.listTools();
-    expect(tools.map((tool) => tool.name)).toEqual(['list_tables', 'describe_table', 'query', 'diff', 'run_checks', 'list_incidents', 'get_incident']);
+    expect(tools.map((tool) => tool.name)).toEqual(['list_tables', 'describe_table', 'query', 'diff', 'run_checks', 'failing_rows', 'list_incidents', 'get_incident']);
     expect(tools.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
     expect(agent.client.getInstructions()).toContain('read-only');
   });

@@ -1,16 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { CLI, type RunResult } from '../support/cli.js';
-
-/** `dgit queue ...` as users run it: the built CLI. */
-function command(): string[] {
-  return [CLI];
-}
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI, dgit, type RunResult } from '../support/cli.js';
 
 const ENV = { ...process.env, NO_COLOR: '1', GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com' };
 
+/** `dgit queue ...` as users run it: the built CLI, in process (test/support/cli.ts). */
 export function dgitQueue(cwd: string, ...args: string[]): RunResult {
-  const result = spawnSync(process.execPath, [...command(), 'queue', ...args], { cwd, encoding: 'utf8', env: ENV });
-  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  return dgit(cwd, 'queue', ...args);
 }
 
 export function dgitQueueOk(cwd: string, ...args: string[]): string {
@@ -19,7 +14,7 @@ export function dgitQueueOk(cwd: string, ...args: string[]): string {
   return result.stdout;
 }
 
-/** Start `dgit queue ...` in the background (to kill it). */
+/** Start `dgit queue ...` as a process of its own, in the background (to kill it). */
 export function spawnQueue(cwd: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [...command(), 'queue', ...args], { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, 'queue', ...args], { cwd, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
 }

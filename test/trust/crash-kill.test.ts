@@ -27,7 +27,7 @@ import { GitHttpServer } from '../support/git-http-server.js';
  * state or the new one (or, for merge, a merge in progress holding its result).
  */
 
-const ROWS = 80_000;
+const ROWS = 30_000;
 /** Fixed dates make commit ids equal across runs, so "the new state" is one exact state. */
 const ENV = { ...process.env, NO_COLOR: '1', GIT_AUTHOR_DATE: '1700000000', GIT_COMMITTER_DATE: '1700000000', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@e' };
 const MIN_KILLS = 2;

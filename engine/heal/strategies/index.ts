@@ -30,6 +30,15 @@ export function plansFor(check: ConfiguredCheck, rule: DuplicateRule, options: {
   return [['restore'], ...generic.map((plan): Plan => ['restore', ...plan])];
 }
 
+/**
+ * The plan called `name` if the check allows it (with or without restore, under
+ * the duplicate rule in force): the memory may ask for a plan the usual list leaves
+ * out. Plans that restore need a failing row with a good earlier version.
+ */
+export function planNamed(check: ConfiguredCheck, rule: DuplicateRule, name: string, options: { restorable?: boolean } = {}): Plan | undefined {
+  return [...plansFor(check, rule, options), ...genericPlans(check, rule)].find((plan) => planName(plan) === name);
+}
+
 /** The plans for the rows no earlier version can restore, gentlest first. */
 function genericPlans(check: ConfiguredCheck, rule: DuplicateRule): Plan[] {
   switch (check.kind) {

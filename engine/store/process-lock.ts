@@ -29,11 +29,15 @@ export class ProcessLock {
     readonly holder: LockHolder,
   ) {}
 
-  /** Take the lock, or return who holds it. */
-  static tryAcquire(file: string): ProcessLock | { holder: LockHolder | undefined } {
+  /**
+   * Take the lock, or return who holds it. `scratch` is where the holder file is
+   * written before it is linked into place and where a broken lock is put aside
+   * (default: `tmp/` beside the lock; a lock among git's refs needs one outside them).
+   */
+  static tryAcquire(file: string, scratch = path.join(path.dirname(file), 'tmp')): ProcessLock | { holder: LockHolder | undefined } {
     const holder: LockHolder = { pid: process.pid, host: os.hostname(), token: crypto.randomBytes(8).toString('hex'), since: new Date().toISOString() };
     // dgit/tmp/*-<pid>-* files of dead processes are removed by Repository.open.
-    const staging = path.join(path.dirname(file), 'tmp', `lock-${process.pid}-${holder.token}`);
+    const staging = path.join(scratch, `lock-${process.pid}-${holder.token}`);
     fs.mkdirSync(path.dirname(staging), { recursive: true });
     fs.writeFileSync(staging, JSON.stringify(holder) + '\n');
     try {
@@ -47,7 +51,7 @@ export class ProcessLock {
         const current = readHolder(file);
         if (current === 'absent') continue;
         if (current === undefined || !isDead(current)) return { holder: current };
-        breakStaleLock(file, current);
+        breakStaleLock(file, current, scratch);
       }
       return { holder: undefined };
     } finally {
@@ -107,8 +111,8 @@ function isDead(holder: LockHolder): boolean {
  * whether the file was still the dead one: if another process broke it and took
  * the lock meanwhile, its lock is put back (link fails only if yet another took it).
  */
-function breakStaleLock(file: string, stale: LockHolder): void {
-  const aside = path.join(path.dirname(file), 'tmp', `stale-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
+function breakStaleLock(file: string, stale: LockHolder, scratch: string): void {
+  const aside = path.join(scratch, `stale-${process.pid}-${crypto.randomBytes(6).toString('hex')}`);
   try {
     fs.renameSync(file, aside);
   } catch (error) {
