@@ -5,16 +5,19 @@
  * process under GNU time, against baselines measured in the same run.
  * BENCH_SCALE_SIZES (comma list of row counts) picks the sizes; BENCH_SCALE_CSV_ROWS
  * the rows of the large-CSV import (default: the largest size); BENCH_SCALE_WIDE=0 skips
- * the 3,000-column import. Writes bench/out/scale/results.json and prints Markdown.
+ * the 3,000-column import; BENCH_SCALE_MERGES=8 skips the 1,000-row merge. Writes bench/out/scale/results.json and prints Markdown.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { flightsSelect, sqlLiteral } from './flights-select.js';
 import { GIT_ENV, OUT, childScript, cli, dgit, du, loadAverage, snapshotDist, timed, type Timed } from './lib.js';
 
 const DIR = path.join(OUT, 'scale');
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '300000,3000000,30000000').split(',').map(Number);
 const CSV_ROWS = Number(process.env.BENCH_SCALE_CSV_ROWS ?? Math.max(...SIZES));
+/** BENCH_SCALE_MERGES: which merges run, by rows a side (8 and 1000; `8` alone skips the slow one). */
+const MERGES = (process.env.BENCH_SCALE_MERGES ?? '8,1000').split(',').map(Number);
 const WIDE_COLUMNS = 3000;
 const WIDE_ROWS = 10_000;
 
@@ -36,17 +39,9 @@ function record(row: Row): void {
   fs.writeFileSync(path.join(DIR, 'results.json'), JSON.stringify({ rows, loadAverage: loadAverage() }, null, 2));
 }
 
-const lit = (p: string) => `'${p.replaceAll("'", "''")}'`;
+const lit = sqlLiteral;
 /** `count` ids spread evenly over 1..n, shifted by `phase` (0..1) of a gap. */
 const spread = (n: number, count: number, phase = 0.5) => Array.from({ length: count }, (_, i) => 1 + Math.floor(((i + phase) * n) / count));
-
-/** The flights schema over ids 1..n, from DuckDB's deterministic hash. */
-function flightsSelect(n: number): string {
-  return `SELECT i AS id, TIMESTAMP '2001-01-01' + to_minutes((hash(i) % 525600)::BIGINT) AS date,
-    (hash(i * 3) % 240)::BIGINT - 40 AS delay, (hash(i * 7) % 2700)::BIGINT + 30 AS distance,
-    'A' || lpad(((hash(i * 11) % 300))::VARCHAR, 3, '0') AS origin, 'A' || lpad(((hash(i * 13) % 300))::VARCHAR, 3, '0') AS destination
-    FROM range(1, ${n + 1}) t(i)`;
-}
 
 function process2(...runs: Timed[]): { seconds: number; cpuSeconds: number; peakMiB: number } {
   return { seconds: runs.reduce((s, r) => s + r.seconds, 0), cpuSeconds: runs.reduce((s, r) => s + r.cpuSeconds, 0), peakMiB: Math.max(...runs.map((r) => r.peakMiB)) };
@@ -120,10 +115,11 @@ async function oneSize(sql: DuckDBConnection, n: number): Promise<void> {
   dgit(repo, 'commit', '-m', 'sql update');
 
   // Merges: 8 + 8 rows over 16 chunks; 1,000 + 1,000 rows over most chunks.
-  for (const [label, count, target] of [
+  const merges = [
     ['16 rows over 16 chunks', 8, 0.5],
     ['1,000 + 1,000 rows over most chunks', 1000, 2],
-  ] as const) {
+  ] as const;
+  for (const [label, count, target] of merges.filter(([, count]) => MERGES.includes(count))) {
     const tag = String(count);
     dgit(repo, 'switch', '-c', `ours-${tag}`, 'main');
     dgit(repo, 'import', await upsertFile(sql, keyed, spread(n, count, 0.2), 3, path.join(dir, `ours-${tag}.parquet`)), '--table', 'flights', '--mode', 'upsert');

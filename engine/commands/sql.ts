@@ -15,6 +15,9 @@ import type { Row } from '../value/value.js';
 import { toJsonValue } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import path from 'node:path';
+import type { ChunkEntry } from '../chunking/manifest.js';
+import { chunkPredicateOfWhere } from '../sql/key-pruning.js';
+import type { TableVersion } from '../table/table-version.js';
 import { runDdl, type DdlResult } from './sql-ddl.js';
 
 export type SqlResult =
@@ -30,13 +33,13 @@ const READ_STATEMENTS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'D
  * set's table through the same row edits as an import. DuckDB runs with external
  * access off: SQL reads the tables and nothing else on the machine.
  */
-export async function runSql(repository: Repository, query: string, options: { rev?: string; progress?: Progress } = {}): Promise<SqlResult> {
+export async function runSql(repository: Repository, query: string, options: { rev?: string; progress?: Progress; pruneChunks?: boolean } = {}): Promise<SqlResult> {
   const statement = singleStatement(query);
   const verb = /^\(*\s*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase() ?? '';
   if (READ_STATEMENTS.has(verb)) return runQuery(repository, statement, options.rev);
   if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'DELETE') {
     if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
-    return runEdit(repository, statement, verb, options.progress);
+    return runEdit(repository, statement, verb, options.progress, options.pruneChunks ?? true);
   }
   if (verb === 'CREATE' || verb === 'ALTER' || verb === 'DROP') {
     if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
@@ -168,13 +171,14 @@ function jsonValue(value: unknown): unknown {
 
 const TARGET = /^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)/i;
 
-async function runEdit(repository: Repository, statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', progress?: Progress): Promise<SqlResult> {
+async function runEdit(repository: Repository, statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', progress: Progress | undefined, pruneChunks: boolean): Promise<SqlResult> {
   const step = (done: number, phase: string) => progress?.({ phase, done, total: 4, unit: 'steps' });
   const match = TARGET.exec(statement);
   if (!match) throw new UsageError(`cannot tell which table the ${verb} changes`, 'sql');
   const table = match[1]!.startsWith('"') ? match[1]!.slice(1, -1).replace(/""/g, '"') : match[1]!;
   const before = await repository.workingSet();
-  const opened = await openRevisionSession(repository, before.tree);
+  const viewChunks = pruneChunks ? (name: string, version: TableVersion) => (name === table ? chunksTheEditReads(statement, verb, table, version) : version.manifest.chunks) : undefined;
+  const opened = await openRevisionSession(repository, before.tree, { viewChunks });
   try {
     const version = opened.tables.get(table);
     if (!version) {
@@ -236,6 +240,21 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * The chunks an edit's view of its table must read: for an UPDATE (that leaves the
+ * key alone) or a DELETE staged the narrow way, only the chunks whose key range
+ * may hold a row its WHERE selects (see chunkPredicateOfWhere); otherwise all. The
+ * general path compares the whole table before and after, and an UPDATE that sets
+ * the key or an INSERT checks new keys against every row, so they read it all.
+ */
+export function chunksTheEditReads(statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', table: string, version: TableVersion): ChunkEntry[] {
+  const all = version.manifest.chunks;
+  const plan = narrowEditPlan(statement, verb, table, version.schema);
+  if (!plan || plan.verb === 'INSERT' || plan.setsKey || plan.where === undefined) return all;
+  const mayHold = chunkPredicateOfWhere(plan.where, { schema: version.schema, qualifiers: [table, plan.alias] });
+  return mayHold ? all.filter(mayHold) : all;
 }
 
 /**

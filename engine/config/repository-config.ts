@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Repository } from '../repository/repository.js';
-import { openRevisionSession } from '../repository/revision-views.js';
 import type { TableSchema } from '../schema/schema.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { parseTree } from '../store/git-objects.js';
@@ -9,8 +8,13 @@ import type { ObjectId } from '../store/object-store.js';
 import { EMPTY_TREE, withRootFile } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
 import { CONFIG_FILE } from './config-schema.js';
-import { parseConfig, type LoadedConfig } from './config-file.js';
-import { validateConfig } from './config-validation.js';
+import type { LoadedConfig } from './config-file.js';
+
+/**
+ * The YAML reader and the validation (which opens DuckDB) load only when a tree has
+ * a dgit.yml: commit and status read this module on every run (issue 13: start cost).
+ */
+const parseConfig = async (text: string) => (await import('./config-file.js')).parseConfig(text);
 
 /** The text of dgit.yml at the root of a tree, or undefined when the tree has none. */
 export async function readConfigText(repository: Repository, tree: ObjectId): Promise<string | undefined> {
@@ -23,7 +27,7 @@ export async function readConfigText(repository: Repository, tree: ObjectId): Pr
 /** The dgit.yml of a tree, parsed and structurally valid (ConfigError otherwise), or undefined when there is none. */
 export async function readConfig(repository: Repository, tree: ObjectId): Promise<LoadedConfig | undefined> {
   const text = await readConfigText(repository, tree);
-  return text === undefined ? undefined : parseConfig(text);
+  return text === undefined ? undefined : await parseConfig(text);
 }
 
 /** The schema of every table of a tree, by name. */
@@ -40,9 +44,11 @@ export async function readTableSchemas(repository: Repository, tree: ObjectId): 
  * On any problem it throws a ConfigError and writes nothing.
  */
 export async function writeConfig(repository: Repository, text: string): Promise<LoadedConfig> {
-  const loaded = parseConfig(text);
+  const loaded = await parseConfig(text);
   const result = await repository.changeWorkingSet(async ({ working, tx }) => {
     const tables = await readTableSchemas(repository, working.tree);
+    const { openRevisionSession } = await import('../repository/revision-views.js');
+    const { validateConfig } = await import('./config-validation.js');
     const { session, close } = await openRevisionSession(repository, working.tree, { allowExternalAccess: false, only: [] });
     try {
       await session.run('SELECT 1'); // locks the session before any text from the file reaches DuckDB

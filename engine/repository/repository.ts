@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import git from 'isomorphic-git';
 import { CorruptError, DgitError, NotARepositoryError, UnknownNameError } from '../errors/index.js';
 import { parseCommit, serializeCommit, type Commit, type Signature } from '../store/git-objects.js';
 import { ObjectStore, type ObjectId, type ObjectTransaction } from '../store/object-store.js';
@@ -14,6 +13,9 @@ import { gitIdentity } from './git-identity.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
 import { carryWorkingSet } from '../workingset/carry-over.js';
+
+/** isomorphic-git (about 0.1 s of CPU to load) is needed here only to init a repository and read its config. */
+const isomorphicGit = async () => (await import('isomorphic-git')).default;
 
 /** Where the tables of a command come from: a commit, or the current branch's working set. */
 export type Revision = { kind: 'commit'; commit: CommitId; tree: ObjectId } | { kind: 'working'; branch: string; tree: ObjectId };
@@ -63,11 +65,11 @@ export class Repository {
     fs.mkdirSync(dir, { recursive: true });
     const gitdir = path.join(dir, '.git');
     const created = !fs.existsSync(path.join(gitdir, 'HEAD'));
-    if (created) await git.init({ fs, dir, defaultBranch: branch });
+    if (created) await (await isomorphicGit()).init({ fs, dir, defaultBranch: branch });
     fs.mkdirSync(path.join(gitdir, 'dgit'), { recursive: true });
     const repository = new Repository(path.resolve(dir), path.resolve(gitdir), false);
     if (created || !(await repository.config('dgit.defaultBranch')))
-      await git.setConfig({ fs, gitdir, path: 'dgit.defaultBranch', value: created ? branch : repository.currentBranch() });
+      await (await isomorphicGit()).setConfig({ fs, gitdir, path: 'dgit.defaultBranch', value: created ? branch : repository.currentBranch() });
     repository.cleanStaleTemporaries();
     return { repository, created };
   }
@@ -302,7 +304,7 @@ export class Repository {
 
   async config(key: string): Promise<string | undefined> {
     try {
-      const value: unknown = await git.getConfig({ fs, gitdir: this.gitdir, path: key });
+      const value: unknown = await (await isomorphicGit()).getConfig({ fs, gitdir: this.gitdir, path: key });
       return typeof value === 'string' ? value : undefined;
     } catch {
       return undefined;

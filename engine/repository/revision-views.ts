@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { DuckDbSession, createTableView } from '../sql/duckdb-session.js';
 import { ChunkFileCache } from '../table/chunk-files.js';
 import { readTableVersion } from '../table/table-tree.js';
+import type { ChunkEntry } from '../chunking/manifest.js';
 import type { TableVersion } from '../table/table-version.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { Repository } from './repository.js';
@@ -24,7 +25,14 @@ export interface RevisionSession {
 export async function openRevisionSession(
   repository: Repository,
   tree: ObjectId,
-  options: { allowExternalAccess?: boolean; only?: string[]; memoryLimit?: string; spillLimit?: string } = {},
+  options: {
+    allowExternalAccess?: boolean;
+    only?: string[];
+    memoryLimit?: string;
+    spillLimit?: string;
+    /** The chunks a table's view reads (default: all); the session's `tables` keep the whole manifest. */
+    viewChunks?: (name: string, version: TableVersion) => ChunkEntry[];
+  } = {},
 ): Promise<RevisionSession> {
   const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `sql-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
   fs.mkdirSync(tempDir, { recursive: true });
@@ -40,7 +48,8 @@ export async function openRevisionSession(
       if (options.only && !options.only.includes(name)) continue;
       const version = await readTableVersion(repository.store, tableTree, name);
       tables.set(name, version);
-      await createTableView(session, name, { columns: version.schema.columns, files: await cache.files(version.manifest, version.schema) });
+      const chunks = options.viewChunks ? options.viewChunks(name, version) : version.manifest.chunks;
+      await createTableView(session, name, { columns: version.schema.columns, files: await cache.files({ chunks }, version.schema) });
     }
     return { session, tables, close };
   } catch (error) {

@@ -2,12 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import git from 'isomorphic-git';
 import { CorruptError, NotFoundError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
 import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
 import { openLocalChunkStore, type LocalChunkStore } from '../chunkstore/local-chunk-store.js';
+
+/** isomorphic-git is the fallback for objects neither loose nor in a pack dgit reads itself: loaded only then (start cost). */
+const isomorphicGit = async () => (await import('isomorphic-git')).default;
 
 /** A git object id: 40 lowercase hex digits. */
 export type ObjectId = string & { readonly __brand: 'ObjectId' };
@@ -87,7 +89,7 @@ export class ObjectStore {
   async has(oid: ObjectId): Promise<boolean> {
     if (this.hasStored(oid)) return true;
     try {
-      await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.cache });
+      await (await isomorphicGit()).readObject({ fs, gitdir: this.gitdir, oid, format: 'deflated', cache: this.cache });
       return true;
     } catch {
       return false;
@@ -118,7 +120,7 @@ export class ObjectStore {
     const packed = this.packs.read(oid);
     if (packed) return packed;
     try {
-      const result = await git.readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
+      const result = await (await isomorphicGit()).readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
       return { type: result.type as ObjectType, content: result.object as Uint8Array };
     } catch (error) {
       if ((error as { code?: string }).code === 'NotFoundError') throw missingObject(this.gitdir, oid);

@@ -1,19 +1,27 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import git from 'isomorphic-git';
 import { ConcurrentUpdateError, InvalidNameError } from '../errors/index.js';
 import { fsyncDirectory } from './atomic-file.js';
 import { ProcessLock } from './process-lock.js';
 import { traceWrite } from './write-trace.js';
 import { isObjectId, type ObjectId } from './object-store.js';
 
+/** `HEAD` or `refs/...` without empty, `.` or `..` parts: a name read as it is, with no short-name expansion. */
+function isFullRefName(ref: string): boolean {
+  return (ref === 'HEAD' || ref.startsWith('refs/')) && !ref.split('/').some((part) => part === '..' || part === '.' || part === '');
+}
+
+/** isomorphic-git resolves short ref names, deletes and lists refs; loaded only then (start cost). */
+const isomorphicGit = async () => (await import('isomorphic-git')).default;
+
 /** dgit's own refs (working sets, merges in progress, the queue): only dgit writes them. */
 const PRIVATE_PREFIX = 'refs/dgit/';
 
 /**
- * Refs, read through isomorphic-git (loose and packed) and written under git's
- * lock file `<ref>.lock`, so real git and dgit exclude each other.
+ * Refs, read from their loose files and packed-refs (isomorphic-git, loaded only
+ * then, for short names) and written under git's lock file `<ref>.lock`, so real
+ * git and dgit exclude each other.
  *
  * Git's refs (`refs/heads/*`, tags, HEAD) follow git's protocol exactly: create the
  * lock exclusively, check the current value (compare-and-swap), write the lock,
@@ -32,12 +40,65 @@ export class RefStore {
 
   /** The id a ref points to, or undefined when it does not exist. */
   async resolve(ref: string): Promise<ObjectId | undefined> {
+    return this.resolveFollowing(ref, 0);
+  }
+
+  /** `resolve`, `depth` symbolic refs deep (a loop of them is left to isomorphic-git's own error). */
+  private async resolveFollowing(ref: string, depth: number): Promise<ObjectId | undefined> {
+    const full = isFullRefName(ref) && depth < 5;
+    const loose = full ? this.readLooseRef(ref) : undefined;
+    if (loose !== undefined) return isObjectId(loose) ? loose : this.resolveFollowing(loose.slice('ref: '.length), depth + 1);
+    if (full && !fs.existsSync(path.join(this.gitdir, ref))) {
+      const packed = this.readPackedRefs();
+      if (packed !== undefined) return packed.get(ref);
+    }
     try {
-      return (await git.resolveRef({ fs, gitdir: this.gitdir, ref })) as ObjectId;
+      return (await (await isomorphicGit()).resolveRef({ fs, gitdir: this.gitdir, ref })) as ObjectId;
     } catch (error) {
       if ((error as { code?: string }).code === 'NotFoundError') return undefined;
       throw error;
     }
+  }
+
+  /**
+   * A full ref (`HEAD`, `refs/...`) read from its loose file: an object id, or
+   * `ref: <target>`; undefined when there is no such file or it holds anything
+   * else. Git reads a loose ref before packed-refs too. Reading refs here spares
+   * every command loading isomorphic-git just to read HEAD (issue 13: start cost).
+   */
+  private readLooseRef(ref: string): ObjectId | `ref: ${string}` | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.gitdir, ref), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    if (isObjectId(text)) return text;
+    if (/^ref: (HEAD|refs\/\S+)$/.test(text)) return text as `ref: ${string}`;
+    return undefined;
+  }
+
+  /**
+   * The refs of packed-refs (`<id> <ref>` lines; `#` headers and `^<id>` peeled
+   * lines skipped), or undefined when a line is not of that form and isomorphic-git
+   * decides. No packed-refs file: an empty map.
+   */
+  private readPackedRefs(): Map<string, ObjectId> | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(this.gitdir, 'packed-refs'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw error;
+    }
+    const refs = new Map<string, ObjectId>();
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#') || line.startsWith('^')) continue;
+      const match = /^([0-9a-f]{40}) (\S+)$/.exec(line);
+      if (!match) return undefined;
+      refs.set(match[2]!, match[1] as ObjectId);
+    }
+    return refs;
   }
 
   /** The branch HEAD names (`refs/heads/x`), whether or not it has a commit yet. */
@@ -80,7 +141,10 @@ export class RefStore {
       const current = await this.resolve(ref);
       if (expected !== undefined && current !== expected) throw new ConcurrentUpdateError(ref);
       traceWrite(`ref ${ref} deleted`);
-      await git.deleteRef({ fs, gitdir: this.gitdir, ref });
+      // A loose ref is one file to remove; one in packed-refs is left to isomorphic-git, which rewrites that file.
+      const packed = isFullRefName(ref) ? this.readPackedRefs() : undefined;
+      if (packed !== undefined && !packed.has(ref)) fs.rmSync(path.join(this.gitdir, ref), { force: true });
+      else await (await isomorphicGit()).deleteRef({ fs, gitdir: this.gitdir, ref });
     };
     if (ref.startsWith(PRIVATE_PREFIX)) return this.withHolderLock(ref, remove);
     const lock = this.lockPath(ref);
@@ -137,11 +201,11 @@ export class RefStore {
   }
 
   async listBranches(): Promise<string[]> {
-    return (await git.listBranches({ fs, gitdir: this.gitdir })).sort();
+    return (await (await isomorphicGit()).listBranches({ fs, gitdir: this.gitdir })).sort();
   }
 
   async listTags(): Promise<string[]> {
-    return (await git.listTags({ fs, gitdir: this.gitdir })).sort();
+    return (await (await isomorphicGit()).listTags({ fs, gitdir: this.gitdir })).sort();
   }
 
   private lockPath(ref: string): string {

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import git from 'isomorphic-git';
 import { InvalidInputError, NotFoundError, UnknownNameError } from '../errors/index.js';
 import { parseCommit } from './git-objects.js';
 import { isObjectId, type ObjectId, type ObjectStore } from './object-store.js';
@@ -39,7 +38,7 @@ async function resolveBase(store: ObjectStore, refs: RefStore, base: string, rev
   if (isObjectId(base) && (await store.has(base))) return peelToCommit(store, base, rev);
   if (/^[0-9a-f]{4,39}$/.test(base)) {
     try {
-      const oid = (await git.expandOid({ fs, gitdir: store.gitdir, oid: base })) as ObjectId;
+      const oid = (await (await import('isomorphic-git')).default.expandOid({ fs, gitdir: store.gitdir, oid: base })) as ObjectId;
       return peelToCommit(store, oid, rev);
     } catch (error) {
       if ((error as { code?: string }).code === 'AmbiguousError') throw new InvalidInputError(`revision ${base} is ambiguous`, rev);

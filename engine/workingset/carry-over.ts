@@ -1,5 +1,4 @@
 import { DgitError } from '../errors/index.js';
-import { mergeCommits } from '../commands/merge.js';
 import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
@@ -32,6 +31,8 @@ export class StaleWorkingSetError extends DgitError {
 export async function carryWorkingSet(repository: Repository, branch: string, stored: WorkingSetState, head: CommitId | undefined): Promise<ObjectId> {
   if (!head) throw new StaleWorkingSetError(branch, stored.base, head, 'the branch no longer exists');
   const changes = stored.commit ?? repository.workingSets.stateCommit(branch, stored);
+  // Loaded here, not at the top: opening a repository must not load the whole merge machinery.
+  const { mergeCommits } = await import('../commands/merge.js');
   const merged = await mergeCommits(repository, head, changes, { base: { commit: stored.base } });
   if (merged.conflicts.length > 0) {
     const tables = merged.conflicts.map((t) => t.table).join(', ');

@@ -151,6 +151,31 @@ describe('refs', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
+  it('reads refs as git does: loose before packed, symbolic HEAD, and deletes a loose or a packed ref', async () => {
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const [a, b, c] = await makeCommits(store, 3);
+    const refs = new RefStore(gitdir);
+    expect(await refs.resolve('HEAD')).toBeUndefined(); // unborn branch, no packed-refs file
+    await refs.compareAndSwap('refs/heads/main', undefined, a!);
+    await refs.compareAndSwap('refs/heads/packed', undefined, b!);
+    await refs.compareAndSwap('refs/tags/v1', undefined, c!);
+    execFileSync('git', ['-C', gitdir, 'pack-refs', '--all']);
+    expect(fs.existsSync(path.join(gitdir, 'refs/heads/packed'))).toBe(false);
+    expect(await refs.resolve('refs/heads/packed')).toBe(b);
+    expect(await refs.resolve('HEAD')).toBe(a);
+    expect(await refs.resolve('refs/heads/nothing')).toBeUndefined();
+    // A loose ref written after packing wins over its packed value.
+    await refs.compareAndSwap('refs/heads/packed', b, c!);
+    expect(await refs.resolve('refs/heads/packed')).toBe(c);
+    expect(gitOut(path.dirname(gitdir), 'rev-parse', 'packed').trim()).toBe(c);
+    await refs.delete('refs/heads/packed', c);
+    await refs.delete('refs/tags/v1', c);
+    expect(await refs.resolve('refs/heads/packed')).toBeUndefined();
+    expect(await refs.resolve('refs/tags/v1')).toBeUndefined();
+    expect(gitOut(path.dirname(gitdir), 'for-each-ref', '--format=%(refname)').trim().split('\n')).toEqual(['refs/heads/main']);
+  });
+
   it('refuses unsafe branch names', () => {
     for (const bad of ['', '../x', 'a..b', 'a b', 'x.lock', '-x', 'a\u0001b', 'a:b', 'HEAD', 'a/', '/a'])
       expect(() => checkBranchName(bad), bad).toThrow(InvalidNameError);
