@@ -15,25 +15,19 @@ function isFullRefName(ref: string): boolean {
 /** isomorphic-git resolves short ref names, deletes and lists refs; loaded only then (start cost). */
 const isomorphicGit = async () => (await import('isomorphic-git')).default;
 
-/** dgit's own refs (working sets, merges in progress, the queue): only dgit writes them. */
-const PRIVATE_PREFIX = 'refs/dgit/';
-
 /**
  * Refs, read from their loose files and packed-refs (isomorphic-git, loaded only
  * then, for short names) and written under git's lock file `<ref>.lock`, so real
- * git and dgit exclude each other.
+ * git and dgit exclude each other: git takes the same file exclusively and never
+ * reads what another writer put in it.
  *
- * Git's refs (`refs/heads/*`, tags, HEAD) follow git's protocol exactly: create the
- * lock exclusively, check the current value (compare-and-swap), write the lock,
- * rename it over the ref. A process killed in between leaves the lock, and, as with
- * git, the next writer refuses until a person removes it.
- *
- * dgit's own refs (`refs/dgit/*`, written on every import and merge) take a lock
- * that names its holder (pid and host, linked into place whole), and the value is
- * renamed over the ref from a file of its own while the lock is held. A lock whose
- * holder died on this machine is then broken by the next writer, so a dgit command
- * killed mid-write never blocks the repository (git, were it to lock one of these
- * refs, leaves a lock without a holder, which is never presumed dead).
+ * dgit's lock names its holder (pid and host, written whole and linked into place),
+ * and the new value is renamed over the ref from a file of its own while the lock
+ * is held; then the lock goes. A lock whose holder died on this machine is broken
+ * by the next writer, so a dgit command killed mid-write never blocks the
+ * repository. A lock that names no holder is git's (or from before this): it is
+ * never presumed dead, and the error says what git says (remove it if no git
+ * process runs).
  */
 export class RefStore {
   constructor(readonly gitdir: string) {}
@@ -108,7 +102,12 @@ export class RefStore {
   }
 
   setHeadTarget(ref: string): void {
-    this.withLock('HEAD', () => `ref: ${ref}\n`);
+    const lock = this.takeLock('HEAD');
+    try {
+      this.replaceRef('HEAD', `ref: ${ref}\n`);
+    } finally {
+      lock.release();
+    }
   }
 
   /**
@@ -117,23 +116,10 @@ export class RefStore {
    */
   async compareAndSwap(ref: string, expected: ObjectId | undefined, next: ObjectId): Promise<void> {
     checkRefName(ref);
-    if (ref.startsWith(PRIVATE_PREFIX)) {
-      await this.withHolderLock(ref, async () => {
-        if ((await this.resolve(ref)) !== expected) throw new ConcurrentUpdateError(ref);
-        this.replaceRef(ref, `${next}\n`);
-      });
-      return;
-    }
-    const lock = this.lockPath(ref);
-    this.acquire(ref, lock);
-    try {
-      const current = await this.resolve(ref);
-      if (current !== expected) throw new ConcurrentUpdateError(ref);
-      this.commitLock(ref, lock, `${next}\n`);
-    } catch (error) {
-      fs.rmSync(lock, { force: true });
-      throw error;
-    }
+    await this.withLock(ref, async () => {
+      if ((await this.resolve(ref)) !== expected) throw new ConcurrentUpdateError(ref);
+      this.replaceRef(ref, `${next}\n`);
+    });
   }
 
   async delete(ref: string, expected: ObjectId | undefined): Promise<void> {
@@ -146,30 +132,31 @@ export class RefStore {
       if (packed !== undefined && !packed.has(ref)) fs.rmSync(path.join(this.gitdir, ref), { force: true });
       else await (await isomorphicGit()).deleteRef({ fs, gitdir: this.gitdir, ref });
     };
-    if (ref.startsWith(PRIVATE_PREFIX)) return this.withHolderLock(ref, remove);
-    const lock = this.lockPath(ref);
-    this.acquire(ref, lock);
-    try {
-      await remove();
-    } finally {
-      fs.rmSync(lock, { force: true });
-    }
+    return this.withLock(ref, remove);
   }
 
-  /** Run `work` holding a lock on one of dgit's own refs that names its holder (broken when the holder died). */
-  private async withHolderLock<T>(ref: string, work: () => Promise<T>): Promise<T> {
-    const lock = this.lockPath(ref);
-    fs.mkdirSync(path.dirname(lock), { recursive: true });
-    const taken = ProcessLock.tryAcquire(lock, this.scratch());
-    if (!(taken instanceof ProcessLock)) {
-      if (taken.holder) throw new ConcurrentUpdateError(ref);
-      throw staleLockError(ref, lock);
-    }
+  /** Run `work` holding the ref's lock. */
+  private async withLock<T>(ref: string, work: () => Promise<T>): Promise<T> {
+    const lock = this.takeLock(ref);
     try {
       return await work();
     } finally {
-      taken.release();
+      lock.release();
     }
+  }
+
+  /**
+   * Take `<ref>.lock`, naming this process as its holder; a lock whose holder died
+   * on this machine is broken first. A live holder: retry later. A lock without a
+   * holder (git's): a person decides.
+   */
+  private takeLock(ref: string): ProcessLock {
+    const lock = path.join(this.gitdir, `${ref}.lock`);
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    const taken = ProcessLock.tryAcquire(lock, this.scratch());
+    if (taken instanceof ProcessLock) return taken;
+    if (taken.holder) throw new ConcurrentUpdateError(ref);
+    throw staleLockError(ref, lock);
   }
 
   /** Write a ref's new value to a file of its own, then rename it over the ref (the lock is held). */
@@ -207,50 +194,11 @@ export class RefStore {
   async listTags(): Promise<string[]> {
     return (await (await isomorphicGit()).listTags({ fs, gitdir: this.gitdir })).sort();
   }
-
-  private lockPath(ref: string): string {
-    return path.join(this.gitdir, `${ref}.lock`);
-  }
-
-  private acquire(ref: string, lock: string): void {
-    fs.mkdirSync(path.dirname(lock), { recursive: true });
-    try {
-      fs.closeSync(fs.openSync(lock, 'wx'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw staleLockError(ref, lock);
-      throw error;
-    }
-  }
-
-  private commitLock(ref: string, lock: string, content: string): void {
-    traceWrite(`ref ${ref}`);
-    const fd = fs.openSync(lock, 'w');
-    try {
-      fs.writeSync(fd, content);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const target = path.join(this.gitdir, ref);
-    fs.renameSync(lock, target);
-    fsyncDirectory(path.dirname(target));
-  }
-
-  private withLock(ref: string, content: () => string): void {
-    const lock = this.lockPath(ref);
-    this.acquire(ref, lock);
-    try {
-      this.commitLock(ref, lock, content());
-    } catch (error) {
-      fs.rmSync(lock, { force: true });
-      throw error;
-    }
-  }
 }
 
 /**
- * A ref's lock exists and names no live dgit holder: another git (or dgit) process
- * is writing it right now, or one was killed while it did. Git's own advice holds.
+ * A ref's lock exists and names no holder: git is writing the ref right now, or a
+ * git process was killed while it did. Git's own advice holds.
  */
 function staleLockError(ref: string, lock: string): ConcurrentUpdateError {
   return new ConcurrentUpdateError(

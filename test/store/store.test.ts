@@ -110,36 +110,40 @@ describe('refs', () => {
     expect((error as Error).message).toContain(path.join(gitdir, 'refs/heads/main.lock'));
   });
 
-  it("dgit's own refs: a lock left by a killed dgit is broken by the next writer, a live one is not, git's is left to a person", async () => {
-    const { gitdir } = gitRepo();
-    const [a, b] = await makeCommits(new ObjectStore(gitdir), 2);
-    const refs = new RefStore(gitdir);
-    const ref = 'refs/dgit/working/main';
-    const lock = path.join(gitdir, `${ref}.lock`);
-    await refs.compareAndSwap(ref, undefined, a!);
-    // A dead holder on this machine (a child process that has exited): its lock is broken, the swap goes through.
-    const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    fs.writeFileSync(lock, JSON.stringify({ pid: Number(dead), host: os.hostname(), token: 'dead', since: new Date().toISOString() }) + '\n');
-    await refs.compareAndSwap(ref, a, b!);
-    expect(await refs.resolve(ref)).toBe(b);
-    expect(fs.existsSync(lock)).toBe(false);
-    // A live holder (this very test's parent process): retry later.
-    fs.writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: os.hostname(), token: 'live', since: new Date().toISOString() }) + '\n');
-    const live = await refs.delete(ref, b).catch((e: unknown) => e);
-    expect(live).toBeInstanceOf(ConcurrentUpdateError);
-    expect((live as Error).message).toMatch(/changed by another process/);
-    // A lock without a holder (as git writes it): never presumed dead; the message names the file.
-    fs.writeFileSync(lock, '');
-    const gits = await refs.compareAndSwap(ref, b, a!).catch((e: unknown) => e);
-    expect((gits as Error).message).toContain(lock);
-    expect(await refs.resolve(ref)).toBe(b);
-    fs.rmSync(lock);
-    await refs.delete(ref, b);
-    expect(await refs.resolve(ref)).toBeUndefined();
-    // Nothing of dgit's lands among git's refs.
-    expect(execFileSync('git', ['for-each-ref'], { cwd: path.dirname(gitdir), encoding: 'utf8' })).toBe('');
-    execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: path.dirname(gitdir), stdio: 'pipe' });
-  });
+  for (const ref of ['refs/dgit/working/main', 'refs/heads/main']) {
+    it(`${ref}: a lock left by a killed dgit is broken by the next writer, a live one is not, git's is left to a person`, async () => {
+      const { gitdir } = gitRepo();
+      const [a, b] = await makeCommits(new ObjectStore(gitdir), 2);
+      const refs = new RefStore(gitdir);
+      const lock = path.join(gitdir, `${ref}.lock`);
+      await refs.compareAndSwap(ref, undefined, a!);
+      // A dead holder on this machine (a child process that has exited): its lock is broken, the swap goes through.
+      const dead = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      fs.writeFileSync(lock, JSON.stringify({ pid: Number(dead), host: os.hostname(), token: 'dead', since: new Date().toISOString() }) + '\n');
+      await refs.compareAndSwap(ref, a, b!);
+      expect(await refs.resolve(ref)).toBe(b);
+      expect(fs.existsSync(lock)).toBe(false);
+      // A live holder (this very test's parent process): retry later.
+      fs.writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: os.hostname(), token: 'live', since: new Date().toISOString() }) + '\n');
+      const live = await refs.delete(ref, b).catch((e: unknown) => e);
+      expect(live).toBeInstanceOf(ConcurrentUpdateError);
+      expect((live as Error).message).toMatch(/changed by another process/);
+      // Real git sees dgit's lock as a lock: it will not move the ref meanwhile.
+      expect(() => execFileSync('git', ['update-ref', ref, a!], { cwd: path.dirname(gitdir), stdio: 'pipe' })).toThrow(/lock/);
+      expect(await refs.resolve(ref)).toBe(b);
+      // A lock without a holder (as git writes it): never presumed dead; the message names the file.
+      fs.writeFileSync(lock, '');
+      const gits = await refs.compareAndSwap(ref, b, a!).catch((e: unknown) => e);
+      expect((gits as Error).message).toContain(lock);
+      expect(await refs.resolve(ref)).toBe(b);
+      fs.rmSync(lock);
+      await refs.delete(ref, b);
+      expect(await refs.resolve(ref)).toBeUndefined();
+      // Nothing of dgit's lands among git's refs.
+      expect(execFileSync('git', ['for-each-ref'], { cwd: path.dirname(gitdir), encoding: 'utf8' })).toBe('');
+      execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: path.dirname(gitdir), stdio: 'pipe' });
+    });
+  }
 
   it('of many concurrent swaps from one value exactly one wins', async () => {
     const { gitdir } = gitRepo();
