@@ -12,7 +12,8 @@ import { GitHubSimulation } from './support/github-simulation.js';
  * The GitHub merge queue with `batch: 4`, against the GitHub stand-in and a real
  * git server: pull requests queued while the bot could not work the queue (its
  * pushes failing) are tested together as one candidate; a good batch lands in one
- * push, every pull request of it merged; a batch with a bad pull request is
+ * push, every pull request of it merged (built again as a batch when main moved
+ * under its landing); a batch with a bad pull request is
  * bisected (engine/queue/batch-plan.ts) so the good ones land and the bad one
  * leaves with its reason, even when the bot stopped half-way through: another
  * instance resumes from the plan in the queue's state ref.
@@ -22,8 +23,10 @@ const MAINTAINER: Actor = { login: 'maintainer', type: 'User' };
 const BYSTANDER: Actor = { login: 'bystander', type: 'User' };
 const LEASE_MS = 5 * 60_000;
 const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
-/** Receive-packs (pushes) to let through, then how many to fail. */
-const faults = { pass: 0, fail: 0 };
+/** Receive-packs (pushes) to let through, then how many to fail, or to precede with someone's push to main. */
+const faults = { pass: 0, fail: 0, pushToMain: 0 };
+/** Commits someone pushed straight to main. */
+const outsidePushes: string[] = [];
 
 let harness: BotHarness;
 let simulation: GitHubSimulation;
@@ -89,7 +92,14 @@ beforeAll(async () => {
     beforeGitRequest: ({ method, service }) => {
       if (method !== 'POST' || service !== 'git-receive-pack') return;
       if (faults.pass > 0) faults.pass -= 1;
-      else if (faults.fail > 0) {
+      else if (faults.pushToMain > 0) {
+        faults.pushToMain -= 1;
+        const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Someone', '-c', 'user.email=s@example.com', ...args], { cwd: base.gitPath, encoding: 'utf8' }).trim();
+        const tip = git('rev-parse', 'refs/heads/main');
+        const commit = git('commit-tree', `${tip}^{tree}`, '-p', tip, '-m', 'straight to main');
+        git('update-ref', 'refs/heads/main', commit, tip);
+        outsidePushes.push(commit);
+      } else if (faults.fail > 0) {
         faults.fail -= 1;
         throw new Error('the git server is having a bad day');
       }
@@ -109,21 +119,26 @@ afterAll(async () => {
 });
 
 describe('the GitHub merge queue in batches', () => {
-  it('lands a batch of three good pull requests in one push, each reported merged', async () => {
+  it('lands a batch of three good pull requests in one push, each reported merged, built again when main moved under it', async () => {
     const pulls = [await pullRequest('good-1', 201), await pullRequest('good-2', 202), await pullRequest('good-3', 203)];
     await queueWhileHeld(pulls);
     const moves = mainHistory().length;
+    // Claim the queue (1st push), record the landing (2nd); someone pushes main just before the 3rd, the landing's push.
+    Object.assign(faults, { pass: 2, pushToMain: 1 });
     await nudge(pulls[0]!);
 
-    expect(mainHistory()).toHaveLength(moves + 1);
+    const outside = outsidePushes.at(-1)!;
     const landed = main();
+    expect(mainHistory().slice(moves)).toEqual([outside, landed]);
+    expect(isAncestor(base, outside, landed)).toBe(true);
     for (const pull of pulls) {
       expect(entryOf(pull)).toMatchObject({ state: 'merged', departure: 'merged', commit: landed });
       expect(isAncestor(base, pull.head.sha, landed)).toBe(true);
       expect(pull.mergedAt).not.toBeNull();
-      expect(botComments(pull).some((c) => c.body.includes('dgit:queue-outcome'))).toBe(true);
+      expect(botComments(pull).filter((c) => c.body.includes('dgit:queue-outcome'))).toHaveLength(1);
     }
-    expect(stateLog().filter((message) => message.startsWith('land '))).toEqual([expect.stringMatching(/^land entries 1, 2, 3 as [0-9a-f]{12}$/)]);
+    // Tested once as a batch, lost the lease, built and tested again on the new main as the same batch.
+    expect(stateLog().filter((message) => message.startsWith('land '))).toEqual([expect.stringMatching(/^land entries 1, 2, 3 as [0-9a-f]{12}$/), `land entries 1, 2, 3 as ${landed.slice(0, 12)}`]);
     expect(queueState().bisection).toBeUndefined();
   });
 
