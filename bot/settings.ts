@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { BotModule } from './bot-module.js';
+import type { MergeQueueOptions } from './queue/github-merge-queue.js';
 import { mergeQueueModule } from './queue/merge-queue-module.js';
 
 /** What the bot needs besides probot's own settings (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET, ...). */
@@ -28,11 +29,23 @@ export function dataDirFromEnvironment(env: NodeJS.ProcessEnv = process.env): st
   return path.join(os.homedir(), '.dgit-bot');
 }
 
-/** The modules the app runs with unless told otherwise: the merge queue. */
-export function defaultModules(): BotModule[] {
-  return [mergeQueueModule()];
+/**
+ * The merge queue's settings from the environment: `DGIT_BOT_QUEUE_BATCH`, how many
+ * queued pull requests are tested and landed together (default 1; a failing batch
+ * is bisected). A value that is not a whole number of at least 1 stops the start.
+ */
+export function queueOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): MergeQueueOptions {
+  const text = env.DGIT_BOT_QUEUE_BATCH?.trim();
+  if (text === undefined || text === '') return {};
+  if (!/^[1-9][0-9]*$/.test(text)) throw new Error(`DGIT_BOT_QUEUE_BATCH must be a whole number of at least 1 (pull requests tested together), not ${JSON.stringify(text)}`);
+  return { batch: Number(text) };
 }
 
-export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env, modules: readonly BotModule[] = defaultModules()): BotSettings {
+/** The modules the app runs with unless told otherwise: the merge queue, with its settings from the environment. */
+export function defaultModules(env: NodeJS.ProcessEnv = process.env): BotModule[] {
+  return [mergeQueueModule(queueOptionsFromEnvironment(env))];
+}
+
+export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env, modules: readonly BotModule[] = defaultModules(env)): BotSettings {
   return { dataDir: dataDirFromEnvironment(env), modules };
 }

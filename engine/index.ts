@@ -198,6 +198,8 @@ export const checksGate = lazy(async () => (await import('./commands/merge-gate.
 // ---------------------------------------------------------------------------
 export type { SentRefUpdate } from './remote/index.js';
 export { DEPARTURES, MERGED_DEPARTURES, QUEUE_ENTRY_STATES, leaveQueue, type Departure } from './queue/outcome.js';
+// The queue core's batching and bisection (pure, light): the GitHub backend keeps its plan in its state ref.
+export { EMPTY_PLAN, isBatchSize, nextGroup, prunePlan, recordResult, bisectionBound, type BatchPlan, type GroupResult, type PlanStep } from './queue/batch-plan.js';
 /** Send one ref update with a lease (git's --force-with-lease), as `dgit push` does. */
 export const sendRefUpdate = lazy(async () => (await import('./remote/push.js')).sendRefUpdate);
 /** Where a ref of a remote points, and fetching or pushing one ref with a lease. */

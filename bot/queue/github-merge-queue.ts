@@ -20,16 +20,26 @@ import {
   finishEntry,
   hasWork,
   isWorker,
+  batchPlanOf,
+  keepBatchPlan,
+  landingEntries,
   latestEntry,
   positionOf,
-  queuedEntries,
+  queuedIds,
   type Departure,
   type QueueEntry,
   type QueueState,
 } from './queue-state.js';
-import { contains, fetch, push, RemoteError, remoteRefTarget, type CommitId, type ObjectId } from '../../engine/index.js';
+import { contains, fetch, isBatchSize, nextGroup, push, recordResult, RemoteError, remoteRefTarget, type CommitId, type ObjectId } from '../../engine/index.js';
 
 export interface MergeQueueOptions {
+  /**
+   * Pull requests tested together (default 1): the first `batch` queued are merged
+   * onto the latest default branch as one candidate, checked once and landed in one
+   * push; a failing batch is bisected (engine/queue/batch-plan.ts), its plan kept in
+   * the state, so any instance resumes it.
+   */
+  batch?: number;
   /** Landings lost to a default branch that moved meanwhile, rebuilt on its new head, before the entry is dequeued. */
   maxLandingAttempts?: number;
   /**
@@ -71,17 +81,21 @@ const INSTANCE_FILE = 'merge-queue-instance';
 
 /**
  * The merge queue on GitHub: pull requests queued by a maintainer land on the
- * default branch one at a time, each as the exact commit the checks passed on.
+ * default branch one at a time (or `batch` at a time), each as the exact commit
+ * the checks passed on.
  *
- * For the first queued entry: the pull request's head (as queued, nothing newer)
- * is merged onto the latest default branch with the data three-way merge, the
+ * For the first queued entry (or the group the batch plan names: the first
+ * `batch` entries, or half of a failed batch being bisected, engine/queue's
+ * bors rule): the pull request's head (as queued, nothing newer; a group's heads
+ * in queue order) is merged onto the latest default branch with the data three-way merge, the
  * checks of dgit.yml run on the result (engine/queue's rule: all pass on a green
  * branch, nothing gets worse on a red one), the landing is recorded in the state,
  * and the candidate is pushed to the default branch with a lease on the commit it
  * was merged onto. A conflict, failing checks, a new push to the pull request, or a
  * default branch that keeps moving (more than `maxLandingAttempts` lost leases)
  * takes it out of the queue, with the reason in a comment and in its `dgit/queue`
- * check run.
+ * check run; a failing group larger than one is split in halves instead, the
+ * plan kept in the state.
  *
  * The state lives in the repository (QueueStore, `refs/dgit/bot-queue`), so any
  * instance resumes it: a recorded landing is finished first (see `settle`),
@@ -93,6 +107,7 @@ const INSTANCE_FILE = 'merge-queue-instance';
  */
 export class GitHubMergeQueue {
   private readonly maxLandingAttempts: number;
+  private readonly batch: number;
   private readonly workerLeaseMs: number;
   private readonly clock: () => number;
   /** This instance, as the state names its worker: kept in the data folder, so a restart is the same instance. */
@@ -105,6 +120,8 @@ export class GitHubMergeQueue {
     options: MergeQueueOptions = {},
   ) {
     this.maxLandingAttempts = options.maxLandingAttempts ?? 3;
+    this.batch = options.batch ?? 1;
+    if (!isBatchSize(this.batch)) throw new RangeError(`the merge queue's batch is a whole number of at least 1, not ${options.batch}`);
     this.workerLeaseMs = options.workerLeaseMs ?? 5 * 60_000;
     this.clock = options.now ?? Date.now;
     this.instance = instanceName(services.settings.dataDir);
@@ -246,7 +263,7 @@ export class GitHubMergeQueue {
         }
         if (stored.state.landing) await session.settle(stored);
         else if (stored.state.entries.some((entry) => entry.state !== 'queued' && !entry.reported)) await session.report(stored);
-        else await session.landFirst(stored);
+        else await session.landNext(stored);
       }
       context.log.warn({ repository: repository.full_name }, 'merge queue: step limit reached; the next event carries on');
     });
@@ -267,7 +284,7 @@ export class GitHubMergeQueue {
     const identity = await this.services.identity();
     return this.services.clones.withClone(repositoryTarget(repository), read, async (clone) => {
       this.idleAt.delete(repository.id);
-      return work(new QueueSession(context, repository, clone, tokens, identity, this.maxLandingAttempts, this.instance, this.clock));
+      return work(new QueueSession(context, repository, clone, tokens, identity, { maxAttempts: this.maxLandingAttempts, batch: this.batch }, this.instance, this.clock));
     });
   }
 }
@@ -288,7 +305,7 @@ class QueueSession {
     private readonly clone: LocalClone,
     private readonly tokens: GitTokens,
     private readonly identity: WriterIdentity,
-    private readonly maxAttempts: number,
+    private readonly limits: { maxAttempts: number; batch: number },
     /** This instance: the worker steps (report, land) act only while it is the queue's worker. */
     private readonly instance: string,
     private readonly clock: () => number,
@@ -333,14 +350,15 @@ class QueueSession {
         }
         continue; // look again at where the default branch is now
       }
-      const { stored: next } = await this.store.update(`settle the landing of entry ${landing.entry}`, (state) => {
+      const { stored: next } = await this.store.update(`settle the landing of ${entriesText(landingEntries(landing))}`, (state) => {
         if (state.landing?.candidate !== landing.candidate || state.landing.entry !== landing.entry) return undefined;
-        const entry = entryById(state, landing.entry);
         state.landing = null;
-        if (entry.state !== 'queued') return true;
-        if (landed) finishEntry(state, entry.id, { departure: 'merged', reason: 'merged', commit: landing.candidate, now: now() });
-        else if (++entry.attempts >= this.maxAttempts) {
-          finishEntry(state, entry.id, { departure: 'lost-race', reason: `${this.defaultBranch} moved under the queue ${entry.attempts} times while it landed`, now: now() });
+        const waiting = landingEntries(landing).map((id) => state.entries.find((e) => e.id === id && e.state === 'queued')).filter((e) => e !== undefined);
+        for (const entry of waiting) {
+          if (landed) finishEntry(state, entry.id, { departure: 'merged', reason: 'merged', commit: landing.candidate, now: now() });
+          else if (++entry.attempts >= this.limits.maxAttempts) {
+            finishEntry(state, entry.id, { departure: 'lost-race', reason: `${this.defaultBranch} moved under the queue ${entry.attempts} times while it landed`, now: now() });
+          }
         }
         return true;
       });
@@ -379,42 +397,85 @@ class QueueSession {
     });
   }
 
-  /** Try to land the first queued entry, or take it out with its reason. */
-  async landFirst(stored: StoredQueueState): Promise<void> {
-    const entry = queuedEntries(stored.state)[0]!;
+  /**
+   * Test the next group the batch plan names (the first queued entry, the first
+   * `batch` of them, or the next half of a failed batch being bisected): land it
+   * when its merge passes the checks, or take out an entry that cannot be tested
+   * (with its reason), or record the failure (a lone culprit leaves; a larger
+   * group is split in the state, for whichever instance carries on).
+   */
+  async landNext(stored: StoredQueueState): Promise<void> {
+    const next = nextGroup(batchPlanOf(stored.state), queuedIds(stored.state), this.limits.batch);
+    if (!next) return;
+    const group = next.group.map((id) => entryById(stored.state, id));
     const mine = (state: QueueState) => isWorker(state, this.instance, this.clock());
-    const leave = (departure: Departure, reason: string, commit?: CommitId) =>
+    /** Whether the state still plans to test exactly this group, with nothing landing: else decide again. */
+    const stillNext = (state: QueueState) => {
+      if (state.landing || !mine(state)) return false;
+      const now = nextGroup(batchPlanOf(state), queuedIds(state), this.limits.batch);
+      return now !== undefined && sameIds(now.group, next.group) && group.every((entry) => entryById(state, entry.id).head === entry.head);
+    };
+    const leave = (entry: QueueEntry, departure: Departure, reason: string, commit?: CommitId) =>
       this.store.update(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, (state) => {
         const current = state.entries.find((e) => e.id === entry.id);
         if (current?.state !== 'queued' || state.landing || !mine(state)) return undefined;
         return finishEntry(state, entry.id, { departure, reason, commit, now: now() });
       });
 
-    const pull = await this.pullRequest(entry.pull);
-    if (pull.state !== 'open') {
-      await (pull.merged_at ? leave('merged-elsewhere', 'the pull request was merged outside the queue') : leave('closed', 'the pull request was closed'));
-      return;
+    const pulls: PullRequestDetails[] = [];
+    for (const entry of group) {
+      const pull = await this.pullRequest(entry.pull);
+      if (pull.state !== 'open') {
+        await (pull.merged_at ? leave(entry, 'merged-elsewhere', 'the pull request was merged outside the queue') : leave(entry, 'closed', 'the pull request was closed'));
+        return;
+      }
+      if (pull.base.ref !== this.defaultBranch) return void (await leave(entry, 'wrong-base', `the pull request now goes into ${pull.base.ref}, not ${this.defaultBranch}`));
+      if (pull.head.sha !== entry.head) return void (await leave(entry, 'new-push', newPushReason(entry.head, pull.head.sha)));
+      pulls.push(pull);
     }
-    if (pull.base.ref !== this.defaultBranch) return void (await leave('wrong-base', `the pull request now goes into ${pull.base.ref}, not ${this.defaultBranch}`));
-    if (pull.head.sha !== entry.head) return void (await leave('new-push', newPushReason(entry.head, pull.head.sha)));
 
     await this.fetchOrigin();
-    if (pull.head.repo && pull.head.repo.id !== this.repository.id) await this.clone.fetchFork({ id: pull.head.repo.id, cloneUrl: pull.head.repo.clone_url });
-    if (!(await this.clone.has(entry.head))) return void (await leave('head-missing', `its head ${entry.head.slice(0, 12)} could not be fetched`));
+    for (const [index, entry] of group.entries()) {
+      const pull = pulls[index]!;
+      if (pull.head.repo && pull.head.repo.id !== this.repository.id) await this.clone.fetchFork({ id: pull.head.repo.id, cloneUrl: pull.head.repo.clone_url });
+      if (!(await this.clone.has(entry.head))) return void (await leave(entry, 'head-missing', `its head ${entry.head.slice(0, 12)} could not be fetched`));
+    }
 
     const onto = await this.clone.originBranch(this.defaultBranch);
-    const message = `Merge pull request #${pull.number} from ${pull.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}).\n`;
-    const built = await landingCandidate(this.clone.repository, onto, entry, message, this.defaultBranch);
-    if (built.kind === 'contained') return void (await leave('already-merged', `its head was already in ${this.defaultBranch}`, onto));
-    if (built.kind === 'conflict') return void (await leave('conflict', built.reason));
-    const judgement = await judgeCandidate(this.clone.repository, built.commit, onto);
-    if (!judgement.passed) return void (await leave(judgement.departure, judgement.reason));
+    const parts = group.map((entry, index) => ({
+      id: entry.id,
+      pull: entry.pull,
+      head: entry.head,
+      message: `Merge pull request #${entry.pull} from ${pulls[index]!.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}${group.length > 1 ? `, with ${entriesText(next.group.filter((id) => id !== entry.id))}` : ''}).\n`,
+    }));
+    const built = await landingCandidate(this.clone.repository, onto, parts, this.defaultBranch);
+    if (built.kind === 'contained') {
+      await this.store.update(`${entriesText(next.group)}: already in ${this.defaultBranch}`, (state) => {
+        if (!stillNext(state)) return undefined;
+        for (const entry of group) finishEntry(state, entry.id, { departure: 'already-merged', reason: `its head was already in ${this.defaultBranch}`, commit: onto, now: now() });
+        return true;
+      });
+      return;
+    }
+    // A pull request that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
+    if (built.kind === 'conflict' && built.index === 0) return void (await leave(group[0]!, 'conflict', built.reason));
+    const fail = (failure: { departure: Departure; reason: string }) =>
+      this.store.update(`${entriesText(next.group)}: ${failure.departure}${group.length > 1 ? ', bisect' : ''}`, (state) => {
+        if (!stillNext(state)) return undefined;
+        const step = recordResult(nextGroup(batchPlanOf(state), queuedIds(state), this.limits.batch)!.plan, next.group, 'failed');
+        for (const id of step.culprits) finishEntry(state, id, { departure: failure.departure, reason: failure.reason, now: now() });
+        keepBatchPlan(state, step.plan);
+        return true;
+      });
+    if (built.kind === 'conflict') return void (await fail({ departure: 'conflict', reason: built.reason }));
+    const verdict = await judgeCandidate(this.clone.repository, built.commit, onto);
+    if (!verdict.passed) return void (await fail(verdict));
 
     // Recorded before the push (with the candidate reachable from the state): whoever finds it finishes it.
-    const { result: recorded, stored: withLanding } = await this.store.update(`land entry ${entry.id} (pull request ${entry.pull}) as ${built.commit.slice(0, 12)}`, (state) => {
-      const current = state.entries.find((e) => e.id === entry.id);
-      if (current?.state !== 'queued' || current.head !== entry.head || state.landing || !mine(state)) return undefined;
-      state.landing = { entry: entry.id, onto: onto ?? null, candidate: built.commit, started_at: now() };
+    const candidate = built.commit;
+    const { result: recorded, stored: withLanding } = await this.store.update(`land ${entriesText(next.group)} as ${candidate.slice(0, 12)}`, (state) => {
+      if (!stillNext(state)) return undefined;
+      state.landing = { entry: group[0]!.id, ...(group.length > 1 ? { entries: [...next.group] } : {}), onto: onto ?? null, candidate, started_at: now() };
       return true;
     });
     if (recorded) await this.settle(withLanding);
@@ -446,6 +507,15 @@ function instanceName(dataDir: string): string {
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(file, `${name}\n`);
   return name;
+}
+
+/** Entries as a state commit's message names them: `entry 4`, `entries 4, 5, 6`. */
+function entriesText(ids: readonly number[]): string {
+  return `${ids.length === 1 ? 'entry' : 'entries'} ${ids.join(', ')}`;
+}
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 function newPushReason(queued: string, now: string): string {

@@ -19,6 +19,7 @@ import {
   wrongBaseReply,
 } from '../render/queue-messages.js';
 import { GitHubMergeQueue, type EnqueueResult, type MergeQueueOptions } from './github-merge-queue.js';
+import { isBatchSize } from '../../engine/index.js';
 
 /** The events after which the queue carries on (every event the app subscribes to: any may be the first after a restart). */
 const RESUMING_EVENTS = ['push', 'issue_comment', 'check_run', 'merge_group', 'repository_dispatch'] as const;
@@ -34,6 +35,7 @@ const RESUMING_EVENTS = ['push', 'issue_comment', 'check_run', 'merge_group', 'r
  * - every event the app receives carries the queue on (a restarted bot resumes).
  */
 export function mergeQueueModule(options: MergeQueueOptions = {}): BotModule {
+  if (options.batch !== undefined && !isBatchSize(options.batch)) throw new RangeError(`the merge queue's batch is a whole number of at least 1, not ${options.batch}`);
   const queues = new WeakMap<BotServices, GitHubMergeQueue>();
   const queueOf = (services: BotServices) => {
     let queue = queues.get(services);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEPARTURES, leaveQueue, QUEUE_ENTRY_STATES, type CommitId, type Departure } from '../../engine/index.js';
+import { DEPARTURES, leaveQueue, prunePlan, QUEUE_ENTRY_STATES, type BatchPlan, type CommitId, type Departure } from '../../engine/index.js';
 
 export { DEPARTURES, MERGED_DEPARTURES, type Departure } from '../../engine/index.js';
 
@@ -40,7 +40,10 @@ const EntrySchema = z.object({
 });
 
 const LandingSchema = z.object({
+  /** The entry landing (the first of a batch). */
   entry: z.number().int().min(1),
+  /** A batch's entries, in queue order, when more than one lands in the candidate (absent: just `entry`). */
+  entries: z.array(z.number().int().min(1)).min(1).optional(),
   /** The default branch's commit the candidate was merged onto, which the push expects (its lease). */
   onto: Sha.nullable(),
   /** The tested commit being pushed to the default branch. */
@@ -51,12 +54,20 @@ const LandingSchema = z.object({
 /** The instance of the bot working the queue (settling, reporting, landing), and until when unless it renews. */
 const WorkerSchema = z.object({ instance: z.string().min(1), until: z.string() });
 
+/**
+ * A bisection under way (engine/queue/batch-plan.ts): the groups of a failed batch
+ * still to test, next first. Absent between batches, and in states written before
+ * batches, which read as "no bisection".
+ */
+const BisectionSchema = z.object({ pending: z.array(z.array(z.number().int().min(1)).min(1)) });
+
 export const QueueStateSchema = z.object({
   version: z.literal(1),
   next_id: z.number().int().min(1),
   entries: z.array(EntrySchema),
   landing: LandingSchema.nullable(),
   worker: WorkerSchema.nullable().default(null),
+  bisection: BisectionSchema.optional(),
 });
 
 export type QueueEntry = Omit<z.infer<typeof EntrySchema>, 'head' | 'commit'> & { head: CommitId; commit: CommitId | null };
@@ -68,6 +79,7 @@ export interface QueueState {
   entries: QueueEntry[];
   landing: Landing | null;
   worker: Worker | null;
+  bisection?: BatchPlan;
 }
 
 /** Finished entries kept for the record (the ref's history keeps every state anyway). */
@@ -141,6 +153,28 @@ export function addEntry(state: QueueState, fields: { pull: number; head: Commit
   return entry;
 }
 
+/** The entries a landing lands: a batch's, or its one entry. */
+export function landingEntries(landing: Landing): number[] {
+  return landing.entries ?? [landing.entry];
+}
+
+/** The ids waiting, in queue order (what the batch plan plans over). */
+export function queuedIds(state: QueueState): number[] {
+  return queuedEntries(state).map((entry) => entry.id);
+}
+
+/** The bisection under way, or none. */
+export function batchPlanOf(state: QueueState): BatchPlan {
+  return state.bisection ?? { pending: [] };
+}
+
+/** Keep `plan` in the state, without the entries that left the queue; none at all once it is done. */
+export function keepBatchPlan(state: QueueState, plan: BatchPlan): void {
+  const pruned = prunePlan(plan, queuedIds(state));
+  if (pruned.pending.length > 0) state.bisection = { pending: pruned.pending.map((group) => [...group]) };
+  else delete state.bisection;
+}
+
 /** Take an entry out of the queue, merged or not, to be reported. */
 export function finishEntry(
   state: QueueState,
@@ -149,7 +183,8 @@ export function finishEntry(
 ): QueueEntry {
   const entry = leaveQueue(entryById(state, id), outcome.departure, { reason: outcome.reason, commit: outcome.commit ?? null, now: outcome.now });
   entry.finished_by = outcome.by ?? null;
-  if (state.landing?.entry === id) state.landing = null;
+  if (state.landing && landingEntries(state.landing).includes(id)) state.landing = null;
+  if (state.bisection) keepBatchPlan(state, state.bisection);
   return entry;
 }
 

@@ -30,7 +30,8 @@ export function registerBot(program: Command, context: CommandContext): void {
       [
         '',
         'Environment: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET (required; a .env file in the',
-        'current folder is read too), DGIT_BOT_DATA, PORT, HOST, WEBHOOK_PATH, LOG_LEVEL, GHE_HOST.',
+        'current folder is read too), DGIT_BOT_DATA, DGIT_BOT_QUEUE_BATCH (pull requests the merge queue tests together,',
+        'default 1), PORT, HOST, WEBHOOK_PATH, LOG_LEVEL, GHE_HOST.',
         '',
         'Example:',
         '  APP_ID=123 PRIVATE_KEY_PATH=app.pem WEBHOOK_SECRET=... dgit bot --port 3000 --data-dir /var/lib/dgit-bot',

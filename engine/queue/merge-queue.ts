@@ -11,6 +11,7 @@ import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { buildCandidate, checkCandidate, contains, type CandidateCheck, type CandidatePart } from './candidate.js';
 import { ProcessLock, type LockHolder } from '../store/process-lock.js';
+import { EMPTY_PLAN, isBatchSize, nextGroup, prunePlan, recordResult, type BatchPlan } from './batch-plan.js';
 import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
 import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
 import { reviewBlocks } from '../heal/review.js';
@@ -122,7 +123,7 @@ export async function listQueue(repository: Repository): Promise<QueueListing> {
  */
 export async function runQueue(repository: Repository, options: RunQueueOptions = {}): Promise<QueueRunReport> {
   const batch = options.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch takes a whole number of at least 1, not ${batch}`, '--batch');
+  if (!isBatchSize(batch)) throw new UsageError(`--batch takes a whole number of at least 1, not ${batch}`, '--batch');
   const lockFile = path.join(repository.gitdir, 'dgit', 'queue.run.lock');
   const lock = ProcessLock.tryAcquire(lockFile);
   if (!(lock instanceof ProcessLock)) throw new QueueBusyError(lockFile, lock.holder);
@@ -141,6 +142,9 @@ const STALE_EMPTY_LOCK_MS = 2000;
 function removeLockFiles(dir: string): void {
   for (const file of filesUnder(dir)) if (file.endsWith('.lock')) fs.rmSync(path.join(dir, file), { force: true });
 }
+
+/** What testing a group came to: landed, or failed with the reason a lone culprit leaves with. */
+type GroupTest = { passed: true } | { passed: false; departure: Departure; reason: string; heads: Record<number, CommitId> };
 
 function landingOf(parts: CandidatePart[], onto: CommitId | undefined, candidate: CommitId): Landing {
   return {
@@ -169,21 +173,36 @@ class QueueRun {
     this.report = { default_branch: defaultBranch, before: null, after: null, recovered: [], tested: [], outcomes: [], warnings: [] };
   }
 
+  /**
+   * Test group after group as the batch plan (./batch-plan.ts) says: a batch of
+   * the first `batch` queued entries, its halves when it fails, and so on until
+   * every entry of the batch left the queue; hooks are told at each batch's end.
+   */
   async run(batch: number): Promise<QueueRunReport> {
     this.report.before = (await this.head()) ?? null;
     await this.recover();
     await this.reportOutcomes();
-    const queued = () => this.store.read().entries.filter((e) => e.state === 'queued');
+    const queued = () => this.store.read().entries.filter((e) => e.state === 'queued').map((e) => e.id);
     const total = queued().length;
+    let plan: BatchPlan = EMPTY_PLAN;
     for (;;) {
-      const group = queued().slice(0, batch);
-      this.options.progress?.({ phase: 'Landing queued branches', done: total - queued().length, total, unit: 'branches' });
-      if (group.length === 0) break;
-      await this.land(group.map((e) => e.id));
-      await this.reportOutcomes();
+      const waiting = queued();
+      if (plan.pending.length === 0) this.options.progress?.({ phase: 'Landing queued branches', done: total - waiting.length, total, unit: 'branches' });
+      const next = nextGroup(plan, waiting, batch);
+      if (!next) break;
+      const tested = await this.land(next.group);
+      plan = prunePlan(tested ? await this.afterTest(next.plan, next.group, tested) : next.plan, queued());
+      if (plan.pending.length === 0) await this.reportOutcomes();
     }
     this.report.after = (await this.head()) ?? null;
     return this.report;
+  }
+
+  /** The plan once a group's test is known; a culprit (a failing group of one) leaves with the failure's reason. */
+  private async afterTest(plan: BatchPlan, group: number[], tested: GroupTest): Promise<BatchPlan> {
+    const step = recordResult(plan, group, tested.passed ? 'passed' : 'failed');
+    if (!tested.passed) for (const id of step.culprits) await this.drop(id, tested.heads[id] ?? null, tested.departure, tested.reason);
+    return step.plan;
   }
 
   private head(): Promise<CommitId | undefined> {
@@ -239,15 +258,18 @@ class QueueRun {
   }
 
   /**
-   * Land a group of queued entries: build, check, swap; retry on a lost race,
-   * split on failure. Returns once every entry of the group has left the queue.
+   * Test a group of queued entries and land it when it passes: build, check, swap,
+   * and build again on a lost race. Says whether it passed (landed) or failed (the
+   * batch plan splits it, or drops a lone culprit), or nothing when entries left the
+   * queue before a test (a missing branch, a review still owed, a conflict of the
+   * first branch with the default branch): the rest is then tried again as a group.
    */
-  private async land(ids: number[]): Promise<void> {
+  private async land(ids: number[]): Promise<GroupTest | undefined> {
     const maxRetries = this.options.maxRetries ?? 20;
     for (let attempt = 0; ; attempt++) {
       await this.guardDefaultBranch();
       const entries = this.store.read().entries.filter((e) => ids.includes(e.id) && e.state === 'queued');
-      if (entries.length === 0) return;
+      if (entries.length === 0) return undefined;
       const parts: CandidatePart[] = [];
       for (const entry of entries) {
         const head = entry.branch === this.defaultBranch ? undefined : await this.repository.branchHead(entry.branch);
@@ -255,25 +277,24 @@ class QueueRun {
         else if (entry.branch === this.defaultBranch) await this.drop(entry.id, null, 'wrong-base', 'it is the default branch');
         else await this.drop(entry.id, null, 'head-missing', `branch ${entry.branch} no longer exists`);
       }
-      if (parts.length === 0) return;
+      if (parts.length < entries.length) return undefined;
+      const heads = Object.fromEntries(parts.map((p) => [p.id, p.head]));
 
       const onto = await this.head();
       // A proposal marked for review lands only once a person approved it (engine/heal/review.ts decides).
       const unreviewed = await firstUnreviewed(this.repository, parts, onto);
       if (unreviewed) {
         await this.drop(unreviewed.part.id, unreviewed.part.head, 'needs-review', unreviewed.reason);
-        if (parts.length > 1) await this.land(parts.filter((p) => p !== unreviewed.part).map((p) => p.id));
-        return;
+        return undefined;
       }
       const built = await buildCandidate(this.repository, onto, parts, this.defaultBranch);
       if (built.kind === 'conflict') {
         // A branch that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
         if (built.index === 0) {
           await this.drop(parts[0]!.id, parts[0]!.head, 'conflict', built.reason);
-          if (parts.length > 1) await this.land(parts.slice(1).map((p) => p.id));
-          return;
+          return undefined;
         }
-        return this.split(parts);
+        return { passed: false, departure: 'conflict', reason: built.reason, heads };
       }
 
       const candidate = built.commit;
@@ -282,7 +303,7 @@ class QueueRun {
         await this.store.update((state) => {
           this.recordMerged(state, landingOf(parts, onto, candidate), `already in ${this.defaultBranch}`, 'already-merged');
         });
-        return;
+        return { passed: true };
       }
       const ref = `${CANDIDATE_REF_PREFIX}/${parts[0]!.id}`;
       await this.setRef(ref, candidate);
@@ -290,8 +311,7 @@ class QueueRun {
       this.report.tested.push({ commit: candidate, onto: onto ?? null, entries: parts.map((p) => p.id), passed: verdict.passed, reason: verdict.passed ? null : verdict.reason });
       if (!verdict.passed) {
         await this.deleteRef(ref);
-        if (parts.length > 1) return this.split(parts);
-        return this.drop(parts[0]!.id, parts[0]!.head, verdict.departure, verdict.reason);
+        return { passed: false, departure: verdict.departure, reason: verdict.reason, heads };
       }
 
       // The user may have started changing the default branch while the checks ran.
@@ -319,15 +339,8 @@ class QueueRun {
         state.landing = null;
       });
       await this.deleteRef(ref);
-      return;
+      return { passed: true };
     }
-  }
-
-  /** A batch that failed: each half is tried on its own, on the then-latest default branch. */
-  private async split(parts: CandidatePart[]): Promise<void> {
-    const middle = Math.ceil(parts.length / 2);
-    await this.land(parts.slice(0, middle).map((p) => p.id));
-    await this.land(parts.slice(middle).map((p) => p.id));
   }
 
   /**
