@@ -9,7 +9,7 @@ import { webhookEndpoint } from '../../../bot/intake/webhook-endpoint.js';
 import type { BotModule } from '../../../bot/bot-module.js';
 import { tempDir } from '../../support/cli.js';
 import { BotHarness, WEBHOOK_SECRET } from './bot-harness.js';
-import type { StandInEvent, StandInRepository } from './github-stand-in.js';
+import { branchRefs, type StandInEvent, type StandInRepository } from './github-stand-in.js';
 import { issueCommentPayload, labelPayload, pullRequestPayload, pushPayload } from './webhook-payloads.js';
 
 /**
@@ -217,11 +217,7 @@ function payloadOf(harness: BotHarness, event: StandInEvent): [string, Record<st
 }
 
 function branchesOf(repository: StandInRepository): Map<string, string> {
-  const text = execFileSync('git', ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads/'], { cwd: repository.gitPath, encoding: 'utf8' });
-  return new Map(text.split('\n').filter(Boolean).map((line) => {
-    const [ref, sha] = line.split(' ') as [string, string];
-    return [ref.slice('refs/heads/'.length), sha];
-  }));
+  return branchRefs(repository.gitPath);
 }
 
 function commitMessage(repository: StandInRepository, sha: string): string {

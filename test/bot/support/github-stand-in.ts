@@ -562,19 +562,61 @@ export class GitHubStandIn {
 
 /** A branch's commit in a bare repository on disk, or undefined. */
 export function branchHead(repository: StandInRepository, branch: string): string | undefined {
-  try {
-    return execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: repository.gitPath, encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return branchRefs(repository.gitPath).get(branch);
 }
+
+/**
+ * The branches of a bare repository and their commits, read from the loose ref
+ * files and packed-refs as git does (a loose ref wins): no git process per read,
+ * which the stand-in does on every pull request API call.
+ */
+export function branchRefs(gitPath: string): Map<string, string> {
+  const branches = new Map<string, string>();
+  let packed = '';
+  try {
+    packed = fs.readFileSync(path.join(gitPath, 'packed-refs'), 'utf8');
+  } catch {
+    // no packed refs
+  }
+  for (const line of packed.split('\n')) {
+    const match = /^([0-9a-f]{40}) refs\/heads\/(\S+)$/.exec(line);
+    if (match) branches.set(match[2]!, match[1]!);
+  }
+  const heads = path.join(gitPath, 'refs', 'heads');
+  const walk = (dir: string, prefix: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
+      else if (!entry.name.endsWith('.lock')) {
+        const id = fs.readFileSync(path.join(dir, entry.name), 'utf8').trim();
+        if (/^[0-9a-f]{40}$/.test(id)) branches.set(`${prefix}${entry.name}`, id);
+      }
+    }
+  };
+  walk(heads, '');
+  return branches;
+}
+
+/** Answers of `isAncestor` for commits that exist: commits never change, so neither does the answer. */
+const ancestry = new Map<string, boolean>();
 
 /** Whether `ancestor` is in the history of `descendant` in a bare repository (false when either is missing). */
 export function isAncestor(repository: StandInRepository, ancestor: string, descendant: string): boolean {
+  const key = `${repository.gitPath} ${ancestor} ${descendant}`;
+  const known = ancestry.get(key);
+  if (known !== undefined) return known;
   try {
     execFileSync('git', ['merge-base', '--is-ancestor', ancestor, descendant], { cwd: repository.gitPath, stdio: 'pipe' });
+    ancestry.set(key, true);
     return true;
-  } catch {
+  } catch (error) {
+    // Exit 1: both exist and it is not an ancestor (remembered); anything else (a missing commit) is not remembered.
+    if ((error as { status?: number }).status === 1) ancestry.set(key, false);
     return false;
   }
 }
