@@ -30,8 +30,16 @@ import { GitHubSimulation, type Delivery } from './support/github-simulation.js'
  *   comment carries a marker, and every request fits GitHub's API.
  */
 
-/** Seeds chosen for what they make happen: two instances, conflicts, failing checks, pushes to main, dequeues, new pushes. */
-const DEFAULT_SEEDS = '11,122,127,132';
+/**
+ * Seeds chosen for what they make happen. 127: two instances side by side, pull
+ * requests merged, conflicting, failing their checks and taken out, two pushes to
+ * main under the queue; 122: one instance, merges and conflicts under four pushes
+ * to main. Two more seeds, each 25 s, add little the other queue tests lack (11:
+ * one instance with failing checks; 132: two instances and a new push, both in
+ * merge-queue-rules.test.ts): DGIT_QUEUE_SEEDS=11,122,127,132 runs all four.
+ * Seeds 1 to 6, 11 and 132 passed on 3 December.
+ */
+const DEFAULT_SEEDS = '127,122';
 const SEEDS = (process.env.DGIT_QUEUE_SEEDS ?? DEFAULT_SEEDS).split(',').map(Number);
 /** How entries left the queue, over all seeds. */
 const departures = new Set<string>();
