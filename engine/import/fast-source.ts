@@ -8,7 +8,7 @@ import { STAGED_ROW_GROUP_SIZE } from '../sql/staged-parquet.js';
 import { arrowColumnValues, rowsToArrow } from '../store/parquet/chunk-codec.js';
 import { compareValues, type Value } from '../value/value.js';
 import { planColumns, type PlannedColumn } from './column-plan.js';
-import { readParquetSchema, type ParquetSchemaElement } from './parquet-footer.js';
+import { readParquetFooter, type ParquetSchemaElement } from './parquet-footer.js';
 import type { SourceFormat } from './source-format.js';
 import { checkColumnNames } from './source-readers.js';
 import type { OpenSortedSourceOptions, SortedSource } from './source.js';
@@ -28,6 +28,12 @@ import type { OpenSortedSourceOptions, SortedSource } from './source.js';
 /** Files above this many bytes take the DuckDB path (it spills to disk; this path holds the whole file). */
 export const FAST_PATH_MAX_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Files with more cells (rows times columns) take the DuckDB path too: this path
+ * holds every value as a JS value, and a well-compressed 8 MB file can hold many.
+ */
+export const FAST_PATH_MAX_CELLS = 2_000_000;
+
 /** How many imports each path read, for tests and debugging. */
 export const importReadCounts = { fast: 0, duckdb: 0 };
 
@@ -44,7 +50,7 @@ export async function openFastSortedSource(file: string, format: SourceFormat, o
     if (!info.isFile() || info.size === 0 || info.size > FAST_PATH_MAX_BYTES) return undefined;
     const bytes = await readFile(file);
     const table = format === 'parquet' ? readPlainParquet(bytes) : arrow.tableFromIPC(bytes);
-    if (!table || table.numRows === 0) return undefined;
+    if (!table || table.numRows === 0 || table.numRows * table.numCols > FAST_PATH_MAX_CELLS) return undefined;
     return sortedInMemory(file, table, options);
   } catch {
     return undefined; // unreadable here: the DuckDB path reads it, or says why it cannot
@@ -53,9 +59,10 @@ export async function openFastSortedSource(file: string, format: SourceFormat, o
 
 /** Parquet bytes as Arrow, when every column is a flat leaf with annotations DuckDB reads as parquet-wasm does. */
 function readPlainParquet(bytes: Uint8Array): arrow.Table | undefined {
-  const schema = readParquetSchema(bytes);
-  if (!schema || schema.length < 2) return undefined;
-  if (!schema.slice(1).every(isPlainParquetLeaf)) return undefined;
+  const footer = readParquetFooter(bytes);
+  if (!footer || footer.schema.length < 2) return undefined;
+  if (!footer.schema.slice(1).every(isPlainParquetLeaf)) return undefined;
+  if (footer.numRows * (footer.schema.length - 1) > FAST_PATH_MAX_CELLS) return undefined;
   return arrow.tableFromIPC(parquet.readParquet(bytes).intoIPCStream());
 }
 

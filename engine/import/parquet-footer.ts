@@ -20,8 +20,14 @@ export interface ParquetSchemaElement {
 
 const MAGIC = 'PAR1';
 
-/** The schema elements of a Parquet file's footer, or undefined when the bytes are not a footer this reader understands. */
-export function readParquetSchema(bytes: Uint8Array): ParquetSchemaElement[] | undefined {
+/** What the import fast path needs of a footer: the schema elements (root first) and the row count. */
+export interface ParquetFooter {
+  schema: ParquetSchemaElement[];
+  numRows: number;
+}
+
+/** The schema elements and row count of a Parquet file's footer, or undefined when the bytes are not a footer this reader understands. */
+export function readParquetFooter(bytes: Uint8Array): ParquetFooter | undefined {
   if (bytes.length < 12) return undefined;
   const tail = new TextDecoder().decode(bytes.subarray(bytes.length - 4));
   if (tail !== MAGIC) return undefined;
@@ -36,9 +42,14 @@ export function readParquetSchema(bytes: Uint8Array): ParquetSchemaElement[] | u
   }
 }
 
-function readFileMetaData(reader: CompactReader): ParquetSchemaElement[] | undefined {
+function readFileMetaData(reader: CompactReader): ParquetFooter | undefined {
   let schema: ParquetSchemaElement[] | undefined;
+  let numRows: number | undefined;
   reader.readStruct((id, type) => {
+    if (id === 3 && type === I64) {
+      numRows = reader.readInt();
+      return true;
+    }
     if (id === 2 && type === LIST) {
       const { size, elementType } = reader.readListHeader();
       schema = [];
@@ -50,7 +61,7 @@ function readFileMetaData(reader: CompactReader): ParquetSchemaElement[] | undef
     }
     return false;
   });
-  return schema;
+  return schema && numRows !== undefined ? { schema, numRows } : undefined;
 }
 
 function readSchemaElement(reader: CompactReader): ParquetSchemaElement {

@@ -34,7 +34,8 @@ export interface SortedSource {
   /**
    * Rows sorted ascending by the sort columns (NULLS FIRST), as Arrow tables whose
    * column types are exactly toArrowType(column.type); streamed one Parquet row group
-   * (122 880 rows) at a time, never the whole file in JS memory.
+   * (122 880 rows) at a time, never the whole file in JS memory (except a file small
+   * enough for the fast path, see fast-source.ts, which is held whole).
    */
   batches(): AsyncIterable<arrow.Table>;
   /** Removes the temp files. */

@@ -4,6 +4,7 @@ import * as arrow from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { importTable, type ImportOptions } from '../../../engine/commands/import.js';
 import { importReadCounts } from '../../../engine/import/source.js';
+import { FAST_PATH_MAX_CELLS, openFastSortedSource } from '../../../engine/import/fast-source.js';
 import { Repository } from '../../../engine/repository/repository.js';
 import { DgitError } from '../../../engine/errors/index.js';
 import { rowsToArrow } from '../../../engine/store/parquet/chunk-codec.js';
@@ -209,5 +210,16 @@ describe('import fast path: bad input and other types fall back to DuckDB, with 
     const csv = path.join(dirs.dir, 'a.csv');
     writeFileSync(csv, 'id,v\n1,a\n');
     expect((await expectSameBothWays({ file: csv, options: { table: 't', key: ['id'] } })).via).toBe('duckdb');
+  });
+
+  test('a file over 8 MB, or with more cells than the limit, is left to DuckDB', async () => {
+    const options = { sortBy: 'all' as const, uniqueKey: [], tempDir: dirs.tempDir };
+    expect(await openFastSortedSource(path.join(DATA, 'flights-3m.parquet'), 'parquet', options)).toBeUndefined();
+    const rows = Math.floor(FAST_PATH_MAX_CELLS / 2) + 1;
+    const many = await parquetOf('many.parquet', `SELECT range AS a, range % 7 AS b FROM range(${rows})`);
+    expect(await openFastSortedSource(many, 'parquet', options)).toBeUndefined();
+    const fewer = await parquetOf('fewer.parquet', `SELECT range AS a, range % 7 AS b FROM range(${rows - 1})`);
+    const source = await openFastSortedSource(fewer, 'parquet', options);
+    expect(source?.rowCount).toBe(rows - 1);
   });
 });
