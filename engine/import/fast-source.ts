@@ -148,7 +148,8 @@ function sortedInMemory(file: string, table: arrow.Table, options: OpenSortedSou
   const sourceTypes = new Map<string, ColumnType>();
   for (const field of table.schema.fields) {
     const type = plainColumnType(field.type as arrow.DataType);
-    if (!type) return undefined;
+    // An extension type (arrow.json, say) may be written as a Parquet annotation that DuckDB reads differently.
+    if (!type || field.metadata.has('ARROW:extension:name')) return undefined;
     sourceTypes.set(field.name, type);
   }
   const names = table.schema.fields.map((field) => field.name);
@@ -163,6 +164,8 @@ function sortedInMemory(file: string, table: arrow.Table, options: OpenSortedSou
     const values = plannedValues(table, column, sourceTypes);
     if (!values) return undefined;
     if (!column.nullable && values.includes(null)) return undefined;
+    // Text that is not valid UTF-8 decodes to U+FFFD here but is an error in DuckDB; rare enough to always leave to DuckDB.
+    if (column.type === 'Utf8' && values.some((value) => typeof value === 'string' && value.includes('\uFFFD'))) return undefined;
     columnValues.push(values);
   }
   const order = sortOrder(planned, columnValues, table.numRows, options);

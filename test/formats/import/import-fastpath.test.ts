@@ -100,6 +100,14 @@ describe('import fast path: same result as DuckDB', () => {
     expect(via).toBe('fast');
   });
 
+  test('a text key sorts as DuckDB sorts it (code points, not UTF-16 units)', async () => {
+    const file = await parquetOf(
+      'text-key.parquet',
+      `SELECT * FROM (VALUES ('b', 1), ('B', 2), ('é', 3), ('😀', 4), ('ﬀ', 5), ('', 6), ('a b', 7), ('a', 8), ('\uFF61', 9)) AS t(k, n)`,
+    );
+    expect((await expectSameBothWays({ file, options: { table: 't', key: ['k'] } })).via).toBe('fast');
+  });
+
   test('flights-3m.parquet sliced to 4000 rows: new keyless table, then replace with an overlapping slice', async () => {
     const first = await parquetOf('f1.parquet', `SELECT * FROM read_parquet('${DATA}/flights-3m.parquet') LIMIT 4000`);
     const second = await parquetOf('f2.parquet', `SELECT * FROM read_parquet('${DATA}/flights-3m.parquet') LIMIT 4000 OFFSET 1000`);
@@ -202,6 +210,18 @@ describe('import fast path: bad input and other types fall back to DuckDB, with 
       expect(via, select).toBe('duckdb');
       expect(outcome.result, select).toBeDefined();
     }
+  });
+
+  test('Arrow IPC: an extension type and text with U+FFFD take the DuckDB path, with the same result', async () => {
+    const field = new arrow.Field('v', new arrow.Utf8(), true, new Map([['ARROW:extension:name', 'arrow.json']]));
+    const schema = new arrow.Schema([field]);
+    const text = arrow.vectorFromArray(['{"a":1}', '"q"'], new arrow.Utf8()).data[0]!;
+    const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: 2, nullCount: 0, children: [text] });
+    const ext = path.join(dirs.dir, 'ext.arrow');
+    writeFileSync(ext, arrow.tableToIPC(new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)]), 'file'));
+    expect((await expectSameBothWays({ file: ext, options: { table: 't' } })).via).toBe('duckdb');
+    const replacement = await parquetOf('fffd.parquet', `SELECT 'a\uFFFDb' AS v`);
+    expect((await expectSameBothWays({ file: replacement, options: { table: 't' } })).via).toBe('duckdb');
   });
 
   test('NaN or -0 in a sort column, and CSV input, take the DuckDB path', async () => {
