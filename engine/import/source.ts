@@ -12,9 +12,11 @@ import { checkSource } from './source-checks.js';
 import { formatFromPath, type SourceFormat } from './source-format.js';
 import { openSourceReader, type SourceReader } from './source-readers.js';
 import { describeLocation } from './source-location.js';
+import { importReadCounts, openFastSortedSource } from './fast-source.js';
 
 export { formatFromPath, type SourceFormat } from './source-format.js';
 export type { TargetColumn } from './column-plan.js';
+export { importReadCounts } from './fast-source.js';
 
 /** A column of an imported file, as dgit will store it. */
 export interface SourceColumn {
@@ -32,7 +34,8 @@ export interface SortedSource {
   /**
    * Rows sorted ascending by the sort columns (NULLS FIRST), as Arrow tables whose
    * column types are exactly toArrowType(column.type); streamed one Parquet row group
-   * (122 880 rows) at a time, never the whole file in JS memory.
+   * (122 880 rows) at a time, never the whole file in JS memory (except a file small
+   * enough for the fast path, see fast-source.ts, which is held whole).
    */
   batches(): AsyncIterable<arrow.Table>;
   /** Removes the temp files. */
@@ -91,9 +94,15 @@ const LOADED_TABLE = 'dgit_source';
  * header row; an empty unquoted field is null and "" is the empty string. Columns
  * cast to an existing table's types are read as text first, so "00501" stays
  * "00501" in a Utf8 column.
+ *
+ * A small Parquet or Arrow IPC file with plain column types skips DuckDB (see
+ * fast-source.ts), with exactly the same result.
  */
 export async function openSortedSource(file: string, options: OpenSortedSourceOptions): Promise<SortedSource> {
   const format = options.format ?? formatFromPath(file);
+  const fast = await openFastSortedSource(file, format, options);
+  if (fast) return fast;
+  importReadCounts.duckdb++;
   const workDir = await mkdtemp(path.join(options.tempDir, 'dgit-import-'));
   let session: DuckDbSession | undefined;
   try {
