@@ -51,6 +51,25 @@ export interface PreviousTableTree {
  */
 export function writeTableTree(version: TableVersion, writer: ObjectWriter, previous?: PreviousTableTree): ObjectId {
   const before = previous?.version;
+  const entries: TreeEntry[] = [
+    { mode: '40000', name: MANIFEST_DIR, oid: writeManifestFolder(version, writer, previous) },
+    { mode: '100644', name: 'schema.json', oid: writer.write('blob', Buffer.from(serializeTableSchema(version.schema))) },
+  ];
+  // With a chunk store the tree leaves the chunks out: git must never name a blob it does not hold.
+  if (version.manifest.chunks.length > 0 && !writer.chunksOutsideGit) {
+    const ids: string[] = version.manifest.chunks.map((chunk) => chunk.id);
+    const reuse = before && previous ? { folders: previous.chunkFolders, changed: changedPrefixes(before.manifest.chunks.map((c) => c.id), ids) } : undefined;
+    entries.push({ mode: '40000', name: 'chunks', oid: writeFanOut(ids, (id) => `${id}.parquet`, writer, reuse) });
+  }
+  return writer.write('tree', serializeTree(entries));
+}
+
+/**
+ * The `manifest/` folder of a table tree: root.json and pages/<xx>/<id>.json. With
+ * `previous`, unchanged leaf pages and page folders are taken by id (see writeTableTree).
+ */
+export function writeManifestFolder(version: TableVersion, writer: ObjectWriter, previous?: PreviousTableTree): ObjectId {
+  const before = previous?.version;
   // Pages spell keys by their columns' types: a page is reused only under the same key columns.
   const samePages = before !== undefined && keyTypes(before.schema) === keyTypes(version.schema);
   const paged = writeManifestPages(version.schema, version.manifest, (text) => writer.write('blob', Buffer.from(text)), samePages ? before : undefined);
@@ -61,17 +80,7 @@ export function writeTableTree(version: TableVersion, writer: ObjectWriter, prev
     const reuse = beforePages && previous && samePages ? { folders: previous.pageFolders, changed: changedPrefixes(beforePages, pageIds) } : undefined;
     manifestEntries.push({ mode: '40000', name: 'pages', oid: writeFanOut(pageIds, (id) => `${id}.json`, writer, reuse) });
   }
-  const entries: TreeEntry[] = [
-    { mode: '40000', name: MANIFEST_DIR, oid: writer.write('tree', serializeTree(manifestEntries)) },
-    { mode: '100644', name: 'schema.json', oid: writer.write('blob', Buffer.from(serializeTableSchema(version.schema))) },
-  ];
-  // With a chunk store the tree leaves the chunks out: git must never name a blob it does not hold.
-  if (version.manifest.chunks.length > 0 && !writer.chunksOutsideGit) {
-    const ids: string[] = version.manifest.chunks.map((chunk) => chunk.id);
-    const reuse = before && previous ? { folders: previous.chunkFolders, changed: changedPrefixes(before.manifest.chunks.map((c) => c.id), ids) } : undefined;
-    entries.push({ mode: '40000', name: 'chunks', oid: writeFanOut(ids, (id) => `${id}.parquet`, writer, reuse) });
-  }
-  return writer.write('tree', serializeTree(entries));
+  return writer.write('tree', serializeTree(manifestEntries));
 }
 
 /** The key columns' names and types, as one string to compare. */

@@ -13,6 +13,8 @@ import { ObjectTransaction, type ObjectId } from '../../engine/store/object-stor
 import { rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import type { Row } from '../../engine/value/value.js';
 import { tempDir } from '../support/cli.js';
+import { verifyTables } from '../../engine/integrity/table-integrity.js';
+import { parseTree, serializeTree, type TreeEntry } from '../../engine/store/git-objects.js';
 
 // Small chunks (64 rows on average): 30,000 rows make ~470 chunks, enough to fill every one of the 256 fan-out folders.
 const small = { hash: 'fnv1a32-fmix-v1' as const, targetRows: 64, minRows: 16, maxRows: 256 };
@@ -127,5 +129,32 @@ describe('an edit of k chunks writes trees and pages in proportion to k', () => 
     model.set(15000n, [15000n, 'sql']);
     const final = [...model.values()].sort((x, y) => (x[0] as bigint) < (y[0] as bigint) ? -1 : 1);
     expect(await tableTreeOf(repository)).toBe(await tableTreeOf((await bulkRepository(final)).repository));
+  });
+  it('the commit check, reusing the parent\'s pages, still refuses a page folder edited by hand where the edit left it alone', async () => {
+    const { repository } = await bulkRepository(rowsOf(20000));
+    await commit(repository, { message: 'load' });
+    const parent = (await repository.revision('HEAD')).tree;
+    await runSql(repository, `UPDATE t SET v = 'sql' WHERE id = 10`);
+    const root = (await repository.workingSet()).tree;
+    expect(await verifyTables(repository.store, root, { parent })).toEqual([]);
+    // Add a file to the page folder of a page far from the edit (the parent's folder, unchanged by the edit).
+    const store = repository.store;
+    const table = await tableTreeOf(repository);
+    const entries = parseTree(await store.readTyped(table, 'tree'), 't');
+    const manifestEntry = entries.find((e) => e.name === 'manifest')!;
+    const manifestEntries = parseTree(await store.readTyped(manifestEntry.oid, 'tree'), 'm');
+    const pagesEntry = manifestEntries.find((e) => e.name === 'pages')!;
+    const folders = parseTree(await store.readTyped(pagesEntry.oid, 'tree'), 'p');
+    const folder = folders[folders.length - 1]!;
+    const files = parseTree(await store.readTyped(folder.oid, 'tree'), 'f');
+    const extra = store.write('blob', Buffer.from('{}'));
+    const swap = (list: TreeEntry[], name: string, oid: ObjectId) => serializeTree(list.map((e) => (e.name === name ? { ...e, oid } : e)));
+    const folderOid = store.write('tree', serializeTree([...files, { mode: '100644', name: 'notes.json', oid: extra }]));
+    const pagesOid = store.write('tree', swap(folders, folder.name, folderOid));
+    const manifestOid = store.write('tree', swap(manifestEntries, 'pages', pagesOid));
+    const tableOid = store.write('tree', swap(entries, 'manifest', manifestOid));
+    const tampered = await withTableTree(store, store, root, 't', tableOid);
+    const problems = await verifyTables(store, tampered, { parent });
+    expect(problems.map((p) => p.problem).join('\n')).toMatch(/manifest pages are not the ones dgit writes/);
   });
 });
