@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CorruptError } from '../errors/index.js';
 import type { TableSchema } from '../schema/schema.js';
 import { keyColumnIndexes } from '../schema/schema.js';
-import { fromJsonValue, toJsonValue, type Value } from '../value/value.js';
+import { compareKeys, fromJsonValue, toJsonValue, type Value } from '../value/value.js';
 import { keyHash } from './key-hash.js';
 import type { ChunkEntry, ChunkId, Manifest } from './manifest.js';
 
@@ -41,7 +41,7 @@ export interface LeafPage {
 }
 
 /** How a stored table's chunk list is kept: the old one-file form, or pages under a root. */
-export type ManifestStorage = { form: 'flat' } | { form: 'paged'; root: string; height: number; leaves: LeafPage[] };
+export type ManifestStorage = { form: 'flat' } | { form: 'paged'; root: string; height: number; leaves: LeafPage[]; inner: string[] };
 
 /** Stores a blob (a page or the root) and returns its git id. */
 export type PageWriter = (text: string) => string;
@@ -81,30 +81,34 @@ function keyCodec(schema: TableSchema) {
 /**
  * Write the pages and the root of a chunk list through `write` (blobs already
  * stored cost nothing: their ids are simply found again) and return the root's id
- * and the page structure.
+ * and the page structure. With `previous` (the stored list an edit started from)
+ * a leaf page whose run of chunks is unchanged is taken by id, its text neither
+ * built nor hashed: a page is a function of its run alone, so the ids are the ones
+ * a write from scratch gives (see nextLeafPages).
  */
-export function writeManifestPages(schema: TableSchema, manifest: Manifest, write: PageWriter): Extract<ManifestStorage, { form: 'paged' }> {
+export function writeManifestPages(
+  schema: TableSchema,
+  manifest: Manifest,
+  write: PageWriter,
+  previous?: { manifest: Manifest; storage?: ManifestStorage },
+): Extract<ManifestStorage, { form: 'paged' }> {
   const { isFloat, encode } = keyCodec(schema);
   const chunks = manifest.chunks;
-  const leaves: LeafPage[] = [];
+  const inner: string[] = [];
+  const leafText = (start: number, end: number) =>
+    pageText(
+      0,
+      chunks.slice(start, end).map((c) => `{"id":"${c.id}","rows":${c.rows},"first":${encode(c.first)},"last":${encode(c.last)}}`),
+    );
+  const leaves = nextLeafPages(chunks, isFloat, (start, end) => write(leafText(start, end)), previous?.storage?.form === 'paged' ? { chunks: previous.manifest.chunks, leaves: previous.storage.leaves } : undefined);
   // Level 0: pages of chunk entries.
-  let level: PageEntry[] = [];
-  {
-    let start = 0;
-    let rows = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      rows += chunks[i]!.rows;
-      const count = i - start + 1;
-      if (i === chunks.length - 1 || endsPage(chunks[i]!.last, isFloat, 0, count)) {
-        const lines = chunks.slice(start, i + 1).map((c) => `{"id":"${c.id}","rows":${c.rows},"first":${encode(c.first)},"last":${encode(c.last)}}`);
-        const id = write(pageText(0, lines));
-        leaves.push({ id, start, count });
-        level.push({ id, rows, chunks: count, first: chunks[start]!.first, last: chunks[i]!.last });
-        start = i + 1;
-        rows = 0;
-      }
-    }
-  }
+  let level: PageEntry[] = leaves.map((leaf) => ({
+    id: leaf.id,
+    rows: sum(chunks.slice(leaf.start, leaf.start + leaf.count), (c) => c.rows),
+    chunks: leaf.count,
+    first: chunks[leaf.start]!.first,
+    last: chunks[leaf.start + leaf.count - 1]!.last,
+  }));
   let height = 1;
   while (level.length > ROOT_MAX_ENTRIES) {
     const above: PageEntry[] = [];
@@ -114,6 +118,7 @@ export function writeManifestPages(schema: TableSchema, manifest: Manifest, writ
       if (i === level.length - 1 || endsPage(level[i]!.last, isFloat, height, count)) {
         const run = level.slice(start, i + 1);
         const id = write(pageText(height, run.map((p) => pageEntryLine(p, encode))));
+        inner.push(id);
         above.push({ id, rows: sum(run, (p) => p.rows), chunks: sum(run, (p) => p.chunks), first: run[0]!.first, last: run[run.length - 1]!.last });
         start = i + 1;
       }
@@ -125,7 +130,65 @@ export function writeManifestPages(schema: TableSchema, manifest: Manifest, writ
   const root = write(
     `{"format":"${MANIFEST_PAGES_FORMAT}","rows":${sum(level, (p) => p.rows)},"chunks":${chunks.length},"height":${height},"pages":[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]}\n`,
   );
-  return { form: 'paged', root, height, leaves };
+  return { form: 'paged', root, height, leaves, inner };
+}
+
+/**
+ * The leaf pages of `chunks`: a page ends after an entry that `endsPage` picks, or
+ * at the end of the list. A page depends only on the run of entries from its
+ * start, so where the run at a page's start is one of `previous`'s leaf pages
+ * entry for entry, that page is taken whole (`write` is not called for it); the
+ * rest are cut entry by entry and written. An edit of k chunks cuts the pages
+ * around its k places (the cut falls back in step with the old pages at the first
+ * common boundary), and walks the others by id.
+ */
+function nextLeafPages(
+  chunks: readonly ChunkEntry[],
+  isFloat: readonly boolean[],
+  write: (start: number, end: number) => string,
+  previous: { chunks: readonly ChunkEntry[]; leaves: readonly LeafPage[] } | undefined,
+): LeafPage[] {
+  const byFirst = new Map<string, LeafPage[]>();
+  for (const leaf of previous?.leaves ?? []) {
+    const first = previous!.chunks[leaf.start]?.id;
+    if (first === undefined) continue;
+    const list = byFirst.get(first);
+    if (list) list.push(leaf);
+    else byFirst.set(first, [leaf]);
+  }
+  const reusable = (start: number): LeafPage | undefined => {
+    const old = previous?.chunks;
+    if (!old) return undefined;
+    for (const leaf of byFirst.get(chunks[start]!.id) ?? []) {
+      if (start + leaf.count > chunks.length) continue;
+      // The old list's last page ended with the list, not at a boundary: it serves only as the new last page.
+      if (leaf.start + leaf.count === old.length && start + leaf.count !== chunks.length) continue;
+      let same = true;
+      for (let j = 0; j < leaf.count && same; j++) same = sameEntry(old[leaf.start + j]!, chunks[start + j]!);
+      if (same) return leaf;
+    }
+    return undefined;
+  };
+  const leaves: LeafPage[] = [];
+  let start = 0;
+  while (start < chunks.length) {
+    const old = reusable(start);
+    if (old) {
+      leaves.push({ id: old.id, start, count: old.count });
+      start += old.count;
+      continue;
+    }
+    let i = start;
+    while (i < chunks.length - 1 && !endsPage(chunks[i]!.last, isFloat, 0, i - start + 1)) i++;
+    leaves.push({ id: write(start, i + 1), start, count: i - start + 1 });
+    start = i + 1;
+  }
+  return leaves;
+}
+
+/** Whether two chunk entries would be written as the same page line. */
+function sameEntry(a: ChunkEntry, b: ChunkEntry): boolean {
+  return a === b || (a.id === b.id && a.rows === b.rows && compareKeys(a.first, b.first) === 0 && compareKeys(a.last, b.last) === 0);
 }
 
 function pageText(level: number, lines: string[]): string {
@@ -185,6 +248,7 @@ export async function readManifestPages(
   const root = parseJson(await read(rootId), RootSchema, 'manifest root', where);
   const chunks: ChunkEntry[] = [];
   const leaves: LeafPage[] = [];
+  const inner: string[] = [];
   const visit = async (ref: z.infer<typeof PageRefSchema>, level: number): Promise<void> => {
     const at = `${where} page ${ref.id}`;
     const before = chunks.length;
@@ -199,6 +263,7 @@ export async function readManifestPages(
     } else {
       const page = parseJson(await read(ref.id), InnerPageSchema, 'manifest page', at);
       if (page.level !== level) throw new CorruptError(`manifest page is at level ${page.level}, expected ${level}`, at);
+      inner.push(ref.id);
       for (const child of page.entries) await visit(child, level - 1);
       rows = sum(chunks.slice(before), (c) => c.rows);
     }
@@ -206,7 +271,7 @@ export async function readManifestPages(
   };
   for (const ref of root.pages) await visit(ref, root.height - 1);
   if (chunks.length !== root.chunks || sum(chunks, (c) => c.rows) !== root.rows) throw new CorruptError('manifest root does not match its pages', where);
-  return { manifest: { chunks }, storage: { form: 'paged', root: rootId, height: root.height, leaves } };
+  return { manifest: { chunks }, storage: { form: 'paged', root: rootId, height: root.height, leaves, inner } };
 }
 
 /**

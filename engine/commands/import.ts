@@ -19,7 +19,7 @@ import { buildTable } from '../table/build-table.js';
 import { diffStat } from '../diff/table-diff.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { withTableTree } from '../table/root-tree.js';
-import { writeTableTree } from '../table/table-tree.js';
+import { previousTableTree, writeTableTree, type PreviousTableTree } from '../table/table-tree.js';
 import type { Row } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import { openSortedSource, type SourceFormat } from '../import/source.js';
@@ -97,6 +97,7 @@ export async function importTable(repository: Repository, file: string, options:
         }
 
         let manifest;
+        let previous: PreviousTableTree | undefined;
         let replaced: { before: TableVersion; after: TableVersion } | undefined;
         let counts: EditCounts = { inserted: 0, updated: 0, deleted: 0, missing: 0, unchanged: 0 };
         if (!existing || mode === 'replace') {
@@ -110,6 +111,8 @@ export async function importTable(repository: Repository, file: string, options:
           // For `delete` the rows are keys (whole rows, for a bag).
           const edits = mode === 'delete' ? { upserts: [], deletes: rows } : { upserts: rows, deletes: [] };
           const applied = await applyEdits(schema, existing.manifest, edits, { reader: chunks, writer: chunks });
+          const existingTree = (await repository.tableTrees(working.tree)).get(options.table)!;
+          previous = await previousTableTree(repository.store, existingTree, options.table, existing);
           counts = applied.counts;
           manifest = applied.manifest;
           if (mode === 'append' && !isKeyless(schema) && counts.updated + counts.unchanged > 0)
@@ -118,7 +121,7 @@ export async function importTable(repository: Repository, file: string, options:
               file,
             );
         }
-        const tableTree = writeTableTree({ schema, manifest }, tx);
+        const tableTree = writeTableTree({ schema, manifest }, tx, previous);
         const tree = await withTableTree(repository.store, tx, working.tree, options.table, tableTree);
         return {
           tree,

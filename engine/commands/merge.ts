@@ -10,7 +10,7 @@ import type { CommitId } from '../store/revision.js';
 import { applyEdits } from '../table/apply-edits.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
 import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
-import { TABLES_DIR, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
+import { TABLES_DIR, previousTableTree, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import type { Row } from '../value/value.js';
 import { conflictCount, type MergeState, type TableConflicts } from '../workingset/merge-state.js';
@@ -259,7 +259,9 @@ async function mergeRootTrees(
       }
       if (!result.schema) continue;
       const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks);
-      tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer) });
+      // The merge applies edits to ours: its tree's unchanged folders and pages are reused.
+      const previous = o && oursVersion ? await previousTableTree(store, o, table, oursVersion) : undefined;
+      tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer, previous) });
     } finally {
       if (retains) chunks.release();
     }

@@ -10,7 +10,8 @@ import { quoteIdentifier } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { withTableTree } from '../table/root-tree.js';
-import { writeTableTree } from '../table/table-tree.js';
+import { previousTableTree, writeTableTree, type PreviousTableTree } from '../table/table-tree.js';
+import type { ObjectId } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
 import { toJsonValue } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
@@ -195,7 +196,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
       const counts = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
         if (working.tree !== before.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
         const applied = await applyEdits(schema, version.manifest, edits, { reader: chunks, writer: chunks });
-        const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx);
+        const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx, await editedTableTree(repository, working.tree, table, version));
         return { tree: await withTableTree(repository.store, tx, working.tree, table, tableTree), result: applied.counts };
       });
       return { kind: 'edit', statement: verb, table, counts };
@@ -233,13 +234,19 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
     const counts = await repository.changeWorkingSet(async ({ working, tx, chunks }) => {
       if (working.tree !== before.tree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
       const applied = await applyEdits(schema, version.manifest, { upserts, deletes }, { reader: chunks, writer: chunks });
-      const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx);
+      const tableTree = writeTableTree({ schema, manifest: applied.manifest }, tx, await editedTableTree(repository, working.tree, table, version));
       return { tree: await withTableTree(repository.store, tx, working.tree, table, tableTree), result: applied.counts };
     });
     return { kind: 'edit', statement: verb, table, counts };
   } finally {
     await opened.close();
   }
+}
+
+/** What the table tree of an edit can take from the tree the edit started from (see writeTableTree). */
+async function editedTableTree(repository: Repository, root: ObjectId, table: string, version: TableVersion): Promise<PreviousTableTree | undefined> {
+  const tree = (await repository.tableTrees(root)).get(table);
+  return tree ? previousTableTree(repository.store, tree, table, version) : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import { parseTree, type TreeEntry } from '../store/git-objects.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
-import { FLAT_MANIFEST_FILE, MANIFEST_DIR, TABLES_DIR, readTableVersion, writeTableTree } from '../table/table-tree.js';
+import { FLAT_MANIFEST_FILE, MANIFEST_DIR, TABLES_DIR, previousTableTree, readTableVersion, writeManifestFolder, type PreviousTableTree } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
 import type { Value } from '../value/value.js';
 
@@ -85,6 +85,7 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
   }
   let parent: TableVersion | undefined;
   if (parentTree) parent = await readTableVersion(store, parentTree, table).catch(() => undefined);
+  const previous = parent && parentTree ? await previousTableTree(store, parentTree, table, parent).catch(() => undefined) : undefined;
   const entries = parseTree(await store.readTyped(tree, 'tree'), base);
   const paged = version.storage?.form === 'paged';
   const manifestPath = paged ? `${base}/${MANIFEST_DIR}` : `${base}/${FLAT_MANIFEST_FILE}`;
@@ -93,7 +94,7 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
       if (entry.mode !== '100644') report(`${base}/${entry.name}`, `${entry.name} is not a regular file`);
     } else if (paged && entry.name === MANIFEST_DIR) {
       // The pages are derived from the chunk list alone: the folder dgit writes for this manifest, and nothing else.
-      if (entry.oid !== expectedManifestFolder(version)) report(manifestPath, 'the manifest pages are not the ones dgit writes for this chunk list (a page added, removed or edited by hand)');
+      if (entry.oid !== expectedManifestFolder(version, previous)) report(manifestPath, 'the manifest pages are not the ones dgit writes for this chunk list (a page added, removed or edited by hand)');
     } else if (entry.name !== 'chunks') report(`${base}/${entry.name}`, 'a file the manifest does not reference (dgit did not write it)');
   }
   verifyManifestOrder(version, (problem) => report(manifestPath, problem));
@@ -155,18 +156,13 @@ async function verifyTable(store: ObjectStore, table: string, tree: ObjectId, pa
   }
 }
 
-/** The id of the `manifest/` folder dgit writes for a table version (hashed, nothing stored). */
-function expectedManifestFolder(version: TableVersion): ObjectId | undefined {
-  let folder: ObjectId | undefined;
-  writeTableTree(version, {
-    write(type, content) {
-      const id = hashObject(type, content);
-      // The manifest folder is the first tree holding root.json.
-      if (type === 'tree' && folder === undefined && parseTree(content, MANIFEST_DIR).some((e) => e.name === 'root.json')) folder = id;
-      return id;
-    },
-  });
-  return folder;
+/**
+ * The id of the `manifest/` folder dgit writes for a table version (hashed, nothing
+ * stored). With the parent's tree (verified with the parent) its unchanged leaf
+ * pages and page folders are taken by id: the same id, for work in proportion to the change.
+ */
+function expectedManifestFolder(version: TableVersion, previous: PreviousTableTree | undefined): ObjectId {
+  return writeManifestFolder(version, { write: (type, content) => hashObject(type, content) }, previous);
 }
 
 /** Key order across the manifest: first <= last in a chunk, and chunks in order (strictly, for a keyed table). */
