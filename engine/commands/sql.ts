@@ -17,7 +17,7 @@ import { toJsonValue } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import path from 'node:path';
 import type { ChunkEntry } from '../chunking/manifest.js';
-import { chunkPredicateOfWhere } from '../sql/key-pruning.js';
+import { chunkPredicateOfWhere, hasSqlComment } from '../sql/key-pruning.js';
 import type { TableVersion } from '../table/table-version.js';
 import { runDdl, type DdlResult } from './sql-ddl.js';
 
@@ -287,6 +287,9 @@ export interface NarrowEditPlan {
 /** The narrow plan of an edit statement, or undefined when it must copy the table (exported for tests). */
 export function narrowEditPlan(statement: string, verb: 'INSERT' | 'UPDATE' | 'DELETE', table: string, schema: TableSchema): NarrowEditPlan | undefined {
   if (isKeyless(schema)) return undefined;
+  // Its WHERE and SET are found by reading words: a comment could hide or fake one (`SET v = 0 -- WHERE id = 5`).
+  // runSql strips comments first (singleStatement); this keeps the plan safe for any caller.
+  if (hasSqlComment(statement)) return undefined;
   const words = topLevelWords(statement);
   if (words === undefined) return undefined;
   // The table named once: as the target. A second mention may be a subquery reading it, qualified too (main.t),

@@ -30,6 +30,9 @@ export function chunkPredicateOfWhere(where: string, target: WhereTarget): Chunk
   if (isKeyless(target.schema)) return undefined;
   // Dollar-quoted and backslash-escaped strings are not read by the scanner below.
   if (/[$\\]/.test(where)) return undefined;
+  // A comment may hide what looks like a condition (`x = 1 -- AND id = 5` selects every x = 1). runSql strips
+  // comments first (singleStatement); this keeps the reader safe for any caller.
+  if (hasSqlComment(where)) return undefined;
   const key = target.schema.columns[keyColumnIndexes(target.schema)[0]!]!;
   const sameName = target.schema.columns.filter((c) => c.name.toLowerCase() === key.name.toLowerCase());
   if (sameName.length !== 1) return undefined;
@@ -43,6 +46,23 @@ export function chunkPredicateOfWhere(where: string, target: WhereTarget): Chunk
   const test = reader.disjunction(tokens);
   if (test === undefined) return undefined;
   return (chunk) => test(chunk.first[0]!, chunk.last[0]!);
+}
+
+/**
+ * Whether SQL text holds a comment (`--` or `/*`) outside its quoted strings and
+ * identifiers. Text read by hand here (a WHERE, the words of a statement) is read
+ * as DuckDB reads it only without comments, so their presence means: do not guess.
+ */
+export function hasSqlComment(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < text.length && !(text[j] === c && text[j + 1] !== c)) j += text[j] === c ? 2 : 1;
+      i = j;
+    } else if ((c === '-' && text[i + 1] === '-') || (c === '/' && text[i + 1] === '*')) return true;
+  }
+  return false;
 }
 
 /** Words that start or hold a query (DuckDB also reads `FROM t` as one). */

@@ -90,6 +90,9 @@ describe('a sql edit by key reads only the chunks that may hold its keys', () =>
       "(score, name = 'x' AND id = 10) IS NOT NULL",
       'other.id = 10',
       'score = 10',
+      // DuckDB reads these as `score = 1`: the rest is a comment.
+      'score = 1 -- AND id = 10',
+      'score = 1 /* AND id = 10 */',
     ])
       expect(where(unsure), unsure).toBeUndefined();
     // Strings: equality only (a range would need DuckDB's collation to agree with dgit's order).
@@ -126,6 +129,23 @@ describe('a sql edit by key reads only the chunks that may hold its keys', () =>
       const b = await runSql(whole, statement, { pruneChunks: false });
       expect(a, statement).toEqual(b);
       for (const table of ['t', 'c']) expect(await tableRows(pruned, table), statement).toEqual(await tableRows(whole, table));
+    }
+  });
+
+  it('a comment never narrows an edit: the statement does what DuckDB reads, comment or not', async () => {
+    const cases: Array<[string, string]> = [
+      [`UPDATE t SET score = 7 WHERE name = 'name 1' -- AND id = 2`, `UPDATE t SET score = 7 WHERE name = 'name 1'`],
+      [`UPDATE t SET score = 9 -- WHERE id = 2`, `UPDATE t SET score = 9`],
+      [`UPDATE t SET score = 5 WHERE name = 'name 2' /* AND id = 4 */`, `UPDATE t SET score = 5 WHERE name = 'name 2'`],
+      [`DELETE FROM t -- WHERE id = 2`, `DELETE FROM t`],
+      [`UPDATE t SET name = '--' WHERE id = 2`, `UPDATE t SET name = '--' WHERE id = 2`],
+    ];
+    for (const [commented, plain] of cases) {
+      const a = await setup();
+      const b = await setup();
+      await runSql(a, commented);
+      await runSql(b, plain);
+      expect(await tableRows(a, 't'), commented).toEqual(await tableRows(b, 't'));
     }
   });
 });
