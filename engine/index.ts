@@ -34,6 +34,7 @@ export { quoteIdentifier, quoteString, trimDuckdbMessage } from './sql/sql-text.
 export { csvField, csvHeader, csvLine, ndjsonLine } from './export/row-text.js';
 export { parseTree, serializeTree, parseCommit, type TreeEntry, type Commit, type Signature } from './store/git-objects.js';
 export { readFileIfExists, writeFileAtomic } from './store/atomic-file.js';
+export { filesUnder } from './store/files-under.js';
 export { checkedColumns, type ConfigLiteral, type ConfiguredCheck, type RowCountChange } from './config/configured-check.js';
 
 // ---------------------------------------------------------------------------

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Sandbox } from './sandbox.js';
 import { escapeHidden } from './untrusted-data.js';
-import { InvalidInputError, NotFoundError, readFileIfExists, writeFileAtomic, type CommitId, type Repository } from '../engine/index.js';
+import { filesUnder, InvalidInputError, NotFoundError, readFileIfExists, writeFileAtomic, type CommitId, type Repository } from '../engine/index.js';
 
 /**
  * A review request: an agent saying its proposal on a sandbox branch is ready for
@@ -75,23 +74,12 @@ export async function requestReview(
 /** Every review request of the repository, oldest first (for the bot, a CLI command or a person). */
 export function listReviewRequests(repository: Repository): ReviewRequest[] {
   const out: ReviewRequest[] = [];
-  const walk = (dir: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.json') && !entry.name.startsWith('.')) {
-        const request = parseRequest(readFileIfExists(full));
-        if (request) out.push(request);
-      }
-    }
-  };
-  walk(reviewsDir(repository));
+  const dir = reviewsDir(repository);
+  for (const file of filesUnder(dir)) {
+    if (!file.endsWith('.json') || path.basename(file).startsWith('.')) continue;
+    const request = parseRequest(readFileIfExists(path.join(dir, file)));
+    if (request) out.push(request);
+  }
   return out.sort((a, b) => a.requested_at.localeCompare(b.requested_at) || a.branch.localeCompare(b.branch));
 }
 

@@ -7,6 +7,7 @@ import { QUEUE_LABEL } from '../../bot/render/markers.js';
 import { BotHarness } from './support/bot-harness.js';
 import { DataRepository, flights, flightsRepository, FLIGHTS_CONFIG } from './support/data-repository.js';
 import { branchHead, isAncestor, type Actor, type PullRecord, type StandInRepository } from './support/github-stand-in.js';
+import { faultyPushes, type PushFaults } from './support/git-faults.js';
 import { GitHubSimulation } from './support/github-simulation.js';
 import { expectInert } from './support/inert-text.js';
 
@@ -34,7 +35,7 @@ let base: StandInRepository;
 const LEASE_MS = 5 * 60_000;
 const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
 /** Receive-packs (pushes) to let through, then how many to fail, or to precede with someone's push to main. */
-const faults = { pass: 0, fail: 0, pushToMain: 0 };
+const faults: PushFaults = { pass: 0, fail: 0, pushToMain: 0 };
 /** Commits someone pushed straight to main. */
 const outsidePushes: string[] = [];
 
@@ -73,21 +74,7 @@ function mainHistory(): string[] {
 
 beforeAll(async () => {
   harness = await BotHarness.start({
-    beforeGitRequest: ({ method, service }) => {
-      if (method !== 'POST' || service !== 'git-receive-pack') return;
-      if (faults.pass > 0) faults.pass -= 1;
-      else if (faults.pushToMain > 0) {
-        faults.pushToMain -= 1;
-        const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Someone', '-c', 'user.email=s@example.com', ...args], { cwd: base.gitPath, encoding: 'utf8' }).trim();
-        const tip = git('rev-parse', 'refs/heads/main');
-        const commit = git('commit-tree', `${tip}^{tree}`, '-p', tip, '-m', 'straight to main');
-        git('update-ref', 'refs/heads/main', commit, tip);
-        outsidePushes.push(commit);
-      } else if (faults.fail > 0) {
-        faults.fail -= 1;
-        throw new Error('the git server is having a bad day');
-      }
-    },
+    beforeGitRequest: faultyPushes(faults, () => base, outsidePushes),
   });
   data = await flightsRepository(FLIGHTS_CONFIG.replace('      - kind: not_null\n        column: delay\n', ''));
   base = harness.serve(data);

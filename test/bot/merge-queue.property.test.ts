@@ -10,7 +10,9 @@ import { QUEUE_LABEL } from '../../bot/render/markers.js';
 import { BotHarness } from './support/bot-harness.js';
 import { DataRepository, FLIGHTS_CONFIG, flights } from './support/data-repository.js';
 import { branchHead, isAncestor, type Actor, type PullRecord, type StandInRepository } from './support/github-stand-in.js';
+import { pushToMainOutsideTheQueue } from './support/git-faults.js';
 import { GitHubSimulation, type Delivery } from './support/github-simulation.js';
+import { seededRandom as random } from '../support/random.js';
 
 /**
  * The merge queue against the GitHub stand-in, driven at random (seeded, so a
@@ -59,18 +61,6 @@ const SEED_TIMEOUT_MS = 30 * 60_000;
 
 const MAINTAINER: Actor = { login: 'maintainer', type: 'User' };
 const READER: Actor = { login: 'reader', type: 'User' };
-
-/** mulberry32: small, seedable, good enough to pick actions. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface World {
   harness: BotHarness;
@@ -258,15 +248,6 @@ function queueState(repository: StandInRepository): { entries: StateEntry[]; lan
   } catch {
     return { entries: [], landing: null };
   }
-}
-
-/** Someone pushes to main outside the queue: a commit with main's own data (it passes what main passes). */
-function pushToMainOutsideTheQueue(repository: StandInRepository): string {
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Someone', '-c', 'user.email=someone@example.com', ...args], { cwd: repository.gitPath, encoding: 'utf8' }).trim();
-  const main = git('rev-parse', 'refs/heads/main');
-  const commit = git('commit-tree', `${main}^{tree}`, '-p', main, '-m', 'a push straight to main');
-  git('update-ref', '-m', 'outside push', 'refs/heads/main', commit, main);
-  return commit;
 }
 
 /** Every commit main has pointed at on the git server, oldest first (its reflog). */

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bisectionBound, EMPTY_PLAN, nextGroup, prunePlan, recordResult, type BatchPlan } from '../../engine/queue/batch-plan.js';
-
-/** mulberry32: small and seedable, so a failing case replays from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../support/random.js';
 
 interface Run {
   landed: number[];

@@ -10,18 +10,7 @@ import type { CommitId } from '../../engine/store/revision.js';
 import { dgitProcess, gitOut } from '../support/cli.js';
 import { baseRow, commitOnBranch, queueRepository } from './queue-fixtures.js';
 import { spawnQueue } from './queue-cli.js';
-
-/** The same seeded generator as the property test (mulberry32). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 const SEED = Number(process.env.QUEUE_CRASH_SEED ?? 5);
 const KILLS = Number(process.env.QUEUE_CRASH_KILLS ?? 40);

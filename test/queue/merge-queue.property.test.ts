@@ -4,17 +4,11 @@ import { mergeBase } from '../../engine/commands/merge.js';
 import { addToQueue, checkCandidate, listQueue, runQueue, type CandidateCheck } from '../../engine/queue/index.js';
 import type { CommitId } from '../../engine/store/revision.js';
 import { commitOnBranch, queueRepository, tableRows, type ScoreRow } from './queue-fixtures.js';
+import { seededRandom } from '../support/random.js';
 
-/** mulberry32: a small seeded generator, so a failing seed reproduces exactly. */
-function seededRandom(seed: number): { next(): number; int(min: number, max: number): number; pick<T>(items: readonly T[]): T } {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The seeded generator (test/support/random.ts) with the helpers the cases use. */
+function seededCases(seed: number): { next(): number; int(min: number, max: number): number; pick<T>(items: readonly T[]): T } {
+  const next = seededRandom(seed);
   return { next, int: (min, max) => min + Math.floor(next() * (max - min + 1)), pick: (items) => items[Math.floor(next() * items.length)]! };
 }
 
@@ -27,7 +21,7 @@ const ROUNDS = 7;
 describe('merge queue property: main is never moved to a commit that failed a check', () => {
   for (const seed of SEEDS) {
     it(`random clean, conflicting and check-breaking branches keep main green and tested (seed ${seed})`, async () => {
-      const random = seededRandom(seed);
+      const random = seededCases(seed);
       const { repository, base } = await queueRepository(10);
       const passedCandidates = new Set<CommitId>();
       const check: CandidateCheck = async (repo, commit, onto) => {

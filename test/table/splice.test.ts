@@ -7,6 +7,7 @@ import { applyEdits } from '../../engine/table/apply-edits.js';
 import type { ArrowChunkReader, ChunkReader, ChunkWriter, RowEdits } from '../../engine/table/table-version.js';
 import { arrowToRows, decodeChunk } from '../../engine/store/parquet/chunk-codec.js';
 import { compareKeys, type Row } from '../../engine/value/value.js';
+import { seededRandom as random } from '../support/random.js';
 
 /** Chunks in memory read as rows only: edits rebuild every touched chunk from JS rows (the reference). */
 class RowChunks implements ChunkReader, ChunkWriter {
@@ -46,18 +47,6 @@ function makeSchema(keyed: boolean): TableSchema {
     keyed ? ['id'] : [],
     small,
   );
-}
-
-/** A seeded generator (mulberry32), so every case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function makeRow(id: number, version: number, rnd: () => number): Row {

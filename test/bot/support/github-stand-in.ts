@@ -5,6 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { OpenApiValidator } from './openapi-validator.js';
+import { filesUnder } from '../../../engine/store/files-under.js';
 
 /**
  * A local stand-in for GitHub's REST API, on 127.0.0.1, serving the operations
@@ -583,22 +584,11 @@ export function branchRefs(gitPath: string): Map<string, string> {
     if (match) branches.set(match[2]!, match[1]!);
   }
   const heads = path.join(gitPath, 'refs', 'heads');
-  const walk = (dir: string, prefix: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
-      else if (!entry.name.endsWith('.lock')) {
-        const id = fs.readFileSync(path.join(dir, entry.name), 'utf8').trim();
-        if (/^[0-9a-f]{40}$/.test(id)) branches.set(`${prefix}${entry.name}`, id);
-      }
-    }
-  };
-  walk(heads, '');
+  for (const name of filesUnder(heads)) {
+    if (name.endsWith('.lock')) continue;
+    const id = fs.readFileSync(path.join(heads, name), 'utf8').trim();
+    if (/^[0-9a-f]{40}$/.test(id)) branches.set(name, id);
+  }
   return branches;
 }
 
