@@ -21,7 +21,7 @@ export function snapshotDist(): void {
   dist = to;
 }
 /** The built CLI, and a benchmark child script, in the snapshot. */
-export const cli = () => path.join(dist, 'cli/main.js');
+export const cli = () => path.join(dist, 'bundle/dgit.js');
 export const childScript = (name: string) => path.join(dist, 'bench/child', name);
 
 /** Which parts run: BENCH_ONLY=import (issue 2), diff, merge, or a comma list; unset = all. */

@@ -49,3 +49,40 @@ describe('start cost', () => {
     });
   }
 });
+
+/**
+ * The chunks of the bundled `dgit` (dist/bundle, see rolldown.config.mjs) loaded before
+ * any work: the entry and what it imports statically, and the packages they import.
+ */
+function bundleLoadedAtStart(): { chunks: Map<string, string>; packages: Set<string> } {
+  const dir = path.join(root, 'dist/bundle');
+  const chunks = new Map<string, string>();
+  const packages = new Set<string>();
+  const walk = (file: string) => {
+    if (chunks.has(file)) return;
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    chunks.set(file, text);
+    for (const match of text.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"|^import\s+"([^"]+)"/gm)) {
+      const specifier = (match[1] ?? match[2])!;
+      if (specifier.startsWith('./')) walk(specifier.slice(2));
+      else if (!specifier.startsWith('node:')) packages.add(specifier);
+    }
+  };
+  walk('dgit.js');
+  return { chunks, packages };
+}
+
+describe('start cost of the bundled command', () => {
+  it('the bundle loads no heavy package at start: bundling kept every lazy import lazy', () => {
+    const { chunks, packages } = bundleLoadedAtStart();
+    expect(chunks.size).toBeGreaterThan(1);
+    expect([...packages].filter((p) => HEAVY.some((heavy) => p === heavy || p.startsWith(`${heavy}/`)))).toEqual([]);
+    // Arrow and YAML are copied into the bundle: their code must sit only in chunks loaded on use.
+    const markers = { 'apache-arrow': 'RecordBatchReader', yaml: 'YAMLParseError' };
+    const found = Object.entries(markers).flatMap(([name, marker]) => [...chunks].filter(([, text]) => text.includes(marker)).map(([file]) => `${name} in ${file}`));
+    expect(found).toEqual([]);
+    // The markers are real: each names code that is in the bundle, in a chunk loaded later.
+    const all = fs.readdirSync(path.join(root, 'dist/bundle')).map((file) => fs.readFileSync(path.join(root, 'dist/bundle', file), 'utf8'));
+    for (const marker of Object.values(markers)) expect(all.some((text) => text.includes(marker))).toBe(true);
+  });
+});

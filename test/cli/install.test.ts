@@ -12,7 +12,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 
 describe('installing the dgit command', () => {
   it('the bin entry is the built CLI, which starts with a node shebang', () => {
-    expect(manifest.bin).toEqual({ dgit: 'dist/cli/main.js' });
+    expect(manifest.bin).toEqual({ dgit: 'dist/bundle/dgit.js' });
     const first = fs.readFileSync(path.join(ROOT, manifest.bin['dgit']!), 'utf8').split('\n')[0];
     expect(first).toBe('#!/usr/bin/env node');
   });
@@ -29,6 +29,6 @@ describe('installing the dgit command', () => {
 
   it('builds once: `npm ci` builds through prepare, and the demo script runs the built CLI without building again', () => {
     expect(manifest.scripts['prepare']).toBe('npm run build');
-    expect(manifest.scripts['demo']).toBe('node dist/cli/main.js demo');
+    expect(manifest.scripts['demo']).toBe('node dist/bundle/dgit.js demo');
   });
 });

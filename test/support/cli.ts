@@ -5,7 +5,8 @@ import path from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** The built `dgit` command as users run it (the bundle; see rolldown.config.mjs). */
+export const CLI = path.join(ROOT, 'dist/bundle/dgit.js');
 export const DATA = path.join(ROOT, 'node_modules/vega-datasets/data');
 
 export interface RunResult {
