@@ -1,6 +1,6 @@
 import type { ChunkEntry, ChunkId, Manifest } from '../chunking/manifest.js';
 import { parseManifest } from '../chunking/manifest.js';
-import { readManifestPages, writeManifestPages } from '../chunking/manifest-pages.js';
+import { LeafPageCache, readManifestPages, writeManifestPages } from '../chunking/manifest-pages.js';
 import { CorruptError } from '../errors/index.js';
 import { keyColumnIndexes, parseTableSchema, serializeTableSchema, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
@@ -147,6 +147,14 @@ export async function previousTableTree(store: ObjectStore, tree: ObjectId, tabl
   return { version: read, chunkFolders: await folders(chunksDir, `${where}/chunks`), pageFolders: await folders(pagesDir, `${where}/${MANIFEST_DIR}/pages`) };
 }
 
+/** Decoded leaf pages, per object store: pages read through one store are its blobs, so a cached page is the page. */
+const leafPageCaches = new WeakMap<ObjectStore, LeafPageCache>();
+function leafPageCacheOf(store: ObjectStore): LeafPageCache {
+  let cache = leafPageCaches.get(store);
+  if (!cache) leafPageCaches.set(store, (cache = new LeafPageCache()));
+  return cache;
+}
+
 /** A table's schema and manifest from its tree (chunks are not read). */
 export async function readTableVersion(store: ObjectStore, tree: ObjectId, table: string): Promise<TableVersion> {
   const entries = parseTree(await store.readTyped(tree, 'tree'), `${TABLES_DIR}/${table}`);
@@ -163,7 +171,7 @@ export async function readTableVersion(store: ObjectStore, tree: ObjectId, table
     const root = parseTree(await store.readTyped(manifestDir.oid, 'tree'), where).find((e) => e.name === 'root.json');
     if (!root) throw new CorruptError(`table ${table} has no manifest root`, `${where}/root.json`);
     const text = async (id: string) => Buffer.from(await store.readTyped(id as ObjectId, 'blob')).toString('utf8');
-    const { manifest, storage } = await readManifestPages(schema, root.oid, text, `${where}/root.json`);
+    const { manifest, storage } = await readManifestPages(schema, root.oid, text, `${where}/root.json`, leafPageCacheOf(store));
     return { schema, manifest, storage };
   }
   const manifestText = Buffer.from(await store.readTyped(find(FLAT_MANIFEST_FILE), 'blob')).toString('utf8');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import crypto from 'node:crypto';
 import { createTableSchema } from '../../engine/schema/schema.js';
 import type { ChunkEntry, ChunkId, Manifest } from '../../engine/chunking/manifest.js';
-import { readManifestPages, sameChunkList, writeManifestPages } from '../../engine/chunking/manifest-pages.js';
+import { LeafPageCache, leafPageEntries, readManifestPages, sameChunkList, writeManifestPages } from '../../engine/chunking/manifest-pages.js';
 
 const schema = createTableSchema([{ name: 'id', type: 'Int64' }, { name: 'v', type: 'Utf8' }], ['id']);
 
@@ -129,6 +129,53 @@ describe('paged manifest', () => {
         list = next;
         stored = incremental;
       }
+    }
+  });
+
+  it('a leaf page cache reads each page once across revisions, and only for the same key types', async () => {
+    const store = new PageStore();
+    const reads: string[] = [];
+    const read = (id: string) => (reads.push(id), store.read(id));
+    const before: Manifest = { chunks: chunkList(400) };
+    const after: Manifest = { chunks: chunkList(400, (i) => (i === 200 ? 1 : 0)) };
+    const a = writeManifestPages(schema, before, store.write);
+    const b = writeManifestPages(schema, after, store.write);
+    const cache = new LeafPageCache();
+    expect((await readManifestPages(schema, a.root, read, 'test', cache)).manifest).toEqual(before);
+    const leafReads = (ids: string[]) => ids.filter((id) => a.leaves.some((l) => l.id === id) || b.leaves.some((l) => l.id === id)).length;
+    expect(leafReads(reads)).toBe(a.leaves.length);
+    reads.length = 0;
+    // The second revision shares all its leaf pages but the changed one: only that one is read.
+    expect((await readManifestPages(schema, b.root, read, 'test', cache)).manifest).toEqual(after);
+    expect(leafReads(reads)).toBe(b.leaves.filter((l) => !a.leaves.some((o) => o.id === l.id)).length);
+    expect(leafReads(reads)).toBe(1);
+    // The same page text under other key types decodes to other values: not shared.
+    const text = createTableSchema([{ name: 'id', type: 'Utf8' }, { name: 'v', type: 'Utf8' }], ['id']);
+    const other = await readManifestPages(text, a.root, store.read, 'test', cache).catch((error: unknown) => error);
+    expect(other).toBeInstanceOf(Error);
+  });
+
+  it('refuses a malformed leaf page, naming it', () => {
+    const id = 'a'.repeat(40);
+    const good = { level: 0, entries: [{ id, rows: 3, first: [1], last: [3] }] };
+    expect(leafPageEntries(JSON.stringify(good), 'p')).toEqual(good.entries);
+    const bad: Array<[string, unknown]> = [
+      ['not JSON', '{'],
+      ['an array', []],
+      ['level 1', { ...good, level: 1 }],
+      ['no entries', { level: 0, entries: [] }],
+      ['entries not a list', { level: 0, entries: {} }],
+      ['a short id', { level: 0, entries: [{ ...good.entries[0], id: 'abc' }] }],
+      ['an upper-case id', { level: 0, entries: [{ ...good.entries[0], id: 'A'.repeat(40) }] }],
+      ['no rows', { level: 0, entries: [{ ...good.entries[0], rows: 0 }] }],
+      ['fractional rows', { level: 0, entries: [{ ...good.entries[0], rows: 1.5 }] }],
+      ['rows as text', { level: 0, entries: [{ ...good.entries[0], rows: '3' }] }],
+      ['no first key', { level: 0, entries: [{ id, rows: 3, last: [3] }] }],
+      ['a last key not a list', { level: 0, entries: [{ id, rows: 3, first: [1], last: 3 }] }],
+      ['an entry not an object', { level: 0, entries: [null] }],
+    ];
+    for (const [why, page] of bad) {
+      expect(() => leafPageEntries(typeof page === 'string' ? page : JSON.stringify(page), 'pages/x'), why).toThrow(/manifest page .*(invalid|not valid JSON)/);
     }
   });
 });
