@@ -44,8 +44,8 @@ interface PoolWorker {
  * makes each chunk's Arrow IPC stream (the half of encoding that needs Arrow) and
  * transfers it; the workers run the same writer settings as `encodeChunk`, so the
  * bytes are the same. Workers start on the first chunk, not before; `close()` stops
- * them. A failed encoding rejects that chunk with the worker's error message; a
- * worker that dies fails every chunk still waiting.
+ * them. A failed encoding (with the error encoding it here would throw) or a worker
+ * that dies fails the pool: every chunk still waiting, and every later one.
  */
 export class ChunkEncodingPool {
   private readonly workers: PoolWorker[] = [];
@@ -112,10 +112,15 @@ export class ChunkEncodingPool {
   private settle(worker: PoolWorker, reply: EncodingReply): void {
     const job = worker.job;
     worker.job = undefined;
-    if (job && job.request.job === reply.job) {
-      if ('error' in reply) job.reject(new Error(reply.error));
-      else job.resolve({ bytes: reply.bytes, oid: reply.oid, packed: reply.packed });
+    if ('error' in reply) {
+      // The error encoding it threw in this thread, by name and message. A panic may leave parquet-wasm unusable: the pool stops.
+      const error = new Error(reply.error.message);
+      error.name = reply.error.name;
+      job?.reject(error);
+      this.fail(error);
+      return;
     }
+    if (job && job.request.job === reply.job) job.resolve({ bytes: reply.bytes, oid: reply.oid, packed: reply.packed });
     this.dispatch();
   }
 

@@ -10,8 +10,8 @@ export interface EncodingRequest {
   columns: ParquetColumn[];
 }
 
-/** An encoded chunk, or the message of the error encoding it threw. */
-export type EncodingReply = { job: number; bytes: Uint8Array; oid: ObjectId; packed: Uint8Array } | { job: number; error: string };
+/** An encoded chunk, or the name and message of the error encoding it threw. */
+export type EncodingReply = { job: number; bytes: Uint8Array; oid: ObjectId; packed: Uint8Array } | { job: number; error: { name: string; message: string } };
 
 /**
  * `view` over an ArrayBuffer of its own, so the buffer can be transferred: a view

@@ -18,7 +18,7 @@ parentPort!.on('message', (request: EncodingRequest) => {
     reply = { job: request.job, bytes, oid: blob.oid, packed };
     transfer = [bytes.buffer as ArrayBuffer, packed.buffer as ArrayBuffer];
   } catch (error) {
-    reply = { job: request.job, error: error instanceof Error ? error.message : String(error) };
+    reply = { job: request.job, error: error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) } };
   }
   parentPort!.postMessage(reply, transfer);
 });
