@@ -173,6 +173,7 @@ describe('chunk encoding in worker threads', () => {
     const lines = Array.from({ length: 100_000 }, (_, i) => `${i},n${i % 97}`).join('\n');
     const file = writeFile(dir, 'numbers.csv', `id,name\n${lines}\n`);
     vi.stubEnv('DGIT_WORKERS', '2');
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the pool as `this`
     const encode = ChunkEncodingPool.prototype.encode;
     // The worker is handed a wrong type for the string column, so encoding fails in the worker itself.
     vi.spyOn(ChunkEncodingPool.prototype, 'encode').mockImplementation(function (this: ChunkEncodingPool, table, columns) {
