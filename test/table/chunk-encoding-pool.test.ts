@@ -12,7 +12,7 @@ import { arrowToRows, decodeChunk, encodeChunk, rowsToArrow } from '../../engine
 import { ChunkEncodingPool, encodingThreads, encodingWorkerCounts } from '../../engine/store/parquet/chunk-encoding-pool.js';
 import { hashObject, type PreparedBlob } from '../../engine/store/object-encoding.js';
 import { compareKeys, type Row } from '../../engine/value/value.js';
-import { tempDir, writeFile } from '../support/cli.js';
+import { dgitOk, gitOut, tempDir, writeFile } from '../support/cli.js';
 
 /** Chunks in memory, keyed by their blob id; counts the chunks that came prepared by a worker. */
 class MemoryChunks implements ArrowChunkReader, ChunkWriter {
@@ -165,6 +165,21 @@ describe('chunk encoding in worker threads', () => {
     expect(() => encodingThreads('two')).toThrow(/DGIT_WORKERS must be a whole number/);
     expect(encodingThreads('0')).toBe(0);
     expect(encodingThreads('')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the built CLI imports the same table tree with workers as without', () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 100_000 }, (_, i) => `${i},n${i % 97},${i / 4}`).join('\n');
+    const file = writeFile(dir, 'numbers.csv', `id,name,score\n${lines}\n`);
+    const trees = ['1', '2'].map((workers) => {
+      const repo = path.join(dir, `repo-${workers}`);
+      fs.mkdirSync(repo);
+      dgitOk(repo, 'init');
+      vi.stubEnv('DGIT_WORKERS', workers);
+      expect(dgitOk(repo, 'import', file, '--table', 'numbers', '--key', 'id')).toMatch(/100000 rows, \d\d+ chunks written/);
+      return gitOut(repo, 'rev-parse', 'refs/dgit/working/main^{tree}').trim();
+    });
+    expect(trees[1]).toBe(trees[0]);
   });
 
   it('an import whose encoding fails in a worker leaves the repository unchanged and no worker running', async () => {
