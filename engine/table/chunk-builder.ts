@@ -18,6 +18,7 @@ export const CHUNKS_IN_FLIGHT = 64;
 /** A chunk whose bytes a worker is making, with its manifest entry but for the id. */
 interface ChunkInFlight {
   entry: Omit<ChunkEntry, 'id'>;
+  settled: boolean;
   blob: Promise<{ blob: PreparedBlob } | { error: unknown }>;
 }
 
@@ -142,7 +143,10 @@ export class ChunkBuilder {
    */
   async written(limit = 0): Promise<void> {
     while (this.inFlight.length > limit) {
-      const chunk = this.inFlight.shift()!;
+      const chunk = this.inFlight[0]!;
+      // Rather than wait for the workers, encode a chunk none has taken yet; then let their replies in.
+      while (!chunk.settled && this.pool?.encodeWaitingHere()) await new Promise(setImmediate);
+      this.inFlight.shift();
       const made = await chunk.blob;
       if ('error' in made) throw made.error;
       const id = this.writer.writePreparedChunk ? this.writer.writePreparedChunk(made.blob) : this.writer.writeChunk(made.blob.bytes);
@@ -206,7 +210,9 @@ export class ChunkBuilder {
         (made) => ({ blob: made }),
         (error: unknown) => ({ error }),
       );
-      this.inFlight.push({ entry, blob });
+      const inFlight: ChunkInFlight = { entry, blob, settled: false };
+      void blob.then(() => (inFlight.settled = true));
+      this.inFlight.push(inFlight);
     } else {
       this.entries.push({ id: this.writer.writeChunk(encodeChunk(chunk, stored)), ...entry });
     }

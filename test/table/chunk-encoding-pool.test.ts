@@ -79,7 +79,8 @@ describe('chunk encoding in worker threads', () => {
       const alone = await build(schema, rows, '1');
       const started = encodingWorkerCounts().started;
       const pooled = await build(schema, rows, '3');
-      expect(encodingWorkerCounts().started).toBe(started + 3);
+      // Three encoding threads: this one and two workers.
+      expect(encodingWorkerCounts().started).toBe(started + 2);
       expect(alone.manifest.chunks.length).toBeGreaterThan(40);
       expect(pooled.manifest).toEqual(alone.manifest);
       expect(pooled.store.prepared).toBeGreaterThan(0);
@@ -104,7 +105,7 @@ describe('chunk encoding in worker threads', () => {
       results.push((await applyEdits(schema, manifest, edits, { reader: store, writer: store }, { rewriteAll: true })).manifest);
     }
     expect(results[1]).toEqual(results[0]);
-    expect(encodingWorkerCounts().started).toBe(started + 2);
+    expect(encodingWorkerCounts().started).toBe(started + 1);
     expect(encodingWorkerCounts().running).toBe(0);
   });
 
@@ -144,6 +145,27 @@ describe('chunk encoding in worker threads', () => {
       await pool.close();
     }
     expect(encodingWorkerCounts().running).toBe(0);
+  });
+
+  it('a chunk no worker has taken yet is encoded here, to the same bytes', async () => {
+    const columns: Column[] = [{ id: 1, name: 'id', type: 'Int64', nullable: false }, { id: 2, name: 'name', type: 'Utf8', nullable: true }];
+    const tables = [0, 1, 2].map((k) => rowsToArrow(columns, Array.from({ length: 500 }, (_, i) => [BigInt(i + k * 500), `n${i % 7}`])));
+    const pool = new ChunkEncodingPool(2);
+    try {
+      const made = tables.map((table) => pool.encode(table, columns));
+      // The one worker holds the first chunk; the other two wait, and this thread takes them.
+      expect(pool.encodeWaitingHere()).toBe(true);
+      expect(pool.encodeWaitingHere()).toBe(true);
+      expect(pool.encodeWaitingHere()).toBe(false);
+      const blobs = await Promise.all(made);
+      blobs.forEach((blob, k) => {
+        const bytes = encodeChunk(tables[k]!, columns);
+        expect(blob.bytes).toEqual(bytes);
+        expect(blob.oid).toBe(hashObject('blob', bytes));
+      });
+    } finally {
+      await pool.close();
+    }
   });
 
   it('a worker that dies fails the chunks waiting on it', async () => {

@@ -4,14 +4,15 @@ import { Worker } from 'node:worker_threads';
 import type * as arrow from 'apache-arrow';
 import { UsageError } from '../../errors/index.js';
 import type { Column } from '../../schema/schema.js';
-import type { PreparedBlob } from '../object-encoding.js';
+import { prepareBlob, type PreparedBlob } from '../object-encoding.js';
 import { chunkIpc } from './chunk-codec.js';
+import { parquetOfIpc } from './chunk-parquet.js';
 import { ownBuffer, type EncodingReply, type EncodingRequest } from './chunk-encoding-protocol.js';
 
 /**
- * How many threads encode chunks in a large job: `DGIT_WORKERS`, or one per core
- * (`os.availableParallelism()`). 0 or 1 means this thread alone. A setting that is
- * not a whole number is refused.
+ * How many threads encode chunks in a large job, this one included: `DGIT_WORKERS`,
+ * or one per core (`os.availableParallelism()`). 0 or 1 means this thread alone. A
+ * setting that is not a whole number is refused.
  */
 export function encodingThreads(setting = process.env['DGIT_WORKERS']): number {
   if (setting === undefined || setting.trim() === '') return os.availableParallelism();
@@ -55,7 +56,12 @@ export class ChunkEncodingPool {
   private closed = false;
   private stopped: Promise<void> | undefined;
 
-  constructor(readonly size: number) {}
+  /** `threads` encode: this one (see `encodeWaitingHere`) and `threads - 1` workers. */
+  constructor(readonly threads: number) {}
+
+  private get workerCount(): number {
+    return Math.max(1, this.threads - 1);
+  }
 
   /** Encode a chunk (`table` in the chunk schema of `columns`, as for `encodeChunk`). */
   encode(table: arrow.Table, columns: readonly Column[]): Promise<PreparedBlob> {
@@ -67,6 +73,25 @@ export class ChunkEncodingPool {
       this.queue.push({ request, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /**
+   * Encode the next chunk no worker has taken yet, here: a thread that would wait on
+   * the workers helps instead (so a busy machine, whose cores the workers cannot get,
+   * is no slower than encoding here alone). False when no chunk waits.
+   */
+  encodeWaitingHere(): boolean {
+    if (this.failure) return false;
+    const job = this.queue.shift();
+    if (!job) return false;
+    try {
+      job.resolve(prepareBlob(parquetOfIpc(job.request.ipc, job.request.columns)));
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      job.reject(failure);
+      this.fail(failure);
+    }
+    return true;
   }
 
   /** Stop the workers; chunks still waiting are rejected. */
@@ -93,7 +118,7 @@ export class ChunkEncodingPool {
 
   private start(): void {
     const script = workerScript();
-    for (let i = 0; i < this.size; i++) {
+    for (let i = 0; i < this.workerCount; i++) {
       const worker: PoolWorker = { thread: new Worker(script), job: undefined };
       workerCounts.started++;
       workerCounts.running++;
