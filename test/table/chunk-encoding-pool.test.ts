@@ -10,7 +10,9 @@ import { buildTable } from '../../engine/table/build-table.js';
 import type { ArrowChunkReader, ChunkWriter } from '../../engine/table/table-version.js';
 import { arrowToRows, decodeChunk, encodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import { ChunkEncodingPool, encodingThreads, encodingWorkerCounts } from '../../engine/store/parquet/chunk-encoding-pool.js';
-import { hashObject, type PreparedBlob } from '../../engine/store/object-encoding.js';
+import { hashObject, prepareBlob, type PreparedBlob } from '../../engine/store/object-encoding.js';
+import { ObjectStore } from '../../engine/store/object-store.js';
+import { execFileSync } from 'node:child_process';
 import { compareKeys, type Row } from '../../engine/value/value.js';
 import { dgitOk, gitOut, tempDir, writeFile } from '../support/cli.js';
 
@@ -182,6 +184,22 @@ describe('chunk encoding in worker threads', () => {
     }
     expect(encodingWorkerCounts().running).toBe(0);
   });
+
+  for (const count of [3, 40]) {
+    it(`a prepared chunk is stored as the same object as its bytes (${count > 32 ? 'a packfile' : 'loose objects'})`, async () => {
+      const columns: Column[] = [{ id: 1, name: 'id', type: 'Int64', nullable: false }];
+      const chunks = Array.from({ length: count }, (_, k) => encodeChunk(rowsToArrow(columns, [[BigInt(k)], [BigInt(k + 1000)]]), columns));
+      const dir = tempDir();
+      execFileSync('git', ['init', '-q', dir]);
+      const store = new ObjectStore(path.join(dir, '.git'));
+      const tx = store.transaction();
+      const ids = chunks.map((bytes, k) => (k % 2 === 0 ? tx.writePreparedChunk(prepareBlob(bytes)) : tx.writeChunk(bytes)));
+      tx.commit();
+      expect(ids).toEqual(chunks.map((bytes) => hashObject('blob', bytes)));
+      for (let k = 0; k < count; k++) expect(Buffer.from(await store.readTyped(ids[k]!, 'blob')).equals(Buffer.from(chunks[k]!))).toBe(true);
+      execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir });
+    });
+  }
 
   it('refuses a DGIT_WORKERS that is not a whole number', () => {
     expect(() => encodingThreads('two')).toThrow(/DGIT_WORKERS must be a whole number/);
