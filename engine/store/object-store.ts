@@ -7,23 +7,15 @@ import { fsyncDirectory } from './atomic-file.js';
 import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
 import { openLocalChunkStore, type LocalChunkStore } from '../chunkstore/local-chunk-store.js';
+import { deflateObject, deflatePackedObject, hashObject, type ObjectId, type ObjectType, type PreparedBlob } from './object-encoding.js';
 
 /** isomorphic-git is the fallback for objects neither loose nor in a pack dgit reads itself: loaded only then (start cost). */
 const isomorphicGit = async () => (await import('isomorphic-git')).default;
 
-/** A git object id: 40 lowercase hex digits. */
-export type ObjectId = string & { readonly __brand: 'ObjectId' };
-export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
+export { hashObject, type ObjectId, type ObjectType } from './object-encoding.js';
 
 export function isObjectId(text: string): text is ObjectId {
   return /^[0-9a-f]{40}$/.test(text);
-}
-
-export function hashObject(type: ObjectType, content: Uint8Array): ObjectId {
-  const hash = crypto.createHash('sha1');
-  hash.update(`${type} ${content.length}\0`);
-  hash.update(content);
-  return hash.digest('hex') as ObjectId;
 }
 
 /**
@@ -153,16 +145,6 @@ export class ObjectStore {
   }
 }
 
-function deflateObject(type: ObjectType, content: Uint8Array): Buffer {
-  const header = Buffer.from(`${type} ${content.length}\0`, 'latin1');
-  return zlib.deflateSync(Buffer.concat([header, content]), { level: deflateLevel(content) });
-}
-
-/** Parquet chunks are already ZSTD: store them (level 0) rather than spend time deflating noise. */
-function deflateLevel(content: Uint8Array): number {
-  return content.length > 8 && content[0] === 0x50 && content[1] === 0x41 && content[2] === 0x52 && content[3] === 0x31 ? 0 : 1;
-}
-
 /** Up to this many objects a transaction writes loose files; past it, one packfile. */
 const LOOSE_LIMIT = 32;
 
@@ -186,7 +168,16 @@ export class ObjectTransaction {
 
   /** Stage an object; returns its id. Objects already stored are not written again. */
   write(type: ObjectType, content: Uint8Array): ObjectId {
-    const oid = hashObject(type, content);
+    return this.stage(type, content, hashObject(type, content));
+  }
+
+  /** Stage a chunk blob whose id and packfile body were computed already (by a worker thread): the same objects as `writeChunk(blob.bytes)`. */
+  writePreparedChunk(blob: PreparedBlob): ObjectId {
+    return this.store.localChunks ? this.writeChunk(blob.bytes) : this.stage('blob', blob.bytes, blob.oid, blob.packed);
+  }
+
+  /** Stage an object under its id; `packed` is its packfile body (`deflatePackedObject(content)`) when known. */
+  private stage(type: ObjectType, content: Uint8Array, oid: ObjectId, packed?: Uint8Array): ObjectId {
     if (this.seen.has(oid) || this.store.hasStored(oid)) return oid;
     this.seen.add(oid);
     if (!this.pack && this.pending.size < LOOSE_LIMIT) {
@@ -205,7 +196,7 @@ export class ObjectTransaction {
       }
       this.pending.clear();
     }
-    this.pack.add(oid, type, content.length, zlib.deflateSync(content, { level: deflateLevel(content) }));
+    this.pack.add(oid, type, content.length, packed ?? deflatePackedObject(content));
     return oid;
   }
 

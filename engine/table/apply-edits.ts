@@ -2,7 +2,7 @@ import { DuplicateKeyError } from '../errors/index.js';
 import type { ChunkEntry, Manifest } from '../chunking/manifest.js';
 import { isKeyless, keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import { compareKeys, rowsEqual, type Row, type Value } from '../value/value.js';
-import { ChunkBuilder } from './chunk-builder.js';
+import { ChunkBuilder, CHUNKS_IN_FLIGHT } from './chunk-builder.js';
 import type * as arrow from 'apache-arrow';
 import { KEY_HASH_SEED, finishKeyHash } from '../chunking/key-hash.js';
 import { arrowToRows, chunkUnderNames } from '../store/parquet/chunk-codec.js';
@@ -50,10 +50,29 @@ export async function applyEdits(
   }
   const counts: EditCounts = { inserted: 0, updated: 0, deleted: 0, missing: 0, unchanged: 0 };
   const builder = new ChunkBuilder(schema, io.writer);
+  try {
+    const chunks = await rewriteChunks(schema, manifest.chunks, queue, io.reader, builder, counts, options);
+    return { manifest: { chunks }, counts };
+  } finally {
+    await builder.close();
+  }
+}
+
+/** The new chunk list: the chunks that hold edits rewritten through `builder`, the others kept by id (see applyEdits). */
+async function rewriteChunks(
+  schema: TableSchema,
+  chunks: readonly ChunkEntry[],
+  queue: Edit[],
+  reader: ChunkReader,
+  builder: ChunkBuilder,
+  counts: EditCounts,
+  options: { rewriteAll?: boolean },
+): Promise<ChunkEntry[]> {
+  const bag = isKeyless(schema);
+  const keyIndexes = keyColumnIndexes(schema);
+  const keyOf = (row: readonly Value[]) => keyIndexes.map((i) => row[i]!);
   const out: ChunkEntry[] = [];
   let next = 0; // index of the next edit in `queue`
-
-  const chunks = manifest.chunks;
   for (let c = 0; c < chunks.length; c++) {
     const chunk = chunks[c]!;
     const lastChunk = c === chunks.length - 1;
@@ -62,24 +81,25 @@ export async function applyEdits(
     while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunk.last) <= 0)) end++;
     // `rewriteAll`: the schema changed in a way old chunks do not carry (a rename, a drop), so every chunk is rewritten.
     if (end === next && builder.atBoundary && !options.rewriteAll) {
-      out.push(...builder.entries.splice(0), chunk);
+      out.push(...(await builder.takeEntries()), chunk);
       continue;
     }
     // Chunk files hold a renamed column under its stored name: the splice reads the chunk under the schema's names.
-    const stored = readsArrow(io.reader) ? await io.reader.readTable(chunk.id) : undefined;
+    const stored = readsArrow(reader) ? await reader.readTable(chunk.id) : undefined;
     const table = stored && chunkUnderNames(stored, schema.columns, storedColumns(schema.columns));
     if (table && spliceable(schema, table)) {
       spliceEdits(schema, table, queue, next, end, bag, counts, builder);
     } else {
-      const rows = await io.reader.readRows(chunk.id, schema.columns);
+      const rows = await reader.readRows(chunk.id, schema.columns);
       mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
     }
     next = end;
-    if (builder.atBoundary) out.push(...builder.entries.splice(0));
+    if (builder.atBoundary) out.push(...(await builder.takeEntries()));
+    else await builder.written(CHUNKS_IN_FLIGHT);
   }
   if (chunks.length === 0) mergeRows([], queue, 0, queue.length, bag, keyOf, counts, (row) => builder.pushRow(row));
-  out.push(...builder.finish().splice(0));
-  return { manifest: { chunks: out }, counts };
+  out.push(...(await builder.finish()));
+  return out;
 }
 
 /**

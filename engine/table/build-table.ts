@@ -5,7 +5,7 @@ import { isKeyless, keyColumnIndexes, type TableSchema } from '../schema/schema.
 import { compareKeys, toJsonValue, type Value } from '../value/value.js';
 import { KEY_HASH_SEED, finishKeyHash } from '../chunking/key-hash.js';
 import { keyColumnReader } from './key-columns.js';
-import { ChunkBuilder } from './chunk-builder.js';
+import { ChunkBuilder, CHUNKS_IN_FLIGHT } from './chunk-builder.js';
 import type { ChunkWriter } from './table-version.js';
 
 /**
@@ -20,6 +20,14 @@ export async function buildTable(
   where: string,
 ): Promise<Manifest> {
   const builder = new ChunkBuilder(schema, writer);
+  try {
+    return await chunkBatches(schema, batches, builder, where);
+  } finally {
+    await builder.close();
+  }
+}
+
+async function chunkBatches(schema: TableSchema, batches: AsyncIterable<arrow.Table>, builder: ChunkBuilder, where: string): Promise<Manifest> {
   const keyColumns = keyColumnIndexes(schema).map((i) => schema.columns[i]!);
   const bag = isKeyless(schema);
   let previous: Value[] | undefined;
@@ -53,6 +61,7 @@ export async function buildTable(
     }
     previous = keyAt(n - 1);
     builder.pushBatch(batch, hashes, keyAt);
+    await builder.written(CHUNKS_IN_FLIGHT);
   }
-  return { chunks: builder.finish() };
+  return { chunks: await builder.finish() };
 }

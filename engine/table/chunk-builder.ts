@@ -5,7 +5,22 @@ import type { ChunkEntry } from '../chunking/manifest.js';
 import { keyColumnIndexes, storedColumns, type TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
 import { arrowToRows, conformToColumns, encodeChunk, renameColumns, rowsToArrow, spliceRuns, type ArrowRun } from '../store/parquet/chunk-codec.js';
+import { ChunkEncodingPool, encodingThreads } from '../store/parquet/chunk-encoding-pool.js';
+import type { PreparedBlob } from '../store/object-encoding.js';
 import type { ChunkWriter } from './table-version.js';
+
+/** Chunks a job encodes in this thread before it starts worker threads: a small command never pays their start. */
+const IN_THREAD_CHUNKS = 16;
+
+/** Chunks handed to workers and not yet written that a caller lets pile up (see `written`): bounds a large job's memory. */
+export const CHUNKS_IN_FLIGHT = 64;
+
+/** A chunk whose bytes a worker is making, with its manifest entry but for the id. */
+interface ChunkInFlight {
+  entry: Omit<ChunkEntry, 'id'>;
+  settled: boolean;
+  blob: Promise<{ blob: PreparedBlob } | { error: unknown }>;
+}
 
 /**
  * A run of sorted rows waiting in the open chunk: JS rows, or a slice of an Arrow
@@ -18,6 +33,11 @@ type Piece = { rows: Row[] } | { batch: arrow.Table; start: number; end: number;
  * Cuts a stream of rows, pushed in key order, into chunks by the boundary rule and
  * writes each chunk as it closes. Rows may come as JS rows (edits) or as slices of
  * Arrow batches (bulk import, no per-row objects); both give the same bytes.
+ *
+ * Past its first few chunks a job encodes them in worker threads (see
+ * ChunkEncodingPool, `DGIT_WORKERS`); they are written, and their entries listed,
+ * in key order whatever order the workers finish in. So a caller reads the entries
+ * through `takeEntries`/`finish`, and must `close()` the builder when done, error or not.
  */
 export class ChunkBuilder {
   private readonly rule: BoundaryRule;
@@ -27,7 +47,12 @@ export class ChunkBuilder {
   private openRows = 0;
   private openFirst: Value[] | undefined;
   private lastKey: Value[] | undefined;
-  readonly entries: ChunkEntry[] = [];
+  private readonly entries: ChunkEntry[] = [];
+  private readonly inFlight: ChunkInFlight[] = [];
+  private readonly threads: number;
+  /** The workers, once the job is large enough to want them; null when it encodes in this thread. */
+  private pool: ChunkEncodingPool | null | undefined;
+  private flushed = 0;
 
   constructor(
     private readonly schema: TableSchema,
@@ -36,6 +61,7 @@ export class ChunkBuilder {
     this.rule = new BoundaryRule(schema.chunking);
     this.keyIndexes = keyColumnIndexes(schema);
     this.isFloat = this.keyIndexes.map((i) => schema.columns[i]!.type.startsWith('Float'));
+    this.threads = encodingThreads();
   }
 
   /** Whether no chunk is open: the rows pushed so far end exactly at a chunk boundary. */
@@ -99,10 +125,44 @@ export class ChunkBuilder {
     return this.rule.endsChunk(keyHash(key, this.isFloat), this.openRows);
   }
 
-  /** Close the open chunk, boundary or not (the end of the table). */
-  finish(): ChunkEntry[] {
+  /** Close the open chunk, boundary or not (the end of the table), and take every entry not yet taken. */
+  async finish(): Promise<ChunkEntry[]> {
     if (this.openRows > 0) this.flush();
-    return this.entries;
+    return this.takeEntries();
+  }
+
+  /** The entries of the chunks closed so far and not yet taken, in key order, once all are written. */
+  async takeEntries(): Promise<ChunkEntry[]> {
+    await this.written();
+    return this.entries.splice(0);
+  }
+
+  /**
+   * Write the chunks the workers have made, in order, until at most `limit` are in
+   * flight. A chunk whose encoding failed throws its error here.
+   */
+  async written(limit = 0): Promise<void> {
+    while (this.inFlight.length > limit) {
+      const chunk = this.inFlight[0]!;
+      // Rather than wait for the workers, encode a chunk none has taken yet; then let their replies in.
+      while (!chunk.settled && this.pool?.encodeWaitingHere()) await new Promise(setImmediate);
+      this.inFlight.shift();
+      const made = await chunk.blob;
+      if ('error' in made) throw made.error;
+      const id = this.writer.writePreparedChunk ? this.writer.writePreparedChunk(made.blob) : this.writer.writeChunk(made.blob.bytes);
+      this.entries.push({ id, ...chunk.entry });
+    }
+  }
+
+  /** Stop the worker threads, if any started. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /** The pool for this job's next chunk, or undefined to encode it here: workers only past the first chunks, and only if configured. */
+  private encodingPool(): ChunkEncodingPool | undefined {
+    if (this.pool === undefined && this.flushed > IN_THREAD_CHUNKS) this.pool = this.threads > 1 ? new ChunkEncodingPool(this.threads) : null;
+    return this.pool ?? undefined;
   }
 
   /** The open chunk's pieces as one Arrow table by copying buffers, or undefined when a piece's layout does not allow it. */
@@ -141,8 +201,21 @@ export class ChunkBuilder {
     }
     // A renamed column keeps its stored name in chunk files (see Column.stored).
     const stored = storedColumns(columns);
-    const id = this.writer.writeChunk(encodeChunk(stored === columns || stored.every((c, i) => c === columns[i]) ? table : renameColumns(table, stored), stored));
-    this.entries.push({ id, rows: this.openRows, first: this.openFirst!, last: this.lastKey! });
+    const chunk = stored === columns || stored.every((c, i) => c === columns[i]) ? table : renameColumns(table, stored);
+    const entry = { rows: this.openRows, first: this.openFirst!, last: this.lastKey! };
+    this.flushed++;
+    const pool = this.encodingPool();
+    if (pool) {
+      const blob = pool.encode(chunk, stored).then(
+        (made) => ({ blob: made }),
+        (error: unknown) => ({ error }),
+      );
+      const inFlight: ChunkInFlight = { entry, blob, settled: false };
+      void blob.then(() => (inFlight.settled = true));
+      this.inFlight.push(inFlight);
+    } else {
+      this.entries.push({ id: this.writer.writeChunk(encodeChunk(chunk, stored)), ...entry });
+    }
     this.pieces = [];
     this.openRows = 0;
     this.openFirst = undefined;

@@ -2,6 +2,7 @@ import type * as arrow from 'apache-arrow';
 import type { ChunkId } from '../chunking/manifest.js';
 import { storedColumns, type Column } from '../schema/schema.js';
 import type { ObjectId, ObjectStore } from '../store/object-store.js';
+import type { PreparedBlob } from '../store/object-encoding.js';
 import type { Row } from '../value/value.js';
 import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
@@ -92,6 +93,13 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;
     return (this.writer.writeChunk ? this.writer.writeChunk(bytes) : this.writer.write('blob', bytes)) as unknown as ChunkId;
+  }
+
+  writePreparedChunk(blob: PreparedBlob): ChunkId {
+    if (!this.writer.writePreparedChunk) return this.writeChunk(blob.bytes);
+    this.stats.writes++;
+    this.stats.bytesWritten += blob.bytes.length;
+    return this.writer.writePreparedChunk(blob) as unknown as ChunkId;
   }
 }
 

@@ -5,6 +5,7 @@ import { CorruptError } from '../errors/index.js';
 import { keyColumnIndexes, parseTableSchema, serializeTableSchema, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
 import type { ObjectId, ObjectStore, ObjectType } from '../store/object-store.js';
+import type { PreparedBlob } from '../store/object-encoding.js';
 import type { TableVersion } from './table-version.js';
 
 /** The folder of a commit's tree that holds the tables. */
@@ -15,6 +16,8 @@ export interface ObjectWriter {
   write(type: ObjectType, content: Uint8Array): ObjectId;
   /** Store a chunk (default: as a blob); a repository with a chunk store keeps them outside git. */
   writeChunk?(bytes: Uint8Array): ObjectId;
+  /** `writeChunk` for a chunk whose id and packfile body are computed already (by a worker thread). */
+  writePreparedChunk?(blob: PreparedBlob): ObjectId;
   /** True when chunks live in a chunk store: table trees then hold no `chunks/` (see engine/chunkstore). */
   readonly chunksOutsideGit?: boolean;
 }

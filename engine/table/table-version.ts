@@ -3,6 +3,7 @@ import type { ChunkId, Manifest } from '../chunking/manifest.js';
 import type { ManifestStorage } from '../chunking/manifest-pages.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
+import type { PreparedBlob } from '../store/object-encoding.js';
 
 /** A table as one tree holds it: its schema and its chunks in key order. */
 export interface TableVersion {
@@ -34,6 +35,8 @@ export function readsArrow(reader: ChunkReader): reader is ArrowChunkReader {
 /** Stores new chunk bytes and returns their id (the git blob id). */
 export interface ChunkWriter {
   writeChunk(bytes: Uint8Array): ChunkId;
+  /** The same for a chunk whose id and packfile body a worker thread computed; without it, `writeChunk(blob.bytes)`. */
+  writePreparedChunk?(blob: PreparedBlob): ChunkId;
 }
 
 /**

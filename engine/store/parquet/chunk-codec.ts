@@ -4,57 +4,35 @@ import { CorruptError } from '../../errors/index.js';
 import type { Column } from '../../schema/schema.js';
 import { valueKind, type ColumnType } from '../../schema/types.js';
 import { toArrowType } from './arrow-types.js';
+import { parquetOfIpc } from './chunk-parquet.js';
 import type { Row, Value } from '../../value/value.js';
 import { compareInt64Words, int64Words } from '../../value/int64-words.js';
 
 /**
  * The one place chunk bytes are made and read. Encoding is deterministic: fixed
- * writer settings, a fixed `created_by`, no timestamps, one row group, and an Arrow
- * schema rebuilt from the table schema (never taken from the input), so equal rows
- * give equal bytes on every machine. Changing anything here is a format-version bump.
+ * writer settings (chunk-parquet.ts), a fixed `created_by`, no timestamps, one row
+ * group, and an Arrow schema rebuilt from the table schema (never taken from the
+ * input), so equal rows give equal bytes on every machine. Changing anything here
+ * or there is a format-version bump.
  */
-export const CHUNK_CREATED_BY = 'dgit chunk format 1';
+export { CHUNK_CREATED_BY } from './chunk-parquet.js';
 
 /** Arrow schema of a chunk holding `columns`. */
 export function chunkArrowSchema(columns: readonly Column[]): arrow.Schema {
   return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, toArrowType(c.type), c.nullable)));
 }
 
-/**
- * Writer settings, built fresh for every chunk: parquet-wasm consumes the
- * WriterProperties it is given, and a reused one silently falls back to defaults.
- * Integers, dates and timestamps use DELTA_BINARY_PACKED without a dictionary
- * (15.4 MB vs 23.6 MB on the 3M flights rows); floats BYTE_STREAM_SPLIT; strings
- * keep the dictionary, which wins on low-cardinality columns. Statistics are off:
- * the manifest holds each chunk's key range, and readers do not need min/max to be correct.
- */
-function writerProperties(columns: readonly Column[]): parquet.WriterProperties {
-  let builder = new parquet.WriterPropertiesBuilder()
-    .setCompression(parquet.Compression.ZSTD)
-    .setCreatedBy(CHUNK_CREATED_BY)
-    .setStatisticsEnabled(parquet.EnabledStatistics.None)
-    .setWriterVersion(parquet.WriterVersion.V1)
-    .setMaxRowGroupSize(1 << 30);
-  for (const column of columns) {
-    const kind = valueKind(column.type);
-    if (kind === 'bigint' || (kind === 'number' && !column.type.startsWith('Float'))) {
-      builder = builder
-        .setColumnDictionaryEnabled(column.name, false)
-        .setColumnEncoding(column.name, parquet.Encoding.DELTA_BINARY_PACKED);
-    } else if (column.type.startsWith('Float')) {
-      builder = builder
-        .setColumnDictionaryEnabled(column.name, false)
-        .setColumnEncoding(column.name, parquet.Encoding.BYTE_STREAM_SPLIT);
-    }
-  }
-  return builder.build();
-}
-
 /** Parquet bytes of one chunk. `table` must already have the chunk schema (see `conformToColumns`). */
 export function encodeChunk(table: arrow.Table, columns: readonly Column[]): Uint8Array {
-  const ipc = arrow.tableToIPC(secondsAsMilliseconds(table, columns), 'stream');
-  const wasmTable = parquet.Table.fromIPCStream(ipc);
-  return parquet.writeParquet(wasmTable, writerProperties(columns));
+  return parquetOfIpc(chunkIpc(table, columns), columns);
+}
+
+/**
+ * The Arrow IPC stream `encodeChunk` turns into Parquet: the half of encoding that
+ * needs Arrow, so the other half (parquetOfIpc) can run in a worker thread.
+ */
+export function chunkIpc(table: arrow.Table, columns: readonly Column[]): Uint8Array {
+  return arrow.tableToIPC(secondsAsMilliseconds(table, columns), 'stream');
 }
 
 /**

@@ -1,0 +1,24 @@
+import type { ObjectId } from '../object-encoding.js';
+import type { ParquetColumn } from './chunk-parquet.js';
+
+/** The messages between the chunk encoding pool and its worker threads. */
+
+/** One chunk to encode: its Arrow IPC stream (transferred, not copied) and its columns. */
+export interface EncodingRequest {
+  job: number;
+  ipc: Uint8Array;
+  columns: ParquetColumn[];
+}
+
+/** An encoded chunk, or the name and message of the error encoding it threw. */
+export type EncodingReply = { job: number; bytes: Uint8Array; oid: ObjectId; packed: Uint8Array } | { job: number; error: { name: string; message: string } };
+
+/**
+ * `view` over an ArrayBuffer of its own, so the buffer can be transferred: a view
+ * into a larger or shared buffer (Node's small-Buffer pool) is copied first, since
+ * transferring that buffer would take it from its other users.
+ */
+export function ownBuffer(view: Uint8Array): Uint8Array {
+  const owns = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+  return owns ? view : new Uint8Array(view);
+}
