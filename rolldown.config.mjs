@@ -23,7 +23,9 @@ function packageOf(id) {
 }
 
 export default {
-  input: { dgit: 'dist/cli/main.js' },
+  // The chunk encoding worker is a script of its own, found beside the module that starts it
+  // (engine/store/parquet/chunk-encoding-pool.ts looks for ./chunk-encoding-worker.js).
+  input: { dgit: 'dist/cli/main.js', 'chunk-encoding-worker': 'dist/engine/store/parquet/chunk-encoding-worker.js' },
   platform: 'node',
   logLevel: 'warn',
   external(id) {
@@ -31,5 +33,5 @@ export default {
     if (id.startsWith('node:') || builtins.has(packageOf(id))) return true;
     return !BUNDLED.includes(packageOf(id));
   },
-  output: { dir: 'dist/bundle', format: 'esm', chunkFileNames: '[name]-[hash].js' },
+  output: { dir: 'dist/bundle', format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
 };

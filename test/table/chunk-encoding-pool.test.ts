@@ -14,7 +14,7 @@ import { hashObject, prepareBlob, type PreparedBlob } from '../../engine/store/o
 import { ObjectStore } from '../../engine/store/object-store.js';
 import { execFileSync } from 'node:child_process';
 import { compareKeys, type Row } from '../../engine/value/value.js';
-import { dgitOk, gitOut, tempDir, writeFile } from '../support/cli.js';
+import { dgitOk, dgitProcess, gitOut, tempDir, writeFile } from '../support/cli.js';
 
 /** Chunks in memory, keyed by their blob id; counts the chunks that came prepared by a worker. */
 class MemoryChunks implements ArrowChunkReader, ChunkWriter {
@@ -220,6 +220,14 @@ describe('chunk encoding in worker threads', () => {
       return gitOut(repo, 'rev-parse', 'refs/dgit/working/main^{tree}').trim();
     });
     expect(trees[1]).toBe(trees[0]);
+    // The command as users run it (the bundle, dist/bundle/dgit.js) finds its worker script too.
+    const repo = path.join(dir, 'repo-bundle');
+    fs.mkdirSync(repo);
+    dgitOk(repo, 'init');
+    vi.stubEnv('DGIT_WORKERS', '2');
+    const run = dgitProcess(repo, 'import', file, '--table', 'numbers', '--key', 'id');
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(gitOut(repo, 'rev-parse', 'refs/dgit/working/main^{tree}').trim()).toBe(trees[0]);
   });
 
   it('an import whose encoding fails in a worker leaves the repository unchanged and no worker running', async () => {
