@@ -11,7 +11,8 @@ export default defineConfig({
     // run on, while most tests spend their time waiting on git and DuckDB. Two files at a time.
     maxWorkers: 2,
     // Test files share their worker's loaded modules (the engine, DuckDB, parquet-wasm): module loading
-    // was a third of the suite's CPU. Files keep no state in modules: each makes its own repositories
+    // was a third of the suite's CPU. So does the in-process CLI's worker thread (test/support/cli.ts):
+    // a new one cost ~0.7 s of CPU per file that ran the CLI. Files keep no state in modules: each makes its own repositories
     // in fresh temporary folders; spies and stubbed variables are undone after each test, and a test
     // that fakes timers restores them itself.
     isolate: false,
@@ -19,6 +20,5 @@ export default defineConfig({
     unstubEnvs: true,
     // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
     globalSetup: ['test/support/s3-global-setup.ts'],
-    setupFiles: ['test/support/cli-teardown.ts'],
   },
 });

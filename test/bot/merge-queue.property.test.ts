@@ -22,7 +22,9 @@ import { seededRandom as random } from '../support/random.js';
  * queued, dequeued and retried; GitHub redelivering old deliveries, to one
  * instance of the bot or to two running side by side; the bot restarted on its data
  * folder or on an empty one; git pushes failing under it; someone pushing to main
- * while the queue lands (the lease lost, the merge built again).
+ * while the queue lands (the lease lost, the merge built again); with batches
+ * (a seed written `seed:batch`), pull requests queued while the bot could not work
+ * the queue, tested together, a failing batch bisected.
  * Whatever happens:
  * - main only ever points at commits whose checks pass, each the tested commit
  *   of a merged queue entry (or the outsider's push), each containing the one before;
@@ -35,16 +37,27 @@ import { seededRandom as random } from '../support/random.js';
 /**
  * Seeds chosen for what they make happen. 127: two instances side by side, pull
  * requests merged, conflicting, failing their checks and taken out, two pushes to
- * main under the queue; 122: one instance, merges and conflicts under four pushes
- * to main. Two more seeds, each 25 s, add little the other queue tests lack (11:
+ * main under the queue. 4:3: one instance with batches of three (pull requests
+ * queued while the bot could not work the queue, so its next run finds several):
+ * two pull requests merged by one push, two failing batches bisected, conflicts,
+ * a push to main under the queue. It took the place of 122 (one instance, merges
+ * and conflicts under four pushes to main), which adds little beside 4:3, 127 and
+ * merge-queue-rules.test.ts; more seeds add little the other queue tests lack (11:
  * one instance with failing checks; 132: two instances and a new push, both in
- * merge-queue-rules.test.ts): DGIT_QUEUE_SEEDS=11,122,127,132 runs all four.
- * Seeds 1 to 6, 11 and 132 passed on 3 December.
+ * merge-queue-rules.test.ts; 6:3: three merged by one push):
+ * DGIT_QUEUE_SEEDS=6:3,11,122,132 runs them. Seeds 1 to 6, 11, 122 and 132
+ * passed on 3 December, and with batches 4:3, 6:3, 7:3, 8:3 and 9:2.
  */
-const DEFAULT_SEEDS = '127,122';
-const SEEDS = (process.env.DGIT_QUEUE_SEEDS ?? DEFAULT_SEEDS).split(',').map(Number);
+const DEFAULT_SEEDS = '127,4:3';
+/** A seed written `seed:batch` runs the queue with that batch size (bot option `batch`); plain seeds one at a time. */
+const SEEDS = (process.env.DGIT_QUEUE_SEEDS ?? DEFAULT_SEEDS).split(',').map((spec) => {
+  const [seed, batch] = spec.split(':').map(Number);
+  return { seed: seed!, batch: batch ?? 1 };
+});
 /** How entries left the queue, over all seeds. */
 const departures = new Set<string>();
+/** Over the batch seeds: the most pull requests one push to main merged, and how many failed batches were split. */
+const batches = { largestLanded: 0, bisections: 0 };
 const PULLS = 8;
 const STEPS = 30;
 /**
@@ -81,12 +94,17 @@ afterEach(async () => {
 
 afterAll(() => {
   // The default seeds are not vacuous: pull requests land, conflict and fail their checks.
-  if (process.env.DGIT_QUEUE_SEEDS === undefined) for (const departure of ['merged', 'conflict', 'checks-failed']) expect(departures).toContain(departure);
+  if (process.env.DGIT_QUEUE_SEEDS === undefined) {
+    for (const departure of ['merged', 'conflict', 'checks-failed']) expect(departures).toContain(departure);
+    // The batch seed fills the queue: a batch of two or more lands in one push, and a failing batch is bisected.
+    expect(batches.largestLanded).toBeGreaterThanOrEqual(2);
+    expect(batches.bisections).toBeGreaterThanOrEqual(1);
+  }
 });
 
 describe('the merge queue, driven at random against the GitHub stand-in', () => {
-  for (const seed of SEEDS) {
-    it(`keeps main green and says what became of every pull request (seed ${seed})`, { timeout: SEED_TIMEOUT_MS }, async () => {
+  for (const { seed, batch } of SEEDS) {
+    it(`keeps main green and says what became of every pull request (seed ${seed}${batch > 1 ? `, batches of ${batch}` : ''})`, { timeout: SEED_TIMEOUT_MS }, async () => {
       const rand = random(seed);
       const clock = { now: Date.parse('2026-01-01T00:00:00Z') };
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
@@ -118,7 +136,7 @@ describe('the merge queue, driven at random against the GitHub stand-in', () => 
       execFileSync('git', ['config', 'core.logAllRefUpdates', 'always'], { cwd: repository.gitPath });
       harness.github.permissions.set(MAINTAINER.login, 'maintain');
       harness.github.permissions.set(READER.login, 'read');
-      const simulation = await GitHubSimulation.start(harness, [mergeQueueModule({ maxLandingAttempts: 3, workerLeaseMs: LEASE_MS, now: () => clock.now })]);
+      const simulation = await GitHubSimulation.start(harness, [mergeQueueModule({ maxLandingAttempts: 3, batch, workerLeaseMs: LEASE_MS, now: () => clock.now })]);
       world = { harness, simulation, person, repository, outsidePushes };
       const initialMain = branchHead(repository, 'main')!;
       // Half the seeds run two instances of the bot side by side, webhooks spread over both.
@@ -154,9 +172,19 @@ describe('the merge queue, driven at random against the GitHub stand-in', () => 
       };
 
       const open = () => pulls.filter((p) => p.state === 'open');
+      const queued = (pull: PullRecord) => queueState(served).entries.some((e) => e.pull === pull.number && e.state === 'queued');
+      /** Queue `pulls` while the bot cannot work the queue (each queueing push passes, the next push fails), so its next run finds them all. */
+      const queueWhileHeld = async (held: PullRecord[]) => {
+        for (const pull of held) {
+          Object.assign(state, { pushesBeforeFaults: 1, failingPushes: Infinity });
+          harness.github.comment(pull, MAINTAINER, '/dgit queue');
+          await simulation.flush();
+        }
+        state.failingPushes = 0;
+      };
       /** An open pull request, most often one waiting in the queue (where pushes and dequeues matter). */
       const target = (): PullRecord | undefined => {
-        const waiting = open().filter((p) => queueState(served).entries.some((e) => e.pull === p.number && e.state === 'queued'));
+        const waiting = open().filter(queued);
         if (waiting.length && chance(0.7)) return pick(waiting);
         return open().length ? pick(open()) : undefined;
       };
@@ -187,6 +215,8 @@ describe('the merge queue, driven at random against the GitHub stand-in', () => 
         // A git push fails after a few succeed: the bot stops anywhere between queueing, recording a landing, moving main, recording the merge.
         [2, async () => void Object.assign(state, { pushesBeforeFaults: Math.floor(rand() * 4), failingPushes: 1 + Math.floor(rand() * 2) })],
         [1, async () => void (state.pushesToMain = 1 + Math.floor(rand() * 3))],
+        // Batch seeds only (weight 0 otherwise, so the other seeds draw as before): a batch's worth queued while held.
+        [batch > 1 ? 3 : 0, async () => queueWhileHeld(open().filter((p) => !queued(p)).slice(0, batch))],
       ];
       const total = actions.reduce((sum, [weight]) => sum + weight, 0);
 
@@ -209,7 +239,9 @@ describe('the merge queue, driven at random against the GitHub stand-in', () => 
         const waiting = open().filter((p) => !queue.entries.some((e) => e.pull === p.number));
         const stuck = queue.entries.some((e) => e.state === 'queued' || !e.reported) || queue.landing !== null;
         if (waiting.length === 0 && !stuck) break;
-        for (const pull of waiting) harness.github.comment(pull, MAINTAINER, '/dgit queue');
+        // A batch seed queues them while held, so they are tested together.
+        if (batch > 1) await queueWhileHeld(waiting);
+        else for (const pull of waiting) harness.github.comment(pull, MAINTAINER, '/dgit queue');
         // Any event carries a stuck queue on (as a restarted bot's first event would), once a stopped worker's claim ran out.
         if (waiting.length === 0) {
           clock.now += LEASE_MS;
@@ -221,10 +253,15 @@ describe('the merge queue, driven at random against the GitHub stand-in', () => 
       const report = await verify(world, pulls, initialMain);
       expect(report.landed + report.dequeued).toBe(pulls.length);
       for (const entry of queueState(repository).entries) if (entry.departure) departures.add(entry.departure);
+      const landedTogether = new Map<string, number>();
+      for (const entry of queueState(repository).entries) if (entry.departure === 'merged') landedTogether.set(entry.commit!, (landedTogether.get(entry.commit!) ?? 0) + 1);
+      batches.largestLanded = Math.max(batches.largestLanded, ...landedTogether.values());
+      batches.bisections += queueLog(repository).filter((message) => message.endsWith(', bisect')).length;
       const seen = queueState(repository).entries.map((e) => e.departure).sort().join(' ');
       const failed = simulation.deliveries.filter((d) => d.handled === 'failed').length;
       if (process.env.DGIT_QUEUE_VERBOSE) {
-        console.log(`seed ${seed}: ${twins ? 'two instances' : 'one instance'}, ${pulls.length} pull requests, ${report.landed} merged; entries: ${seen}; ${simulation.deliveries.length} deliveries, ${failed} failed; ${outsidePushes.size} outside pushes`);
+        const together = [...landedTogether.values()].filter((n) => n > 1).join(', ') || 'none';
+        console.log(`seed ${seed}: ${twins ? 'two instances' : 'one instance'}, ${pulls.length} pull requests, ${report.landed} merged; entries: ${seen}; ${simulation.deliveries.length} deliveries, ${failed} failed; ${outsidePushes.size} outside pushes; landed together: ${together}; bisections: ${queueLog(repository).filter((m) => m.endsWith(', bisect')).length}`);
       }
     });
   }
@@ -248,6 +285,11 @@ function queueState(repository: StandInRepository): { entries: StateEntry[]; lan
   } catch {
     return { entries: [], landing: null };
   }
+}
+
+/** What the queue did, oldest first: the messages of its state commits (`land entries 3, 4 as ...`, `entries 3, 4: conflict, bisect`). */
+function queueLog(repository: StandInRepository): string[] {
+  return execFileSync('git', ['log', '--first-parent', '--reverse', '--format=%s', 'refs/dgit/bot-queue'], { cwd: repository.gitPath, encoding: 'utf8' }).split('\n').filter(Boolean);
 }
 
 /** Every commit main has pointed at on the git server, oldest first (its reflog). */

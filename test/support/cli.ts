@@ -51,7 +51,12 @@ export function dgitAsync(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]
   });
 }
 
-/** Stop the in-process CLI's worker thread (test/support/cli-teardown.ts runs it after each test file). */
+/**
+ * Stop the in-process CLI's worker thread. The thread serves every test file of
+ * its vitest worker (each command gets its own environment, working directory and
+ * captured output; the CLI keeps no state between commands that a file could
+ * see), and it is unref'd: it never keeps the process alive.
+ */
 export async function stopCliWorker(): Promise<void> {
   const running = cliWorker;
   cliWorker = undefined;

@@ -1,9 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Debian's git ships the CGI here. */
 export const GIT_HTTP_BACKEND = '/usr/lib/git-core/git-http-backend';
@@ -31,16 +30,34 @@ export interface GitHttpServerOptions {
   beforeRequest?: (exchange: { method: string; path: string; service: string | undefined }) => void | Promise<void>;
 }
 
+/** What the server process (test/support/git-http-child.mjs) says over its IPC channel. */
+type ChildMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'arrived'; id: number; exchange: GitHttpExchange }
+  | { type: 'before'; id: number; method: string; path: string; service: string | undefined }
+  | { type: 'replied'; id: number; status: number; responseBytes: number };
+
+const CHILD = fileURLToPath(new URL('./git-http-child.mjs', import.meta.url));
+
 /**
  * Git's smart HTTP served by the real `git http-backend` (spawned as a CGI per
  * request) behind a Node server on 127.0.0.1, as a hosting service would:
  * optional token auth, and a log of every exchange with its byte counts so tests
  * can assert how much a clone, fetch or push moved.
+ *
+ * The server runs in a small Node process of its own (git-http-child.mjs): a
+ * fork of a test worker, gigabytes of mappings, costs tens of milliseconds of
+ * kernel time, a fork of that process a fraction, and a bot test makes hundreds.
+ * This side keeps the log and runs `beforeRequest`: the child asks before each
+ * request reaches git, and answers a request only once its exchange is logged here.
  */
 export class GitHttpServer {
   readonly exchanges: GitHttpExchange[] = [];
+  private readonly pending = new Map<number, GitHttpExchange>();
+  private port = 0;
+
   private constructor(
-    private readonly server: http.Server,
+    private readonly child: ChildProcess,
     /** The folder holding the served bare repositories (GIT_PROJECT_ROOT). */
     readonly root: string,
     readonly options: GitHttpServerOptions,
@@ -48,20 +65,35 @@ export class GitHttpServer {
 
   static async start(options: GitHttpServerOptions = {}): Promise<GitHttpServer> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dgit-http-root-'));
-    let instance: GitHttpServer | undefined;
-    const server = http.createServer((request, response) => {
-      instance!.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-        response.end(String(error));
+    const config = { root, token: options.token, readOnlyToken: options.readOnlyToken, hooked: options.beforeRequest !== undefined };
+    // Not `fork`: the worker's exec arguments (vitest's loader) are not the child's business.
+    const child = spawn(process.execPath, [CHILD], {
+      env: { ...process.env, DGIT_GIT_HTTP_CONFIG: JSON.stringify(config) },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    const instance = new GitHttpServer(child, root, options);
+    const stderr: Buffer[] = [];
+    child.stderr!.on('data', (b: Buffer) => stderr.push(b));
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the git HTTP server exited ${code} before listening: ${Buffer.concat(stderr).toString()}`)));
+      child.on('message', (message: ChildMessage) => {
+        if (message.type === 'listening') {
+          instance.port = message.port;
+          resolve();
+        } else instance.onMessage(message);
       });
     });
-    instance = new GitHttpServer(server, root, options);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    child.removeAllListeners('exit');
+    // A send to a child that died is seen by the request that waits on it (the client's own error): no crash here.
+    child.on('error', () => undefined);
+    // The server lives as long as the test needs it; it must not keep the worker alive on its own.
+    child.unref();
+    child.channel?.unref();
     return instance;
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** The URL of repository `name` (e.g. `data.git`). */
@@ -96,100 +128,35 @@ export class GitHttpServer {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.send({ type: 'close' });
+      await exited;
+    }
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 
-  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', this.origin);
-    const method = request.method ?? 'GET';
-    const service = url.searchParams.get('service') ?? /\/(git-upload-pack|git-receive-pack)$/.exec(url.pathname)?.[1];
-    const body = await readBody(request);
-    const exchange: GitHttpExchange = { method, path: url.pathname, service, status: 0, requestBytes: body.length, responseBytes: 0, user: undefined };
-    this.exchanges.push(exchange);
-
-    const credentials = basicAuth(request.headers.authorization);
-    exchange.user = credentials?.user;
-    if (this.options.token !== undefined) {
-      const valid = credentials && (credentials.password === this.options.token || credentials.password === this.options.readOnlyToken);
-      if (!valid) return this.reply(response, exchange, 401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' }, 'authentication required\n');
-      if (service === 'git-receive-pack' && credentials.password === this.options.readOnlyToken) {
-        return this.reply(response, exchange, 403, { 'content-type': 'text/plain' }, 'this token may not push\n');
-      }
+  /** Log what the child says, run the hook when it asks, and answer it. */
+  private onMessage(message: ChildMessage): void {
+    if (message.type === 'arrived') {
+      // JSON drops undefined fields: every field is there, as a test may match it.
+      const { method, path: requestPath, service, status, requestBytes, responseBytes, user } = message.exchange;
+      const exchange: GitHttpExchange = { method, path: requestPath, service, status, requestBytes, responseBytes, user };
+      this.exchanges.push(exchange);
+      this.pending.set(message.id, exchange);
+    } else if (message.type === 'before') {
+      const { id, method, path: requestPath, service } = message;
+      Promise.resolve()
+        .then(() => this.options.beforeRequest?.({ method, path: requestPath, service }))
+        .then(
+          () => this.child.send({ type: 'proceed', id }),
+          (error: unknown) => this.child.send({ type: 'proceed', id, error: String(error) }),
+        );
+    } else if (message.type === 'replied') {
+      const exchange = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (exchange) Object.assign(exchange, { status: message.status, responseBytes: message.responseBytes });
+      this.child.send({ type: 'recorded', id: message.id });
     }
-    await this.options.beforeRequest?.({ method, path: url.pathname, service });
-
-    const cgi = spawn(GIT_HTTP_BACKEND, [], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: this.root,
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_PROJECT_ROOT: this.root,
-        GIT_HTTP_EXPORT_ALL: '1',
-        REQUEST_METHOD: method,
-        PATH_INFO: decodeURIComponent(url.pathname),
-        QUERY_STRING: url.search.replace(/^\?/, ''),
-        CONTENT_TYPE: request.headers['content-type'] ?? '',
-        CONTENT_LENGTH: String(body.length),
-        REMOTE_USER: credentials?.user ?? 'anonymous',
-        REMOTE_ADDR: '127.0.0.1',
-        ...(request.headers['git-protocol'] ? { GIT_PROTOCOL: String(request.headers['git-protocol']) } : {}),
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    cgi.stdout.on('data', (b: Buffer) => out.push(b));
-    cgi.stderr.on('data', (b: Buffer) => err.push(b));
-    cgi.stdin.on('error', () => undefined); // the CGI may exit before reading everything (an error reply)
-    cgi.stdin.end(body);
-    const code = await new Promise<number>((resolve) => cgi.on('close', (c) => resolve(c ?? 1)));
-    const output = Buffer.concat(out);
-    const split = headerEnd(output);
-    if (split === undefined) {
-      return this.reply(response, exchange, 500, { 'content-type': 'text/plain' }, `git http-backend exited ${code}: ${Buffer.concat(err).toString()}`);
-    }
-    const headers: Record<string, string> = {};
-    let status = 200;
-    for (const line of output.subarray(0, split.at).toString('latin1').split(/\r?\n/)) {
-      const colon = line.indexOf(':');
-      if (colon < 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      if (name === 'status') status = Number.parseInt(value, 10);
-      else headers[name] = value;
-    }
-    this.reply(response, exchange, status, headers, output.subarray(split.at + split.length));
   }
-
-  private reply(response: http.ServerResponse, exchange: GitHttpExchange, status: number, headers: Record<string, string>, body: string | Buffer): void {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    exchange.status = status;
-    exchange.responseBytes = bytes.length;
-    response.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
-    response.end(bytes);
-  }
-}
-
-async function readBody(request: http.IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of request) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}
-
-function basicAuth(header: string | undefined): { user: string; password: string } | undefined {
-  const match = /^Basic\s+(.+)$/i.exec(header ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? { user: decoded, password: '' } : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-/** Where the CGI's header block ends (a blank line, CRLF or LF). */
-function headerEnd(output: Buffer): { at: number; length: number } | undefined {
-  const crlf = output.indexOf('\r\n\r\n');
-  const lf = output.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, length: 4 };
-  if (lf >= 0) return { at: lf, length: 2 };
-  return undefined;
 }
