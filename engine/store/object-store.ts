@@ -227,7 +227,10 @@ export class ObjectTransaction {
     for (const [oid, file] of this.stagedChunks) this.store.localChunks!.adopt(oid, file);
     traceWrite(`objects ${this.seen.size}`);
     if (this.pack) {
-      installPack(this.store.objectsDir, this.pack.finish());
+      const finished = this.pack.finish();
+      // Installed, the pack is the object database's: nothing of it is left to discard.
+      this.pack = undefined;
+      installPack(this.store.objectsDir, finished);
       this.store.packs.refresh();
     } else {
       const dirs = new Set<string>();

@@ -16,7 +16,8 @@ const CODE_TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blo
  * costs about a millisecond, which was a third of a 3M-row import.
  */
 export class PackWriter {
-  private readonly fd: number;
+  /** The pack file's descriptor while it is open; undefined once `finish` or `abort` closed it. */
+  private fd: number | undefined;
   private offset = 12;
   private readonly entries: Array<{ oid: ObjectId; offset: number; crc: number }> = [];
   private readonly hash = crypto.createHash('sha1');
@@ -25,6 +26,11 @@ export class PackWriter {
     this.fd = fs.openSync(file, 'w+');
     // The header's object count is patched in `finish`; hashed then, once the count is known.
     fs.writeSync(this.fd, Buffer.alloc(12));
+  }
+
+  private openFd(): number {
+    if (this.fd === undefined) throw new Error(`the pack ${this.file} is already closed`);
+    return this.fd;
   }
 
   get count(): number {
@@ -36,8 +42,9 @@ export class PackWriter {
     const header = objectHeader(TYPE_CODES[type], size);
     let crc = zlib.crc32(header);
     crc = zlib.crc32(deflated, crc);
-    fs.writeSync(this.fd, header, 0, header.length, this.offset);
-    fs.writeSync(this.fd, deflated, 0, deflated.length, this.offset + header.length);
+    const fd = this.openFd();
+    fs.writeSync(fd, header, 0, header.length, this.offset);
+    fs.writeSync(fd, deflated, 0, deflated.length, this.offset + header.length);
     this.entries.push({ oid, offset: this.offset, crc });
     this.offset += header.length + deflated.length;
   }
@@ -48,29 +55,35 @@ export class PackWriter {
     header.write('PACK', 0, 'latin1');
     header.writeUInt32BE(2, 4);
     header.writeUInt32BE(this.entries.length, 8);
-    fs.writeSync(this.fd, header, 0, 12, 0);
+    const fd = this.openFd();
+    fs.writeSync(fd, header, 0, 12, 0);
     // Hash the whole file in slices: the pack can be larger than memory allows at once.
     const slice = Buffer.alloc(1 << 20);
     for (let at = 0; at < this.offset; ) {
-      const n = fs.readSync(this.fd, slice, 0, Math.min(slice.length, this.offset - at), at);
+      const n = fs.readSync(fd, slice, 0, Math.min(slice.length, this.offset - at), at);
       this.hash.update(slice.subarray(0, n));
       at += n;
     }
     const checksum = this.hash.digest();
-    fs.writeSync(this.fd, checksum, 0, 20, this.offset);
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
+    fs.writeSync(fd, checksum, 0, 20, this.offset);
+    fs.fsyncSync(fd);
+    this.fd = undefined;
+    fs.closeSync(fd);
     const index = this.file.replace(/\.pack$/, '.idx');
     fs.writeFileSync(index, buildIndex(this.entries, checksum));
     return { pack: this.file, index, checksum: checksum.toString('hex') };
   }
 
+  /**
+   * Close (if still open) and remove the unfinished pack. Never closes a descriptor
+   * twice: once closed, its number is free for any thread of the process to reuse
+   * (DuckDB's, a worker's, the in-process CLI's), and a second close would close
+   * that file instead. `commit` used to abort after `finish` had closed it.
+   */
   abort(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) fs.closeSync(fd);
     fs.rmSync(this.file, { force: true });
     fs.rmSync(this.file.replace(/\.pack$/, '.idx'), { force: true });
   }

@@ -43,8 +43,9 @@ export class IndexLock {
       fs.writeSync(fd, content);
       fs.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      // Forgotten before the close, so `release` can never close the number again (see PackWriter.abort).
       this.fd = undefined;
+      fs.closeSync(fd);
     }
     try {
       fs.renameSync(this.lockPath, this.indexPath);
@@ -57,9 +58,10 @@ export class IndexLock {
 
   /** Give the lock up without changing the index. Does nothing once committed or released. */
   release(): void {
-    if (this.fd === undefined) return;
-    fs.closeSync(this.fd);
+    const fd = this.fd;
+    if (fd === undefined) return;
     this.fd = undefined;
+    fs.closeSync(fd);
     fs.rmSync(this.lockPath, { force: true });
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -227,5 +227,35 @@ describe('packfiles', () => {
     again.write('blob', Buffer.from('blob number 3\n'.repeat(4)));
     expect(again.size).toBe(0);
     again.discard();
+  });
+
+  it('closes each descriptor it opened exactly once: a committed pack is not closed again', () => {
+    // A second close of a number the kernel has handed out again (git's index, DuckDB's spill file,
+    // another thread's file) closes that file instead: here the index and the folder fsync reuse it.
+    const { gitdir } = gitRepo();
+    const store = new ObjectStore(gitdir);
+    const open = new Set<number>();
+    const strayCloses: number[] = [];
+    const openSync = fs.openSync.bind(fs);
+    const closeSync = fs.closeSync.bind(fs);
+    vi.spyOn(fs, 'openSync').mockImplementation((...args: Parameters<typeof fs.openSync>) => {
+      const fd = openSync(...args);
+      open.add(fd);
+      return fd;
+    });
+    vi.spyOn(fs, 'closeSync').mockImplementation((fd: number) => {
+      if (!open.delete(fd)) strayCloses.push(fd);
+      closeSync(fd);
+    });
+    const tx = store.transaction();
+    for (let i = 0; i < 100; i++) tx.write('blob', Buffer.from(`blob ${i}\n`));
+    tx.commit();
+    const aborted = store.transaction();
+    for (let i = 0; i < 100; i++) aborted.write('blob', Buffer.from(`other blob ${i}\n`));
+    aborted.discard();
+    vi.restoreAllMocks();
+    expect(fs.readdirSync(path.join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'))).toHaveLength(1);
+    expect(strayCloses).toEqual([]);
+    expect([...open]).toEqual([]);
   });
 });
