@@ -241,7 +241,9 @@ export class ObjectTransaction {
           dirs.add(dir);
         }
         const target = path.join(dir, oid.slice(2));
-        const temp = `${target}.${process.pid}.tmp`;
+        // A name of its own (not just the pid): two threads of one process (the bot's handlers, an in-process
+        // CLI) may store the same object at once, and a shared temp file could be renamed away half-written.
+        const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
         fs.writeFileSync(temp, object.deflated);
         fs.renameSync(temp, target);
       }
