@@ -120,12 +120,6 @@ describe('the healing loop through GitHub, with the merge queue', () => {
 
     await simulation.flush();
     const pull = pullOf(healBranches.delay);
-    if (!/\| flights \| modified/.test(pull.body ?? '')) {
-      console.log('DEBUG', execFileSync('git', ['rev-parse', 'main', 'main:tables/flights', `${healBranches.delay}:tables/flights`, `${healBranches.delay}`], { cwd: repository.gitPath, encoding: 'utf8' }));
-      console.log('DEBUG2', execFileSync('git', ['diff', '--stat', 'main', healBranches.delay], { cwd: repository.gitPath, encoding: 'utf8' }));
-      console.log('DEBUG3', (await dgit('diff', 'main', healBranches.delay)).stdout.slice(0, 3000));
-      console.log('DEBUG4', simulation.deliveries.map((d) => `${d.name} ${d.status} ${d.answer}`).join('\n'));
-    }
     expect(pull).toMatchObject({ state: 'open', labels: ['dgit', 'healing'], user: { login: harness.github.appLogin } });
     expect(pull.title).toContain('fixes flights.delay.not_null');
     expect(pull.body!.startsWith(PROPOSAL_MARKER)).toBe(true);
