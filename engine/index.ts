@@ -46,7 +46,7 @@ export type { DuckDbSession } from './sql/duckdb-session.js';
 export type { CommitId } from './store/revision.js';
 export type { Progress, ProgressEvent } from './progress.js';
 export type { ObjectId, ObjectStore, ObjectType } from './store/object-store.js';
-export type { TableSchema, Column } from './schema/schema.js';
+export type { TableSchema, Column, ChunkingParameters } from './schema/schema.js';
 export type { ColumnType } from './schema/types.js';
 export type { Manifest, ChunkEntry, ChunkId } from './chunking/manifest.js';
 export type { TableVersion, ChunkReader, ChunkWriter, RowEdits } from './table/table-version.js';

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { DuplicateKeyError, NotFoundError, SchemaMismatchError, UsageError } from '../errors/index.js';
 import {
+  ChunkingParametersSchema,
   createTableSchema,
   isKeyless,
   keyColumnIndexes,
   keyColumnNames,
   validateTableName,
   withAddedColumn,
+  type ChunkingParameters,
   type Column,
   type TableSchema,
 } from '../schema/schema.js';
@@ -32,6 +34,12 @@ export interface ImportOptions {
   key?: string[];
   mode?: ImportMode;
   format?: SourceFormat;
+  /**
+   * How a new table is cut into chunks (DEFAULT_CHUNKING when omitted). Fixed when the
+   * table is created; for an existing table it must be omitted or equal to the table's.
+   * `bench/chunk-size.ts` compares settings with it.
+   */
+  chunking?: ChunkingParameters;
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
@@ -52,6 +60,7 @@ export interface ImportResult extends EditCounts {
  */
 export async function importTable(repository: Repository, file: string, options: ImportOptions): Promise<ImportResult> {
   validateTableName(options.table);
+  const chunking = options.chunking ? checkedChunking(options.chunking) : undefined;
   const mode = options.mode ?? 'replace';
   if (!fs.existsSync(file)) throw new NotFoundError(`file ${JSON.stringify(file)}`, file);
   const tempDir = path.join(repository.gitdir, 'dgit', 'tmp', `import-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
@@ -62,6 +71,8 @@ export async function importTable(repository: Repository, file: string, options:
       if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
         throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
       if (!existing && mode === 'delete') await repository.requireTable(working.tree, options.table, '--mode delete');
+      if (existing && chunking && JSON.stringify(existing.schema.chunking) !== JSON.stringify(chunking))
+        throw new UsageError(`the chunking of ${options.table} was fixed when it was created; an import cannot change it`, 'chunking');
 
       const keyNames = existing ? keyColumnNames(existing.schema) : options.key ?? [];
       const targetColumns = existing
@@ -79,7 +90,7 @@ export async function importTable(repository: Repository, file: string, options:
         let schema: TableSchema;
         const addedColumns: string[] = [];
         if (!existing) {
-          schema = createTableSchema(source.columns, keyNames);
+          schema = createTableSchema(source.columns, keyNames, chunking);
         } else if (mode === 'delete') {
           schema = existing.schema;
         } else {
@@ -158,4 +169,13 @@ async function replacementCounts(before: TableVersion, after: TableVersion, read
   const stat = await diffStat(before, after, reader, { pairKeyChanges: false });
   const { added, deleted, modified } = stat.summary;
   return { inserted: added, updated: modified, deleted, missing: 0, unchanged: manifestRowCount(after.manifest) - added - modified };
+}
+
+/** Chunking parameters a table can be cut by: whole rows with minRows < targetRows <= maxRows. */
+function checkedChunking(chunking: ChunkingParameters): ChunkingParameters {
+  const parsed = ChunkingParametersSchema.safeParse(chunking);
+  const ok = parsed.success && parsed.data.minRows < parsed.data.targetRows && parsed.data.targetRows <= parsed.data.maxRows;
+  if (!parsed.success || !ok)
+    throw new UsageError(`chunking must be whole numbers of rows with minRows < targetRows <= maxRows, got ${JSON.stringify(chunking)}`, 'chunking');
+  return { hash: parsed.data.hash, targetRows: parsed.data.targetRows, minRows: parsed.data.minRows, maxRows: parsed.data.maxRows };
 }
