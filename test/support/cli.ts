@@ -52,17 +52,11 @@ export function dgitAsync(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]
 }
 
 /**
- * Stop the in-process CLI's worker thread. The thread serves every test file of
- * its vitest worker (each command gets its own environment, working directory and
- * captured output; the CLI keeps no state between commands that a file could
- * see), and it is unref'd: it never keeps the process alive.
+ * The in-process CLI's worker thread. It serves every test file of its vitest worker
+ * (each command gets its own environment, working directory and captured output;
+ * the CLI keeps no state between commands that a file could see), and it is
+ * unref'd: it never keeps the process alive.
  */
-export async function stopCliWorker(): Promise<void> {
-  const running = cliWorker;
-  cliWorker = undefined;
-  if (running) await running.terminate();
-}
-
 function worker(): Worker {
   if (!cliWorker) {
     cliWorker = new Worker(new URL('./cli-worker.mjs', import.meta.url));
