@@ -6,6 +6,7 @@ import {
   ChunkingParametersSchema,
   createTableSchema,
   isKeyless,
+  sameChunking,
   keyColumnIndexes,
   keyColumnNames,
   validateTableName,
@@ -71,7 +72,7 @@ export async function importTable(repository: Repository, file: string, options:
       if (existing && options.key && options.key.join(',') !== keyColumnNames(existing.schema).join(','))
         throw new UsageError(`--key is only for a new table; ${options.table} is keyed by (${keyColumnNames(existing.schema).join(', ') || 'the whole row'})`, '--key');
       if (!existing && mode === 'delete') await repository.requireTable(working.tree, options.table, '--mode delete');
-      if (existing && chunking && JSON.stringify(existing.schema.chunking) !== JSON.stringify(chunking))
+      if (existing && chunking && !sameChunking(existing.schema.chunking, chunking))
         throw new UsageError(`the chunking of ${options.table} was fixed when it was created; an import cannot change it`, 'chunking');
 
       const keyNames = existing ? keyColumnNames(existing.schema) : options.key ?? [];
@@ -171,11 +172,10 @@ async function replacementCounts(before: TableVersion, after: TableVersion, read
   return { inserted: added, updated: modified, deleted, missing: 0, unchanged: manifestRowCount(after.manifest) - added - modified };
 }
 
-/** Chunking parameters a table can be cut by: whole rows with minRows < targetRows <= maxRows. */
+/** Chunking parameters a table can be cut by (ChunkingParametersSchema, as schema.json is read), or a usage error saying why not. */
 function checkedChunking(chunking: ChunkingParameters): ChunkingParameters {
   const parsed = ChunkingParametersSchema.safeParse(chunking);
-  const ok = parsed.success && parsed.data.minRows < parsed.data.targetRows && parsed.data.targetRows <= parsed.data.maxRows;
-  if (!parsed.success || !ok)
-    throw new UsageError(`chunking must be whole numbers of rows with minRows < targetRows <= maxRows, got ${JSON.stringify(chunking)}`, 'chunking');
-  return { hash: parsed.data.hash, targetRows: parsed.data.targetRows, minRows: parsed.data.minRows, maxRows: parsed.data.maxRows };
+  if (!parsed.success)
+    throw new UsageError(`chunking ${JSON.stringify(chunking)} is refused: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'chunking'}: ${issue.message}`).join('; ')}`, 'chunking');
+  return parsed.data;
 }

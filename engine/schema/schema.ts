@@ -16,8 +16,13 @@ export const ChunkingParametersSchema = z.object({
   minRows: z.number().int().min(1),
   /** A boundary is forced at this many rows. */
   maxRows: z.number().int().min(2),
-});
+}).refine((c) => c.minRows < c.targetRows && c.targetRows <= c.maxRows, { message: 'chunking needs minRows < targetRows <= maxRows' });
 export type ChunkingParameters = z.infer<typeof ChunkingParametersSchema>;
+
+/** Whether two tables are cut by the same rule (the same rows give the same chunks). */
+export function sameChunking(a: ChunkingParameters, b: ChunkingParameters): boolean {
+  return a.hash === b.hash && a.targetRows === b.targetRows && a.minRows === b.minRows && a.maxRows === b.maxRows;
+}
 
 export const DEFAULT_CHUNKING: ChunkingParameters = {
   hash: 'fnv1a32-fmix-v1',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importTable, initRepository } from '../../engine/index.js';
 import type { Repository } from '../../engine/repository/repository.js';
-import { DEFAULT_CHUNKING } from '../../engine/schema/schema.js';
+import { DEFAULT_CHUNKING, createTableSchema, parseTableSchema, serializeTableSchema } from '../../engine/schema/schema.js';
 import { repositorySnapshot, tempDir, writeFile } from '../support/cli.js';
 
 /** A keyed CSV of `rows` rows. */
@@ -54,9 +54,15 @@ describe('a table chunked as its creator asked', () => {
       { ...small, hash: 'sha1' },
     ];
     for (const chunking of bad)
-      await expect(importTable(repository, file, { table: 'n', key: ['id'], chunking: chunking as typeof small }), JSON.stringify(chunking)).rejects.toThrow(/chunking must be whole numbers/);
+      await expect(importTable(repository, file, { table: 'n', key: ['id'], chunking: chunking as typeof small }), JSON.stringify(chunking)).rejects.toThrow(/chunking .* is refused: /);
     await expect(importTable(repository, file, { table: 't', mode: 'replace', chunking: { ...small, targetRows: 128 } })).rejects.toThrow(/chunking of t was fixed when it was created/);
     expect(repositorySnapshot(dir)).toEqual(before);
     expect(fs.existsSync(path.join(dir, 'tables', 'n'))).toBe(false);
+  });
+
+  it('reads the same rule from schema.json: a stored chunking that cannot cut a table is refused as corrupt', () => {
+    const stored = (chunking: typeof small) => serializeTableSchema({ ...createTableSchema([{ name: 'id', type: 'Int64' }], ['id']), chunking });
+    expect(parseTableSchema(stored(small), 'schema.json').chunking).toEqual(small);
+    expect(() => parseTableSchema(stored({ ...small, minRows: 64 }), 'schema.json')).toThrow(/schema is invalid: chunking needs minRows < targetRows <= maxRows/);
   });
 });
