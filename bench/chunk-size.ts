@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { commit, importTable, initRepository, type ChunkingParameters } from '../engine/index.js';
-import { flightsSelect, sqlLiteral as lit } from './flights-select.js';
+import { flightsSelect, spread, sqlLiteral as lit, upsertFile } from './flights-select.js';
 import { OUT, dgit, du, snapshotDist } from './lib.js';
 
 const DIR = path.join(OUT, 'chunk-size');
@@ -57,9 +57,7 @@ async function oneChunking(sql: DuckDBConnection, keyed: string, chunking: Chunk
   const commitBytes: number[] = [];
   for (let k = 1; k <= COMMITS; k++) {
     // Ten rows spread over the key range, a different ten each time.
-    const ids = Array.from({ length: 10 }, (_, i) => 1 + ((Math.floor(((i + 0.5) * ROWS) / 10) + 7919 * k) % ROWS));
-    const file = path.join(DIR, `ten-${k}.parquet`);
-    await sql.run(`COPY (SELECT id, date, delay + ${k} AS delay, distance, origin, destination FROM read_parquet(${lit(keyed)}) WHERE id IN (${ids.join(',')}) ORDER BY id) TO ${lit(file)} (FORMAT parquet)`);
+    const file = await upsertFile(sql, keyed, spread(ROWS, 10, k / (COMMITS + 1)), k, path.join(DIR, `ten-${k}.parquet`));
     const before = objects();
     dgit(repo, 'import', file, '--table', 'flights', '--mode', 'upsert');
     dgit(repo, 'commit', '-m', `ten ${k}`);

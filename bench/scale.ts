@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { flightsSelect, sqlLiteral } from './flights-select.js';
+import { flightsSelect, spread, sqlLiteral, upsertFile } from './flights-select.js';
 import { GIT_ENV, OUT, childScript, cli, dgit, du, loadAverage, snapshotDist, timed, type Timed } from './lib.js';
 
 const DIR = path.join(OUT, 'scale');
@@ -41,7 +41,6 @@ function record(row: Row): void {
 
 const lit = sqlLiteral;
 /** `count` ids spread evenly over 1..n, shifted by `phase` (0..1) of a gap. */
-const spread = (n: number, count: number, phase = 0.5) => Array.from({ length: count }, (_, i) => 1 + Math.floor(((i + phase) * n) / count));
 
 function process2(...runs: Timed[]): { seconds: number; cpuSeconds: number; peakMiB: number } {
   return { seconds: runs.reduce((s, r) => s + r.seconds, 0), cpuSeconds: runs.reduce((s, r) => s + r.cpuSeconds, 0), peakMiB: Math.max(...runs.map((r) => r.peakMiB)) };
@@ -51,10 +50,6 @@ const figures = (t: Timed) => ({ seconds: t.seconds, cpuSeconds: t.cpuSeconds, p
 /** The error a failed process printed (GNU time's own line, the last, left out). */
 const failure = (t: Timed) => t.stderr.trim().split('\n').filter((line) => !/^\d+ [\d.]+ [\d.]+$/.test(line)).at(-1) ?? '';
 
-async function upsertFile(sql: DuckDBConnection, keyed: string, ids: number[], delta: number, file: string): Promise<string> {
-  await sql.run(`COPY (SELECT id, date, delay + ${delta} AS delay, distance, origin, destination FROM read_parquet(${lit(keyed)}) WHERE id IN (${ids.join(',')}) ORDER BY id) TO ${lit(file)} (FORMAT parquet)`);
-  return file;
-}
 
 async function oneSize(sql: DuckDBConnection, n: number): Promise<void> {
   const dir = path.join(DIR, String(n));
