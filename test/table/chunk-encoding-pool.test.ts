@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { Worker } from 'node:worker_threads';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as arrow from 'apache-arrow';
@@ -179,6 +180,25 @@ describe('chunk encoding in worker threads', () => {
       await (pool as unknown as { workers: Array<{ thread: { terminate(): Promise<number> } }> }).workers[0]!.thread.terminate();
       const outcomes = await Promise.all(waiting);
       expect(outcomes.at(-1)).toMatch(/chunk encoding worker stopped/);
+    } finally {
+      await pool.close();
+    }
+    expect(encodingWorkerCounts().running).toBe(0);
+  });
+
+  it('a worker that answers for another chunk fails the pool rather than leave its chunk waiting', async () => {
+    const columns: Column[] = [{ id: 1, name: 'id', type: 'Int64', nullable: false }];
+    const table = rowsToArrow(columns, [[1n], [2n]]);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the worker as `this`
+    const post = Worker.prototype.postMessage;
+    // The request leaves with another job number, so the worker's answer names a chunk the pool did not send it.
+    vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: unknown, transfer?: Parameters<Worker['postMessage']>[1]) {
+      post.call(this, { ...(message as object), job: 1000 }, transfer);
+    });
+    const pool = new ChunkEncodingPool(2);
+    try {
+      await expect(pool.encode(table, columns)).rejects.toThrow(/answered for chunk 1000, expected 0/);
+      await expect(pool.encode(table, columns)).rejects.toThrow(/answered for chunk 1000/);
     } finally {
       await pool.close();
     }

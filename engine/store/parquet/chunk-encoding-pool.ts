@@ -145,7 +145,14 @@ export class ChunkEncodingPool {
       this.fail(error);
       return;
     }
-    if (job && job.request.job === reply.job) job.resolve({ bytes: reply.bytes, oid: reply.oid, packed: reply.packed });
+    if (!job || job.request.job !== reply.job) {
+      // A worker takes one chunk at a time: any other reply is a fault, and waiting for the chunk would wait forever.
+      const error = new Error(`a chunk encoding worker answered for chunk ${reply.job}, expected ${job ? job.request.job : 'none'}`);
+      job?.reject(error);
+      this.fail(error);
+      return;
+    }
+    job.resolve({ bytes: reply.bytes, oid: reply.oid, packed: reply.packed });
     this.dispatch();
   }
 
