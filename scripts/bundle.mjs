@@ -5,4 +5,4 @@ import config from '../rolldown.config.mjs';
 
 // Chunk names carry content hashes: start empty so chunks of an earlier build do not pile up.
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
-await build({ ...config, output: config.output });
+await build(config);
