@@ -6,6 +6,7 @@ import { checkDefinitionKey, ROW_LOCAL_KINDS, type ConfiguredCheck } from '../co
 import { serializeTableSchema } from '../schema/schema.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { TableVersion } from '../table/table-version.js';
+import { tempSibling } from '../store/atomic-file.js';
 
 /**
  * Incremental checking. A row-local check (not_null, accepted_values, range,
@@ -45,7 +46,7 @@ export class CheckVerdictCache {
     if (fs.existsSync(target)) return;
     try {
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+      const temp = tempSibling(target);
       fs.writeFileSync(temp, 'passed\n');
       fs.renameSync(temp, target);
     } catch {

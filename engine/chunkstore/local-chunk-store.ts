@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import { CorruptError } from '../errors/index.js';
 import { hashObject, type ObjectId } from '../store/object-store.js';
 import { parseChunkStoreUrl, type ChunkStoreLocation } from './chunk-store-url.js';
+import { tempSibling } from '../store/atomic-file.js';
 
 /**
  * The chunks of a repository that keeps them outside git, on this machine:
@@ -85,7 +85,7 @@ export class LocalChunkStore {
   private place(id: string, bytes: Uint8Array): void {
     const target = this.path(id);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const temp = tempSibling(target);
     fs.writeFileSync(temp, bytes);
     fs.renameSync(temp, target);
   }

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { InvalidInputError } from '../errors/index.js';
+import { tempSibling } from '../store/atomic-file.js';
 
 /**
  * Where exported bytes go. A file is written under a temp name next to it and
@@ -28,7 +27,7 @@ export async function openOutputSink(output: string | NodeJS.WritableStream): Pr
 async function fileSink(file: string): Promise<OutputSink> {
   const existing = await stat(file).catch(() => undefined);
   if (existing && !existing.isFile() && !existing.isDirectory()) return specialFileSink(file);
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempSibling(file, { hidden: true });
   const { handle, close } = await openOnce(temp, 'wx', file);
   return {
     async write(chunk) {

@@ -4,6 +4,17 @@ import crypto from 'node:crypto';
 import { traceWrite } from './write-trace.js';
 
 /**
+ * A name beside `target` to write a file under before renaming it over `target`:
+ * the pid and random bytes, so no other process, and no other thread of this one,
+ * writes the same temp file. `hidden` starts it with a dot, for folders people and
+ * engines list.
+ */
+export function tempSibling(target: string, options: { hidden?: boolean } = {}): string {
+  const name = `${options.hidden ? '.' : ''}${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  return path.join(path.dirname(target), name);
+}
+
+/**
  * Replace a file so that a reader (or a process killed at any instant) sees the
  * old content or the new, never a mix: write a temporary file beside it, fsync,
  * rename over the target, fsync the directory.
@@ -12,7 +23,7 @@ export function writeFileAtomic(target: string, content: string | Uint8Array): v
   const dir = path.dirname(target);
   fs.mkdirSync(dir, { recursive: true });
   traceWrite(`state ${path.basename(target)}`);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempSibling(target, { hidden: true });
   const fd = fs.openSync(temp, 'w');
   try {
     fs.writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { CorruptError, NotFoundError } from '../errors/index.js';
-import { fsyncDirectory } from './atomic-file.js';
+import { fsyncDirectory, tempSibling } from './atomic-file.js';
 import { traceWrite } from './write-trace.js';
 import { PackReader, PackWriter, installPack } from './pack.js';
 import { openLocalChunkStore, type LocalChunkStore } from '../chunkstore/local-chunk-store.js';
@@ -133,7 +133,7 @@ export class ObjectStore {
     const target = this.loosePath(oid);
     traceWrite(`object ${type}`);
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const temp = tempSibling(target);
     fs.writeFileSync(temp, deflateObject(type, content));
     fs.renameSync(temp, target);
     return oid;
@@ -243,7 +243,7 @@ export class ObjectTransaction {
         const target = path.join(dir, oid.slice(2));
         // A name of its own (not just the pid): two threads of one process (the bot's handlers, an in-process
         // CLI) may store the same object at once, and a shared temp file could be renamed away half-written.
-        const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+        const temp = tempSibling(target);
         fs.writeFileSync(temp, object.deflated);
         fs.renameSync(temp, target);
       }

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import crypto from 'node:crypto';
 import type { ChunkEntry, ChunkId, Manifest } from '../chunking/manifest.js';
 import { CorruptError } from '../errors/index.js';
 import type { TableSchema } from '../schema/schema.js';
-import { readFileIfExists, writeFileAtomic } from '../store/atomic-file.js';
+import { readFileIfExists, writeFileAtomic, tempSibling } from '../store/atomic-file.js';
 import { hashObject, type ObjectId, type ObjectStore } from '../store/object-store.js';
 import { localChunkFile, prefetchChunks } from '../chunkstore/chunk-source.js';
 
@@ -60,7 +59,7 @@ export class ChunkFileCache {
     if (stored) return stored;
     const bytes = await this.store.readTyped(id as unknown as ObjectId, 'blob');
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const temp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    const temp = tempSibling(target);
     fs.writeFileSync(temp, bytes);
     fs.renameSync(temp, target);
     return target;

@@ -7,6 +7,7 @@ import { ObjectStore, hashObject, type ObjectId } from '../../engine/store/objec
 import { parseCommit, parseTree, serializeCommit, serializeTree } from '../../engine/store/git-objects.js';
 import { RefStore, checkBranchName } from '../../engine/store/ref-store.js';
 import { resolveRevision } from '../../engine/store/revision.js';
+import { tempSibling } from '../../engine/store/atomic-file.js';
 import { ConcurrentUpdateError, InvalidNameError, NotFoundError } from '../../engine/errors/index.js';
 import { gitOut, tempDir } from '../support/cli.js';
 
@@ -257,5 +258,13 @@ describe('packfiles', () => {
     expect(fs.readdirSync(path.join(gitdir, 'objects', 'pack')).filter((f) => f.endsWith('.pack'))).toHaveLength(1);
     expect(strayCloses).toEqual([]);
     expect([...open]).toEqual([]);
+  });
+
+  it('stages every file under a temp name of its own beside its target, so two threads never share one', () => {
+    const target = path.join('/repo', '.git', 'objects', 'ab', 'cdef');
+    const names = new Set(Array.from({ length: 50 }, () => tempSibling(target)));
+    expect(names.size).toBe(50);
+    for (const name of names) expect(path.dirname(name)).toBe(path.dirname(target));
+    expect(path.basename(tempSibling(target, { hidden: true }))).toMatch(new RegExp(`^\\.cdef\\.${process.pid}\\.[0-9a-f]{8}\\.tmp$`));
   });
 });
