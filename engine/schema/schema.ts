@@ -1,9 +1,15 @@
+import { WIDE_COLUMNS } from './wide.js';
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { CorruptError, InvalidNameError, SchemaMismatchError } from '../errors/index.js';
 import { COLUMN_TYPES, type ColumnType } from './types.js';
 
-/** Version of the on-disk table format; any change of chunk encoding or boundary rule bumps it. */
+/**
+ * Version of the on-disk table format; any change a reader must know of (the boundary
+ * rule, the files a table is made of, how a chunk maps to columns) bumps it. Parquet
+ * writer settings are not such a change: every Parquet reader reads every encoding
+ * and compression, and wide chunks (see chunk-parquet.ts) came without a bump.
+ */
 export const FORMAT_VERSION = 1;
 
 /** Content-defined chunking parameters, fixed per table at creation so boundaries never drift. */
@@ -30,6 +36,30 @@ export const DEFAULT_CHUNKING: ChunkingParameters = {
   minRows: 1024,
   maxRows: 24576,
 };
+
+/** Cells (rows x columns) a default chunk of a wide table aims at, at most. */
+const WIDE_CHUNK_CELLS = 3 << 20;
+
+/**
+ * How a new table of `columnCount` columns is cut when nothing else is asked:
+ * DEFAULT_CHUNKING, or for a wide table (more than WIDE_COLUMNS) the same rule scaled
+ * down by a power of two until a chunk aims at no more than WIDE_CHUNK_CELLS cells
+ * (1,024 rows for 3,000 columns). Encoding a chunk holds all of it in memory, twice
+ * over, in each encoding thread; a 5,000-row chunk of 3,000 columns took 600 MiB.
+ * Fewer rows per chunk also cost more per row (each chunk pays per column), hence
+ * no smaller than needed, and never below 64 rows.
+ */
+export function defaultChunking(columnCount: number): ChunkingParameters {
+  if (columnCount <= WIDE_COLUMNS) return DEFAULT_CHUNKING;
+  let scale = 1;
+  while (DEFAULT_CHUNKING.targetRows / scale > 64 && (DEFAULT_CHUNKING.targetRows / scale) * columnCount > WIDE_CHUNK_CELLS) scale *= 2;
+  return {
+    hash: DEFAULT_CHUNKING.hash,
+    targetRows: DEFAULT_CHUNKING.targetRows / scale,
+    minRows: DEFAULT_CHUNKING.minRows / scale,
+    maxRows: DEFAULT_CHUNKING.maxRows / scale,
+  };
+}
 
 export const ColumnSchema = z.object({
   /** Stable id: survives renames, so diff and merge tell a rename from a drop plus an add (see `columnId`). */
@@ -81,7 +111,7 @@ export function validateColumnName(name: string): void {
 export function createTableSchema(
   columns: Array<{ name: string; type: ColumnType; nullable?: boolean }>,
   keyNames: string[],
-  chunking: ChunkingParameters = DEFAULT_CHUNKING,
+  chunking: ChunkingParameters = defaultChunking(columns.length),
 ): TableSchema {
   const seen = new Set<string>();
   for (const column of columns) {
