@@ -35,7 +35,7 @@ export const FAST_PATH_MAX_BYTES = 8 * 1024 * 1024;
 export const FAST_PATH_MAX_CELLS = 2_000_000;
 
 /** How many imports each path read, for tests and debugging. */
-export const importReadCounts = { fast: 0, duckdb: 0 };
+export const importReadCounts = { fast: 0, duckdb: 0, columnGroups: 0 };
 
 /** `DGIT_IMPORT_FASTPATH=0` forces the DuckDB path (the equivalence tests compare the two). */
 function fastPathEnabled(): boolean {

@@ -16,6 +16,18 @@ import { csvRecordLines, findCsvStructureError, ndjsonRecordLines, readCsvHeader
 export interface SourceReader {
   /** A DuckDB FROM item reading the file, or null when the file holds no rows and no columns (an empty JSON array). */
   fromSql: string | null;
+  /**
+   * The number of columns, when it is known without reading the data (a CSV header, a
+   * Parquet footer); a wide source is loaded by groups of columns (column-groups.ts).
+   */
+  columnCount(session: DuckDbSession): Promise<number | undefined>;
+  /**
+   * A FROM item reading the file with the types (and date formats) that reading `fromSql`
+   * detects, found by one pass over the file, so that reading it again does not detect
+   * them again. Only for formats whose reading detects types (CSV and TSV); read errors
+   * are DuckDB's, for `explainReadError`.
+   */
+  typedFromSql?(session: DuckDbSession): Promise<string>;
   /** Where data rows are (row numbers 1-based, in file order). */
   locate(rows: readonly number[]): Promise<Map<number, SourceLocation>>;
   /** DuckDB's failure to read the file, as an error naming the file and, when known, the line. */
@@ -100,20 +112,44 @@ async function csvReader(file: string, dialect: CsvDialect, options: SourceReade
   const header = await readCsvHeader(file, dialect);
   if (!header) throw new InvalidInputError(`${file}: no header row (the file holds only blank lines)`, file);
   checkColumnNames(file, header, `${file}:1`);
-  const readCsv = (textColumns: readonly string[]) => {
+  // The dialect is fixed, not sniffed: a sniffed one can take '#' for a comment, skip "junk" lines, or
+  // give up on a ragged row without saying where it is.
+  const fixedDialect =
+    `${quoteString(file)}, header = true, delim = ${quoteString(dialect.delimiter)}, quote = ${quoteString(dialect.quote)}, ` +
+    `escape = ${quoteString(dialect.quote)}, comment = '', skip = 0, strict_mode = true, null_padding = false, allow_quoted_nulls = false`;
+  const detecting = (textColumns: readonly string[]) => {
     const text = textColumns.filter((name) => header.includes(name));
     const types = text.length > 0 ? `, types = {${text.map((name) => `${quoteString(name)}: 'VARCHAR'`).join(', ')}}` : '';
-    // The dialect is fixed, not sniffed: a sniffed one can take '#' for a comment, skip "junk" lines, or
-    // give up on a ragged row without saying where it is. Types are still detected, over the whole file.
-    return (
-      `read_csv(${quoteString(file)}, header = true, delim = ${quoteString(dialect.delimiter)}, quote = ${quoteString(dialect.quote)}, ` +
-      `escape = ${quoteString(dialect.quote)}, comment = '', skip = 0, strict_mode = true, null_padding = false, ` +
-      `allow_quoted_nulls = false, sample_size = -1${types})`
-    );
+    // Types are detected over the whole file.
+    return `${fixedDialect}, sample_size = -1${types}`;
   };
+  const readCsv = (textColumns: readonly string[]) => `read_csv(${detecting(textColumns)})`;
   const fromSql = readCsv(options.textColumns);
   return {
     fromSql,
+    async columnCount() {
+      return header.length;
+    },
+    async typedFromSql(session) {
+      // DuckDB's sniffer is what read_csv runs to detect; it reports the types and the date and
+      // timestamp formats it found, which read_csv then takes as given. Not the line ending it
+      // reports: given new_line = '\r\n', DuckDB 1.5 read no rows of a CRLF file with a quoted
+      // line break, without an error; left out, it reads CRLF and LF files alike.
+      const [found] = await session.rows(
+        `SELECT Columns AS columns, DateFormat AS date_format, TimestampFormat AS timestamp_format ` +
+          `FROM sniff_csv(${detecting(options.textColumns)})`,
+      );
+      const columns = (found?.['columns'] ?? []) as Array<{ name: string; type: string }>;
+      const detected: Array<[option: string, value: unknown]> = [
+        ['dateformat', found?.['date_format']],
+        ['timestampformat', found?.['timestamp_format']],
+      ];
+      const formats = detected
+        .filter(([, value]) => typeof value === 'string' && value !== '')
+        .map(([option, value]) => `, ${option} = ${quoteString(String(value))}`)
+        .join('');
+      return `read_csv(${fixedDialect}, auto_detect = false, columns = {${columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.type)}`).join(', ')}}${formats})`;
+    },
     rawTextSql(column) {
       return `SELECT row_number() OVER () AS row, ${quoteIdentifier(column)} AS raw FROM ${readCsv([...options.textColumns, column])}`;
     },
@@ -147,6 +183,8 @@ async function jsonReader(file: string, format: 'json' | 'ndjson'): Promise<Sour
   const args = `${quoteString(file)}, format = '${duckFormat}'`;
   return {
     fromSql: `read_json(${args}, records = true, sample_size = -1)`,
+    // Known only by reading every record; a wide JSON file is loaded in one table.
+    columnCount: async () => undefined,
     rawTextSql(column) {
       // The JSON text of the value: a number keeps every digit the file wrote.
       const jsonPath = quoteString(`$.${JSON.stringify(column)}`);
@@ -186,6 +224,7 @@ async function jsonReader(file: string, format: 'json' | 'ndjson'): Promise<Sour
 
 function noRows(file: string): Omit<SourceReader, 'fromSql'> {
   return {
+    columnCount: async () => undefined,
     locate: byRow,
     explainReadError: async (error) => new InvalidInputError(`${file}: ${trimDuckdbMessage(duckdbMessage(error))}`, file, error),
     checkNames: async () => {},
@@ -208,6 +247,13 @@ async function firstBytes(file: string, length: number): Promise<string> {
 function parquetReader(file: string, fromSql: string, kind: string): SourceReader {
   return {
     fromSql,
+    async columnCount(session) {
+      try {
+        return (await session.describe(`SELECT * FROM ${fromSql}`)).length;
+      } catch {
+        return undefined; // the load reports what is wrong with the file
+      }
+    },
     locate: byRow,
     async explainReadError(error) {
       const detail = trimDuckdbMessage(duckdbMessage(error).replace(/^[A-Za-z ]*Error: /, ''));

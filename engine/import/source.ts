@@ -13,6 +13,7 @@ import { formatFromPath, type SourceFormat } from './source-format.js';
 import { openSourceReader, type SourceReader } from './source-readers.js';
 import { describeLocation } from './source-location.js';
 import { importReadCounts, openFastSortedSource } from './fast-source.js';
+import { columnsPerGroup, groupColumns, loadGroups, sortPositions, stageGroups, zipGroups } from './column-groups.js';
 
 export { formatFromPath, type SourceFormat } from './source-format.js';
 export type { TargetColumn } from './column-plan.js';
@@ -74,10 +75,14 @@ const NODE_BASELINE_MB = 300;
 
 /** DuckDB's memory_limit for an import under the setting; an unusable setting is refused. */
 export function importDuckDbMemoryLimit(setting = process.env['DGIT_IMPORT_MEMORY_MB']): string {
+  return `${importDuckDbMemoryMiB(setting)}MiB`;
+}
+
+function importDuckDbMemoryMiB(setting = process.env['DGIT_IMPORT_MEMORY_MB']): number {
   const mib = setting === undefined || setting === '' ? DEFAULT_IMPORT_MEMORY_MB : Number(setting);
   if (!Number.isInteger(mib) || mib < NODE_BASELINE_MB + 128)
     throw new UsageError(`DGIT_IMPORT_MEMORY_MB must be a whole number of MiB, at least ${NODE_BASELINE_MB + 128}`, 'DGIT_IMPORT_MEMORY_MB');
-  return `${mib - NODE_BASELINE_MB}MiB`;
+  return mib - NODE_BASELINE_MB;
 }
 const IMPORT_THREADS = 2;
 const LOADED_TABLE = 'dgit_source';
@@ -110,10 +115,17 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
       textColumns: (options.targetColumns ?? []).map((column) => column.name),
       workDir,
     });
-    session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: importDuckDbMemoryLimit() });
+    const memoryMiB = importDuckDbMemoryMiB();
+    session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: `${memoryMiB}MiB` });
+    const perGroup = columnsPerGroup(memoryMiB);
+    if (((await reader.columnCount(session)) ?? 0) > perGroup) {
+      const wide = await openWideSource(session, reader, file, options, { perGroup, workDir });
+      await session.close();
+      return wide;
+    }
     const sourceColumns = await loadSource(session, reader, file, options.targetColumns);
     const columns = planColumns(file, sourceColumns, options);
-    await checkSource(session, { file, table: LOADED_TABLE, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
+    await checkSource(session, { file, parts: [{ table: LOADED_TABLE, columns }], columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
     const counted = await session.rows(`SELECT count(*) AS n FROM ${LOADED_TABLE}`);
     const rowCount = Number(counted[0]!['n']);
     const sortedFile = path.join(workDir, 'sorted.parquet');
@@ -125,7 +137,7 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
       file: sortedFile,
     });
     await session.close();
-    return sortedSource(columns, rowCount, sortedFile, workDir, options.onProgress);
+    return sortedSource(columns, rowCount, () => readStagedParquet(sortedFile, columns), workDir, options.onProgress);
   } catch (error) {
     await session?.close();
     await rm(workDir, { recursive: true, force: true });
@@ -156,8 +168,53 @@ async function loadSource(
   }
   const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
   await reader.checkNames(session, described.map((column) => column.name));
-  for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, column.name);
+  for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name);
   return described.map((column) => ({ name: column.name, duckType: column.type }));
+}
+
+/**
+ * A source with more columns than one DuckDB table can load under the memory limit,
+ * loaded, checked, sorted and staged by groups of columns (see column-groups.ts): the
+ * same columns, checks, errors and rows as `loadSource` and the one-table path give.
+ */
+async function openWideSource(
+  session: DuckDbSession,
+  reader: SourceReader,
+  file: string,
+  options: OpenSortedSourceOptions,
+  { perGroup, workDir }: { perGroup: number; workDir: string },
+): Promise<SortedSource> {
+  importReadCounts.columnGroups++;
+  let from: string;
+  let described: Array<{ name: string; type: string }>;
+  try {
+    // The types are detected once, here; each group then reads the file with them.
+    from = (await reader.typedFromSql?.(session)) ?? reader.fromSql!;
+    described = await session.describe(`SELECT * FROM ${from}`);
+  } catch (error) {
+    throw await reader.explainReadError(error);
+  }
+  await reader.checkNames(session, described.map((column) => column.name));
+  const columns = planColumns(file, described.map((column) => ({ name: column.name, duckType: column.type })), options);
+  const { sortColumns } = sortTerms(columns, options);
+  const named = (names: readonly string[]) => names.map((name) => columns.find((column) => column.name === name)!);
+  const groups = groupColumns(columns, { uniqueKey: named(options.uniqueKey), sortColumns, perGroup });
+  let parts;
+  try {
+    parts = await loadGroups(session, from, groups, IMPORT_THREADS);
+  } catch (error) {
+    throw await reader.explainReadError(error);
+  }
+  for (const column of described) {
+    if (column.type !== 'DOUBLE' && column.type !== 'FLOAT') continue;
+    const part = parts.find((p) => p.columns.some((c) => c.inSource && c.name === column.name))!;
+    await refuseRoundedIntegers(session, reader, file, part.table, column.name);
+  }
+  await checkSource(session, { file, parts, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
+  const counted = await session.rows(`SELECT count(*) AS n FROM ${parts[0]!.table}`);
+  await sortPositions(session, parts, sortColumns);
+  const staged = await stageGroups(session, parts, (index) => path.join(workDir, `sorted-${index}.parquet`), columns.length);
+  return sortedSource(columns, Number(counted[0]!['n']), () => zipGroups(staged, columns), workDir, options.onProgress);
 }
 
 /** Doubles hold every integer up to 2^53 exactly; past it, an integer read as DOUBLE may have been rounded. */
@@ -170,10 +227,10 @@ const EXACT_DOUBLE_LIMIT = '9007199254740992';
  * integer that a double cannot hold exactly. Cheap when there is none: the file is
  * read again only when a loaded value is that large.
  */
-async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReader, file: string, column: string): Promise<void> {
+async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReader, file: string, table: string, column: string): Promise<void> {
   if (!reader.rawTextSql) return; // Parquet and Arrow store doubles: what DuckDB reads is what the file holds
   const name = quoteIdentifier(column);
-  const large = await session.rows(`SELECT 1 FROM ${LOADED_TABLE} WHERE abs(${name}) >= ${EXACT_DOUBLE_LIMIT} LIMIT 1`);
+  const large = await session.rows(`SELECT 1 FROM ${table} WHERE abs(${name}) >= ${EXACT_DOUBLE_LIMIT} LIMIT 1`);
   if (large.length === 0) return;
   const found = await session.rows(
     `SELECT row, raw FROM (${reader.rawTextSql(column)}) WHERE regexp_full_match(trim(raw), '[+-]?[0-9]+') ` +
@@ -195,17 +252,23 @@ async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReade
  * unique, file order breaks ties, so the same file always gives the same order.
  */
 function orderBy(columns: readonly PlannedColumn[], options: OpenSortedSourceOptions): string {
-  const names = options.sortBy === 'all' ? columns.map((column) => column.name) : options.sortBy;
-  const terms = names.map((name) => `${columns.findIndex((column) => column.name === name) + 1} ASC NULLS FIRST`);
-  const unique = options.sortBy === 'all' || (options.uniqueKey.length > 0 && options.uniqueKey.every((key) => names.includes(key)));
+  const { sortColumns, unique } = sortTerms(columns, options);
+  const terms = sortColumns.map((sorted) => `${columns.indexOf(sorted) + 1} ASC NULLS FIRST`);
   if (!unique) terms.push(`${quoteIdentifier(ROW_NUMBER_COLUMN)} ASC`);
   return terms.join(', ');
+}
+
+/** The columns rows are sorted by, in order, and whether they make rows unique (else file order breaks ties). */
+function sortTerms(columns: readonly PlannedColumn[], options: OpenSortedSourceOptions): { sortColumns: PlannedColumn[]; unique: boolean } {
+  const names = options.sortBy === 'all' ? columns.map((column) => column.name) : options.sortBy;
+  const unique = options.sortBy === 'all' || (options.uniqueKey.length > 0 && options.uniqueKey.every((key) => names.includes(key)));
+  return { sortColumns: names.map((name) => columns.find((column) => column.name === name)!), unique };
 }
 
 function sortedSource(
   planned: readonly PlannedColumn[],
   rowCount: number,
-  sortedFile: string,
+  read: () => AsyncIterable<arrow.Table>,
   workDir: string,
   onProgress: OpenSortedSourceOptions['onProgress'],
 ): SortedSource {
@@ -215,7 +278,7 @@ function sortedSource(
     rowCount,
     async *batches() {
       let done = 0;
-      for await (const table of readStagedParquet(sortedFile, columns)) {
+      for await (const table of read()) {
         done += table.numRows;
         yield table;
         onProgress?.(done, rowCount);

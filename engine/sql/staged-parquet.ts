@@ -33,7 +33,7 @@ export interface StagedColumn {
  */
 export async function stageQuery(
   session: DuckDbSession,
-  options: { columns: readonly StagedColumn[]; values: readonly string[]; fromSql: string; orderBy?: string; file: string },
+  options: { columns: readonly StagedColumn[]; values: readonly string[]; fromSql: string; orderBy?: string; file: string; rowGroupSize?: number },
 ): Promise<void> {
   const select = options.columns
     .map((column, i) => `${arrowLayoutExpression(options.values[i]!, column.type)} AS ${quoteIdentifier(column.name)}`)
@@ -41,7 +41,7 @@ export async function stageQuery(
   const order = options.orderBy ? ` ORDER BY ${options.orderBy}` : '';
   await session.run(
     `COPY (SELECT ${select} FROM ${options.fromSql}${order}) TO ${quoteString(options.file)} ` +
-      `(FORMAT parquet, ROW_GROUP_SIZE ${STAGED_ROW_GROUP_SIZE})`,
+      `(FORMAT parquet, ROW_GROUP_SIZE ${options.rowGroupSize ?? STAGED_ROW_GROUP_SIZE})`,
   );
 }
 
