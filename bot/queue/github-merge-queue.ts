@@ -95,6 +95,11 @@ const INSTANCE_FILE = 'merge-queue-instance';
  * check run; a failing group larger than one is split in halves instead, the
  * plan kept in the state.
  *
+ * What happens next, and what each result does to the queue, is the queue core's
+ * decision (engine/queue/queue-machine.ts, the local queue's too); this class
+ * does the I/O: pull requests, the clone, candidates, pushes, the state ref,
+ * comments and check runs.
+ *
  * The state lives in the repository (QueueStore, `refs/dgit/bot-queue`), so any
  * instance resumes it: a recorded landing is finished first (see `settle`),
  * outcomes not yet reported are reported (each comment once, by its marker), then

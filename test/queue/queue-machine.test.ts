@@ -198,6 +198,6 @@ describe('the verdict and the red-main ratchet', () => {
   });
 
   it('warnings never fail a candidate', () => {
-    expect(judgeReports(report(result('w', 4, { severity: 'warning' })), undefined)).toEqual({ passed: true });
+    expect(judgeReports(report(result('w', 4, { severity: 'warn' })), undefined)).toEqual({ passed: true });
   });
 });
