@@ -201,6 +201,21 @@ export type { SentRefUpdate } from './remote/index.js';
 export { DEPARTURES, MERGED_DEPARTURES, QUEUE_ENTRY_STATES, leaveQueue, type Departure } from './queue/outcome.js';
 // The queue core's batching and bisection (pure, light): the GitHub backend keeps its plan in its state ref.
 export { EMPTY_PLAN, isBatchSize, nextGroup, prunePlan, recordResult, bisectionBound, type BatchPlan, type GroupResult, type PlanStep } from './queue/batch-plan.js';
+// The queue core's state machine (pure, light): both backends ask it what to do next and fold the results back.
+export {
+  nextStep,
+  foldResult,
+  removeFromQueue,
+  checkPolicy,
+  judgeReports,
+  type QueueMachineState,
+  type QueuePolicy,
+  type QueueStep,
+  type StepResult,
+  type Transition,
+  type Leaving,
+  type MachineLanding,
+} from './queue/queue-machine.js';
 /** Send one ref update with a lease (git's --force-with-lease), as `dgit push` does. */
 export const sendRefUpdate = lazy(async () => (await import('./remote/push.js')).sendRefUpdate);
 /** Where a ref of a remote points, and fetching or pushing one ref with a lease. */

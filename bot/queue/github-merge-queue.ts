@@ -15,22 +15,20 @@ import { judgeCandidate, landingCandidate } from './landing.js';
 import { QUEUE_STATE_REF, QueueStore, type GitTokens, type StoredQueueState } from './queue-store.js';
 import {
   addEntry,
+  applyTransition,
   claimWorker,
   entryById,
   finishEntry,
   hasWork,
   isWorker,
-  batchPlanOf,
-  keepBatchPlan,
-  landingEntries,
   latestEntry,
+  machineOf,
   positionOf,
-  queuedIds,
   type Departure,
   type QueueEntry,
   type QueueState,
 } from './queue-state.js';
-import { contains, fetch, isBatchSize, nextGroup, push, recordResult, RemoteError, remoteRefTarget, type CommitId, type ObjectId } from '../../engine/index.js';
+import { checkPolicy, contains, fetch, foldResult, isBatchSize, nextStep, push, RemoteError, remoteRefTarget, type CommitId, type ObjectId, type QueuePolicy, type StepResult } from '../../engine/index.js';
 
 export interface MergeQueueOptions {
   /**
@@ -97,6 +95,11 @@ const INSTANCE_FILE = 'merge-queue-instance';
  * check run; a failing group larger than one is split in halves instead, the
  * plan kept in the state.
  *
+ * What happens next, and what each result does to the queue, is the queue core's
+ * decision (engine/queue/queue-machine.ts, the local queue's too); this class
+ * does the I/O: pull requests, the clone, candidates, pushes, the state ref,
+ * comments and check runs.
+ *
  * The state lives in the repository (QueueStore, `refs/dgit/bot-queue`), so any
  * instance resumes it: a recorded landing is finished first (see `settle`),
  * outcomes not yet reported are reported (each comment once, by its marker), then
@@ -106,8 +109,13 @@ const INSTANCE_FILE = 'merge-queue-instance';
  * the default branch is pushed with a lease on what it was made from.
  */
 export class GitHubMergeQueue {
-  private readonly maxLandingAttempts: number;
-  private readonly batch: number;
+  /**
+   * How the queue core runs on GitHub: only a bisection is kept in the state (a
+   * batch that lost an entry before its test is chosen afresh, `group: 'refilled'`),
+   * and an entry that lost `maxLandingAttempts` landings leaves with `lost-race`
+   * (`racesExhausted: 'dequeue'`): a webhook-driven queue has no run to stop.
+   */
+  private readonly policy: QueuePolicy;
   private readonly workerLeaseMs: number;
   private readonly clock: () => number;
   /** This instance, as the state names its worker: kept in the data folder, so a restart is the same instance. */
@@ -119,9 +127,10 @@ export class GitHubMergeQueue {
     private readonly services: BotServices,
     options: MergeQueueOptions = {},
   ) {
-    this.maxLandingAttempts = options.maxLandingAttempts ?? 3;
-    this.batch = options.batch ?? 1;
-    if (!isBatchSize(this.batch)) throw new RangeError(`the merge queue's batch is a whole number of at least 1, not ${options.batch}`);
+    const batch = options.batch ?? 1;
+    if (!isBatchSize(batch)) throw new RangeError(`the merge queue's batch is a whole number of at least 1, not ${options.batch}`);
+    // No attempts allowed and one allowed are the same: the first lost landing dequeues.
+    this.policy = checkPolicy({ batch, maxLostRaces: Math.max(1, options.maxLandingAttempts ?? 3), racesExhausted: 'dequeue', group: 'refilled' });
     this.workerLeaseMs = options.workerLeaseMs ?? 5 * 60_000;
     this.clock = options.now ?? Date.now;
     this.instance = instanceName(services.settings.dataDir);
@@ -284,7 +293,7 @@ export class GitHubMergeQueue {
     const identity = await this.services.identity();
     return this.services.clones.withClone(repositoryTarget(repository), read, async (clone) => {
       this.idleAt.delete(repository.id);
-      return work(new QueueSession(context, repository, clone, tokens, identity, { maxAttempts: this.maxLandingAttempts, batch: this.batch }, this.instance, this.clock));
+      return work(new QueueSession(context, repository, clone, tokens, identity, this.policy, this.instance, this.clock));
     });
   }
 }
@@ -305,7 +314,8 @@ class QueueSession {
     private readonly clone: LocalClone,
     private readonly tokens: GitTokens,
     private readonly identity: WriterIdentity,
-    private readonly limits: { maxAttempts: number; batch: number },
+    /** The queue core's policy for GitHub (see `GitHubMergeQueue.policy`). */
+    private readonly policy: QueuePolicy,
     /** This instance: the worker steps (report, land) act only while it is the queue's worker. */
     private readonly instance: string,
     private readonly clock: () => number,
@@ -350,18 +360,9 @@ class QueueSession {
         }
         continue; // look again at where the default branch is now
       }
-      const { stored: next } = await this.store.update(`settle the landing of ${entriesText(landingEntries(landing))}`, (state) => {
-        if (state.landing?.candidate !== landing.candidate || state.landing.entry !== landing.entry) return undefined;
-        state.landing = null;
-        const waiting = landingEntries(landing).map((id) => state.entries.find((e) => e.id === id && e.state === 'queued')).filter((e) => e !== undefined);
-        for (const entry of waiting) {
-          if (landed) finishEntry(state, entry.id, { departure: 'merged', reason: 'merged', commit: landing.candidate, now: now() });
-          else if (++entry.attempts >= this.limits.maxAttempts) {
-            finishEntry(state, entry.id, { departure: 'lost-race', reason: `${this.defaultBranch} moved under the queue ${entry.attempts} times while it landed`, now: now() });
-          }
-        }
-        return true;
-      });
+      const found = machineOf(stored.state).landing!;
+      const result: StepResult = landed ? { kind: 'landed', landing: found, reason: 'merged' } : { kind: 'lost-race', landing: found, branch: this.defaultBranch };
+      const { stored: next } = await this.store.update(`settle the landing of ${entriesText(found.entries)}`, (state) => this.fold(state, result));
       stored = next;
     }
   }
@@ -405,22 +406,14 @@ class QueueSession {
    * group is split in the state, for whichever instance carries on).
    */
   async landNext(stored: StoredQueueState): Promise<void> {
-    const next = nextGroup(batchPlanOf(stored.state), queuedIds(stored.state), this.limits.batch);
-    if (!next) return;
-    const group = next.group.map((id) => entryById(stored.state, id));
-    const mine = (state: QueueState) => isWorker(state, this.instance, this.clock());
-    /** Whether the state still plans to test exactly this group, with nothing landing: else decide again. */
-    const stillNext = (state: QueueState) => {
-      if (state.landing || !mine(state)) return false;
-      const now = nextGroup(batchPlanOf(state), queuedIds(state), this.limits.batch);
-      return now !== undefined && sameIds(now.group, next.group) && group.every((entry) => entryById(state, entry.id).head === entry.head);
-    };
-    const leave = (entry: QueueEntry, departure: Departure, reason: string, commit?: CommitId) =>
-      this.store.update(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, (state) => {
-        const current = state.entries.find((e) => e.id === entry.id);
-        if (current?.state !== 'queued' || state.landing || !mine(state)) return undefined;
-        return finishEntry(state, entry.id, { departure, reason, commit, now: now() });
-      });
+    const step = nextStep(machineOf(stored.state), this.policy);
+    if (step.kind !== 'test') return;
+    const ids = step.group;
+    const group = ids.map((id) => entryById(stored.state, id));
+    /** Fold a result of testing the group into the state, while this instance works the queue (the core refuses it once the group is no longer next). */
+    const record = (message: string, result: StepResult) => this.store.update(message, (state) => (isWorker(state, this.instance, this.clock()) ? this.fold(state, result) : undefined));
+    const leave = (entry: QueueEntry, departure: Departure, reason: string) =>
+      record(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, { kind: 'untestable', group: ids, leaving: [{ id: entry.id, departure, reason }] });
 
     const pulls: PullRequestDetails[] = [];
     for (const entry of group) {
@@ -441,44 +434,35 @@ class QueueSession {
       if (!(await this.clone.has(entry.head))) return void (await leave(entry, 'head-missing', `its head ${entry.head.slice(0, 12)} could not be fetched`));
     }
 
-    const onto = await this.clone.originBranch(this.defaultBranch);
+    const onto = (await this.clone.originBranch(this.defaultBranch)) ?? null;
     const parts = group.map((entry, index) => ({
       id: entry.id,
       pull: entry.pull,
       head: entry.head,
-      message: `Merge pull request #${entry.pull} from ${pulls[index]!.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}${group.length > 1 ? `, with ${entriesText(next.group.filter((id) => id !== entry.id))}` : ''}).\n`,
+      message: `Merge pull request #${entry.pull} from ${pulls[index]!.head.ref}\n\nTested and landed by the dgit merge queue (entry ${entry.id}${group.length > 1 ? `, with ${entriesText(ids.filter((id) => id !== entry.id))}` : ''}).\n`,
     }));
-    const built = await landingCandidate(this.clone.repository, onto, parts, this.defaultBranch);
-    if (built.kind === 'contained') {
-      await this.store.update(`${entriesText(next.group)}: already in ${this.defaultBranch}`, (state) => {
-        if (!stillNext(state)) return undefined;
-        for (const entry of group) finishEntry(state, entry.id, { departure: 'already-merged', reason: `its head was already in ${this.defaultBranch}`, commit: onto, now: now() });
-        return true;
-      });
-      return;
-    }
+    const built = await landingCandidate(this.clone.repository, onto ?? undefined, parts, this.defaultBranch);
+    if (built.kind === 'contained') return void (await record(`${entriesText(ids)}: already in ${this.defaultBranch}`, { kind: 'contained', group: ids, onto, reason: `its head was already in ${this.defaultBranch}` }));
     // A pull request that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
     if (built.kind === 'conflict' && built.index === 0) return void (await leave(group[0]!, 'conflict', built.reason));
     const fail = (failure: { departure: Departure; reason: string }) =>
-      this.store.update(`${entriesText(next.group)}: ${failure.departure}${group.length > 1 ? ', bisect' : ''}`, (state) => {
-        if (!stillNext(state)) return undefined;
-        const step = recordResult(nextGroup(batchPlanOf(state), queuedIds(state), this.limits.batch)!.plan, next.group, 'failed');
-        for (const id of step.culprits) finishEntry(state, id, { departure: failure.departure, reason: failure.reason, now: now() });
-        keepBatchPlan(state, step.plan);
-        return true;
-      });
+      record(`${entriesText(ids)}: ${failure.departure}${group.length > 1 ? ', bisect' : ''}`, { kind: 'failed', group: ids, ...failure });
     if (built.kind === 'conflict') return void (await fail({ departure: 'conflict', reason: built.reason }));
-    const verdict = await judgeCandidate(this.clone.repository, built.commit, onto);
+    const verdict = await judgeCandidate(this.clone.repository, built.commit, onto ?? undefined);
     if (!verdict.passed) return void (await fail(verdict));
 
     // Recorded before the push (with the candidate reachable from the state): whoever finds it finishes it.
     const candidate = built.commit;
-    const { result: recorded, stored: withLanding } = await this.store.update(`land ${entriesText(next.group)} as ${candidate.slice(0, 12)}`, (state) => {
-      if (!stillNext(state)) return undefined;
-      state.landing = { entry: group[0]!.id, ...(group.length > 1 ? { entries: [...next.group] } : {}), onto: onto ?? null, candidate, started_at: now() };
-      return true;
-    });
+    const { result: recorded, stored: withLanding } = await record(`land ${entriesText(ids)} as ${candidate.slice(0, 12)}`, { kind: 'passed', group: ids, onto, candidate });
     if (recorded) await this.settle(withLanding);
+  }
+
+  /** Fold a result into `state` with the queue core and write the transition; undefined (nothing written) when it no longer fits. */
+  private fold(state: QueueState, result: StepResult): true | undefined {
+    const transition = foldResult(machineOf(state), result, this.policy);
+    if (!transition) return undefined;
+    applyTransition(state, transition, { now: now() });
+    return true;
   }
 
   private async fetchOrigin(): Promise<void> {
@@ -512,10 +496,6 @@ function instanceName(dataDir: string): string {
 /** Entries as a state commit's message names them: `entry 4`, `entries 4, 5, 6`. */
 function entriesText(ids: readonly number[]): string {
   return `${ids.length === 1 ? 'entry' : 'entries'} ${ids.join(', ')}`;
-}
-
-function sameIds(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 function newPushReason(queued: string, now: string): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEPARTURES, leaveQueue, prunePlan, QUEUE_ENTRY_STATES, type BatchPlan, type CommitId, type Departure } from '../../engine/index.js';
+import { DEPARTURES, leaveQueue, prunePlan, QUEUE_ENTRY_STATES, removeFromQueue, type BatchPlan, type CommitId, type Departure, type MachineLanding, type QueueMachineState, type Transition } from '../../engine/index.js';
 
 export { DEPARTURES, MERGED_DEPARTURES, type Departure } from '../../engine/index.js';
 
@@ -7,9 +7,10 @@ export { DEPARTURES, MERGED_DEPARTURES, type Departure } from '../../engine/inde
  * The GitHub merge queue's state: which pull requests wait, in order, how each that
  * left the queue left it, and the landing in flight. It lives in the repository
  * itself (see QueueStore), so any instance of the bot, restarted or on a new
- * machine, carries on from it. These are its types and its pure transitions; the
- * vocabulary (states, departures) is the queue core's (engine/queue/outcome.ts),
- * shared with the local queue.
+ * machine, carries on from it. These are its types, its projection onto the queue
+ * core's state machine (engine/queue/queue-machine.ts, which decides every
+ * transition, for the local queue too) and the writing of a transition back; the
+ * vocabulary (states, departures) is the core's (engine/queue/outcome.ts).
  */
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$/);
@@ -175,17 +176,57 @@ export function keepBatchPlan(state: QueueState, plan: BatchPlan): void {
   else delete state.bisection;
 }
 
-/** Take an entry out of the queue, merged or not, to be reported. */
+/**
+ * Take an entry out of the queue, merged or not, to be reported (the core's
+ * removal: a landing it is part of is forgotten, the bisection forgets it).
+ */
 export function finishEntry(
   state: QueueState,
   id: number,
   outcome: { departure: Departure; reason: string; commit?: CommitId | null; by?: string; now: string },
 ): QueueEntry {
-  const entry = leaveQueue(entryById(state, id), outcome.departure, { reason: outcome.reason, commit: outcome.commit ?? null, now: outcome.now });
-  entry.finished_by = outcome.by ?? null;
-  if (state.landing && landingEntries(state.landing).includes(id)) state.landing = null;
-  if (state.bisection) keepBatchPlan(state, state.bisection);
-  return entry;
+  if (entryById(state, id).state !== 'queued') throw new Error(`queue entry ${id} already left the queue`);
+  const transition = removeFromQueue(machineOf(state), id, { departure: outcome.departure, reason: outcome.reason, commit: outcome.commit ?? null });
+  return applyTransition(state, transition!, { now: outcome.now, by: outcome.by })[0]!;
+}
+
+/** The state as the queue core sees it: the entries waiting, their lost landings, the bisection, the landing. */
+export function machineOf(state: QueueState): QueueMachineState {
+  const queued = queuedEntries(state);
+  return {
+    queued: queued.map((entry) => entry.id),
+    lostRaces: Object.fromEntries(queued.map((entry) => [entry.id, entry.attempts])),
+    plan: batchPlanOf(state),
+    landing: state.landing ? { entries: landingEntries(state.landing), onto: state.landing.onto, candidate: state.landing.candidate } : null,
+  };
+}
+
+/**
+ * Write a transition of the queue core into the state: the entries leaving (with
+ * the command that took them out, if one did), lost landings counted, the landing
+ * (a new one stamped `now`), the bisection. Returns the entries that left.
+ */
+export function applyTransition(state: QueueState, transition: Transition, fields: { now: string; by?: string }): QueueEntry[] {
+  const left = transition.leaving.map((leaving) => {
+    const entry = leaveQueue(entryById(state, leaving.id), leaving.departure, { reason: leaving.reason, commit: leaving.commit, now: fields.now });
+    entry.finished_by = fields.by ?? null;
+    return entry;
+  });
+  for (const [id, lost] of Object.entries(transition.state.lostRaces)) {
+    const entry = state.entries.find((e) => e.id === Number(id));
+    if (entry) entry.attempts = lost;
+  }
+  state.landing = landingRecord(state.landing, transition.state.landing, fields.now);
+  keepBatchPlan(state, transition.state.plan);
+  return left;
+}
+
+/** The core's landing as the state records it: the one recorded already, or a new one (one `entry`, and `entries` for a batch). */
+function landingRecord(recorded: Landing | null, landing: MachineLanding | null, now: string): Landing | null {
+  if (!landing) return null;
+  if (recorded && recorded.candidate === landing.candidate) return recorded;
+  const [first, ...more] = landing.entries;
+  return { entry: first!, ...(more.length > 0 ? { entries: [...landing.entries] } : {}), onto: landing.onto, candidate: landing.candidate, started_at: now };
 }
 
 export function entryById(state: QueueState, id: number): QueueEntry {

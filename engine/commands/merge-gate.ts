@@ -1,7 +1,7 @@
 import { failsReport, runChecks, type CheckReport, type CheckResult } from '../checks/index.js';
 import { ConfigError } from '../config/config-error.js';
 import { readConfig } from '../config/repository-config.js';
-import { checksMadeWorse } from '../queue/candidate.js';
+import { checksMadeWorse } from '../queue/queue-machine.js';
 import type { MergeGate } from './merge.js';
 
 /**

@@ -1,11 +1,11 @@
-import { failsReport, runChecks, type CheckReport, type CheckResult } from '../checks/index.js';
+import { runChecks } from '../checks/index.js';
+import { judgeReports, type CandidateVerdict } from './queue-machine.js';
 import { ConfigError } from '../config/config-error.js';
 import { mergeBase, mergeCommits } from '../commands/merge.js';
 import { z } from 'zod';
 import type { Repository } from '../repository/repository.js';
 import type { TableConflicts } from '../workingset/merge-state.js';
 import type { CommitId } from '../store/revision.js';
-import type { Departure } from './outcome.js';
 
 /** A queued branch as a candidate is built from it: its entry id, name and the commit merged. */
 export interface CandidatePart {
@@ -87,56 +87,29 @@ function describeConflicts(table: TableConflicts): string {
 /** The fields of a row conflict (`dgit conflicts --json`) a reason names. */
 const ConflictShape = z.object({ key: z.record(z.string(), z.unknown()).nullable().optional(), columns: z.array(z.string()).optional() });
 
-/** What the checks said of a candidate: pass, or why not and whose fault. */
-export type CandidateVerdict = { passed: true } | { passed: false; departure: Extract<Departure, 'checks-failed' | 'invalid-config'>; reason: string };
+export type { CandidateVerdict } from './queue-machine.js';
 
 /** How the queue judges a candidate commit merged onto `onto` (the default runs every check of its dgit.yml). */
 export type CandidateCheck = (repository: Repository, commit: CommitId, onto: CommitId | undefined) => Promise<CandidateVerdict>;
 
 /**
- * Run every check of the candidate's own dgit.yml on it. A candidate passes when
- * every error-severity check passes; the default branch then stays green. When
- * the default branch is already red (a bad load landed outside the queue), a
- * candidate that passes everything cannot exist until every fix has landed, so
- * there the rule is that the default branch never gets worse: every check that
- * passes on `onto` passes on the candidate, and no failing check fails more rows.
- * That is how heal branches, one check each, land one by one. A check that could
- * not run rejects the candidate; an invalid dgit.yml on the merged result fails
- * it, since then nothing can vouch for the data.
+ * Run every check of the candidate's own dgit.yml on it and judge it with the
+ * queue core's rule (`judgeReports`: all pass on a green default branch, nothing
+ * gets worse on a red one); the default branch's checks run only when the
+ * candidate fails some. A check that could not run rejects the candidate; an
+ * invalid dgit.yml on the merged result fails it, since then nothing can vouch
+ * for the data.
  */
 export const checkCandidate: CandidateCheck = async (repository, commit, onto) => {
   try {
     const report = await runChecks(repository, commit);
     if (report.passed) return { passed: true };
-    let failing = report.results.filter(failsReport);
-    if (onto) {
-      const base = await baseReport(repository, onto);
-      if (base && !base.passed) {
-        failing = checksMadeWorse(report, base);
-        if (failing.length === 0) return { passed: true };
-      }
-    }
-    const shown = failing.slice(0, 5).map((r) => `${r.check} (${r.error ? `could not run: ${r.error}` : r.message})`);
-    if (failing.length > shown.length) shown.push(`${failing.length - shown.length} more`);
-    return { passed: false, departure: 'checks-failed', reason: `check${failing.length === 1 ? '' : 's'} failed on the merged result: ${shown.join('; ')}` };
+    return judgeReports(report, onto ? await baseReport(repository, onto) : undefined);
   } catch (error) {
     if (error instanceof ConfigError) return { passed: false, departure: 'invalid-config', reason: `dgit.yml is invalid on the merged result: ${error.message.split('\n').slice(0, 3).join('; ')}` };
     throw error;
   }
 };
-
-/**
- * The error-level checks that fail on `report` and did not fail as badly on
- * `base` (a red base may only get better): new failures, checks that could not
- * run, and checks failing more rows than before.
- */
-export function checksMadeWorse(report: CheckReport, base: CheckReport): CheckResult[] {
-  const before = new Map(base.results.map((r) => [r.check, r]));
-  return report.results.filter(failsReport).filter((r) => {
-    const was = before.get(r.check);
-    return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows;
-  });
-}
 
 /** The checks of the default branch's commit, or undefined when they cannot run there. */
 async function baseReport(repository: Repository, onto: CommitId): Promise<Awaited<ReturnType<typeof runChecks>> | undefined> {

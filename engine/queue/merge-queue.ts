@@ -11,7 +11,8 @@ import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE } from '../table/root-tree.js';
 import { buildCandidate, checkCandidate, contains, type CandidateCheck, type CandidatePart } from './candidate.js';
 import { ProcessLock, type LockHolder } from '../store/process-lock.js';
-import { EMPTY_PLAN, isBatchSize, nextGroup, prunePlan, recordResult, type BatchPlan } from './batch-plan.js';
+import { EMPTY_PLAN, isBatchSize } from './batch-plan.js';
+import { checkPolicy, foldResult, nextStep, type MachineLanding, type QueueMachineState, type QueuePolicy, type StepResult } from './queue-machine.js';
 import { leaveQueue, outcomeOf, type Departure, type QueueOutcome } from './outcome.js';
 import { QueueStateStore, type Landing, type QueueEntry, type QueueState } from './queue-state.js';
 import { reviewBlocks } from '../heal/review.js';
@@ -128,8 +129,8 @@ export async function runQueue(repository: Repository, options: RunQueueOptions 
   const lock = ProcessLock.tryAcquire(lockFile);
   if (!(lock instanceof ProcessLock)) throw new QueueBusyError(lockFile, lock.holder);
   try {
-    const run = new QueueRun(repository, await repository.defaultBranch(), options);
-    return await run.run(batch);
+    const run = new QueueRun(repository, await repository.defaultBranch(), options, batch);
+    return await run.run();
   } finally {
     lock.release();
   }
@@ -143,9 +144,6 @@ function removeLockFiles(dir: string): void {
   for (const file of filesUnder(dir)) if (file.endsWith('.lock')) fs.rmSync(path.join(dir, file), { force: true });
 }
 
-/** What testing a group came to: landed, or failed with the reason a lone culprit leaves with. */
-type GroupTest = { passed: true } | { passed: false; departure: Departure; reason: string; heads: Record<number, CommitId> };
-
 function landingOf(parts: CandidatePart[], onto: CommitId | undefined, candidate: CommitId): Landing {
   return {
     entries: parts.map((p) => p.id),
@@ -156,57 +154,100 @@ function landingOf(parts: CandidatePart[], onto: CommitId | undefined, candidate
   };
 }
 
-/** One `queue run`, holding the run lock. */
+/** The queue core's view of a landing recorded in the state file. */
+function machineLanding(landing: Landing): MachineLanding {
+  return { entries: landing.entries, onto: landing.onto, candidate: landing.candidate };
+}
+
+/** The entries waiting, in queue order. */
+function queuedIds(state: QueueState): number[] {
+  return state.entries.filter((e) => e.state === 'queued').map((e) => e.id);
+}
+
+/** A landing this run recorded and is about to carry out: the state file's record, and the candidate's ref. */
+interface InFlight {
+  landing: Landing;
+  ref: string;
+}
+
+/**
+ * One `queue run`, holding the run lock: the queue core (./queue-machine.ts) says
+ * what to do next and what each result does to the queue; this run does the I/O
+ * (branches, candidates, the compare-and-swap, the state file, the working
+ * directory, the hook). A group, once chosen, stays the group until its test ends
+ * (`group: 'kept'`), and losing the race for the default branch `maxRetries` + 1
+ * times stops the run with its entries still queued (`racesExhausted: 'stop'`).
+ */
 class QueueRun {
   private readonly store: QueueStateStore;
   private readonly check: CandidateCheck;
   private readonly report: QueueRunReport;
   private readonly hookAttempted = new Set<number>();
+  private readonly policy: QueuePolicy;
+  private inFlight: InFlight | undefined;
 
   constructor(
     private readonly repository: Repository,
     private readonly defaultBranch: string,
     private readonly options: RunQueueOptions,
+    batch: number,
   ) {
     this.store = new QueueStateStore(repository.gitdir);
     this.check = options.check ?? checkCandidate;
     this.report = { default_branch: defaultBranch, before: null, after: null, recovered: [], tested: [], outcomes: [], warnings: [] };
+    this.policy = checkPolicy({ batch, maxLostRaces: (options.maxRetries ?? 20) + 1, racesExhausted: 'stop', group: 'kept' });
   }
 
   /**
-   * Test group after group as the batch plan (./batch-plan.ts) says: a batch of
-   * the first `batch` queued entries, its halves when it fails, and so on until
-   * every entry of the batch left the queue; hooks are told at each batch's end.
+   * Take the steps the queue core names until it is idle: a batch of the first
+   * `batch` queued entries, its halves when it fails, and so on until every entry
+   * of the batch left the queue; hooks are told at each batch's end.
    */
-  async run(batch: number): Promise<QueueRunReport> {
+  async run(): Promise<QueueRunReport> {
     this.report.before = (await this.head()) ?? null;
     await this.recover();
     await this.reportOutcomes();
-    const queued = () => this.store.read().entries.filter((e) => e.state === 'queued').map((e) => e.id);
-    const total = queued().length;
-    let plan: BatchPlan = EMPTY_PLAN;
+    const total = queuedIds(this.store.read()).length;
+    let machine: QueueMachineState = { queued: [], lostRaces: {}, plan: EMPTY_PLAN, landing: null };
     for (;;) {
-      const waiting = queued();
-      if (plan.pending.length === 0) this.options.progress?.({ phase: 'Landing queued branches', done: total - waiting.length, total, unit: 'branches' });
-      const next = nextGroup(plan, waiting, batch);
-      if (!next) break;
-      const tested = await this.land(next.group);
-      plan = prunePlan(tested ? await this.afterTest(next.plan, next.group, tested) : next.plan, queued());
-      if (plan.pending.length === 0) await this.reportOutcomes();
+      // `queue add` may have appended entries meanwhile.
+      machine = { ...machine, queued: queuedIds(this.store.read()) };
+      if (machine.plan.pending.length === 0 && !machine.landing) this.options.progress?.({ phase: 'Landing queued branches', done: total - machine.queued.length, total, unit: 'branches' });
+      const step = nextStep(machine, this.policy);
+      if (step.kind === 'idle') break;
+      if (step.kind === 'stop')
+        throw new DgitError('CONCURRENT_UPDATE', `${this.defaultBranch} kept moving while the queue tried to land #${step.group[0]!}; run the queue again`, this.defaultBranch, { retryable: true });
+      machine = step.kind === 'land' ? await this.land(machine, step.landing) : await this.apply(machine, ...(await this.test(step.group)));
+      if (machine.plan.pending.length === 0 && !machine.landing) await this.reportOutcomes();
     }
     this.report.after = (await this.head()) ?? null;
     return this.report;
   }
 
-  /** The plan once a group's test is known; a culprit (a failing group of one) leaves with the failure's reason. */
-  private async afterTest(plan: BatchPlan, group: number[], tested: GroupTest): Promise<BatchPlan> {
-    const step = recordResult(plan, group, tested.passed ? 'passed' : 'failed');
-    if (!tested.passed) for (const id of step.culprits) await this.drop(id, tested.heads[id] ?? null, tested.departure, tested.reason);
-    return step.plan;
-  }
-
   private head(): Promise<CommitId | undefined> {
     return this.repository.branchHead(this.defaultBranch);
+  }
+
+  /**
+   * Fold a result into the queue and write what it means into the state file:
+   * who left (with the branch commit the queue judged, from `heads`) and the
+   * landing in flight, in one update (so a crash leaves the one or the other).
+   */
+  private async apply(machine: QueueMachineState, result: StepResult, heads: Record<string, CommitId> = {}): Promise<QueueMachineState> {
+    const transition = foldResult(machine, result, this.policy);
+    if (!transition) throw new Error(`the merge queue's ${result.kind} result does not fit its state`);
+    const now = new Date().toISOString();
+    await this.store.update((state) => {
+      for (const leaving of transition.leaving) {
+        const entry = state.entries.find((e) => e.id === leaving.id);
+        if (!entry || entry.state !== 'queued') continue;
+        leaveQueue(entry, leaving.departure, { reason: leaving.reason, commit: leaving.commit, now });
+        Object.assign(entry, { outcome: outcomeOf(leaving.departure), head: heads[String(entry.id)] ?? null });
+      }
+      if (transition.state.landing) state.landing = this.inFlight!.landing;
+      else if (machine.landing) state.landing = null;
+    });
+    return transition.state;
   }
 
   /**
@@ -216,17 +257,17 @@ class QueueRun {
    * its entries are tested again. Candidate refs left behind are removed.
    */
   private async recover(): Promise<void> {
-    const landing = this.store.read().landing;
+    const state = this.store.read();
+    const landing = state.landing;
     removeLockFiles(path.join(this.repository.gitdir, CANDIDATE_REF_PREFIX));
     if (landing) {
       await this.releaseBranchLockOf(landing);
       const head = await this.head();
       const landed = head !== undefined && (await contains(this.repository, head, landing.candidate));
       if (landed && head === landing.candidate) await this.followInWorktree(landing.onto, landing.candidate);
-      await this.store.update((state) => {
-        if (landed) this.recordMerged(state, landing);
-        state.landing = null;
-      });
+      const found = machineLanding(landing);
+      const machine: QueueMachineState = { queued: queuedIds(state), lostRaces: {}, plan: EMPTY_PLAN, landing: found };
+      await this.apply(machine, landed ? { kind: 'landed', landing: found, reason: null } : { kind: 'abandoned', landing: found }, landing.heads);
       if (landed) this.report.recovered.push(...landing.entries);
     }
     for (const ref of await this.candidateRefs()) await this.deleteRef(ref);
@@ -258,89 +299,73 @@ class QueueRun {
   }
 
   /**
-   * Test a group of queued entries and land it when it passes: build, check, swap,
-   * and build again on a lost race. Says whether it passed (landed) or failed (the
-   * batch plan splits it, or drops a lone culprit), or nothing when entries left the
-   * queue before a test (a missing branch, a review still owed, a conflict of the
-   * first branch with the default branch): the rest is then tried again as a group.
+   * Test a group of queued entries: build its candidate on the default branch's
+   * latest commit and check it. Entries that cannot be tested (a missing branch, a
+   * review still owed, a conflict of the first branch with the default branch
+   * itself) come back as `untestable`; a passing candidate is kept in its ref, to
+   * be landed by the next step. Returns the result with each entry's branch commit.
    */
-  private async land(ids: number[]): Promise<GroupTest | undefined> {
-    const maxRetries = this.options.maxRetries ?? 20;
-    for (let attempt = 0; ; attempt++) {
-      await this.guardDefaultBranch();
-      const entries = this.store.read().entries.filter((e) => ids.includes(e.id) && e.state === 'queued');
-      if (entries.length === 0) return undefined;
-      const parts: CandidatePart[] = [];
-      for (const entry of entries) {
-        const head = entry.branch === this.defaultBranch ? undefined : await this.repository.branchHead(entry.branch);
-        if (head) parts.push({ id: entry.id, branch: entry.branch, head });
-        else if (entry.branch === this.defaultBranch) await this.drop(entry.id, null, 'wrong-base', 'it is the default branch');
-        else await this.drop(entry.id, null, 'head-missing', `branch ${entry.branch} no longer exists`);
-      }
-      if (parts.length < entries.length) return undefined;
-      const heads = Object.fromEntries(parts.map((p) => [p.id, p.head]));
-
-      const onto = await this.head();
-      // A proposal marked for review lands only once a person approved it (engine/heal/review.ts decides).
-      const unreviewed = await firstUnreviewed(this.repository, parts, onto);
-      if (unreviewed) {
-        await this.drop(unreviewed.part.id, unreviewed.part.head, 'needs-review', unreviewed.reason);
-        return undefined;
-      }
-      const built = await buildCandidate(this.repository, onto, parts, this.defaultBranch);
-      if (built.kind === 'conflict') {
-        // A branch that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
-        if (built.index === 0) {
-          await this.drop(parts[0]!.id, parts[0]!.head, 'conflict', built.reason);
-          return undefined;
-        }
-        return { passed: false, departure: 'conflict', reason: built.reason, heads };
-      }
-
-      const candidate = built.commit;
-      if (candidate === onto) {
-        // Every branch of the group is in the default branch already (merged by hand, or part of an earlier landing).
-        await this.store.update((state) => {
-          this.recordMerged(state, landingOf(parts, onto, candidate), `already in ${this.defaultBranch}`, 'already-merged');
-        });
-        return { passed: true };
-      }
-      const ref = `${CANDIDATE_REF_PREFIX}/${parts[0]!.id}`;
-      await this.setRef(ref, candidate);
-      const verdict = await this.check(this.repository, candidate, onto);
-      this.report.tested.push({ commit: candidate, onto: onto ?? null, entries: parts.map((p) => p.id), passed: verdict.passed, reason: verdict.passed ? null : verdict.reason });
-      if (!verdict.passed) {
-        await this.deleteRef(ref);
-        return { passed: false, departure: verdict.departure, reason: verdict.reason, heads };
-      }
-
-      // The user may have started changing the default branch while the checks ran.
-      await this.guardDefaultBranch();
-      const landing = landingOf(parts, onto, candidate);
-      await this.store.update((state) => {
-        state.landing = landing;
-      });
-      const moved = await this.swap(onto, candidate).catch(async (error: unknown) => {
-        await this.store.update((state) => void (state.landing = null));
-        throw error;
-      });
-      if (!moved) {
-        await this.store.update((state) => {
-          state.landing = null;
-        });
-        await this.deleteRef(ref);
-        if (attempt >= maxRetries)
-          throw new DgitError('CONCURRENT_UPDATE', `${this.defaultBranch} kept moving while the queue tried to land #${parts[0]!.id}; run the queue again`, this.defaultBranch, { retryable: true });
-        continue;
-      }
-      await this.followInWorktree(landing.onto, candidate);
-      await this.store.update((state) => {
-        this.recordMerged(state, landing);
-        state.landing = null;
-      });
-      await this.deleteRef(ref);
-      return { passed: true };
+  private async test(ids: number[]): Promise<[StepResult, Record<string, CommitId>]> {
+    await this.guardDefaultBranch();
+    const entries = this.store.read().entries.filter((e) => ids.includes(e.id) && e.state === 'queued');
+    const parts: CandidatePart[] = [];
+    const untestable: { id: number; departure: Departure; reason: string }[] = [];
+    for (const entry of entries) {
+      const head = entry.branch === this.defaultBranch ? undefined : await this.repository.branchHead(entry.branch);
+      if (head) parts.push({ id: entry.id, branch: entry.branch, head });
+      else if (entry.branch === this.defaultBranch) untestable.push({ id: entry.id, departure: 'wrong-base', reason: 'it is the default branch' });
+      else untestable.push({ id: entry.id, departure: 'head-missing', reason: `branch ${entry.branch} no longer exists` });
     }
+    const heads: Record<string, CommitId> = Object.fromEntries(parts.map((p) => [String(p.id), p.head]));
+    if (untestable.length > 0) return [{ kind: 'untestable', group: ids, leaving: untestable }, {}];
+
+    const onto = await this.head();
+    // A proposal marked for review lands only once a person approved it (engine/heal/review.ts decides).
+    const unreviewed = await firstUnreviewed(this.repository, parts, onto);
+    if (unreviewed) return [{ kind: 'untestable', group: ids, leaving: [{ id: unreviewed.part.id, departure: 'needs-review', reason: unreviewed.reason }] }, heads];
+    const built = await buildCandidate(this.repository, onto, parts, this.defaultBranch);
+    if (built.kind === 'conflict') {
+      // A branch that conflicts with the default branch itself is the culprit; later in a batch, it may be the interplay.
+      if (built.index === 0) return [{ kind: 'untestable', group: ids, leaving: [{ id: parts[0]!.id, departure: 'conflict', reason: built.reason }] }, heads];
+      return [{ kind: 'failed', group: ids, departure: 'conflict', reason: built.reason }, heads];
+    }
+
+    const candidate = built.commit;
+    // Every branch of the group is in the default branch already (merged by hand, or part of an earlier landing).
+    if (candidate === onto) return [{ kind: 'contained', group: ids, onto, reason: `already in ${this.defaultBranch}` }, heads];
+    const ref = `${CANDIDATE_REF_PREFIX}/${parts[0]!.id}`;
+    await this.setRef(ref, candidate);
+    const verdict = await this.check(this.repository, candidate, onto);
+    this.report.tested.push({ commit: candidate, onto: onto ?? null, entries: parts.map((p) => p.id), passed: verdict.passed, reason: verdict.passed ? null : verdict.reason });
+    if (!verdict.passed) {
+      await this.deleteRef(ref);
+      return [{ kind: 'failed', group: ids, departure: verdict.departure, reason: verdict.reason }, heads];
+    }
+
+    // The user may have started changing the default branch while the checks ran.
+    await this.guardDefaultBranch();
+    this.inFlight = { landing: landingOf(parts, onto, candidate), ref };
+    return [{ kind: 'passed', group: ids, onto: onto ?? null, candidate }, heads];
+  }
+
+  /**
+   * Carry out the landing this run recorded: move the default branch to the
+   * candidate by compare-and-swap from the commit it was merged onto. A lost race
+   * forgets the landing (the core has the group built again on the new head).
+   */
+  private async land(machine: QueueMachineState, landing: MachineLanding): Promise<QueueMachineState> {
+    const inFlight = this.inFlight;
+    if (!inFlight || inFlight.landing.candidate !== landing.candidate) throw new Error(`the merge queue has no candidate ${landing.candidate} of its own to land`);
+    const moved = await this.swap(landing.onto ?? undefined, landing.candidate).catch(async (error: unknown) => {
+      await this.store.update((state) => void (state.landing = null));
+      throw error;
+    });
+    if (moved) await this.followInWorktree(landing.onto, landing.candidate);
+    const result: StepResult = moved ? { kind: 'landed', landing, reason: null } : { kind: 'lost-race', landing, branch: this.defaultBranch };
+    const after = await this.apply(machine, result, inFlight.landing.heads);
+    this.inFlight = undefined;
+    await this.deleteRef(inFlight.ref);
+    return after;
   }
 
   /**
@@ -391,24 +416,6 @@ class QueueRun {
     } catch (error) {
       this.report.warnings.push(`the working directory could not follow ${this.defaultBranch} to ${to.slice(0, 12)}: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  private recordMerged(state: QueueState, landing: Landing, reason: string | null = null, departure: Departure = 'merged'): void {
-    const now = new Date().toISOString();
-    for (const entry of state.entries) {
-      if (!landing.entries.includes(entry.id) || entry.state !== 'queued') continue;
-      leaveQueue(entry, departure, { reason, commit: landing.candidate, now });
-      Object.assign(entry, { outcome: outcomeOf(departure), head: landing.heads[String(entry.id)] ?? null });
-    }
-  }
-
-  private async drop(id: number, head: CommitId | null, departure: Departure, reason: string): Promise<void> {
-    await this.store.update((state) => {
-      const entry = state.entries.find((e) => e.id === id);
-      if (!entry || entry.state !== 'queued') return;
-      leaveQueue(entry, departure, { reason, commit: null, now: new Date().toISOString() });
-      Object.assign(entry, { outcome: outcomeOf(departure), head });
-    });
   }
 
   /** Tell the hook about every finished entry it has not seen, then mark them reported. */
