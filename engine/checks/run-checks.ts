@@ -1,3 +1,4 @@
+import { isDuckDbOutOfMemory } from '../sql/wide-table-limit.js';
 import type { Progress } from '../progress.js';
 import { ConfigError } from '../config/config-error.js';
 import { CorruptError } from '../errors/index.js';
@@ -288,7 +289,7 @@ async function runCheck(
     const reason =
       error instanceof CheckLimitError
         ? raw
-        : /Out of Memory Error|failed to allocate|exceeds? the memory limit|max_temp_directory_size/i.test(raw)
+        : isDuckDbOutOfMemory(raw)
           ? `needed more memory than the cap of ${limits.memory} and was stopped (check_limits.memory in dgit.yml): ${trimDuckdbMessage(raw)}`
           : trimDuckdbMessage(raw);
     return result({ passed: false, outcome: { failingRows: 0, sample: [], message: `could not run: ${reason}` }, error: reason });

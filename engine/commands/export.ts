@@ -4,6 +4,7 @@ import { manifestRowCount } from '../chunking/manifest.js';
 import type { Progress } from '../progress.js';
 import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
+import { explainingWideTables } from '../sql/wide-table-limit.js';
 import { exportFormatFromPath, exportTable as writeTable, type ExportFormat } from '../export/export-table.js';
 
 /**
@@ -25,7 +26,10 @@ export async function exportTable(
       await repository.requireTable(revision.tree, table, options.rev ?? 'working set'); // names the tables there are
       throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'working set');
     }
-    const { rows } = await writeTable({ session: opened.session, view: table, columns: version.schema.columns, format, output: options.output, progress: options.progress, totalRows: manifestRowCount(version.manifest) });
+    const { columns } = version.schema;
+    const { rows } = await explainingWideTables(columns.length, `dgit export`, () =>
+      writeTable({ session: opened.session, view: table, columns, format, output: options.output, progress: options.progress, totalRows: manifestRowCount(version.manifest) }),
+    );
     return { table, rows };
   } finally {
     await opened.close();

@@ -8,6 +8,7 @@ import { arrowLayoutExpression, columnTypeFromDuckdb } from '../sql/duckdb-types
 import { isTimestamp, type ColumnType } from '../schema/types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
+import { wideTableError } from '../sql/wide-table-limit.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { withTableTree } from '../table/root-tree.js';
 import { previousTableTree, writeTableTree, type PreviousTableTree } from '../table/table-tree.js';
@@ -180,6 +181,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
   const before = await repository.workingSet();
   const viewChunks = pruneChunks ? (name: string, version: TableVersion) => (name === table ? chunksTheEditReads(statement, verb, table, version) : version.manifest.chunks) : undefined;
   const opened = await openRevisionSession(repository, before.tree, { viewChunks });
+  let columns = 0;
   try {
     const version = opened.tables.get(table);
     if (!version) {
@@ -187,6 +189,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
       throw new NotFoundError(`table ${JSON.stringify(table)}`);
     }
     const { schema } = version;
+    columns = schema.columns.length;
     const session = opened.session;
     const name = quoteIdentifier(table);
     const old = quoteIdentifier('__dgit_before');
@@ -238,6 +241,8 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
       return { tree: await withTableTree(repository.store, tx, working.tree, table, tableTree), result: applied.counts };
     });
     return { kind: 'edit', statement: verb, table, counts };
+  } catch (error) {
+    throw wideTableError(error, columns, `dgit sql ${verb}`);
   } finally {
     await opened.close();
   }

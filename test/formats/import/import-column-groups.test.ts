@@ -7,6 +7,7 @@ import { Repository } from '../../../engine/repository/repository.js';
 import { tableFiles } from '../../../engine/chunkstore/table-files.js';
 import { DgitError } from '../../../engine/errors/index.js';
 import { DEFAULT_CHUNKING, defaultChunking } from '../../../engine/schema/schema.js';
+import { wideTableError } from '../../../engine/sql/wide-table-limit.js';
 import { duck } from '../../support/duckdb.js';
 import { repositorySnapshot } from '../../support/cli.js';
 import { makeDirs } from './fixtures.js';
@@ -188,5 +189,18 @@ describe('wide tables', () => {
     expect(defaultChunking(768)).toEqual(DEFAULT_CHUNKING);
     expect(defaultChunking(3000)).toEqual({ ...DEFAULT_CHUNKING, minRows: 256, targetRows: 1024, maxRows: 6144 });
     expect(defaultChunking(1_000_000)).toMatchObject({ minRows: 16, targetRows: 64, maxRows: 384 });
+  });
+});
+
+describe('DuckDB running out of memory on a wide table', () => {
+  test('is said as what it is for a wide table, and passed on unchanged otherwise', () => {
+    const outOfMemory = new Error('Out of Memory Error: failed to allocate data of size 16.0 KiB (953.6 MiB/953.6 MiB used)');
+    const said = wideTableError(outOfMemory, 3000, 'dgit export');
+    expect(said).toBeInstanceOf(DgitError);
+    expect((said as DgitError).code).toBe('UNSUPPORTED');
+    expect((said as DgitError).message).toMatch(/^dgit export of a table of 3000 columns ran out of memory in DuckDB, which needs about 0\.5 MiB per column \(1500 MiB here\)/);
+    expect(wideTableError(outOfMemory, 200, 'dgit export')).toBe(outOfMemory);
+    const other = new Error('Binder Error: no such column');
+    expect(wideTableError(other, 3000, 'dgit export')).toBe(other);
   });
 });
