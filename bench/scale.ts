@@ -14,8 +14,9 @@ import { flightsSelect, spread, sqlLiteral, upsertFile } from './flights-select.
 import { GIT_ENV, OUT, childScript, cli, dgit, du, loadAverage, snapshotDist, timed, type Timed } from './lib.js';
 
 const DIR = path.join(OUT, 'scale');
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? '300000,3000000,30000000').split(',').map(Number);
-const CSV_ROWS = Number(process.env.BENCH_SCALE_CSV_ROWS ?? Math.max(...SIZES));
+/** An empty BENCH_SCALE_SIZES runs no size (with BENCH_SCALE_CSV_ROWS=0: the 3,000-column import alone). */
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? '300000,3000000,30000000').split(',').filter((size) => size.trim() !== '').map(Number);
+const CSV_ROWS = Number(process.env.BENCH_SCALE_CSV_ROWS ?? Math.max(0, ...SIZES));
 /** BENCH_SCALE_MERGES: which merges run, by rows a side (8 and 1000; `8` alone skips the slow one). */
 const MERGES = (process.env.BENCH_SCALE_MERGES ?? '8,1000').split(',').map(Number);
 const WIDE_COLUMNS = 3000;

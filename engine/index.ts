@@ -175,7 +175,7 @@ export const push = lazy(async () => (await import('./remote/push.js')).push);
 // Synchronous helpers of heavy modules (zod schemas, parsers, storage layout):
 // `const { FixPatchSchema } = await loadSyncApi();`
 // Storage (object store, refs, trees) is reached through it too, for the bot's
-// queue state only, until the bot's queue runs on engine/queue.
+// queue state ref (its records; the decisions are engine/queue/queue-machine.ts).
 // ---------------------------------------------------------------------------
 /** Load the synchronous helpers; see engine/sync-api.ts. */
 export const loadSyncApi = () => import('./sync-api.js');

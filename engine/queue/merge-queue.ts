@@ -235,7 +235,7 @@ class QueueRun {
    */
   private async apply(machine: QueueMachineState, result: StepResult, heads: Record<string, CommitId> = {}): Promise<QueueMachineState> {
     const transition = foldResult(machine, result, this.policy);
-    if (!transition) throw new Error(`the merge queue's ${result.kind} result does not fit its state`);
+    if (!transition) throw new DgitError('INTERNAL', `the merge queue's ${result.kind} result does not fit its state`, this.defaultBranch);
     const now = new Date().toISOString();
     await this.store.update((state) => {
       for (const leaving of transition.leaving) {
@@ -355,7 +355,7 @@ class QueueRun {
    */
   private async land(machine: QueueMachineState, landing: MachineLanding): Promise<QueueMachineState> {
     const inFlight = this.inFlight;
-    if (!inFlight || inFlight.landing.candidate !== landing.candidate) throw new Error(`the merge queue has no candidate ${landing.candidate} of its own to land`);
+    if (!inFlight || inFlight.landing.candidate !== landing.candidate) throw new DgitError('INTERNAL', `the merge queue has no candidate ${landing.candidate} of its own to land`, this.defaultBranch);
     const moved = await this.swap(landing.onto ?? undefined, landing.candidate).catch(async (error: unknown) => {
       await this.store.update((state) => void (state.landing = null));
       throw error;
