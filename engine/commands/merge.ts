@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { DgitError, UncommittedChangesError } from '../errors/index.js';
-import { conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
+import { chunksMergeReads, conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
 import { storedName, type Column, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
@@ -243,8 +243,11 @@ async function mergeRootTrees(
     // Ours' changed chunks are read by the diffs and again to apply the edits: keep them decoded in between.
     const retains = chunks instanceof GitChunkStore && oursVersion !== undefined;
     if (retains) chunks.retain(oursVersion.manifest.chunks.map((c) => c.id));
+    // The chunks that differ are decoded ahead in a worker while this thread compares rows.
+    if (chunks instanceof GitChunkStore) chunks.prefetch(chunksMergeReads(baseVersion, oursVersion, theirsVersion));
     try {
       const result = await mergeTables(baseVersion, oursVersion, theirsVersion, chunks);
+      if (chunks instanceof GitChunkStore) await chunks.stopPrefetch();
       const record: TableConflicts = {
         table,
         conflicts: result.schema ? result.conflicts.map((c) => conflictToJson(result.schema!, c)) : [],
@@ -264,6 +267,7 @@ async function mergeRootTrees(
       tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer, previous) });
     } finally {
       if (retains) chunks.release();
+      if (chunks instanceof GitChunkStore) await chunks.stopPrefetch();
     }
   }
   if (tableEntries.length > 0) out.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(tableEntries)) });

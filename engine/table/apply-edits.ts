@@ -58,7 +58,13 @@ export async function applyEdits(
   }
 }
 
-/** The new chunk list: the chunks that hold edits rewritten through `builder`, the others kept by id (see applyEdits). */
+/**
+ * The new chunk list: the chunks that hold edits rewritten through `builder`, the
+ * others kept by id (see applyEdits). A kept chunk is noted with how many chunks the
+ * builder had closed before it, and the list is put together at the end: so the
+ * walk never waits for the encoding of the chunks before a kept one, and reading
+ * and splicing the next chunk overlaps the workers' encoding of the previous ones.
+ */
 async function rewriteChunks(
   schema: TableSchema,
   chunks: readonly ChunkEntry[],
@@ -71,7 +77,7 @@ async function rewriteChunks(
   const bag = isKeyless(schema);
   const keyIndexes = keyColumnIndexes(schema);
   const keyOf = (row: readonly Value[]) => keyIndexes.map((i) => row[i]!);
-  const out: ChunkEntry[] = [];
+  const kept: Array<{ entry: ChunkEntry; after: number }> = [];
   let next = 0; // index of the next edit in `queue`
   for (let c = 0; c < chunks.length; c++) {
     const chunk = chunks[c]!;
@@ -81,7 +87,7 @@ async function rewriteChunks(
     while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunk.last) <= 0)) end++;
     // `rewriteAll`: the schema changed in a way old chunks do not carry (a rename, a drop), so every chunk is rewritten.
     if (end === next && builder.atBoundary && !options.rewriteAll) {
-      out.push(...(await builder.takeEntries()), chunk);
+      kept.push({ entry: chunk, after: builder.closed });
       continue;
     }
     // Chunk files hold a renamed column under its stored name: the splice reads the chunk under the schema's names.
@@ -94,11 +100,21 @@ async function rewriteChunks(
       mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
     }
     next = end;
-    if (builder.atBoundary) out.push(...(await builder.takeEntries()));
-    else await builder.written(CHUNKS_IN_FLIGHT);
+    await builder.written(CHUNKS_IN_FLIGHT);
   }
   if (chunks.length === 0) mergeRows([], queue, 0, queue.length, bag, keyOf, counts, (row) => builder.pushRow(row));
-  out.push(...(await builder.finish()));
+  return interleave(await builder.finish(), kept);
+}
+
+/** The built chunks (in order) with each kept chunk placed after the `after` built chunks that precede it. */
+function interleave(built: readonly ChunkEntry[], kept: ReadonlyArray<{ entry: ChunkEntry; after: number }>): ChunkEntry[] {
+  const out: ChunkEntry[] = [];
+  let taken = 0;
+  for (const { entry, after } of kept) {
+    while (taken < after) out.push(built[taken++]!);
+    out.push(entry);
+  }
+  while (taken < built.length) out.push(built[taken++]!);
   return out;
 }
 

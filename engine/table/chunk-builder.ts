@@ -64,6 +64,11 @@ export class ChunkBuilder {
     this.threads = encodingThreads();
   }
 
+  /** How many chunks this builder has closed so far (written or still being encoded). */
+  get closed(): number {
+    return this.flushed;
+  }
+
   /** Whether no chunk is open: the rows pushed so far end exactly at a chunk boundary. */
   get atBoundary(): boolean {
     return this.openRows === 0;

@@ -8,6 +8,7 @@ import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
 import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
+import type { ChunkPrefetch } from './chunk-prefetch.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
 let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
@@ -31,6 +32,8 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
   private readonly cache = new Map<string, arrow.Table>();
   /** Chunks kept outside the LRU while an operation will come back to them (see `retain`). */
   private retained: { ids: Set<string>; tables: Map<string, arrow.Table>; bytes: number; maxBytes: number } | undefined;
+  /** Loaded with the codec, on first use (see `prefetch`); undefined inside when the list was too short to be worth a worker. */
+  private prefetcher: Promise<ChunkPrefetch | undefined> | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -51,6 +54,24 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
     this.retained = undefined;
   }
 
+  /**
+   * Decode `ids` ahead, in this order, in a worker thread (see ChunkPrefetch), for a
+   * reader about to ask for them in about this order; a short list is left to be
+   * decoded as it is read. `stopPrefetch` ends it. The tables are the same either way.
+   */
+  prefetch(ids: readonly ChunkId[]): void {
+    if (this.prefetcher) return;
+    this.prefetcher = import('./chunk-prefetch.js').then(({ ChunkPrefetch }) =>
+      ChunkPrefetch.worthIt(ids.length) ? new ChunkPrefetch(ids, (id) => readChunkBytes(this.store, id as unknown as ObjectId)) : undefined,
+    );
+  }
+
+  async stopPrefetch(): Promise<void> {
+    const prefetcher = this.prefetcher;
+    this.prefetcher = undefined;
+    await (await prefetcher)?.close();
+  }
+
   async readTable(id: ChunkId): Promise<arrow.Table> {
     const retained = this.retained?.tables.get(id);
     if (retained) return retained;
@@ -61,9 +82,9 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
       return cached;
     }
     this.stats.reads++;
-    const bytes = await readChunkBytes(this.store, id as unknown as ObjectId);
-    const { decodeChunk } = await codec();
-    const table = decodeChunk(bytes, `chunk ${id}`);
+    const ipc = this.prefetcher ? await (await this.prefetcher)?.take(id) : undefined;
+    const { decodeChunk, chunkOfIpc } = await codec();
+    const table = ipc ? chunkOfIpc(ipc, `chunk ${id}`) : decodeChunk(await readChunkBytes(this.store, id as unknown as ObjectId), `chunk ${id}`);
     const keep = this.retained;
     if (keep && keep.ids.has(id)) {
       const size = table.data.reduce((n, data) => n + data.byteLength, 0);

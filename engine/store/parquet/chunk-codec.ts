@@ -1,10 +1,9 @@
 import * as arrow from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
 import { CorruptError } from '../../errors/index.js';
 import type { Column } from '../../schema/schema.js';
 import { valueKind, type ColumnType } from '../../schema/types.js';
 import { toArrowType } from './arrow-types.js';
-import { parquetOfIpc } from './chunk-parquet.js';
+import { ipcOfParquet, parquetOfIpc } from './chunk-parquet.js';
 import type { Row, Value } from '../../value/value.js';
 import { compareInt64Words, int64Words } from '../../value/int64-words.js';
 
@@ -70,8 +69,16 @@ function readValues(data: arrow.Data, type: ColumnType): Value[] {
 /** The Arrow table in a chunk's bytes. */
 export function decodeChunk(bytes: Uint8Array, where: string): arrow.Table {
   try {
-    const table = parquet.readParquet(bytes, { batchSize: 1 << 20 });
-    return arrow.tableFromIPC(table.intoIPCStream());
+    return arrow.tableFromIPC(ipcOfParquet(bytes));
+  } catch (error) {
+    throw new CorruptError(`cannot read Parquet chunk: ${String(error)}`, where, error);
+  }
+}
+
+/** The Arrow table of a chunk decoded elsewhere to its IPC stream (see `ipcOfParquet`): the same table `decodeChunk` gives. */
+export function chunkOfIpc(ipc: Uint8Array, where: string): arrow.Table {
+  try {
+    return arrow.tableFromIPC(ipc);
   } catch (error) {
     throw new CorruptError(`cannot read Parquet chunk: ${String(error)}`, where, error);
   }
