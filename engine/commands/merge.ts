@@ -243,7 +243,7 @@ async function mergeRootTrees(
     // Ours' changed chunks are read by the diffs and again to apply the edits: keep them decoded in between.
     const retains = chunks instanceof GitChunkStore && oursVersion !== undefined;
     if (retains) chunks.retain(oursVersion.manifest.chunks.map((c) => c.id));
-    // The chunks that differ are decoded ahead in a worker while this thread compares rows.
+    // The chunks that differ are decoded ahead in workers while this thread compares rows; the same workers then encode the merged chunks.
     if (chunks instanceof GitChunkStore) chunks.prefetch(chunksMergeReads(baseVersion, oursVersion, theirsVersion));
     try {
       const result = await mergeTables(baseVersion, oursVersion, theirsVersion, chunks);
@@ -267,7 +267,7 @@ async function mergeRootTrees(
       tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer, previous) });
     } finally {
       if (retains) chunks.release();
-      if (chunks instanceof GitChunkStore) await chunks.stopPrefetch();
+      if (chunks instanceof GitChunkStore) await chunks.closeWorkers();
     }
   }
   if (tableEntries.length > 0) out.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(tableEntries)) });

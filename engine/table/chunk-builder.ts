@@ -52,6 +52,8 @@ export class ChunkBuilder {
   private readonly threads: number;
   /** The workers, once the job is large enough to want them; null when it encodes in this thread. */
   private pool: ChunkEncodingPool | null | undefined;
+  /** Whether this builder started the pool (and so stops it); a writer's shared pool is left running. */
+  private ownsPool = false;
   private flushed = 0;
 
   constructor(
@@ -159,14 +161,18 @@ export class ChunkBuilder {
     }
   }
 
-  /** Stop the worker threads, if any started. */
+  /** Stop the worker threads, if this builder started any. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    if (this.ownsPool) await this.pool?.close();
   }
 
   /** The pool for this job's next chunk, or undefined to encode it here: workers only past the first chunks, and only if configured. */
   private encodingPool(): ChunkEncodingPool | undefined {
-    if (this.pool === undefined && this.flushed > IN_THREAD_CHUNKS) this.pool = this.threads > 1 ? new ChunkEncodingPool(this.threads) : null;
+    if (this.pool === undefined && this.flushed > IN_THREAD_CHUNKS) {
+      const shared = this.writer.encodingPool?.();
+      this.ownsPool = !shared && this.threads > 1;
+      this.pool = shared ?? (this.ownsPool ? new ChunkEncodingPool(this.threads) : null);
+    }
     return this.pool ?? undefined;
   }
 

@@ -1,5 +1,5 @@
 import type { ChunkId } from '../chunking/manifest.js';
-import { ChunkEncodingPool, encodingThreads, type PendingDecode } from '../store/parquet/chunk-encoding-pool.js';
+import { encodingThreads, type ChunkEncodingPool, type PendingDecode } from '../store/parquet/chunk-encoding-pool.js';
 
 /** Chunks decoded ahead of the reader: bounds the memory of decoded-but-unread chunks (Arrow IPC, about 100 KB each). */
 const AHEAD = 32;
@@ -8,7 +8,7 @@ const AHEAD = 32;
 export const PREFETCH_MIN_CHUNKS = 64;
 
 /**
- * Decodes chunks in a worker thread ahead of a reader that will ask for them in a
+ * Decodes chunks in worker threads (`pool`, which the caller owns) ahead of a reader that will ask for them in a
  * known order (a merge walks the chunks that differ in key order): the worker turns
  * Parquet into Arrow IPC (the costly half of decoding) while this thread compares
  * the rows of the chunks before. `take` hands over a chunk's IPC stream; a chunk
@@ -20,17 +20,16 @@ export class ChunkPrefetch {
   private readonly positions = new Map<string, number>();
   private readonly pending = new Map<number, Promise<PendingDecode>>();
   private started = 0;
-  private readonly pool: ChunkEncodingPool;
+  private stopped = false;
 
   constructor(
     private readonly ids: readonly ChunkId[],
     private readonly readBytes: (id: ChunkId) => Promise<Uint8Array>,
-    threads = encodingThreads(),
+    private readonly pool: ChunkEncodingPool,
   ) {
     ids.forEach((id, at) => {
       if (!this.positions.has(id)) this.positions.set(id, at);
     });
-    this.pool = new ChunkEncodingPool(threads);
     this.fill(AHEAD);
   }
 
@@ -55,20 +54,22 @@ export class ChunkPrefetch {
     return decode.ipc;
   }
 
-  /** Stop the worker; decodes still pending are dropped. */
-  close(): Promise<void> {
+  /** Start no more decodes, and take back those no worker has started (the pool stays up for other work). */
+  stop(): void {
+    this.stopped = true;
+    this.positions.clear();
+    for (const pending of this.pending.values()) void pending.then((decode) => decode.cancel());
     this.pending.clear();
-    return this.pool.close();
   }
 
   /** Start decodes up to (not including) list position `end`. */
   private fill(end: number): void {
-    for (; this.started < Math.min(end, this.ids.length); this.started++) {
+    for (; !this.stopped && this.started < Math.min(end, this.ids.length); this.started++) {
       const id = this.ids[this.started]!;
       // A failed read is left to the reader, which reads the chunk again and reports it.
       const decode = this.readBytes(id).then(
-        (bytes) => this.pool.decode(bytes),
-        (): PendingDecode => ({ ipc: Promise.resolve(undefined), runHere: () => false }),
+        (bytes) => (this.stopped ? { ipc: Promise.resolve(undefined), runHere: () => false, cancel: () => undefined } : this.pool.decode(bytes)),
+        (): PendingDecode => ({ ipc: Promise.resolve(undefined), runHere: () => false, cancel: () => undefined }),
       );
       this.pending.set(this.started, decode);
     }
@@ -76,6 +77,10 @@ export class ChunkPrefetch {
 
   /** Drop decodes the reader went past without asking for (the walk skipped them): they would only hold memory. */
   private forgetBefore(end: number): void {
-    for (const at of this.pending.keys()) if (at < end) this.pending.delete(at);
+    for (const [at, pending] of this.pending) {
+      if (at >= end) continue;
+      this.pending.delete(at);
+      void pending.then((decode) => decode.cancel());
+    }
   }
 }

@@ -9,6 +9,7 @@ import type { ObjectWriter } from './table-tree.js';
 import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
 import type { ChunkPrefetch } from './chunk-prefetch.js';
+import type { ChunkEncodingPool } from '../store/parquet/chunk-encoding-pool.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
 let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
@@ -34,6 +35,8 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
   private retained: { ids: Set<string>; tables: Map<string, arrow.Table>; bytes: number; maxBytes: number } | undefined;
   /** Loaded with the codec, on first use (see `prefetch`); undefined inside when the list was too short to be worth a worker. */
   private prefetcher: Promise<ChunkPrefetch | undefined> | undefined;
+  /** The workers `prefetch` started, kept for the chunk writes that follow (see `encodingPool`) until `closeWorkers`. */
+  private pool: ChunkEncodingPool | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -61,15 +64,31 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
    */
   prefetch(ids: readonly ChunkId[]): void {
     if (this.prefetcher) return;
-    this.prefetcher = import('./chunk-prefetch.js').then(({ ChunkPrefetch }) =>
-      ChunkPrefetch.worthIt(ids.length) ? new ChunkPrefetch(ids, (id) => readChunkBytes(this.store, id as unknown as ObjectId)) : undefined,
-    );
+    this.prefetcher = Promise.all([import('./chunk-prefetch.js'), import('../store/parquet/chunk-encoding-pool.js')]).then(([{ ChunkPrefetch }, { ChunkEncodingPool, encodingThreads }]) => {
+      if (!ChunkPrefetch.worthIt(ids.length)) return undefined;
+      this.pool ??= new ChunkEncodingPool(encodingThreads());
+      return new ChunkPrefetch(ids, (id) => readChunkBytes(this.store, id as unknown as ObjectId), this.pool);
+    });
   }
 
+  /** Stop decoding ahead (chunks read from now on are decoded here); the workers stay for `encodingPool`. */
   async stopPrefetch(): Promise<void> {
     const prefetcher = this.prefetcher;
     this.prefetcher = undefined;
-    await (await prefetcher)?.close();
+    (await prefetcher)?.stop();
+  }
+
+  /** The workers a prefetch started, for a ChunkBuilder writing through this store to encode with. */
+  encodingPool(): ChunkEncodingPool | undefined {
+    return this.pool;
+  }
+
+  /** Stop prefetching and the workers it started. */
+  async closeWorkers(): Promise<void> {
+    await this.stopPrefetch();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
   }
 
   async readTable(id: ChunkId): Promise<arrow.Table> {

@@ -7,7 +7,7 @@ import type { Column } from '../../schema/schema.js';
 import { prepareBlob, type PreparedBlob } from '../object-encoding.js';
 import { chunkIpc } from './chunk-codec.js';
 import { ipcOfParquet, parquetOfIpc } from './chunk-parquet.js';
-import { ownBuffer, type EncodingReply, type EncodingRequest } from './chunk-encoding-protocol.js';
+import { ownBuffer, type EncodingReply, type EncodingRequest, type WorkerMessage } from './chunk-encoding-protocol.js';
 
 /**
  * How many threads encode chunks in a large job, this one included: `DGIT_WORKERS`,
@@ -46,11 +46,19 @@ export interface PendingDecode {
   ipc: Promise<Uint8Array | undefined>;
   /** Decode it here now if it is still waiting for a worker; false when a worker has it (or it is done). */
   runHere(): boolean;
+  /** Take it back if no worker has started it (it then gives undefined): nobody will read it. */
+  cancel(): void;
 }
 
 interface PoolWorker {
   thread: Worker;
   job: Job | undefined;
+  /**
+   * Whether it said it has loaded: a worker takes a chunk only then, since starting
+   * one (compiling parquet-wasm) takes about 200 ms, which this thread spends
+   * encoding or decoding the chunks waiting rather than waiting for the worker.
+   */
+  ready: boolean;
 }
 
 /**
@@ -99,7 +107,7 @@ export class ChunkEncodingPool {
    * without the pool does.
    */
   decode(bytes: Uint8Array): PendingDecode {
-    if (this.failure || this.closed) return { ipc: Promise.resolve(undefined), runHere: () => false };
+    if (this.failure || this.closed) return { ipc: Promise.resolve(undefined), runHere: () => false, cancel: () => undefined };
     // A copy to transfer: the caller's bytes may be shared (a cache, a pack read).
     const request: EncodingRequest = { job: this.nextJob++, decode: new Uint8Array(bytes) };
     let job: Job | undefined;
@@ -119,6 +127,12 @@ export class ChunkEncodingPool {
         this.queue.splice(at, 1);
         this.runHere(job!);
         return true;
+      },
+      cancel: () => {
+        const at = this.queue.indexOf(job!);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        job!.reject(new Error('decode cancelled'));
       },
     };
   }
@@ -161,7 +175,7 @@ export class ChunkEncodingPool {
     if (this.workers.length === 0) this.start();
     for (const worker of this.workers) {
       if (this.queue.length === 0) return;
-      if (worker.job) continue;
+      if (worker.job || !worker.ready) continue;
       const job = this.queue.shift()!;
       worker.job = job;
       const buffer = 'decode' in job.request ? job.request.decode.buffer : job.request.ipc.buffer;
@@ -172,12 +186,17 @@ export class ChunkEncodingPool {
   private start(): void {
     const script = workerScript();
     for (let i = 0; i < this.workerCount; i++) {
-      const worker: PoolWorker = { thread: new Worker(script), job: undefined };
+      const worker: PoolWorker = { thread: new Worker(script), job: undefined, ready: false };
       workerCounts.started++;
       workerCounts.running++;
       // Never what keeps the process alive: a command that forgot close() still exits.
       worker.thread.unref();
-      worker.thread.on('message', (reply: EncodingReply) => this.settle(worker, reply));
+      worker.thread.on('message', (message: WorkerMessage) => {
+        if ('ready' in message) {
+          worker.ready = true;
+          this.dispatch();
+        } else this.settle(worker, message);
+      });
       worker.thread.on('error', (error) => this.fail(new Error(`a chunk encoding worker failed: ${error.message}`, { cause: error })));
       worker.thread.on('exit', (code) => {
         workerCounts.running--;

@@ -15,6 +15,9 @@ export type EncodingReply =
   | { job: number; ipc: Uint8Array }
   | { job: number; error: { name: string; message: string } };
 
+/** What a worker sends: a reply, or (once, first) that it has loaded and takes work. */
+export type WorkerMessage = EncodingReply | { ready: true };
+
 /**
  * `view` over an ArrayBuffer of its own, so the buffer can be transferred: a view
  * into a larger or shared buffer (Node's small-Buffer pool) is copied first, since

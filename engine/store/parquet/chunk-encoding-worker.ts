@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { prepareBlob } from '../object-encoding.js';
 import { ipcOfParquet, parquetOfIpc } from './chunk-parquet.js';
-import { ownBuffer, type EncodingReply, type EncodingRequest } from './chunk-encoding-protocol.js';
+import { ownBuffer, type EncodingReply, type EncodingRequest, type WorkerMessage } from './chunk-encoding-protocol.js';
 
 /**
  * A chunk encoding worker thread (see chunk-encoding-pool.ts): Arrow IPC bytes in,
@@ -19,6 +19,9 @@ parentPort!.on('message', (request: EncodingRequest) => {
   }
   parentPort!.postMessage(answer.reply, answer.transfer);
 });
+
+// Loaded (parquet-wasm compiled): the pool hands this worker chunks from now on, not before.
+parentPort!.postMessage({ ready: true } satisfies WorkerMessage);
 
 /** The reply to one request, with the buffers it transfers. */
 function work(request: EncodingRequest): { reply: EncodingReply; transfer: ArrayBuffer[] } {
