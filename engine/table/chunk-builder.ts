@@ -149,6 +149,9 @@ export class ChunkBuilder {
    * flight. A chunk whose encoding failed throws its error here.
    */
   async written(limit = 0): Promise<void> {
+    // Let the workers' replies in, so each gets its next chunk: a caller that reads decoded chunks from a
+    // cache runs on settled promises alone, and the workers' messages would wait until it blocks here.
+    if (this.pool) await new Promise((resolve) => setImmediate(resolve));
     while (this.inFlight.length > limit) {
       const chunk = this.inFlight[0]!;
       // Rather than wait for the workers, encode a chunk none has taken yet; then let their replies in.

@@ -50,6 +50,9 @@ export class ChunkPrefetch {
     if (!pending) return undefined;
     this.pending.delete(at);
     const decode = await pending;
+    // Let the workers' messages in (a reply, "ready") before judging whether one has this chunk: a merge
+    // otherwise runs on settled promises alone, and the workers would sit idle, their messages unread.
+    await new Promise((resolve) => setImmediate(resolve));
     decode.runHere();
     return decode.ipc;
   }
