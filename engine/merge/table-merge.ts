@@ -114,20 +114,22 @@ export async function mergeTables(
 
 /**
  * The chunks a row merge of these versions reads, in about the order it reads them
- * (by first key): base's chunks that one side no longer has, and each side's chunks
- * that base does not have. Chunks all three share are never read, so they are not
- * here. For decoding ahead (see GitChunkStore.prefetch); a list that misses a chunk
- * or names one the merge skips costs time, never a different result.
+ * (by first key): the chunks that differ between base and theirs, and those that
+ * differ between base and ours where they meet theirs' changes (see `oursNarrowed`).
+ * Chunks all three share are never read, so they are not here. For decoding ahead
+ * (see GitChunkStore.prefetch); a list that misses a chunk or names one the merge
+ * skips costs time, never a different result.
  */
 export function chunksMergeReads(base: TableVersion | undefined, ours: TableVersion | undefined, theirs: TableVersion | undefined): ChunkId[] {
   if (!ours || !theirs) return [];
-  const ids = (version: TableVersion | undefined) => new Set<string>(version?.manifest.chunks.map((c) => c.id));
-  const [inBase, inOurs, inTheirs] = [ids(base), ids(ours), ids(theirs)];
+  const narrowed = oursNarrowed(base, ours, theirs);
+  const oursBase = narrowed?.base ?? base;
+  const oursSide = narrowed?.ours ?? ours;
   const lists = [
-    (base?.manifest.chunks ?? []).filter((c) => !inOurs.has(c.id) || !inTheirs.has(c.id)),
-    ours.manifest.chunks.filter((c) => !inBase.has(c.id)),
-    theirs.manifest.chunks.filter((c) => !inBase.has(c.id)),
+    ...differing(base, theirs),
+    ...differing(oursBase, oursSide),
   ];
+  const seen = new Set<string>();
   const at = lists.map(() => 0);
   const out: ChunkId[] = [];
   for (;;) {
@@ -142,8 +144,62 @@ export function chunksMergeReads(base: TableVersion | undefined, ours: TableVers
     });
     if (pick < 0) return out;
     at[pick]!++;
-    out.push(first!.id);
+    if (!seen.has(first!.id)) out.push(first!.id);
+    seen.add(first!.id);
   }
+}
+
+/** The chunks of `from` not in `to`, and of `to` not in `from`: what a diff of the two reads. */
+function differing(from: TableVersion | undefined, to: TableVersion): [ChunkEntry[], ChunkEntry[]] {
+  const ids = (version: TableVersion | undefined) => new Set<string>(version?.manifest.chunks.map((c) => c.id));
+  const [inFrom, inTo] = [ids(from), ids(to)];
+  return [(from?.manifest.chunks ?? []).filter((c) => !inTo.has(c.id)), to.manifest.chunks.filter((c) => !inFrom.has(c.id))];
+}
+
+/**
+ * Base and ours cut down to the chunks whose key ranges meet a chunk that differs
+ * between base and theirs, or undefined when they cannot be (a side's chunks not in
+ * one shared key order). The merge looks at ours' changes only at keys theirs
+ * changed, and every such key lies in one of those chunks' ranges; the chunks of
+ * base and ours holding such a key meet that range, so the diff of the cut-down
+ * versions finds ours' change at every key that matters. Changes it reports at
+ * other keys are ignored as before. So ours' changes where theirs changed nothing
+ * are never read: the chunks are kept as they are.
+ */
+function oursNarrowed(base: TableVersion | undefined, ours: TableVersion, theirs: TableVersion): { base: TableVersion; ours: TableVersion } | undefined {
+  if (!base) return undefined;
+  const key = (version: TableVersion) => version.schema.primaryKey.map((id) => version.schema.columns.find((c) => c.id === id)?.type ?? '?').join(',');
+  const keyIds = (version: TableVersion) => version.schema.primaryKey.join(',');
+  if (base.schema.primaryKey.length === 0 || keyIds(ours) !== keyIds(base) || keyIds(theirs) !== keyIds(base)) return undefined;
+  if (key(ours) !== key(base) || key(theirs) !== key(base)) return undefined;
+  const ranges = keyRanges(differing(base, theirs).flat());
+  const meeting = (version: TableVersion): TableVersion => ({ ...version, manifest: { ...version.manifest, chunks: chunksMeeting(version.manifest.chunks, ranges) } });
+  return { base: meeting(base), ours: meeting(ours) };
+}
+
+/** The key ranges of `chunks` as sorted, disjoint [first, last] ranges (overlapping ones joined). */
+function keyRanges(chunks: readonly ChunkEntry[]): Array<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }> {
+  const sorted = [...chunks].sort((a, b) => compareKeysLoose(a.first, b.first));
+  const ranges: Array<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }> = [];
+  for (const chunk of sorted) {
+    const open = ranges[ranges.length - 1];
+    if (open && compareKeysLoose(chunk.first, open.last) <= 0) {
+      if (compareKeysLoose(chunk.last, open.last) > 0) open.last = chunk.last;
+    } else ranges.push({ first: chunk.first, last: chunk.last });
+  }
+  return ranges;
+}
+
+/** The chunks (in key order) whose [first, last] meets one of the sorted, disjoint `ranges`. */
+function chunksMeeting(chunks: readonly ChunkEntry[], ranges: ReadonlyArray<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }>): ChunkEntry[] {
+  const out: ChunkEntry[] = [];
+  let r = 0;
+  for (const chunk of chunks) {
+    while (r < ranges.length && compareKeysLoose(ranges[r]!.last, chunk.first) < 0) r++;
+    if (r === ranges.length) break;
+    if (compareKeysLoose(ranges[r]!.first, chunk.last) <= 0) out.push(chunk);
+  }
+  return out;
 }
 
 /** Most row keys a drop-versus-edit conflict lists (the count is always whole). */
@@ -217,7 +273,17 @@ async function mergeRows(
   const keyless = schema.primaryKey.length === 0;
   const keyIndexes = keyless ? columns.map((_, i) => i) : schema.primaryKey.map((id) => columns.findIndex((c) => c.id === id));
   const baseSide = projectSide(base, columns, keyIndexes, keyless);
-  const oursPlan: JoinPlan = { columns, keyIndexes, keyless, comparedColumns: columns.length, from: baseSide, to: projectSide(ours, columns, keyIndexes, keyless) };
+  const oursSide = projectSide(ours, columns, keyIndexes, keyless);
+  // Ours' changes matter only where theirs changed: read base and ours there alone, when their chunks share the target key order.
+  const narrowed = !keyless && ours && baseSide.sortedByTargetKey && oursSide.sortedByTargetKey ? oursNarrowed(base, ours, theirs) : undefined;
+  const oursPlan: JoinPlan = {
+    columns,
+    keyIndexes,
+    keyless,
+    comparedColumns: columns.length,
+    from: narrowed ? { ...baseSide, version: narrowed.base } : baseSide,
+    to: narrowed ? { ...oursSide, version: narrowed.ours } : oursSide,
+  };
   const theirsPlan: JoinPlan = {
     columns,
     keyIndexes,

@@ -77,16 +77,20 @@ describe('a merge decodes the chunks that differ ahead, in worker threads', () =
     expect(encodingWorkerCounts().running).toBe(0);
   });
 
-  it('lists the chunks a merge reads: those that differ from base on some side, in key order', async () => {
+  it('lists the chunks a merge reads: those that differ between base and theirs, and ours\' only where theirs changed too, in key order', async () => {
     const { dir, ours, theirs } = await mergeRepository(20);
     const repository = await Repository.open(dir);
     const version = async (commitId: string) => readTableVersion(repository.store, (await repository.tableTrees((await repository.readCommit(commitId as CommitId)).tree)).get('t')!, 't');
     const base = await version(gitOut(dir, 'rev-parse', 'main').trim());
     const [o, t] = [await version(ours), await version(theirs)];
     const listed = chunksMergeReads(base, o, t);
-    const shared = (id: string) => [base, o, t].every((v) => v.manifest.chunks.some((c) => c.id === id));
-    const all = [...base.manifest.chunks, ...o.manifest.chunks, ...t.manifest.chunks];
-    expect(new Set(listed)).toEqual(new Set(all.filter((c) => !shared(c.id)).map((c) => c.id)));
+    const has = (v: typeof base, id: string) => v.manifest.chunks.some((c) => c.id === id);
+    // Every chunk that differs between base and theirs; of ours' changes, only those where theirs changed too.
+    const theirsDiffer = [...base.manifest.chunks.filter((c) => !has(t, c.id)), ...t.manifest.chunks.filter((c) => !has(base, c.id))].map((c) => c.id);
+    expect(listed).toEqual(expect.arrayContaining(theirsDiffer));
+    expect(listed.every((id) => ![base, o, t].every((v) => has(v, id)))).toBe(true);
+    const oursOnly = o.manifest.chunks.filter((c) => !has(base, c.id)).map((c) => c.id);
+    expect(oursOnly.filter((id) => listed.includes(id)).length).toBeLessThan(oursOnly.length);
     // Each side's chunks appear in its own key order.
     for (const side of [o, t]) {
       const mine = listed.filter((id) => side.manifest.chunks.some((c) => c.id === id) && !base.manifest.chunks.some((c) => c.id === id));
