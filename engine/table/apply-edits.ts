@@ -94,7 +94,7 @@ async function rewriteChunks(
     const stored = readsArrow(reader) ? await reader.readTable(chunk.id) : undefined;
     const table = stored && chunkUnderNames(stored, schema.columns, storedColumns(schema.columns));
     if (table && spliceable(schema, table)) {
-      spliceEdits(schema, table, queue, next, end, bag, counts, builder);
+      if (bag || !builder.atBoundary || !spliceUpdates(schema, table, queue, next, end, counts, builder)) spliceEdits(schema, table, queue, next, end, bag, counts, builder);
     } else {
       const rows = await reader.readRows(chunk.id, schema.columns);
       mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
@@ -192,6 +192,48 @@ function spliceEdits(
     }
   }
   if (r < n) builder.pushRange(table, r, n, hashes, keyAt, true);
+}
+
+/**
+ * `spliceEdits` for a chunk whose edits all replace rows it holds (no insert, no
+ * delete), pushed at a boundary: the keys are the chunk's own, so the chunk keeps
+ * its cut (see ChunkBuilder.pushAsStoredChunk) and its rows are not hashed. False,
+ * with nothing pushed or counted, when an edit is not such an update or the rule
+ * does not end a chunk at its last row: the caller splices the general way.
+ */
+function spliceUpdates(schema: TableSchema, table: arrow.Table, queue: Edit[], from: number, to: number, counts: EditCounts, builder: ChunkBuilder): boolean {
+  const n = table.numRows;
+  if (n === 0 || from === to) return false;
+  const readers = keyColumnIndexes(schema).map((i) => keyColumnReader(table, schema.columns[i]!));
+  const keyAt = (row: number) => readers.map((r) => r.value(row));
+  const parts: Array<{ row: Row } | { batch: arrow.Table; start: number; end: number }> = [];
+  const replaced: Array<{ at: number; row: Row }> = [];
+  let r = 0;
+  for (let e = from; e < to; e++) {
+    const edit = queue[e]!;
+    if (edit.kind !== 'put') return false;
+    let lo = r;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(keyAt(mid), edit.key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= n || compareKeys(keyAt(lo), edit.key) !== 0) return false;
+    if (lo > r) parts.push({ batch: table, start: r, end: lo });
+    parts.push({ row: edit.row });
+    replaced.push({ at: lo, row: edit.row });
+    r = lo + 1;
+  }
+  if (r < n) parts.push({ batch: table, start: r, end: n });
+  let h = KEY_HASH_SEED;
+  for (const reader of readers) h = reader.feed(h, n - 1);
+  if (!builder.pushAsStoredChunk(parts, finishKeyHash(h), keyAt)) return false;
+  for (const { at, row } of replaced) {
+    if (rowsEqual(arrowToRows(table.slice(at, at + 1), schema.columns)[0]!, row)) counts.unchanged++;
+    else counts.updated++;
+  }
+  return true;
 }
 
 function mergeEdits(puts: Edit[], deletes: Edit[]): Edit[] {

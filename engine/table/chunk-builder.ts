@@ -120,6 +120,35 @@ export class ChunkBuilder {
     }
   }
 
+  /**
+   * Push a whole chunk's worth of rows, known to be cut exactly as a stored chunk
+   * was: the pieces (runs of a decoded chunk of this table, `exact`, and JS rows)
+   * hold the same keys as that chunk, in order, and it starts at a boundary (the
+   * caller checks `atBoundary`). Its rows then end a chunk where the stored one
+   * ended, and nowhere before, since the rule sees the same keys and counts; so the
+   * rule is asked about the last row alone (`lastKeyHash`), not hashed row by row.
+   * `keyAt` gives a batch row's key. False (nothing pushed) when the rule does not
+   * end the chunk there (the table's last chunk, cut by its end).
+   */
+  pushAsStoredChunk(parts: ReadonlyArray<{ row: Row } | { batch: arrow.Table; start: number; end: number }>, lastKeyHash: number, keyAt: (row: number) => Value[]): boolean {
+    const rows = parts.reduce((n, part) => n + ('row' in part ? 1 : part.end - part.start), 0);
+    if (this.openRows !== 0 || rows === 0 || !this.rule.endsChunk(lastKeyHash, rows)) return false;
+    for (const part of parts) {
+      if ('row' in part) {
+        const last = this.pieces[this.pieces.length - 1];
+        if (last && 'rows' in last) last.rows.push(part.row);
+        else this.pieces.push({ rows: [part.row] });
+      } else this.pieces.push({ batch: part.batch, start: part.start, end: part.end, exact: true });
+    }
+    const first = parts[0]!;
+    const last = parts[parts.length - 1]!;
+    this.openFirst = 'row' in first ? this.keyOf(first.row) : keyAt(first.start);
+    this.lastKey = 'row' in last ? this.keyOf(last.row) : keyAt(last.end - 1);
+    this.openRows = rows;
+    this.flush();
+    return true;
+  }
+
   private afterRow(key: Value[]): void {
     if (this.noteRow(key)) this.flush();
   }
