@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import git from 'isomorphic-git';
+import { createRequire } from 'node:module';
 import { DgitError, UncommittedChangesError } from '../errors/index.js';
 import { chunksMergeReads, conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
@@ -184,9 +184,19 @@ export async function mergeCommits(
   }
 }
 
+/**
+ * isomorphic-git, loaded on first use through `require`: its CommonJS build loads
+ * in about a third of the time its ES module build takes (a tenth of a second saved
+ * on every merge, whose own work can be a few chunks).
+ */
+let isomorphicGit: typeof import('isomorphic-git').default | undefined;
+function gitLibrary(): typeof import('isomorphic-git').default {
+  return (isomorphicGit ??= createRequire(import.meta.url)('isomorphic-git') as typeof import('isomorphic-git').default);
+}
+
 /** The best common ancestor of two commits (git merge-base). */
 export async function mergeBase(repository: Repository, a: CommitId, b: CommitId): Promise<CommitId | undefined> {
-  const bases = (await git.findMergeBase({ fs, gitdir: repository.gitdir, oids: [a, b] })) as string[];
+  const bases = (await gitLibrary().findMergeBase({ fs, gitdir: repository.gitdir, oids: [a, b] })) as string[];
   return bases[0] as CommitId | undefined;
 }
 
