@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { DgitError, UncommittedChangesError } from '../errors/index.js';
-import { chunksMergeReads, conflictToJson, mergeTables, schemaConflictToJson } from '../merge/index.js';
+import { chunksMergeReads, conflictToJson, mergeTables, schemaConflictToJson, theirsRuns, type TheirsRun } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
 import { storedName, type Column, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
@@ -9,6 +9,7 @@ import type { ObjectId, ObjectTransaction } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { applyEdits } from '../table/apply-edits.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
+import { schemasEqual } from '../diff/schema-diff.js';
 import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { TABLES_DIR, previousTableTree, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
@@ -271,7 +272,9 @@ async function mergeRootTrees(
         continue;
       }
       if (!result.schema) continue;
-      const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks);
+      // Where only theirs changed, the merged chunks are theirs' own: taken as they are, not rebuilt.
+      const replace = schemasEqual(result.schema, oursVersion?.schema ?? result.schema) ? theirsRuns(baseVersion, oursVersion, theirsVersion) : undefined;
+      const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks, replace);
       // The merge applies edits to ours: its tree's unchanged folders and pages are reused.
       const previous = o && oursVersion ? await previousTableTree(store, o, table, oursVersion) : undefined;
       tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer, previous) });
@@ -303,6 +306,7 @@ async function applyMerged(
   schema: TableSchema,
   edits: { upserts: Row[]; deletes: Row[] },
   chunks: ChunkReader & { writeChunk(bytes: Uint8Array): import('../chunking/manifest.js').ChunkId },
+  replace?: ReadonlyMap<number, TheirsRun>,
 ): Promise<TableVersion> {
   const manifest = ours?.manifest ?? { chunks: [] };
   const oursById = new Map((ours?.schema.columns ?? []).map((c) => [c.id, c]));
@@ -320,7 +324,7 @@ async function applyMerged(
           return rows.map((row) => row.map((value, i) => convertValue(value, asStored[i]!.type, columns[i]!.type)));
         },
       };
-  const { manifest: next } = await applyEdits(schema, manifest, edits, { reader, writer: chunks }, { rewriteAll: !keepsChunks });
+  const { manifest: next } = await applyEdits(schema, manifest, edits, { reader, writer: chunks }, { rewriteAll: !keepsChunks, replace });
   return { schema, manifest: next };
 }
 

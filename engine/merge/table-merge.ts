@@ -202,6 +202,45 @@ function chunksMeeting(chunks: readonly ChunkEntry[], ranges: ReadonlyArray<{ fi
   return out;
 }
 
+/** A run of ours' chunks (indexes `first`..`last`) whose merged rows are exactly the chunks `chunks` of theirs. */
+export interface TheirsRun {
+  last: number;
+  chunks: ChunkEntry[];
+}
+
+/**
+ * Runs of ours' chunks that only theirs changed, each with theirs' chunks for the
+ * same key range, by the index of the run's first chunk in ours. A run is a stretch
+ * of base's chunks that ours still has, in place, and theirs replaced, between two
+ * chunks all three share. Ours changed nothing there (not even in the gaps, its
+ * neighbours being base's), so the merged rows there are theirs' rows, and the
+ * edits that make them are theirs' changes; applied from a chunk boundary, they cut
+ * into exactly theirs' chunks (a chunk's cut depends on its rows alone, from its
+ * start, and theirs' last chunk of the run ends where the next, shared one starts).
+ * So applyEdits may take theirs' chunks as they are (see its `replace`) rather than
+ * read, splice and encode ours'. Empty unless the three schemas are one.
+ */
+export function theirsRuns(base: TableVersion | undefined, ours: TableVersion | undefined, theirs: TableVersion | undefined): Map<number, TheirsRun> {
+  const runs = new Map<number, TheirsRun>();
+  if (!base || !ours || !theirs || !schemasEqual(base.schema, ours.schema) || !schemasEqual(base.schema, theirs.schema)) return runs;
+  const [b, o, t] = [base.manifest.chunks, ours.manifest.chunks, theirs.manifest.chunks];
+  const inBase = new Map(b.map((c, i) => [c.id as string, i]));
+  const inTheirs = new Map(t.map((c, i) => [c.id as string, i]));
+  for (let i = 1; i < o.length - 1; i++) {
+    const j = inBase.get(o[i]!.id);
+    if (j === undefined || j === 0 || inTheirs.has(o[i]!.id) || o[i - 1]!.id !== b[j - 1]!.id) continue;
+    const before = inTheirs.get(b[j - 1]!.id);
+    if (before === undefined) continue;
+    let last = i;
+    while (last + 1 < o.length && j + last + 1 - i < b.length && o[last + 1]!.id === b[j + last + 1 - i]!.id && !inTheirs.has(o[last + 1]!.id)) last++;
+    const after = o[last + 1];
+    const afterInTheirs = after && b[j + last + 1 - i]?.id === after.id ? inTheirs.get(after.id) : undefined;
+    if (afterInTheirs !== undefined && afterInTheirs > before) runs.set(i, { last, chunks: t.slice(before + 1, afterInTheirs) });
+    i = last;
+  }
+  return runs;
+}
+
 /** Most row keys a drop-versus-edit conflict lists (the count is always whole). */
 export const ROW_SAMPLE = 20;
 

@@ -23,6 +23,18 @@ export interface EditCounts {
 /** One edit in key order: a row to put, or a key (a whole row, for a bag) to remove. */
 type Edit = { kind: 'put'; key: Value[]; row: Row } | { kind: 'delete'; key: Value[] };
 
+export interface ApplyOptions {
+  /** The schema changed in a way old chunks do not carry (a rename, a drop): every chunk is rewritten. */
+  rewriteAll?: boolean;
+  /**
+   * Runs of chunks (by the index of the first, through `last`) whose edited rows are
+   * known to be exactly `chunks`, cut as the builder would cut them from a boundary
+   * (a merge's runs only theirs changed, see theirsRuns): reached at a boundary, a
+   * run is replaced by those chunks unread, and its edits are skipped (not counted).
+   */
+  replace?: ReadonlyMap<number, { last: number; chunks: readonly ChunkEntry[] }>;
+}
+
 /**
  * Apply sorted row edits to a table and return its new manifest. Chunks whose key
  * range holds no edit are kept by id, unread, as long as the rewritten rows before
@@ -34,7 +46,7 @@ export async function applyEdits(
   manifest: Manifest,
   edits: RowEdits,
   io: { reader: ChunkReader; writer: ChunkWriter },
-  options: { rewriteAll?: boolean } = {},
+  options: ApplyOptions = {},
 ): Promise<{ manifest: Manifest; counts: EditCounts }> {
   const keyIndexes = keyColumnIndexes(schema);
   const bag = isKeyless(schema);
@@ -72,7 +84,7 @@ async function rewriteChunks(
   reader: ChunkReader,
   builder: ChunkBuilder,
   counts: EditCounts,
-  options: { rewriteAll?: boolean },
+  options: ApplyOptions,
 ): Promise<ChunkEntry[]> {
   const bag = isKeyless(schema);
   const keyIndexes = keyColumnIndexes(schema);
@@ -80,6 +92,14 @@ async function rewriteChunks(
   const kept: Array<{ entry: ChunkEntry; after: number }> = [];
   let next = 0; // index of the next edit in `queue`
   for (let c = 0; c < chunks.length; c++) {
+    const run = options.rewriteAll ? undefined : options.replace?.get(c);
+    if (run && builder.atBoundary && run.last < chunks.length - 1) {
+      // Skip the run's edits (those up to its last key) and take the chunks known to hold their result.
+      while (next < queue.length && compareKeys(queue[next]!.key, chunks[run.last]!.last) <= 0) next++;
+      for (const entry of run.chunks) kept.push({ entry, after: builder.closed });
+      c = run.last;
+      continue;
+    }
     const chunk = chunks[c]!;
     const lastChunk = c === chunks.length - 1;
     // Edits up to this chunk's last key belong to it (those before its first key sit in the gap before it).
