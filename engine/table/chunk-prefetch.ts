@@ -53,7 +53,12 @@ export class ChunkPrefetch {
     // Let the workers' messages in (a reply, "ready") before judging whether one has this chunk: a merge
     // otherwise runs on settled promises alone, and the workers would sit idle, their messages unread.
     await new Promise((resolve) => setImmediate(resolve));
-    decode.runHere();
+    if (!decode.runHere()) {
+      // A worker has it: decode the chunks waiting after it here meanwhile, rather than wait idle.
+      let settled = false;
+      void decode.ipc.then(() => (settled = true));
+      while (!settled && this.pool.encodeWaitingHere()) await new Promise((resolve) => setImmediate(resolve));
+    }
     return decode.ipc;
   }
 
