@@ -14,6 +14,12 @@ export interface LazyRows {
   keyValue(i: number, k: number): Value;
   row(i: number): Row;
   sameCells(i: number, peer: LazyRows, j: number, count: number): boolean;
+  /**
+   * How many rows from row `i` on (at most `max`) have their first `count` cells
+   * surely equal to `peer`'s from row `j` on, row for row, judged from the stored
+   * buffers a column at a time; 0 when not known (compare row by row).
+   */
+  sameRun(i: number, peer: LazyRows, j: number, count: number, max: number): number;
   /** Order of row `i`'s key and `peer`'s row `j`'s, or NaN when it cannot be told cheaply (compare `keyValue`s). */
   compareKeys(i: number, peer: LazyRows, j: number): number;
 }
@@ -44,6 +50,9 @@ export class EagerRows implements LazyRows {
   }
   sameCells(): boolean {
     return false;
+  }
+  sameRun(): number {
+    return 0;
   }
   compareKeys(): number {
     return NaN;

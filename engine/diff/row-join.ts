@@ -124,6 +124,23 @@ class SideCursor {
     return 0;
   }
 
+  /**
+   * How many rows from the heads on are surely equal on both sides in the first
+   * `count` cells (keys among them, so they pair up row for row), within the rows
+   * in hand of each side's current chunk; 0 when not known.
+   */
+  sameRunAs(other: SideCursor, count: number): number {
+    const part = this.parts[this.part]!;
+    const peer = other.parts[other.part]!;
+    return part.sameRun(this.position, peer, other.position, count, Math.min(part.length - this.position, peer.length - other.position));
+  }
+
+  /** Move past `count` rows, all in the current chunk's rows in hand (see `sameRunAs`). */
+  advanceBy(count: number): void {
+    this.position += count - 1;
+    this.advance();
+  }
+
   advance(): void {
     if (++this.position >= this.parts[this.part]!.length) {
       this.part++;
@@ -248,6 +265,13 @@ export async function* joinKeyedRows(plan: JoinPlan, reader: ChunkReader, passed
       yield { key: b.headKey(), before: undefined, after: b.headRow(), changed: [] };
       b.advance();
     } else {
+      // Equal rows come in long runs (a chunk that changed holds few changed rows): skip a run at once.
+      const run = a.sameRunAs(b, plan.comparedColumns);
+      if (run > 0) {
+        a.advanceBy(run);
+        b.advanceBy(run);
+        continue;
+      }
       if (a.headSameAs(b, plan.comparedColumns)) {
         a.advance();
         b.advance();

@@ -1,5 +1,5 @@
 /** Three-way merge of tables: schema by column id, rows by key and cell (Dolt's semantics). */
-export { mergeTables, type TableMerge } from './table-merge.js';
+export { chunksMergeReads, mergeTables, theirsRuns, type TableMerge, type TheirsRun } from './table-merge.js';
 export { mergeSchemas, type SchemaMerge } from './schema-merge.js';
 export {
   conflictToJson,

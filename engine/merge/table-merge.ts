@@ -1,4 +1,6 @@
+import type { ChunkEntry, ChunkId } from '../chunking/manifest.js';
 import type { JoinPlan, TargetColumn } from '../diff/column-alignment.js';
+import { compareKeysLoose } from '../diff/key-order.js';
 import { sameChunkList } from '../chunking/manifest-pages.js';
 import { projectSide } from '../diff/column-alignment.js';
 import { schemasEqual } from '../diff/schema-diff.js';
@@ -110,6 +112,135 @@ export async function mergeTables(
   return mergeRows(schemaMerge.schema, base, ours, theirs, schemaMerge.theirsIds, reader);
 }
 
+/**
+ * The chunks a row merge of these versions reads, in about the order it reads them
+ * (by first key): the chunks that differ between base and theirs, and those that
+ * differ between base and ours where they meet theirs' changes (see `oursNarrowed`).
+ * Chunks all three share are never read, so they are not here. For decoding ahead
+ * (see GitChunkStore.prefetch); a list that misses a chunk or names one the merge
+ * skips costs time, never a different result.
+ */
+export function chunksMergeReads(base: TableVersion | undefined, ours: TableVersion | undefined, theirs: TableVersion | undefined): ChunkId[] {
+  if (!ours || !theirs) return [];
+  const narrowed = oursNarrowed(base, ours, theirs);
+  const oursBase = narrowed?.base ?? base;
+  const oursSide = narrowed?.ours ?? ours;
+  const lists = [
+    ...differing(base, theirs),
+    ...differing(oursBase, oursSide),
+  ];
+  const seen = new Set<string>();
+  const at = lists.map(() => 0);
+  const out: ChunkId[] = [];
+  for (;;) {
+    let pick = -1;
+    let first: ChunkEntry | undefined;
+    lists.forEach((list, i) => {
+      const chunk = list[at[i]!];
+      if (chunk && (!first || compareKeysLoose(chunk.first, first.first) < 0)) {
+        pick = i;
+        first = chunk;
+      }
+    });
+    if (pick < 0) return out;
+    at[pick]!++;
+    if (!seen.has(first!.id)) out.push(first!.id);
+    seen.add(first!.id);
+  }
+}
+
+/** The chunks of `from` not in `to`, and of `to` not in `from`: what a diff of the two reads. */
+function differing(from: TableVersion | undefined, to: TableVersion): [ChunkEntry[], ChunkEntry[]] {
+  const ids = (version: TableVersion | undefined) => new Set<string>(version?.manifest.chunks.map((c) => c.id));
+  const [inFrom, inTo] = [ids(from), ids(to)];
+  return [(from?.manifest.chunks ?? []).filter((c) => !inTo.has(c.id)), to.manifest.chunks.filter((c) => !inFrom.has(c.id))];
+}
+
+/**
+ * Base and ours cut down to the chunks whose key ranges meet a chunk that differs
+ * between base and theirs, or undefined when they cannot be (a side's chunks not in
+ * one shared key order). The merge looks at ours' changes only at keys theirs
+ * changed, and every such key lies in one of those chunks' ranges; the chunks of
+ * base and ours holding such a key meet that range, so the diff of the cut-down
+ * versions finds ours' change at every key that matters. Changes it reports at
+ * other keys are ignored as before. So ours' changes where theirs changed nothing
+ * are never read: the chunks are kept as they are.
+ */
+function oursNarrowed(base: TableVersion | undefined, ours: TableVersion, theirs: TableVersion): { base: TableVersion; ours: TableVersion } | undefined {
+  if (!base) return undefined;
+  const key = (version: TableVersion) => version.schema.primaryKey.map((id) => version.schema.columns.find((c) => c.id === id)?.type ?? '?').join(',');
+  const keyIds = (version: TableVersion) => version.schema.primaryKey.join(',');
+  if (base.schema.primaryKey.length === 0 || keyIds(ours) !== keyIds(base) || keyIds(theirs) !== keyIds(base)) return undefined;
+  if (key(ours) !== key(base) || key(theirs) !== key(base)) return undefined;
+  const ranges = keyRanges(differing(base, theirs).flat());
+  const meeting = (version: TableVersion): TableVersion => ({ ...version, manifest: { ...version.manifest, chunks: chunksMeeting(version.manifest.chunks, ranges) } });
+  return { base: meeting(base), ours: meeting(ours) };
+}
+
+/** The key ranges of `chunks` as sorted, disjoint [first, last] ranges (overlapping ones joined). */
+function keyRanges(chunks: readonly ChunkEntry[]): Array<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }> {
+  const sorted = [...chunks].sort((a, b) => compareKeysLoose(a.first, b.first));
+  const ranges: Array<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }> = [];
+  for (const chunk of sorted) {
+    const open = ranges[ranges.length - 1];
+    if (open && compareKeysLoose(chunk.first, open.last) <= 0) {
+      if (compareKeysLoose(chunk.last, open.last) > 0) open.last = chunk.last;
+    } else ranges.push({ first: chunk.first, last: chunk.last });
+  }
+  return ranges;
+}
+
+/** The chunks (in key order) whose [first, last] meets one of the sorted, disjoint `ranges`. */
+function chunksMeeting(chunks: readonly ChunkEntry[], ranges: ReadonlyArray<{ first: ChunkEntry['first']; last: ChunkEntry['last'] }>): ChunkEntry[] {
+  const out: ChunkEntry[] = [];
+  let r = 0;
+  for (const chunk of chunks) {
+    while (r < ranges.length && compareKeysLoose(ranges[r]!.last, chunk.first) < 0) r++;
+    if (r === ranges.length) break;
+    if (compareKeysLoose(ranges[r]!.first, chunk.last) <= 0) out.push(chunk);
+  }
+  return out;
+}
+
+/** A run of ours' chunks (indexes `first`..`last`) whose merged rows are exactly the chunks `chunks` of theirs. */
+export interface TheirsRun {
+  last: number;
+  chunks: ChunkEntry[];
+}
+
+/**
+ * Runs of ours' chunks that only theirs changed, each with theirs' chunks for the
+ * same key range, by the index of the run's first chunk in ours. A run is a stretch
+ * of base's chunks that ours still has, in place, and theirs replaced, between two
+ * chunks all three share. Ours changed nothing there (not even in the gaps, its
+ * neighbours being base's), so the merged rows there are theirs' rows, and the
+ * edits that make them are theirs' changes; applied from a chunk boundary, they cut
+ * into exactly theirs' chunks (a chunk's cut depends on its rows alone, from its
+ * start, and theirs' last chunk of the run ends where the next, shared one starts).
+ * So applyEdits may take theirs' chunks as they are (see its `replace`) rather than
+ * read, splice and encode ours'. Empty unless the three schemas are one.
+ */
+export function theirsRuns(base: TableVersion | undefined, ours: TableVersion | undefined, theirs: TableVersion | undefined): Map<number, TheirsRun> {
+  const runs = new Map<number, TheirsRun>();
+  if (!base || !ours || !theirs || !schemasEqual(base.schema, ours.schema) || !schemasEqual(base.schema, theirs.schema)) return runs;
+  const [b, o, t] = [base.manifest.chunks, ours.manifest.chunks, theirs.manifest.chunks];
+  const inBase = new Map(b.map((c, i) => [c.id as string, i]));
+  const inTheirs = new Map(t.map((c, i) => [c.id as string, i]));
+  for (let i = 1; i < o.length - 1; i++) {
+    const j = inBase.get(o[i]!.id);
+    if (j === undefined || j === 0 || inTheirs.has(o[i]!.id) || o[i - 1]!.id !== b[j - 1]!.id) continue;
+    const before = inTheirs.get(b[j - 1]!.id);
+    if (before === undefined) continue;
+    let last = i;
+    while (last + 1 < o.length && j + last + 1 - i < b.length && o[last + 1]!.id === b[j + last + 1 - i]!.id && !inTheirs.has(o[last + 1]!.id)) last++;
+    const after = o[last + 1];
+    const afterInTheirs = after && b[j + last + 1 - i]?.id === after.id ? inTheirs.get(after.id) : undefined;
+    if (afterInTheirs !== undefined && afterInTheirs > before) runs.set(i, { last, chunks: t.slice(before + 1, afterInTheirs) });
+    i = last;
+  }
+  return runs;
+}
+
 /** Most row keys a drop-versus-edit conflict lists (the count is always whole). */
 export const ROW_SAMPLE = 20;
 
@@ -181,7 +312,17 @@ async function mergeRows(
   const keyless = schema.primaryKey.length === 0;
   const keyIndexes = keyless ? columns.map((_, i) => i) : schema.primaryKey.map((id) => columns.findIndex((c) => c.id === id));
   const baseSide = projectSide(base, columns, keyIndexes, keyless);
-  const oursPlan: JoinPlan = { columns, keyIndexes, keyless, comparedColumns: columns.length, from: baseSide, to: projectSide(ours, columns, keyIndexes, keyless) };
+  const oursSide = projectSide(ours, columns, keyIndexes, keyless);
+  // Ours' changes matter only where theirs changed: read base and ours there alone, when their chunks share the target key order.
+  const narrowed = !keyless && ours && baseSide.sortedByTargetKey && oursSide.sortedByTargetKey ? oursNarrowed(base, ours, theirs) : undefined;
+  const oursPlan: JoinPlan = {
+    columns,
+    keyIndexes,
+    keyless,
+    comparedColumns: columns.length,
+    from: narrowed ? { ...baseSide, version: narrowed.base } : baseSide,
+    to: narrowed ? { ...oursSide, version: narrowed.ours } : oursSide,
+  };
   const theirsPlan: JoinPlan = {
     columns,
     keyIndexes,

@@ -155,6 +155,34 @@ export function installPack(objectsDir: string, finished: { pack: string; index:
   fsyncDirectory(dir);
 }
 
+/** Most pack files held open at once, in this process (the least recently read is closed past it). */
+const OPEN_PACKS = 16;
+const openPacks = new Map<string, number>();
+
+/**
+ * A read descriptor of a pack file, kept open: a merge reads thousands of chunks
+ * from a few packs, and opening and closing the file per object cost more than
+ * reading it. A pack's name is its content's hash and it never changes, so an open
+ * one stays right (even once deleted by a repack). Bounded, so a long-running
+ * process that opens many repositories holds at most OPEN_PACKS descriptors.
+ */
+function packDescriptor(pack: string): number {
+  let fd = openPacks.get(pack);
+  if (fd !== undefined) {
+    openPacks.delete(pack);
+    openPacks.set(pack, fd);
+    return fd;
+  }
+  fd = fs.openSync(pack, 'r');
+  openPacks.set(pack, fd);
+  if (openPacks.size > OPEN_PACKS) {
+    const [oldest, oldestFd] = openPacks.entries().next().value!;
+    openPacks.delete(oldest);
+    fs.closeSync(oldestFd);
+  }
+  return fd;
+}
+
 /**
  * Reads whole (undeltified) objects from packs through their indexes, a few
  * bytes at a time; the object database falls back to isomorphic-git for deltas.
@@ -246,12 +274,7 @@ export class PackReader {
     }
     const end = lo < index.sortedOffsets.length ? index.sortedOffsets[lo]! : index.packSize - 20;
     const bytes = Buffer.alloc(end - offset);
-    const fd = fs.openSync(index.pack, 'r');
-    try {
-      fs.readSync(fd, bytes, 0, bytes.length, offset);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.readSync(packDescriptor(index.pack), bytes, 0, bytes.length, offset);
     let at = 0;
     let byte = bytes[at++]!;
     const type = (byte >> 4) & 7;

@@ -23,6 +23,18 @@ export interface EditCounts {
 /** One edit in key order: a row to put, or a key (a whole row, for a bag) to remove. */
 type Edit = { kind: 'put'; key: Value[]; row: Row } | { kind: 'delete'; key: Value[] };
 
+export interface ApplyOptions {
+  /** The schema changed in a way old chunks do not carry (a rename, a drop): every chunk is rewritten. */
+  rewriteAll?: boolean;
+  /**
+   * Runs of chunks (by the index of the first, through `last`) whose edited rows are
+   * known to be exactly `chunks`, cut as the builder would cut them from a boundary
+   * (a merge's runs only theirs changed, see theirsRuns): reached at a boundary, a
+   * run is replaced by those chunks unread, and its edits are skipped (not counted).
+   */
+  replace?: ReadonlyMap<number, { last: number; chunks: readonly ChunkEntry[] }>;
+}
+
 /**
  * Apply sorted row edits to a table and return its new manifest. Chunks whose key
  * range holds no edit are kept by id, unread, as long as the rewritten rows before
@@ -34,7 +46,7 @@ export async function applyEdits(
   manifest: Manifest,
   edits: RowEdits,
   io: { reader: ChunkReader; writer: ChunkWriter },
-  options: { rewriteAll?: boolean } = {},
+  options: ApplyOptions = {},
 ): Promise<{ manifest: Manifest; counts: EditCounts }> {
   const keyIndexes = keyColumnIndexes(schema);
   const bag = isKeyless(schema);
@@ -58,7 +70,13 @@ export async function applyEdits(
   }
 }
 
-/** The new chunk list: the chunks that hold edits rewritten through `builder`, the others kept by id (see applyEdits). */
+/**
+ * The new chunk list: the chunks that hold edits rewritten through `builder`, the
+ * others kept by id (see applyEdits). A kept chunk is noted with how many chunks the
+ * builder had closed before it, and the list is put together at the end: so the
+ * walk never waits for the encoding of the chunks before a kept one, and reading
+ * and splicing the next chunk overlaps the workers' encoding of the previous ones.
+ */
 async function rewriteChunks(
   schema: TableSchema,
   chunks: readonly ChunkEntry[],
@@ -66,14 +84,22 @@ async function rewriteChunks(
   reader: ChunkReader,
   builder: ChunkBuilder,
   counts: EditCounts,
-  options: { rewriteAll?: boolean },
+  options: ApplyOptions,
 ): Promise<ChunkEntry[]> {
   const bag = isKeyless(schema);
   const keyIndexes = keyColumnIndexes(schema);
   const keyOf = (row: readonly Value[]) => keyIndexes.map((i) => row[i]!);
-  const out: ChunkEntry[] = [];
+  const kept: Array<{ entry: ChunkEntry; after: number }> = [];
   let next = 0; // index of the next edit in `queue`
   for (let c = 0; c < chunks.length; c++) {
+    const run = options.rewriteAll ? undefined : options.replace?.get(c);
+    if (run && builder.atBoundary && run.last < chunks.length - 1) {
+      // Skip the run's edits (those up to its last key) and take the chunks known to hold their result.
+      while (next < queue.length && compareKeys(queue[next]!.key, chunks[run.last]!.last) <= 0) next++;
+      for (const entry of run.chunks) kept.push({ entry, after: builder.closed });
+      c = run.last;
+      continue;
+    }
     const chunk = chunks[c]!;
     const lastChunk = c === chunks.length - 1;
     // Edits up to this chunk's last key belong to it (those before its first key sit in the gap before it).
@@ -81,24 +107,34 @@ async function rewriteChunks(
     while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunk.last) <= 0)) end++;
     // `rewriteAll`: the schema changed in a way old chunks do not carry (a rename, a drop), so every chunk is rewritten.
     if (end === next && builder.atBoundary && !options.rewriteAll) {
-      out.push(...(await builder.takeEntries()), chunk);
+      kept.push({ entry: chunk, after: builder.closed });
       continue;
     }
     // Chunk files hold a renamed column under its stored name: the splice reads the chunk under the schema's names.
     const stored = readsArrow(reader) ? await reader.readTable(chunk.id) : undefined;
     const table = stored && chunkUnderNames(stored, schema.columns, storedColumns(schema.columns));
     if (table && spliceable(schema, table)) {
-      spliceEdits(schema, table, queue, next, end, bag, counts, builder);
+      if (bag || !builder.atBoundary || !spliceUpdates(schema, table, queue, next, end, counts, builder)) spliceEdits(schema, table, queue, next, end, bag, counts, builder);
     } else {
       const rows = await reader.readRows(chunk.id, schema.columns);
       mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
     }
     next = end;
-    if (builder.atBoundary) out.push(...(await builder.takeEntries()));
-    else await builder.written(CHUNKS_IN_FLIGHT);
+    await builder.written(CHUNKS_IN_FLIGHT);
   }
   if (chunks.length === 0) mergeRows([], queue, 0, queue.length, bag, keyOf, counts, (row) => builder.pushRow(row));
-  out.push(...(await builder.finish()));
+  return interleave(await builder.finish(), kept);
+}
+
+/** The built chunks (in order) with each kept chunk placed after the `after` built chunks that precede it. */
+function interleave(built: readonly ChunkEntry[], kept: ReadonlyArray<{ entry: ChunkEntry; after: number }>): ChunkEntry[] {
+  const out: ChunkEntry[] = [];
+  let taken = 0;
+  for (const { entry, after } of kept) {
+    while (taken < after) out.push(built[taken++]!);
+    out.push(entry);
+  }
+  while (taken < built.length) out.push(built[taken++]!);
   return out;
 }
 
@@ -176,6 +212,48 @@ function spliceEdits(
     }
   }
   if (r < n) builder.pushRange(table, r, n, hashes, keyAt, true);
+}
+
+/**
+ * `spliceEdits` for a chunk whose edits all replace rows it holds (no insert, no
+ * delete), pushed at a boundary: the keys are the chunk's own, so the chunk keeps
+ * its cut (see ChunkBuilder.pushAsStoredChunk) and its rows are not hashed. False,
+ * with nothing pushed or counted, when an edit is not such an update or the rule
+ * does not end a chunk at its last row: the caller splices the general way.
+ */
+function spliceUpdates(schema: TableSchema, table: arrow.Table, queue: Edit[], from: number, to: number, counts: EditCounts, builder: ChunkBuilder): boolean {
+  const n = table.numRows;
+  if (n === 0 || from === to) return false;
+  const readers = keyColumnIndexes(schema).map((i) => keyColumnReader(table, schema.columns[i]!));
+  const keyAt = (row: number) => readers.map((r) => r.value(row));
+  const parts: Array<{ row: Row } | { batch: arrow.Table; start: number; end: number }> = [];
+  const replaced: Array<{ at: number; row: Row }> = [];
+  let r = 0;
+  for (let e = from; e < to; e++) {
+    const edit = queue[e]!;
+    if (edit.kind !== 'put') return false;
+    let lo = r;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(keyAt(mid), edit.key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo >= n || compareKeys(keyAt(lo), edit.key) !== 0) return false;
+    if (lo > r) parts.push({ batch: table, start: r, end: lo });
+    parts.push({ row: edit.row });
+    replaced.push({ at: lo, row: edit.row });
+    r = lo + 1;
+  }
+  if (r < n) parts.push({ batch: table, start: r, end: n });
+  let h = KEY_HASH_SEED;
+  for (const reader of readers) h = reader.feed(h, n - 1);
+  if (!builder.pushAsStoredChunk(parts, finishKeyHash(h), keyAt)) return false;
+  for (const { at, row } of replaced) {
+    if (rowsEqual(arrowToRows(table.slice(at, at + 1), schema.columns)[0]!, row)) counts.unchanged++;
+    else counts.updated++;
+  }
+  return true;
 }
 
 function mergeEdits(puts: Edit[], deletes: Edit[]): Edit[] {

@@ -52,6 +52,8 @@ export class ChunkBuilder {
   private readonly threads: number;
   /** The workers, once the job is large enough to want them; null when it encodes in this thread. */
   private pool: ChunkEncodingPool | null | undefined;
+  /** Whether this builder started the pool (and so stops it); a writer's shared pool is left running. */
+  private ownsPool = false;
   private flushed = 0;
 
   constructor(
@@ -62,6 +64,11 @@ export class ChunkBuilder {
     this.keyIndexes = keyColumnIndexes(schema);
     this.isFloat = this.keyIndexes.map((i) => schema.columns[i]!.type.startsWith('Float'));
     this.threads = encodingThreads();
+  }
+
+  /** How many chunks this builder has closed so far (written or still being encoded). */
+  get closed(): number {
+    return this.flushed;
   }
 
   /** Whether no chunk is open: the rows pushed so far end exactly at a chunk boundary. */
@@ -113,6 +120,35 @@ export class ChunkBuilder {
     }
   }
 
+  /**
+   * Push a whole chunk's worth of rows, known to be cut exactly as a stored chunk
+   * was: the pieces (runs of a decoded chunk of this table, `exact`, and JS rows)
+   * hold the same keys as that chunk, in order, and it starts at a boundary (the
+   * caller checks `atBoundary`). Its rows then end a chunk where the stored one
+   * ended, and nowhere before, since the rule sees the same keys and counts; so the
+   * rule is asked about the last row alone (`lastKeyHash`), not hashed row by row.
+   * `keyAt` gives a batch row's key. False (nothing pushed) when the rule does not
+   * end the chunk there (the table's last chunk, cut by its end).
+   */
+  pushAsStoredChunk(parts: ReadonlyArray<{ row: Row } | { batch: arrow.Table; start: number; end: number }>, lastKeyHash: number, keyAt: (row: number) => Value[]): boolean {
+    const rows = parts.reduce((n, part) => n + ('row' in part ? 1 : part.end - part.start), 0);
+    if (this.openRows !== 0 || rows === 0 || !this.rule.endsChunk(lastKeyHash, rows)) return false;
+    for (const part of parts) {
+      if ('row' in part) {
+        const last = this.pieces[this.pieces.length - 1];
+        if (last && 'rows' in last) last.rows.push(part.row);
+        else this.pieces.push({ rows: [part.row] });
+      } else this.pieces.push({ batch: part.batch, start: part.start, end: part.end, exact: true });
+    }
+    const first = parts[0]!;
+    const last = parts[parts.length - 1]!;
+    this.openFirst = 'row' in first ? this.keyOf(first.row) : keyAt(first.start);
+    this.lastKey = 'row' in last ? this.keyOf(last.row) : keyAt(last.end - 1);
+    this.openRows = rows;
+    this.flush();
+    return true;
+  }
+
   private afterRow(key: Value[]): void {
     if (this.noteRow(key)) this.flush();
   }
@@ -142,6 +178,9 @@ export class ChunkBuilder {
    * flight. A chunk whose encoding failed throws its error here.
    */
   async written(limit = 0): Promise<void> {
+    // Let the workers' replies in, so each gets its next chunk: a caller that reads decoded chunks from a
+    // cache runs on settled promises alone, and the workers' messages would wait until it blocks here.
+    if (this.pool) await new Promise((resolve) => setImmediate(resolve));
     while (this.inFlight.length > limit) {
       const chunk = this.inFlight[0]!;
       // Rather than wait for the workers, encode a chunk none has taken yet; then let their replies in.
@@ -154,14 +193,18 @@ export class ChunkBuilder {
     }
   }
 
-  /** Stop the worker threads, if any started. */
+  /** Stop the worker threads, if this builder started any. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    if (this.ownsPool) await this.pool?.close();
   }
 
   /** The pool for this job's next chunk, or undefined to encode it here: workers only past the first chunks, and only if configured. */
   private encodingPool(): ChunkEncodingPool | undefined {
-    if (this.pool === undefined && this.flushed > IN_THREAD_CHUNKS) this.pool = this.threads > 1 ? new ChunkEncodingPool(this.threads) : null;
+    if (this.pool === undefined && this.flushed > IN_THREAD_CHUNKS) {
+      const shared = this.writer.encodingPool?.();
+      this.ownsPool = !shared && this.threads > 1;
+      this.pool = shared ?? (this.ownsPool ? new ChunkEncodingPool(this.threads) : null);
+    }
     return this.pool ?? undefined;
   }
 

@@ -8,6 +8,8 @@ import type { LazyRows } from '../diff/lazy-rows.js';
 import type { ObjectWriter } from './table-tree.js';
 import type { ArrowChunkReader, ChunkWriter } from './table-version.js';
 import { readChunkBytes } from '../chunkstore/chunk-source.js';
+import type { ChunkPrefetch } from './chunk-prefetch.js';
+import type { ChunkEncodingPool } from '../store/parquet/chunk-encoding-pool.js';
 
 /** The Parquet codec, loaded on first read: commands that never read a chunk (branch, log) skip loading Arrow. */
 let codecModule: Promise<typeof import('../store/parquet/chunk-codec.js')> | undefined;
@@ -31,6 +33,10 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
   private readonly cache = new Map<string, arrow.Table>();
   /** Chunks kept outside the LRU while an operation will come back to them (see `retain`). */
   private retained: { ids: Set<string>; tables: Map<string, arrow.Table>; bytes: number; maxBytes: number } | undefined;
+  /** Loaded with the codec, on first use (see `prefetch`); undefined inside when the list was too short to be worth a worker. */
+  private prefetcher: Promise<ChunkPrefetch | undefined> | undefined;
+  /** The workers `prefetch` started, kept for the chunk writes that follow (see `encodingPool`) until `closeWorkers`. */
+  private pool: ChunkEncodingPool | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -51,6 +57,40 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
     this.retained = undefined;
   }
 
+  /**
+   * Decode `ids` ahead, in this order, in a worker thread (see ChunkPrefetch), for a
+   * reader about to ask for them in about this order; a short list is left to be
+   * decoded as it is read. `stopPrefetch` ends it. The tables are the same either way.
+   */
+  prefetch(ids: readonly ChunkId[]): void {
+    if (this.prefetcher) return;
+    this.prefetcher = Promise.all([import('./chunk-prefetch.js'), import('../store/parquet/chunk-encoding-pool.js')]).then(([{ ChunkPrefetch }, { ChunkEncodingPool, encodingThreads }]) => {
+      if (!ChunkPrefetch.worthIt(ids.length)) return undefined;
+      this.pool ??= new ChunkEncodingPool(encodingThreads());
+      return new ChunkPrefetch(ids, (id) => readChunkBytes(this.store, id as unknown as ObjectId), this.pool);
+    });
+  }
+
+  /** Stop decoding ahead (chunks read from now on are decoded here); the workers stay for `encodingPool`. */
+  async stopPrefetch(): Promise<void> {
+    const prefetcher = this.prefetcher;
+    this.prefetcher = undefined;
+    (await prefetcher)?.stop();
+  }
+
+  /** The workers a prefetch started, for a ChunkBuilder writing through this store to encode with. */
+  encodingPool(): ChunkEncodingPool | undefined {
+    return this.pool;
+  }
+
+  /** Stop prefetching and the workers it started. */
+  async closeWorkers(): Promise<void> {
+    await this.stopPrefetch();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
   async readTable(id: ChunkId): Promise<arrow.Table> {
     const retained = this.retained?.tables.get(id);
     if (retained) return retained;
@@ -61,9 +101,9 @@ export class GitChunkStore implements ArrowChunkReader, ChunkWriter {
       return cached;
     }
     this.stats.reads++;
-    const bytes = await readChunkBytes(this.store, id as unknown as ObjectId);
-    const { decodeChunk } = await codec();
-    const table = decodeChunk(bytes, `chunk ${id}`);
+    const ipc = this.prefetcher ? await (await this.prefetcher)?.take(id) : undefined;
+    const { decodeChunk, chunkOfIpc } = await codec();
+    const table = ipc ? chunkOfIpc(ipc, `chunk ${id}`) : decodeChunk(await readChunkBytes(this.store, id as unknown as ObjectId), `chunk ${id}`);
     const keep = this.retained;
     if (keep && keep.ids.has(id)) {
       const size = table.data.reduce((n, data) => n + data.byteLength, 0);

@@ -3,6 +3,7 @@ import type { ChunkId, Manifest } from '../chunking/manifest.js';
 import type { ManifestStorage } from '../chunking/manifest-pages.js';
 import type { Column, TableSchema } from '../schema/schema.js';
 import type { Row, Value } from '../value/value.js';
+import type { ChunkEncodingPool } from '../store/parquet/chunk-encoding-pool.js';
 import type { PreparedBlob } from '../store/object-encoding.js';
 
 /** A table as one tree holds it: its schema and its chunks in key order. */
@@ -37,6 +38,12 @@ export interface ChunkWriter {
   writeChunk(bytes: Uint8Array): ChunkId;
   /** The same for a chunk whose id and packfile body a worker thread computed; without it, `writeChunk(blob.bytes)`. */
   writePreparedChunk?(blob: PreparedBlob): ChunkId;
+  /**
+   * Worker threads this writer already runs (a merge's, started to decode chunks
+   * ahead): a ChunkBuilder encodes through them instead of starting its own, and
+   * leaves them running when it closes.
+   */
+  encodingPool?(): ChunkEncodingPool | undefined;
 }
 
 /**

@@ -35,6 +35,10 @@ function packagesLoadedBy(entry: string): Map<string, string[]> {
 const HEAVY = ['@duckdb/node-api', 'apache-arrow', 'parquet-wasm', 'isomorphic-git', 'yaml', '@octokit/rest', 'probot', '@modelcontextprotocol/sdk', '@aws-sdk/client-s3'];
 
 describe('start cost', () => {
+  it('a merge loads isomorphic-git on use, as CommonJS (a third of the ES module build\'s load time), not at start', () => {
+    expect(packagesLoadedBy('engine/commands/merge.ts').has('isomorphic-git')).toBe(false);
+  });
+
   it('reads static imports, not type-only or dynamic ones', () => {
     const text = ["import { a } from './a.js';", "import type { B } from './b.js';", "export { c } from './c.js';", "import './d.js';", "const e = await import('./e.js');", "import {\n  f,\n} from 'f';"].join('\n');
     expect(staticImports(text)).toEqual(['./a.js', './c.js', './d.js', 'f']);

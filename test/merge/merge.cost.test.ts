@@ -23,10 +23,20 @@ describe('merge cost grows with the change, not the table', () => {
     const result = await mergeTables(base, ours, theirs, store);
     expect(result.conflicts).toEqual([]);
     expect(result.edits).toEqual({ upserts: [[95, 'theirs', 94]], deletes: [] });
-    // Each base chunk is read once although both diffs walk it.
-    expect([...store.reads].sort()).toEqual(
-      [base.manifest.chunks[0]!.id, ours.manifest.chunks[0]!.id, base.manifest.chunks[9]!.id, theirs.manifest.chunks[9]!.id].sort(),
-    );
+    // Ours' change (chunk 0) is where theirs changed nothing: it stays in ours unread. Base's chunk 9 is read once for both diffs.
+    expect([...store.reads].sort()).toEqual([base.manifest.chunks[9]!.id, theirs.manifest.chunks[9]!.id].sort());
+  });
+
+  it("reads ours' changed chunks only where theirs changed too, and finds the conflicts there", async () => {
+    const store = new MemoryChunkStore();
+    const base = makeTable(store, t, rows, 10);
+    const ours = makeTable(store, t, rows.map((r) => (r[0] === 5 || r[0] === 52 ? [r[0], 'ours', r[2]] : r)), 10);
+    const theirs = makeTable(store, t, rows.map((r) => (r[0] === 55 || r[0] === 52 ? [r[0], 'theirs', r[2]] : r)), 10);
+    store.resetReads();
+    const result = await mergeTables(base, ours, theirs, store);
+    expect(result.conflicts.map((c) => [c.kind, c.key])).toEqual([['cell', [52]]]);
+    expect(result.edits).toEqual({ upserts: [[55, 'theirs', 54]], deletes: [] });
+    expect([...store.reads].sort()).toEqual([base.manifest.chunks[5]!.id, ours.manifest.chunks[5]!.id, theirs.manifest.chunks[5]!.id].sort());
   });
 
   it('reads nothing when theirs did not change the table', async () => {

@@ -156,7 +156,8 @@ describe('chunk encoding in worker threads', () => {
     const pool = new ChunkEncodingPool(2);
     try {
       const made = tables.map((table) => pool.encode(table, columns));
-      // The one worker holds the first chunk; the other two wait, and this thread takes them.
+      // A worker takes no chunk before it says it has loaded (a message this synchronous code does not let in): all three wait, and this thread takes them.
+      expect(pool.encodeWaitingHere()).toBe(true);
       expect(pool.encodeWaitingHere()).toBe(true);
       expect(pool.encodeWaitingHere()).toBe(true);
       expect(pool.encodeWaitingHere()).toBe(false);

@@ -1,10 +1,9 @@
 import * as arrow from 'apache-arrow';
-import * as parquet from 'parquet-wasm';
 import { CorruptError } from '../../errors/index.js';
 import type { Column } from '../../schema/schema.js';
 import { valueKind, type ColumnType } from '../../schema/types.js';
 import { toArrowType } from './arrow-types.js';
-import { parquetOfIpc } from './chunk-parquet.js';
+import { ipcOfParquet, parquetOfIpc } from './chunk-parquet.js';
 import type { Row, Value } from '../../value/value.js';
 import { compareInt64Words, int64Words } from '../../value/int64-words.js';
 
@@ -70,8 +69,16 @@ function readValues(data: arrow.Data, type: ColumnType): Value[] {
 /** The Arrow table in a chunk's bytes. */
 export function decodeChunk(bytes: Uint8Array, where: string): arrow.Table {
   try {
-    const table = parquet.readParquet(bytes, { batchSize: 1 << 20 });
-    return arrow.tableFromIPC(table.intoIPCStream());
+    return arrow.tableFromIPC(ipcOfParquet(bytes));
+  } catch (error) {
+    throw new CorruptError(`cannot read Parquet chunk: ${String(error)}`, where, error);
+  }
+}
+
+/** The Arrow table of a chunk decoded elsewhere to its IPC stream (see `ipcOfParquet`): the same table `decodeChunk` gives. */
+export function chunkOfIpc(ipc: Uint8Array, where: string): arrow.Table {
+  try {
+    return arrow.tableFromIPC(ipc);
   } catch (error) {
     throw new CorruptError(`cannot read Parquet chunk: ${String(error)}`, where, error);
   }
@@ -398,6 +405,8 @@ export class LazyChunkRows {
   private readonly datas: Array<arrow.Data | undefined>;
   private lastPeer: LazyChunkRows | undefined;
   private lastCompare: Array<CellCompare | undefined> | undefined;
+  private runPeer: LazyChunkRows | undefined;
+  private runFinders: Array<RunFinder | undefined> | undefined;
 
   constructor(
     private readonly table: arrow.Table,
@@ -498,9 +507,112 @@ export class LazyChunkRows {
     }
     return true;
   }
+
+  /**
+   * How many rows from row `i` on (at most `max`) have their first `count` cells
+   * surely equal to `peer`'s from row `j` on, row for row: the shortest equal run
+   * over the columns, each found by comparing whole byte ranges (see `runFinder`).
+   * 0 when a column cannot be compared from the buffers.
+   */
+  sameRun(i: number, peer: LazyChunkRows, j: number, count: number, max: number): number {
+    if (!(peer instanceof LazyChunkRows)) return 0;
+    if (peer !== this.runPeer) {
+      this.runPeer = peer;
+      this.runFinders = [];
+      for (let c = 0; c < count; c++) {
+        const compare = cellCompare(this.columns[c], this.datas[c], peer.columns[c], peer.datas[c], this.table, peer.table);
+        this.runFinders.push(compare && runFinder(this.columns[c]!, this.datas[c], peer.datas[c], compare));
+      }
+    }
+    const finders = this.runFinders!;
+    if (finders.length < count) return 0;
+    let run = max;
+    for (let c = 0; c < count && run > 0; c++) {
+      const find = finders[c];
+      if (find === undefined) return 0;
+      run = find(i, j, run);
+    }
+    return run;
+  }
 }
 
 type CellCompare = (i: number, j: number) => boolean;
+
+/** How many cells from `i` in one column and `j` in the other (at most `max`) are equal, pair by pair. */
+type RunFinder = (i: number, j: number, max: number) => number;
+
+/** Below this many cells a run is finished cell by cell rather than halved further. */
+const RUN_SCAN = 16;
+
+/**
+ * The run finder of one column of two chunks. Without nulls, fixed-width values are
+ * compared as byte ranges (memcmp), halving to the first difference, and strings by
+ * their lengths and then their bytes; other layouts (nulls, booleans) cell by cell
+ * with `compare`. Equal bytes are equal values; unequal bytes end the run even when
+ * the values are equal (0 and -0), and the caller compares that row itself.
+ */
+function runFinder(column: Column, a: arrow.Data | undefined, b: arrow.Data | undefined, compare: CellCompare): RunFinder {
+  const byCell: RunFinder = (i, j, max) => {
+    let r = 0;
+    while (r < max && compare(i + r, j + r)) r++;
+    return r;
+  };
+  if (compare === ALWAYS) return (_i, _j, max) => max;
+  if (!a || !b || hasNullBitmap(a) || hasNullBitmap(b) || a.offset !== 0 || b.offset !== 0) return byCell;
+  const kind = valueKind(column.type);
+  if (kind === 'string' || kind === 'bytes') {
+    const offA = a.valueOffsets as unknown;
+    const offB = b.valueOffsets as unknown;
+    if (!(offA instanceof Int32Array) || !(offB instanceof Int32Array)) return byCell;
+    const bytesA = asBuffer(a.values as Uint8Array);
+    const bytesB = asBuffer(b.values as Uint8Array);
+    return (i, j, max) => {
+      // Rows of equal lengths first; then their bytes, one range for the whole run.
+      let m = 0;
+      while (m < max && offA[i + m + 1]! - offA[i + m]! === offB[j + m + 1]! - offB[j + m]!) m++;
+      const same = (rows: number) => bytesA.compare(bytesB, offB[j]!, offB[j + rows]!, offA[i]!, offA[i + rows]!) === 0;
+      const sameAt = (r: number) => bytesA.compare(bytesB, offB[j + r]!, offB[j + r + 1]!, offA[i + r]!, offA[i + r + 1]!) === 0;
+      return firstDifference(m, same, sameAt);
+    };
+  }
+  const valuesA = a.values as unknown;
+  const valuesB = b.values as unknown;
+  if (!ArrayBuffer.isView(valuesA) || !ArrayBuffer.isView(valuesB) || valuesA instanceof DataView || valuesB instanceof DataView) return byCell;
+  const width = (valuesA as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  // One element per value (never a value spread over several words), the same width on both sides.
+  const oneEach = (valuesA as unknown as ArrayLike<unknown>).length === a.length && (valuesB as unknown as ArrayLike<unknown>).length === b.length;
+  if (!oneEach || width !== (valuesB as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT || kind === 'boolean') return byCell;
+  const bufA = asBuffer(valuesA);
+  const bufB = asBuffer(valuesB);
+  return (i, j, max) => {
+    const same = (cells: number) => bufA.compare(bufB, j * width, (j + cells) * width, i * width, (i + cells) * width) === 0;
+    const sameAt = (r: number) => bufA.compare(bufB, (j + r) * width, (j + r + 1) * width, (i + r) * width, (i + r + 1) * width) === 0;
+    return firstDifference(max, same, sameAt);
+  };
+}
+
+/**
+ * The length of the byte-equal prefix of a run of `max` cells, given `same(n)`
+ * (whether the first n cells are byte-equal) and `sameAt(r)` (whether cell r is):
+ * the whole run at once when it is equal, else halving down to a short scan.
+ */
+function firstDifference(max: number, same: (cells: number) => boolean, sameAt: (r: number) => boolean): number {
+  if (max === 0 || same(max)) return max;
+  let lo = 0; // the first lo cells are equal
+  let hi = max; // the first hi are not
+  while (hi - lo > RUN_SCAN) {
+    const mid = (lo + hi) >>> 1;
+    if (same(mid)) lo = mid;
+    else hi = mid;
+  }
+  while (lo < hi && sameAt(lo)) lo++;
+  return lo;
+}
+
+/** A Buffer over the same bytes as `view`, for memcmp (`Buffer.compare`) of ranges. */
+function asBuffer(view: ArrayBufferView): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
 
 const ALWAYS: CellCompare = () => true;
 

@@ -3,15 +3,20 @@ import type { ParquetColumn } from './chunk-parquet.js';
 
 /** The messages between the chunk encoding pool and its worker threads. */
 
-/** One chunk to encode: its Arrow IPC stream (transferred, not copied) and its columns. */
-export interface EncodingRequest {
-  job: number;
-  ipc: Uint8Array;
-  columns: ParquetColumn[];
-}
+/**
+ * One chunk to encode: its Arrow IPC stream (transferred, not copied) and its
+ * columns; or (`decode`) one chunk's Parquet bytes to turn into its Arrow IPC stream.
+ */
+export type EncodingRequest = { job: number; ipc: Uint8Array; columns: ParquetColumn[] } | { job: number; decode: Uint8Array };
 
-/** An encoded chunk, or the name and message of the error encoding it threw. */
-export type EncodingReply = { job: number; bytes: Uint8Array; oid: ObjectId; packed: Uint8Array } | { job: number; error: { name: string; message: string } };
+/** An encoded chunk, a decoded one's IPC stream, or the name and message of the error the work threw. */
+export type EncodingReply =
+  | { job: number; bytes: Uint8Array; oid: ObjectId; packed: Uint8Array }
+  | { job: number; ipc: Uint8Array }
+  | { job: number; error: { name: string; message: string } };
+
+/** What a worker sends: a reply, or (once, first) that it has loaded and takes work. */
+export type WorkerMessage = EncodingReply | { ready: true };
 
 /**
  * `view` over an ArrayBuffer of its own, so the buffer can be transferred: a view

@@ -59,3 +59,12 @@ export function parquetOfIpc(ipc: Uint8Array, columns: readonly ParquetColumn[])
   const wasmTable = parquet.Table.fromIPCStream(ipc);
   return parquet.writeParquet(wasmTable, writerProperties(columns));
 }
+
+/**
+ * The Parquet half of decoding: a chunk's Parquet bytes in, its Arrow IPC stream
+ * out (what `decodeChunk` reads as a table). Here, without Arrow, so a worker
+ * thread can decode chunks ahead of a merge (see ChunkPrefetch).
+ */
+export function ipcOfParquet(bytes: Uint8Array): Uint8Array {
+  return parquet.readParquet(bytes, { batchSize: 1 << 20 }).intoIPCStream();
+}

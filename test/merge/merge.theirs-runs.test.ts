@@ -1,0 +1,80 @@
+import { describe, expect, it, vi, afterEach } from 'vitest';
+import type * as arrow from 'apache-arrow';
+import { createTableSchema, type Column, type TableSchema } from '../../engine/schema/schema.js';
+import type { ChunkId } from '../../engine/chunking/manifest.js';
+import { mergeTables, theirsRuns } from '../../engine/merge/index.js';
+import { applyEdits } from '../../engine/table/apply-edits.js';
+import { buildTable } from '../../engine/table/build-table.js';
+import type { ArrowChunkReader, ChunkWriter, TableVersion } from '../../engine/table/table-version.js';
+import { arrowToRows, decodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
+import { hashObject } from '../../engine/store/object-encoding.js';
+import type { Row } from '../../engine/value/value.js';
+
+/** Chunks in memory, keyed by their blob id; counts the chunks written. */
+class MemoryChunks implements ArrowChunkReader, ChunkWriter {
+  readonly blobs = new Map<string, Uint8Array>();
+  writes = 0;
+  writeChunk(bytes: Uint8Array): ChunkId {
+    this.writes++;
+    const id = hashObject('blob', bytes) as unknown as ChunkId;
+    this.blobs.set(id, bytes);
+    return id;
+  }
+  readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
+    return Promise.resolve(arrowToRows(decodeChunk(this.blobs.get(id)!, id), columns));
+  }
+  readTable(id: ChunkId): Promise<arrow.Table> {
+    return Promise.resolve(decodeChunk(this.blobs.get(id)!, id));
+  }
+}
+
+const small = { hash: 'fnv1a32-fmix-v1' as const, targetRows: 64, minRows: 16, maxRows: 256 };
+const schema: TableSchema = createTableSchema([{ name: 'id', type: 'Int64' }, { name: 'v', type: 'Utf8' }], ['id'], small);
+const rows: Row[] = Array.from({ length: 6000 }, (_, i) => [BigInt(i * 2), `v${i}`]);
+
+async function* once(batch: Row[]) {
+  yield rowsToArrow(schema.columns, batch);
+}
+
+async function edited(store: MemoryChunks, version: TableVersion, upserts: Row[], deletes: Row[] = []): Promise<TableVersion> {
+  return { schema, manifest: (await applyEdits(schema, version.manifest, { upserts, deletes }, { reader: store, writer: store })).manifest };
+}
+
+afterEach(() => vi.unstubAllEnvs());
+
+describe("a merge takes theirs' chunks where only theirs changed", () => {
+  it('finds the runs, and applying the merge with them gives the chunks applying it in full gives, writing fewer', async () => {
+    vi.stubEnv('DGIT_WORKERS', '1');
+    const store = new MemoryChunks();
+    const base: TableVersion = { schema, manifest: await buildTable(schema, once(rows), store, 't') };
+    // Ours changes a few rows near the start; theirs updates, inserts and deletes far from them, and one row ours changed too.
+    const ours = await edited(store, base, [[20n, 'ours'], [400n, 'ours']]);
+    const theirs = await edited(store, base, [[400n, 'theirs'], [5001n, 'inserted'], [8000n, 'theirs'], [10_000n, 'theirs']], [[9000n]]);
+    const runs = theirsRuns(base, ours, theirs);
+    expect(runs.size).toBeGreaterThan(0);
+    const merge = await mergeTables(base, ours, theirs, store);
+    expect(merge.conflicts.map((c) => c.key)).toEqual([[400n]]);
+    const full = new MemoryChunks();
+    for (const [id, bytes] of store.blobs) full.blobs.set(id, bytes);
+    const plain = await applyEdits(schema, ours.manifest, merge.edits, { reader: full, writer: full });
+    const before = store.writes;
+    const taken = await applyEdits(schema, ours.manifest, merge.edits, { reader: store, writer: store }, { replace: runs });
+    expect(taken.manifest.chunks).toEqual(plain.manifest.chunks);
+    expect(store.writes - before).toBeLessThan(full.writes);
+    // Theirs' chunks of the runs are in the result as they are.
+    for (const run of runs.values()) for (const chunk of run.chunks) expect(taken.manifest.chunks).toContainEqual(chunk);
+  });
+
+  it('finds none where ours changed a neighbour of theirs\' change, or the schemas differ', async () => {
+    vi.stubEnv('DGIT_WORKERS', '1');
+    const store = new MemoryChunks();
+    const base: TableVersion = { schema, manifest: await buildTable(schema, once(rows), store, 't') };
+    const theirs = await edited(store, base, [[6000n, 'theirs']]);
+    const at = theirs.manifest.chunks.findIndex((c) => !base.manifest.chunks.some((b) => b.id === c.id));
+    const neighbour = base.manifest.chunks[at + 1]!.first[0] as bigint;
+    const ours = await edited(store, base, [[neighbour, 'ours']]);
+    expect(theirsRuns(base, ours, theirs).size).toBe(0);
+    const renamed = { ...theirs, schema: { ...schema, columns: schema.columns.map((c) => (c.name === 'v' ? { ...c, name: 'w', stored: 'v' } : c)) } };
+    expect(theirsRuns(base, await edited(store, base, [[20n, 'ours']]), renamed).size).toBe(0);
+  });
+});
