@@ -94,8 +94,10 @@ async function rewriteChunks(
   for (let c = 0; c < chunks.length; c++) {
     const run = options.rewriteAll ? undefined : options.replace?.get(c);
     if (run && builder.atBoundary && run.last < chunks.length - 1) {
-      // Skip the run's edits (those up to its last key) and take the chunks known to hold their result.
-      while (next < queue.length && compareKeys(queue[next]!.key, chunks[run.last]!.last) <= 0) next++;
+      // Skip the run's edits and take the chunks known to hold their result. Theirs' chunks hold every row
+      // before the next chunk's first key, so the edits skipped are those before it, the gap after the run
+      // included (an edit there would otherwise be applied again to the next chunk).
+      while (next < queue.length && compareKeys(queue[next]!.key, chunks[run.last + 1]!.first) < 0) next++;
       for (const entry of run.chunks) kept.push({ entry, after: builder.closed });
       c = run.last;
       continue;

@@ -78,3 +78,25 @@ describe("a merge takes theirs' chunks where only theirs changed", () => {
     expect(theirsRuns(base, await edited(store, base, [[20n, 'ours']]), renamed).size).toBe(0);
   });
 });
+
+describe('applying edits with runs of known chunks', () => {
+  it('skips the edits the run accounts for up to the next chunk, the gap after the run included', async () => {
+    vi.stubEnv('DGIT_WORKERS', '1');
+    const store = new MemoryChunks();
+    const base: TableVersion = { schema, manifest: await buildTable(schema, once(rows), store, 't') };
+    const run = base.manifest.chunks[2]!;
+    const next = base.manifest.chunks[3]!;
+    // A key in the gap between the run's last row and the next chunk's first (the table's keys are even).
+    const gap = (run.last[0] as bigint) + 1n;
+    expect(gap < (next.first[0] as bigint)).toBe(true);
+    // The run's result: its rows and the new row, in one chunk (cut by a rule that does not split them).
+    const runRows = (await store.readRows(run.id, schema.columns)).concat([[gap, 'gap']]);
+    const whole = { ...schema, chunking: { ...small, minRows: 1000, targetRows: 2000, maxRows: 4000 } };
+    const [made] = (await buildTable(whole, (async function* () { yield rowsToArrow(schema.columns, runRows); })(), store, 't')).chunks;
+    const applied = await applyEdits(schema, base.manifest, { upserts: [[gap, 'gap']], deletes: [] }, { reader: store, writer: store }, { replace: new Map([[2, { last: 2, chunks: [made!] }]]) });
+    const keys: bigint[] = [];
+    for (const chunk of applied.manifest.chunks) for (const row of await store.readRows(chunk.id, schema.columns)) keys.push(row[0] as bigint);
+    expect(keys.filter((key) => key === gap)).toHaveLength(1);
+    expect(applied.manifest.chunks[3]).toEqual(next);
+  });
+});
