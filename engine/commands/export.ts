@@ -27,7 +27,7 @@ export async function exportTable(
       throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'working set');
     }
     const { columns } = version.schema;
-    const { rows } = await explainingWideTables(columns.length, `dgit export`, () =>
+    const { rows } = await explainingWideTables(columns.length, `dgit export to ${format}`, () =>
       writeTable({ session: opened.session, view: table, columns, format, output: options.output, progress: options.progress, totalRows: manifestRowCount(version.manifest) }),
     );
     return { table, rows };

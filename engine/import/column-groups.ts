@@ -1,10 +1,8 @@
-import * as arrow from 'apache-arrow';
-import { DgitError, UsageError } from '../errors/index.js';
+import { UsageError } from '../errors/index.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
 import { arrowLayoutExpression } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
-import { readStagedParquet, stageQuery, STAGED_ROW_GROUP_SIZE } from '../sql/staged-parquet.js';
-import { chunkArrowSchema } from '../store/parquet/chunk-codec.js';
+import { stagedRowGroupSize, stageQuery, STAGED_GROUP_COLUMNS } from '../sql/staged-parquet.js';
 import { ROW_NUMBER_COLUMN, type PlannedColumn } from './column-plan.js';
 import type { LoadedPart } from './source-checks.js';
 
@@ -17,7 +15,7 @@ import type { LoadedPart } from './source-checks.js';
  * with more columns than fit is therefore loaded as several DuckDB tables of at most
  * `columnsPerGroup` columns, each with the source row numbers; the checks run over all
  * of them (source-checks.ts), the sort order is computed once from the sort columns,
- * and each group is staged to its own Parquet file in that order. `zipGroups` puts the
+ * and each group is staged to its own Parquet file in that order. `readStagedGroups` puts the
  * groups' rows back together, so what comes out is the same as from one table.
  */
 
@@ -35,8 +33,6 @@ const RANK = quoteIdentifier('__dgit_source_row_rank');
 const COLUMN_LOAD_MIB = 0.5;
 /** Groups are loaded on one thread: twice the columns per pass, and the passes over the file are what costs. */
 const LOAD_THREADS = 1;
-/** Cells (rows x columns) per staged row group of a wide source: about what a row group of a narrow table holds. */
-const WIDE_ROW_GROUP_CELLS = 1 << 21;
 
 /**
  * Columns per DuckDB table when loading: four fifths of DuckDB's memory for the blocks
@@ -113,16 +109,9 @@ export async function sortPositions(session: DuckDbSession, parts: readonly Load
 }
 
 /**
- * Columns per staged file: DuckDB's Parquet writer keeps a writer per column, and the
- * sort before it a row of every column (1,000 columns ran out of 600 MiB; with 256, a
- * 3,000-column import peaked at 911 MiB in this phase, 833 MiB with 128).
- */
-const STAGED_COLUMNS = 128;
-
-/**
  * Stages the loaded columns, in the order `sortPositions` made, to Parquet files of at
- * most STAGED_COLUMNS columns each, in `workDir`; row groups hold about as many cells
- * as a narrow table's. Returns the files and the columns of each, for `zipGroups`.
+ * most STAGED_GROUP_COLUMNS columns each, in `workDir`; row groups hold about as many cells
+ * as a narrow table's. Returns the files and the columns of each, for `readStagedGroups`.
  */
 export async function stageGroups(
   session: DuckDbSession,
@@ -130,11 +119,11 @@ export async function stageGroups(
   stagedFile: (index: number) => string,
   columnCount: number,
 ): Promise<Array<{ file: string; columns: PlannedColumn[] }>> {
-  const rowGroupSize = Math.max(1024, Math.min(STAGED_ROW_GROUP_SIZE, Math.floor(WIDE_ROW_GROUP_CELLS / Math.max(1, columnCount))));
+  const rowGroupSize = stagedRowGroupSize(columnCount);
   const staged: Array<{ file: string; columns: PlannedColumn[] }> = [];
   for (const part of parts) {
-    for (let start = 0; start === 0 || start < part.columns.length; start += STAGED_COLUMNS) {
-      const columns = part.columns.slice(start, start + STAGED_COLUMNS);
+    for (let start = 0; start === 0 || start < part.columns.length; start += STAGED_GROUP_COLUMNS) {
+      const columns = part.columns.slice(start, start + STAGED_GROUP_COLUMNS);
       const file = stagedFile(staged.length);
       await stageQuery(session, {
         columns,
@@ -148,47 +137,4 @@ export async function stageGroups(
     }
   }
   return staged;
-}
-
-/**
- * The staged groups read back side by side, as Arrow tables of all `columns` (in that
- * order). The groups' row groups need not line up: each table is as long as the
- * shortest piece at hand, sliced (not copied) from each group's.
- */
-export async function* zipGroups(staged: ReadonlyArray<{ file: string; columns: readonly PlannedColumn[] }>, columns: readonly PlannedColumn[]): AsyncGenerator<arrow.Table> {
-  const place = new Map<PlannedColumn, { group: number; index: number }>();
-  staged.forEach((group, g) => group.columns.forEach((column, index) => place.set(column, { group: g, index })));
-  const schema = chunkArrowSchema(columns.map(({ name, type, nullable }, index) => ({ id: index + 1, name, type, nullable })));
-  const readers = staged.map(({ file, columns: groupColumns }) => readStagedParquet(file, groupColumns));
-  const heads: Array<{ children: readonly arrow.Data[]; rows: number; offset: number } | undefined> = staged.map(() => undefined);
-  try {
-    for (;;) {
-      let ended = 0;
-      for (let g = 0; g < readers.length; g++) {
-        while (heads[g] === undefined || heads[g]!.offset === heads[g]!.rows) {
-          const next = await readers[g]!.next();
-          if (next.done) {
-            heads[g] = undefined;
-            ended++;
-            break;
-          }
-          const batch = next.value.batches[0];
-          heads[g] = { children: batch ? batch.data.children : [], rows: batch ? next.value.numRows : 0, offset: 0 };
-        }
-      }
-      if (ended === readers.length) return;
-      if (ended > 0) throw new DgitError('INTERNAL', 'the staged column groups of an import hold different numbers of rows', staged[0]!.file);
-      const length = Math.min(...heads.map((head) => head!.rows - head!.offset));
-      const children = columns.map((column) => {
-        const { group, index } = place.get(column)!;
-        const head = heads[group]!;
-        return head.children[index]!.slice(head.offset, length);
-      });
-      for (const head of heads) head!.offset += length;
-      const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
-      yield new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
-    }
-  } finally {
-    await Promise.all(readers.map((reader) => reader.return(undefined)));
-  }
 }

@@ -5,7 +5,7 @@ import { InvalidInputError, UsageError } from '../errors/index.js';
 import { DuckDbSession } from '../sql/duckdb-session.js';
 import { duckdbTypeOf } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
-import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
+import { readStagedGroups, readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
 import type { ColumnType } from '../schema/types.js';
 import { planColumns, ROW_NUMBER_COLUMN, type PlannedColumn, type TargetColumn } from './column-plan.js';
 import { checkSource } from './source-checks.js';
@@ -13,7 +13,7 @@ import { formatFromPath, type SourceFormat } from './source-format.js';
 import { openSourceReader, type SourceReader } from './source-readers.js';
 import { describeLocation } from './source-location.js';
 import { importReadCounts, openFastSortedSource } from './fast-source.js';
-import { columnsPerGroup, groupColumns, loadGroups, sortPositions, stageGroups, zipGroups } from './column-groups.js';
+import { columnsPerGroup, groupColumns, loadGroups, sortPositions, stageGroups } from './column-groups.js';
 
 export { formatFromPath, type SourceFormat } from './source-format.js';
 export type { TargetColumn } from './column-plan.js';
@@ -214,7 +214,7 @@ async function openWideSource(
   const counted = await session.rows(`SELECT count(*) AS n FROM ${parts[0]!.table}`);
   await sortPositions(session, parts, sortColumns);
   const staged = await stageGroups(session, parts, (index) => path.join(workDir, `sorted-${index}.parquet`), columns.length);
-  return sortedSource(columns, Number(counted[0]!['n']), () => zipGroups(staged, columns), workDir, options.onProgress);
+  return sortedSource(columns, Number(counted[0]!['n']), () => readStagedGroups(staged, columns), workDir, options.onProgress);
 }
 
 /** Doubles hold every integer up to 2^53 exactly; past it, an integer read as DOUBLE may have been rounded. */

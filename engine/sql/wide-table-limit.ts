@@ -11,8 +11,9 @@ export function isDuckDbOutOfMemory(message: string): boolean {
  * columns, and says what DuckDB's out-of-memory error means when the table is wide:
  * DuckDB gives every column of a table it fills, and every column its Parquet writer
  * writes, about two 256 KiB blocks per thread before the first row, so thousands of
- * columns run out of memory whatever the row count. Import avoids it by loading
- * groups of columns (engine/import/column-groups.ts); `what` has no such path yet.
+ * columns run out of memory whatever the row count. Import and text or Arrow export
+ * avoid it by groups of columns (engine/import/column-groups.ts, readStagedGroups);
+ * `what` has no such path yet.
  */
 export async function explainingWideTables<T>(columns: number, what: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -30,7 +31,7 @@ export function wideTableError(error: unknown, columns: number, what: string): u
     'UNSUPPORTED',
     `${what} of a table of ${columns} columns ran out of memory in DuckDB, which needs about 0.5 MiB per column ` +
       `(${Math.round(columns / 2)} MiB here) before the first row; dgit cannot do this for a table this wide yet ` +
-      `(import, SELECT, diff, merge and commit can). Select the columns you need with dgit sql instead`,
+      `(import, SELECT, diff, merge, commit and export to CSV, NDJSON or Arrow can). Select the columns you need with dgit sql instead`,
     what,
     { cause: error },
   );
