@@ -179,14 +179,7 @@ function spliceEdits(
   let r = 0;
   for (let e = from; e < to; e++) {
     const edit = queue[e]!;
-    // The first row at or after the edit's key.
-    let lo = r;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(keyAt(mid), edit.key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstRowAtOrAfter(keyAt, edit.key, r, n);
     if (lo > r) builder.pushRange(table, r, lo, hashes, keyAt, true);
     r = lo;
     const found = r < n && compareKeys(keyAt(r), edit.key) === 0;
@@ -234,13 +227,7 @@ function spliceUpdates(schema: TableSchema, table: arrow.Table, queue: Edit[], f
   for (let e = from; e < to; e++) {
     const edit = queue[e]!;
     if (edit.kind !== 'put') return false;
-    let lo = r;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(keyAt(mid), edit.key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstRowAtOrAfter(keyAt, edit.key, r, n);
     if (lo >= n || compareKeys(keyAt(lo), edit.key) !== 0) return false;
     if (lo > r) parts.push({ batch: table, start: r, end: lo });
     parts.push({ row: edit.row });
@@ -256,6 +243,18 @@ function spliceUpdates(schema: TableSchema, table: arrow.Table, queue: Edit[], f
     else counts.updated++;
   }
   return true;
+}
+
+/** The first row in [from, to) whose key is at or after `key` (rows sorted by key), or `to`: a binary search. */
+function firstRowAtOrAfter(keyAt: (row: number) => Value[], key: readonly Value[], from: number, to: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareKeys(keyAt(mid), key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function mergeEdits(puts: Edit[], deletes: Edit[]): Edit[] {

@@ -1,32 +1,12 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
-import type * as arrow from 'apache-arrow';
-import { createTableSchema, type Column, type TableSchema } from '../../engine/schema/schema.js';
-import type { ChunkId } from '../../engine/chunking/manifest.js';
+import { createTableSchema, type TableSchema } from '../../engine/schema/schema.js';
 import { mergeTables, theirsRuns } from '../../engine/merge/index.js';
 import { applyEdits } from '../../engine/table/apply-edits.js';
 import { buildTable } from '../../engine/table/build-table.js';
-import type { ArrowChunkReader, ChunkWriter, TableVersion } from '../../engine/table/table-version.js';
-import { arrowToRows, decodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
-import { hashObject } from '../../engine/store/object-encoding.js';
+import type { TableVersion } from '../../engine/table/table-version.js';
+import { rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import type { Row } from '../../engine/value/value.js';
-
-/** Chunks in memory, keyed by their blob id; counts the chunks written. */
-class MemoryChunks implements ArrowChunkReader, ChunkWriter {
-  readonly blobs = new Map<string, Uint8Array>();
-  writes = 0;
-  writeChunk(bytes: Uint8Array): ChunkId {
-    this.writes++;
-    const id = hashObject('blob', bytes) as unknown as ChunkId;
-    this.blobs.set(id, bytes);
-    return id;
-  }
-  readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
-    return Promise.resolve(arrowToRows(decodeChunk(this.blobs.get(id)!, id), columns));
-  }
-  readTable(id: ChunkId): Promise<arrow.Table> {
-    return Promise.resolve(decodeChunk(this.blobs.get(id)!, id));
-  }
-}
+import { MemoryChunks } from '../support/memory-chunks.js';
 
 const small = { hash: 'fnv1a32-fmix-v1' as const, targetRows: 64, minRows: 16, maxRows: 256 };
 const schema: TableSchema = createTableSchema([{ name: 'id', type: 'Int64' }, { name: 'v', type: 'Utf8' }], ['id'], small);
