@@ -8,8 +8,11 @@ export default defineConfig({
     hookTimeout: 600_000,
     pool: 'forks',
     // Vitest's default is one worker per core less one: a single worker on the 2-core machines we
-    // run on, while most tests spend their time waiting on git and DuckDB. Two files at a time.
-    maxWorkers: 2,
+    // run on, while most tests spend their time waiting on git and DuckDB. Three files at a time:
+    // the bot tests wait on git processes about half their time (a profile of the queue rules
+    // test: 11.8 s idle of 23 s), so a third file fills the cores. On 2 idle cores, npm test took
+    // 256-258 s with two and 232-236 s with three, all tests passing, the largest process at 2.2 GB.
+    maxWorkers: 3,
     // Test files share their worker's loaded modules (the engine, DuckDB, parquet-wasm): module loading
     // was a third of the suite's CPU. So does the in-process CLI's worker thread (test/support/cli.ts):
     // a new one cost ~0.7 s of CPU per file that ran the CLI. Files keep no state in modules: each makes its own repositories
