@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors/index.js';
 import type { Column } from '../schema/schema.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
 import { quoteIdentifier, quoteString } from '../sql/sql-text.js';
-import { readStagedGroups, readStagedParquet, stagedRowGroupSize, stageQuery, STAGED_GROUP_COLUMNS } from '../sql/staged-parquet.js';
+import { readStagedGroups, readStagedParquet, stagedColumnGroups, stagedRowGroupSize, stageQuery } from '../sql/staged-parquet.js';
 import { WIDE_COLUMNS } from '../schema/wide.js';
 import { arrowToRows, chunkArrowSchema } from '../store/parquet/chunk-codec.js';
 import { openOutputSink, type OutputSink } from './output-sink.js';
@@ -88,9 +88,7 @@ export async function exportTable(options: ExportTableOptions): Promise<{ rows: 
  * needs about 0.5 MiB per column of a Parquet file it writes, before the first row.
  */
 async function stageView(session: DuckDbSession, view: string, columns: Column[], staged: string): Promise<{ batches: AsyncIterable<arrow.Table>; files: string[] }> {
-  const groups: Column[][] = [];
-  if (columns.length <= WIDE_COLUMNS) groups.push(columns);
-  else for (let start = 0; start < columns.length; start += STAGED_GROUP_COLUMNS) groups.push(columns.slice(start, start + STAGED_GROUP_COLUMNS));
+  const groups = columns.length <= WIDE_COLUMNS ? [columns] : stagedColumnGroups(columns);
   const files = groups.map((_, index) => (groups.length === 1 ? staged : `${staged}.${index}`));
   const rowGroupSize = stagedRowGroupSize(columns.length);
   for (const [index, group] of groups.entries())

@@ -2,7 +2,7 @@ import { UsageError } from '../errors/index.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
 import { arrowLayoutExpression } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
-import { stagedRowGroupSize, stageQuery, STAGED_GROUP_COLUMNS } from '../sql/staged-parquet.js';
+import { stagedColumnGroups, stagedRowGroupSize, stageQuery } from '../sql/staged-parquet.js';
 import { ROW_NUMBER_COLUMN, type PlannedColumn } from './column-plan.js';
 import type { LoadedPart } from './source-checks.js';
 
@@ -110,7 +110,7 @@ export async function sortPositions(session: DuckDbSession, parts: readonly Load
 
 /**
  * Stages the loaded columns, in the order `sortPositions` made, to Parquet files of at
- * most STAGED_GROUP_COLUMNS columns each, in `workDir`; row groups hold about as many cells
+ * most STAGED_GROUP_COLUMNS columns each (`stagedColumnGroups`), in `workDir`; row groups hold about as many cells
  * as a narrow table's. Returns the files and the columns of each, for `readStagedGroups`.
  */
 export async function stageGroups(
@@ -122,8 +122,7 @@ export async function stageGroups(
   const rowGroupSize = stagedRowGroupSize(columnCount);
   const staged: Array<{ file: string; columns: PlannedColumn[] }> = [];
   for (const part of parts) {
-    for (let start = 0; start === 0 || start < part.columns.length; start += STAGED_GROUP_COLUMNS) {
-      const columns = part.columns.slice(start, start + STAGED_GROUP_COLUMNS);
+    for (const columns of stagedColumnGroups(part.columns)) {
       const file = stagedFile(staged.length);
       await stageQuery(session, {
         columns,

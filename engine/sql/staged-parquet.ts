@@ -35,6 +35,13 @@ export function stagedRowGroupSize(columnCount: number): number {
  */
 export const STAGED_GROUP_COLUMNS = 128;
 
+/** `columns` cut into runs of at most STAGED_GROUP_COLUMNS, in order: the column sets of a wide table's staged files. */
+export function stagedColumnGroups<C>(columns: readonly C[]): C[][] {
+  const groups: C[][] = [];
+  for (let start = 0; start < columns.length; start += STAGED_GROUP_COLUMNS) groups.push(columns.slice(start, start + STAGED_GROUP_COLUMNS));
+  return groups;
+}
+
 /** A column of a staged file: its name and dgit type, and whether it may hold nulls. */
 export interface StagedColumn {
   name: string;

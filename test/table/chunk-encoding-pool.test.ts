@@ -8,34 +8,22 @@ import { createTableSchema, type Column, type TableSchema } from '../../engine/s
 import type { ChunkId, Manifest } from '../../engine/chunking/manifest.js';
 import { applyEdits } from '../../engine/table/apply-edits.js';
 import { buildTable } from '../../engine/table/build-table.js';
-import type { ArrowChunkReader, ChunkWriter } from '../../engine/table/table-version.js';
-import { arrowToRows, decodeChunk, encodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
+import { decodeChunk, encodeChunk, rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
 import { ChunkEncodingPool, encodingThreads, encodingWorkerCounts } from '../../engine/store/parquet/chunk-encoding-pool.js';
 import { hashObject, prepareBlob, type PreparedBlob } from '../../engine/store/object-encoding.js';
 import { ObjectStore } from '../../engine/store/object-store.js';
 import { execFileSync } from 'node:child_process';
 import { compareKeys, type Row } from '../../engine/value/value.js';
 import { dgitOk, dgitProcess, gitOut, tempDir, writeFile } from '../support/cli.js';
+import { MemoryChunks } from '../support/memory-chunks.js';
 
-/** Chunks in memory, keyed by their blob id; counts the chunks that came prepared by a worker. */
-class MemoryChunks implements ArrowChunkReader, ChunkWriter {
-  readonly blobs = new Map<string, Uint8Array>();
+/** Chunks in memory (test/support/memory-chunks.ts) that also take chunks a worker prepared, and count them. */
+class PreparedMemoryChunks extends MemoryChunks {
   prepared = 0;
-  writeChunk(bytes: Uint8Array): ChunkId {
-    const id = hashObject('blob', bytes) as unknown as ChunkId;
-    this.blobs.set(id, bytes);
-    return id;
-  }
   writePreparedChunk(blob: PreparedBlob): ChunkId {
     this.prepared++;
     expect(blob.oid).toBe(hashObject('blob', blob.bytes));
     return this.writeChunk(blob.bytes);
-  }
-  readRows(id: ChunkId, columns: readonly Column[]): Promise<Row[]> {
-    return Promise.resolve(arrowToRows(decodeChunk(this.blobs.get(id)!, id), columns));
-  }
-  readTable(id: ChunkId): Promise<arrow.Table> {
-    return Promise.resolve(decodeChunk(this.blobs.get(id)!, id));
   }
 }
 
@@ -67,9 +55,9 @@ async function* batchesOf(schema: TableSchema, rows: Row[], size: number): Async
   for (let at = 0; at < rows.length; at += size) yield rowsToArrow(schema.columns, rows.slice(at, at + size));
 }
 
-async function build(schema: TableSchema, rows: Row[], workers: string): Promise<{ manifest: Manifest; store: MemoryChunks }> {
+async function build(schema: TableSchema, rows: Row[], workers: string): Promise<{ manifest: Manifest; store: PreparedMemoryChunks }> {
   vi.stubEnv('DGIT_WORKERS', workers);
-  const store = new MemoryChunks();
+  const store = new PreparedMemoryChunks();
   const manifest = await buildTable(schema, batchesOf(schema, rows, 700), store, 'test');
   return { manifest, store };
 }

@@ -217,3 +217,17 @@ describe('DuckDB running out of memory on a wide table', () => {
     expect(wideTableError(other, 3000, 'dgit export')).toBe(other);
   });
 });
+
+describe('DGIT_IMPORT_COLUMN_GROUP', () => {
+  test('a value that is not a whole number of columns is a usage error, and the repository is left as it was', async () => {
+    const dir = path.join(dirs.dir, 'setting-repo');
+    const { repository } = await Repository.init(dir);
+    const file = csv('s.csv', 'id,a\n1,2\n');
+    for (const setting of ['0', '2.5', 'many']) {
+      vi.stubEnv('DGIT_IMPORT_COLUMN_GROUP', setting);
+      const before = repositorySnapshot(dir);
+      await expect(importTable(repository, file, { table: 't', key: ['id'] })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/DGIT_IMPORT_COLUMN_GROUP must be a whole number of columns/) });
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+  });
+});
