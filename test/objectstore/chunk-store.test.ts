@@ -43,7 +43,7 @@ async function rowsOf(repository: Repository, query: string, rev?: string): Prom
 }
 
 beforeAll(async () => {
-  useS3Server();
+  await useS3Server();
   server = await GitHttpServer.start();
   work = tempDir('dgit-objectstore-');
   bucket = await freshBucket('dgit-push');

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -8,7 +9,15 @@ export interface S3TestServer {
   env: Record<string, string>;
   /** Why no server could be started (the tests that need one then fail with it). */
   error?: string;
+  /**
+   * A server still starting: this file appears, holding `{ env }` or `{ error }`, once
+   * it is up or has failed (test/objectstore/support/s3.ts waits for it).
+   */
+  readyFile?: string;
 }
+
+/** What the ready file holds. */
+export type S3Ready = { env: Record<string, string>; error?: undefined } | { env?: undefined; error: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,9 +35,10 @@ const SCRIPT_CANDIDATES = [process.env.DGIT_S3_CEPH_SCRIPT, path.join(ROOT, '..'
  * (`.ci/run` starts one); otherwise, if the run includes test/objectstore, start
  * a one-node Ceph radosgw with shared/tools/s3-ceph.sh (through s3-start.sh, on free
  * ports, retried) into
- * node_modules/.cache/dgit-ceph (packages downloaded once) and stop it after.
+ * node_modules/.cache/dgit-ceph (packages downloaded once), in the background, and
+ * stop it after.
  */
-export default function setup(project: TestProject): (() => void) | undefined {
+export default function setup(project: TestProject): (() => Promise<void>) | undefined {
   if (process.env.AWS_ENDPOINT_URL) {
     project.provide('s3', { env: pickAws(process.env) });
     return undefined;
@@ -43,22 +53,39 @@ export default function setup(project: TestProject): (() => void) | undefined {
     project.provide('s3', { env: {}, error: `no S3 server: AWS_ENDPOINT_URL is not set and s3-ceph.sh is not found (${SCRIPT_CANDIDATES.filter(Boolean).join(', ')})` });
     return undefined;
   }
-  let output: string;
-  try {
-    output = execFileSync('bash', [path.join(ROOT, 'test', 'support', 's3-start.sh'), script, CACHE], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    project.provide('s3', { env: {}, error: `starting radosgw with ${script} failed: ${stderr.slice(-2000)}` });
-    return undefined;
-  }
-  const env: Record<string, string> = {};
-  for (const line of output.split('\n')) {
-    const match = /^(AWS_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]!] = match[2]!;
-  }
-  project.provide('s3', { env });
-  return () => {
-    execFileSync('bash', [script, 'stop', CACHE], { stdio: 'ignore' });
+  // Started in the background: the other test files run meanwhile (the start takes ~20 s, mostly
+  // waiting on the daemons), and the object-store tests wait for the ready file.
+  const readyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dgit-s3-ready-')), 'ready.json');
+  const starter = spawn('bash', [path.join(ROOT, 'test', 'support', 's3-start.sh'), script, CACHE], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  starter.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  starter.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const started = new Promise<void>((resolve) => {
+    starter.on('close', (code, signal) => {
+      let ready: S3Ready;
+      if (code === 0) {
+        const env: Record<string, string> = {};
+        for (const line of Buffer.concat(stdout).toString('utf8').split('\n')) {
+          const match = /^(AWS_[A-Z_]+)=(.*)$/.exec(line.trim());
+          if (match) env[match[1]!] = match[2]!;
+        }
+        ready = { env };
+      } else {
+        ready = { error: `starting radosgw with ${script} failed (${signal ?? `exit ${code}`}): ${Buffer.concat(stderr).toString('utf8').slice(-2000)}` };
+      }
+      fs.writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready));
+      fs.renameSync(`${readyFile}.tmp`, readyFile);
+      resolve();
+    });
+  });
+  project.provide('s3', { env: {}, readyFile });
+  return async () => {
+    await started;
+    fs.rmSync(path.dirname(readyFile), { recursive: true, force: true });
+    // The script's stop signals the daemons at once, then waits up to 10 s for pid files they do not
+    // remove: it finishes in the background instead of holding the end of the run.
+    spawn('bash', [script, 'stop', CACHE], { stdio: 'ignore', detached: true }).unref();
   };
 }
 

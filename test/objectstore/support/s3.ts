@@ -1,20 +1,38 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import { resetRemoteChunkStores } from '../../../engine/chunkstore/index.js';
+import type { S3Ready } from '../../support/s3-global-setup.js';
 
 /**
  * The real S3 server of this run (see test/support/s3-global-setup.ts), its
  * credentials put in this process's environment so the SDK's default chain
  * finds them as it would a user's. Fails loudly when there is none.
  */
-export function useS3Server(): Record<string, string> {
+export async function useS3Server(): Promise<Record<string, string>> {
   const server = inject('s3');
   if (server.error) throw new Error(server.error);
-  for (const [key, value] of Object.entries(server.env)) process.env[key] = value;
+  const env = server.readyFile === undefined ? server.env : await whenReady(server.readyFile);
+  for (const [key, value] of Object.entries(env)) process.env[key] = value;
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   resetRemoteChunkStores();
-  return server.env;
+  return env;
+}
+
+/** How long a server still starting is waited for (its start is retried up to three times). */
+const START_WAIT_MS = 600_000;
+
+/** The environment of a server started in the background, once its ready file appears. */
+async function whenReady(readyFile: string): Promise<Record<string, string>> {
+  const deadline = Date.now() + START_WAIT_MS;
+  while (!fs.existsSync(readyFile)) {
+    if (Date.now() > deadline) throw new Error(`the S3 server did not start within ${START_WAIT_MS / 1000} s (no ${readyFile})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8')) as S3Ready;
+  if (ready.error !== undefined) throw new Error(ready.error);
+  return ready.env;
 }
 
 /** A raw client, for what tests do behind dgit's back (corrupt an object, read a key). */
