@@ -73,6 +73,11 @@ async function handle(id, request, response) {
       GIT_CONFIG_NOSYSTEM: '1',
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
+      // No `git gc --auto` after each push (receive.autogc): a hosting service packs in the background,
+      // not in the push's reply, and here it was a fifth of the git processes of the bot tests.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'receive.autogc',
+      GIT_CONFIG_VALUE_0: 'false',
       REQUEST_METHOD: method,
       PATH_INFO: decodeURIComponent(url.pathname),
       QUERY_STRING: url.search.replace(/^\?/, ''),
