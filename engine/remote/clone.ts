@@ -67,6 +67,7 @@ export async function clone(url: string, dir: string | undefined, options: Clone
       ref: options.branch,
       singleBranch: false,
       noTags: false,
+      headers: credentials.headers(),
       onAuth: credentials.onAuth,
       onAuthFailure: credentials.onAuthFailure,
       onAuthSuccess: credentials.onAuthSuccess,

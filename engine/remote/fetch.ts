@@ -60,6 +60,7 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
       singleBranch: false,
       tags: true,
       prune: options.prune ?? false,
+      headers: credentials.headers(),
       onAuth: credentials.onAuth,
       onAuthFailure: credentials.onAuthFailure,
       onAuthSuccess: credentials.onAuthSuccess,

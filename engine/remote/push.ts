@@ -186,6 +186,7 @@ export async function sendRefUpdate(
       ref: options.localRef,
       remoteRef,
       force: expect !== undefined,
+      headers: options.credentials.headers(),
       onAuth: options.credentials.onAuth,
       onAuthFailure: options.credentials.onAuthFailure,
       onAuthSuccess: options.credentials.onAuthSuccess,

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dgitOk, gitOut, repositorySnapshot, tempDir, writeFile } from '../support/cli.js';
 import { GitHttpServer } from '../support/git-http-server.js';
+import { Repository } from '../../engine/repository/repository.js';
+import { fetch } from '../../engine/remote/index.js';
 import { cloneWithEngine, editAndCommit as edit, queryRows as rows } from './support/in-process.js';
 import { dgitRemote, dgitRemoteOk, fsckStrict, gitRef, remoteEnv } from './support/remote-cli.js';
 
@@ -110,6 +112,20 @@ describe('dgit clone', () => {
     expect(gitOut(dir, 'rev-parse', '--abbrev-ref', 'main@{upstream}').trim()).toBe('origin/main');
     expect(dgitOk(dir, 'status', '--json')).toContain('"branch": "main"');
     fsckStrict(dir);
+  });
+
+  it('sends a token its caller gave (the bot\'s installation token) with the first request: no refused round trip', async () => {
+    const url = serve('token-up-front.git');
+    const started = server.exchanges.length;
+    const dir = await cloneWithEngine(url, path.join(work, 'token-up-front'), TOKEN);
+    await fetch(await Repository.open(dir), { remote: 'origin', token: TOKEN });
+    const exchanges = server.since(started);
+    // A clone and a fetch, each its refs then its pack: every request carried the token, none was refused.
+    expect(exchanges.filter((e) => e.method === 'GET')).toHaveLength(2);
+    expect(exchanges.map((e) => [e.status, e.user])).toEqual(exchanges.map(() => [200, 'x-access-token']));
+    // A wrong token still fails as refused, named as the token option.
+    const refused = await fetch(await Repository.open(dir), { remote: 'origin', token: 'not-the-token' }).catch((error: unknown) => error);
+    expect(String(refused)).toMatch(/HTTP 401\): the credentials from token option were refused/);
   });
 
   it('clones an empty remote into a dgit repository on main, and the first push creates main', async () => {
