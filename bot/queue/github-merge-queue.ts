@@ -258,11 +258,11 @@ export class GitHubMergeQueue {
             return;
           }
           // Nothing left: let go (unless work came in meanwhile: then carry on).
-          await session.store.update('the queue is idle', (state) => (state.worker?.instance === this.instance && !hasWork(state) ? ((state.worker = null), true) : undefined));
+          await session.store.update('the queue is idle', (state) => (state.worker?.instance === this.instance && !hasWork(state) ? ((state.worker = null), true) : undefined), stored);
           continue;
         }
         if (!isWorker(stored.state, this.instance, this.clock(), this.workerLeaseMs / 2)) {
-          const claim = await session.store.update(`${this.instance} works the queue`, (state) => (hasWork(state) ? claimWorker(state, this.instance, this.clock(), this.workerLeaseMs) : undefined));
+          const claim = await session.store.update(`${this.instance} works the queue`, (state) => (hasWork(state) ? claimWorker(state, this.instance, this.clock(), this.workerLeaseMs) : undefined), stored);
           if (!claim.result) {
             if (!hasWork(claim.stored.state)) continue;
             context.log.info({ repository: repository.full_name, worker: claim.stored.state.worker }, 'merge queue: another instance works the queue');
@@ -362,7 +362,7 @@ class QueueSession {
       }
       const found = machineOf(stored.state).landing!;
       const result: StepResult = landed ? { kind: 'landed', landing: found, reason: 'merged' } : { kind: 'lost-race', landing: found, branch: this.defaultBranch };
-      const { stored: next } = await this.store.update(`settle the landing of ${entriesText(found.entries)}`, (state) => this.fold(state, result));
+      const { stored: next } = await this.store.update(`settle the landing of ${entriesText(found.entries)}`, (state) => this.fold(state, result), stored);
       stored = next;
     }
   }
@@ -395,7 +395,7 @@ class QueueSession {
       if (!reported || reported.state === 'queued' || reported.reported) return undefined;
       reported.reported = true;
       return true;
-    });
+    }, stored);
   }
 
   /**
@@ -411,7 +411,7 @@ class QueueSession {
     const ids = step.group;
     const group = ids.map((id) => entryById(stored.state, id));
     /** Fold a result of testing the group into the state, while this instance works the queue (the core refuses it once the group is no longer next). */
-    const record = (message: string, result: StepResult) => this.store.update(message, (state) => (isWorker(state, this.instance, this.clock()) ? this.fold(state, result) : undefined));
+    const record = (message: string, result: StepResult) => this.store.update(message, (state) => (isWorker(state, this.instance, this.clock()) ? this.fold(state, result) : undefined), stored);
     const leave = (entry: QueueEntry, departure: Departure, reason: string) =>
       record(`entry ${entry.id} (pull request ${entry.pull}): ${departure}`, { kind: 'untestable', group: ids, leaving: [{ id: entry.id, departure, reason }] });
 

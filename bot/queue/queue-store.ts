@@ -58,17 +58,30 @@ export class QueueStore {
    * returns a result, or `undefined` for "nothing to change" (nothing is written).
    * When another writer moved the ref in between, the state is read again and
    * `change` runs again on it, so it must decide from the state alone.
+   *
+   * `known`, a state this caller just read, saves a fetch: `change` runs on it first,
+   * and its result is pushed with the lease on `known`'s commit, which holds only if
+   * the remote still has exactly that state. A lost lease, or "nothing to change"
+   * (which is never decided on a state that may be old), reads the state again.
    */
-  async update<T>(message: string, change: (state: QueueState) => T | undefined): Promise<{ result: T | undefined; stored: StoredQueueState }> {
-    for (let race = 0; ; race++) {
-      const stored = await this.load();
+  async update<T>(message: string, change: (state: QueueState) => T | undefined, known?: StoredQueueState): Promise<{ result: T | undefined; stored: StoredQueueState }> {
+    let guess = known;
+    for (let race = 0; ; ) {
+      const fromGuess = guess !== undefined;
+      const stored = guess ?? (await this.load());
+      guess = undefined;
       const next = structuredClone(stored.state);
       const result = change(next);
-      if (result === undefined) return { result, stored };
+      if (result === undefined) {
+        if (fromGuess) continue;
+        return { result, stored };
+      }
       try {
         return { result, stored: await this.save(stored, next, message) };
       } catch (error) {
-        if (error instanceof RemoteError && error.failure === 'stale-lease' && race < MAX_STATE_RACES) continue;
+        if (!(error instanceof RemoteError && error.failure === 'stale-lease')) throw error;
+        if (fromGuess) continue;
+        if (race++ < MAX_STATE_RACES) continue;
         throw error;
       }
     }

@@ -95,6 +95,42 @@ describe('the queue state ref', () => {
     expect(execFileSync('git', ['rev-parse', QUEUE_STATE_REF], { cwd: bare, encoding: 'utf8' })).toBe(before);
   });
 
+  it('changes a state the caller just read without reading it again, and reads again when it is stale or the change is none', async () => {
+    const store = new QueueStore(await cloneOf('f'), TOKEN);
+    const other = new QueueStore(await cloneOf('g'), TOKEN);
+    const requests = () => server.exchanges.length;
+
+    // Fresh: one push, no fetch (one GET for the push's refs, one POST for its pack).
+    const known = await store.load();
+    let before = requests();
+    const fresh = await store.update('queue pull request 4', (state) => entry(state, 4), known);
+    expect(requests() - before).toBe(2);
+    expect(fresh.stored.state.entries.at(-1)).toMatchObject({ pull: 4 });
+
+    // Stale: another writer moved the ref since; the lease refuses the push, the state is read again and changed.
+    const stale = fresh.stored;
+    await other.update('queue pull request 5', (state) => entry(state, 5));
+    const seen: number[][] = [];
+    const changed = await store.update('queue pull request 6', (state) => (seen.push(state.entries.map((e) => e.pull)), entry(state, 6)), stale);
+    expect(seen.at(-1)).toContain(5);
+    expect(changed.stored.state.entries.map((e) => e.pull).slice(-3)).toEqual([4, 5, 6]);
+
+    // "Nothing to change" is never decided on a state that may be old: pull request 7 is queued elsewhere after the
+    // caller's read; on the caller's state the change finds nothing, on the state as it is now it finds pull 7.
+    const old = changed.stored;
+    await other.update('queue pull request 7', (state) => entry(state, 7));
+    before = requests();
+    const dequeued = await store.update('dequeue pull request 7', (state) => {
+      const queued = state.entries.find((e) => e.pull === 7 && e.state === 'queued');
+      if (!queued) return undefined;
+      queued.state = 'dequeued';
+      return true;
+    }, old);
+    expect(dequeued.result).toBe(true);
+    expect(requests() - before).toBeGreaterThan(2); // read again, then pushed
+    expect((await new QueueStore(await cloneOf('h'), TOKEN).load()).state.entries.find((e) => e.pull === 7)?.state).toBe('dequeued');
+  });
+
   it('carries a landing\'s candidate: a clone that never saw it gets it with the state', async () => {
     const builder = await cloneOf('f');
     // A candidate made in this clone only: a commit no branch on the server has.
