@@ -62,6 +62,13 @@ export default function setup(project: TestProject): (() => Promise<void>) | und
   starter.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
   starter.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
   const started = new Promise<void>((resolve) => {
+    const publish = (ready: S3Ready) => {
+      if (fs.existsSync(readyFile)) return;
+      fs.writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready));
+      fs.renameSync(`${readyFile}.tmp`, readyFile);
+      resolve();
+    };
+    starter.on('error', (error) => publish({ error: `starting radosgw with ${script} failed: ${error.message}` }));
     starter.on('close', (code, signal) => {
       let ready: S3Ready;
       if (code === 0) {
@@ -74,9 +81,7 @@ export default function setup(project: TestProject): (() => Promise<void>) | und
       } else {
         ready = { error: `starting radosgw with ${script} failed (${signal ?? `exit ${code}`}): ${Buffer.concat(stderr).toString('utf8').slice(-2000)}` };
       }
-      fs.writeFileSync(`${readyFile}.tmp`, JSON.stringify(ready));
-      fs.renameSync(`${readyFile}.tmp`, readyFile);
-      resolve();
+      publish(ready);
     });
   });
   project.provide('s3', { env: {}, readyFile });
