@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { importTable, type ImportOptions } from '../../../engine/commands/import.js';
+import { importTable } from '../../../engine/commands/import.js';
 import { importReadCounts } from '../../../engine/import/source.js';
 import { Repository } from '../../../engine/repository/repository.js';
 import { tableFiles } from '../../../engine/chunkstore/table-files.js';
@@ -11,7 +11,7 @@ import { DEFAULT_CHUNKING, defaultChunking } from '../../../engine/schema/schema
 import { wideTableError } from '../../../engine/sql/wide-table-limit.js';
 import { duck } from '../../support/duckdb.js';
 import { repositorySnapshot } from '../../support/cli.js';
-import { makeDirs } from './fixtures.js';
+import { importOutcome, makeDirs, type ImportOutcome, type ImportStep as Step } from './fixtures.js';
 
 /**
  * A source too wide for one DuckDB table is loaded, checked, sorted and staged by
@@ -25,24 +25,12 @@ let dirs: ReturnType<typeof makeDirs>;
 beforeEach(() => {
   dirs = makeDirs();
 });
-afterEach(() => {
-  vi.unstubAllEnvs();
-  dirs.cleanup();
-});
-
-type Step = { file: string; options: ImportOptions };
-
-interface Outcome {
-  result?: unknown;
-  error?: { code: string; message: string };
-  tableTree?: string;
-  snapshotUnchanged?: boolean;
-}
+afterEach(() => dirs.cleanup());
 
 let repoCount = 0;
 
 /** Runs `setup` in one table, then `step` grouped or not, in a fresh repository. */
-async function importOneWay(setup: readonly Step[], step: Step, grouped: boolean): Promise<Outcome & { groupedRead: boolean }> {
+async function importOneWay(setup: readonly Step[], step: Step, grouped: boolean): Promise<ImportOutcome & { groupedRead: boolean }> {
   const dir = path.join(dirs.dir, `repo-${repoCount++}`);
   const { repository } = await Repository.init(dir);
   for (const { file, options } of setup) await importTable(repository, file, options);
@@ -50,15 +38,9 @@ async function importOneWay(setup: readonly Step[], step: Step, grouped: boolean
   vi.stubEnv('DGIT_IMPORT_FASTPATH', '0');
   if (grouped) vi.stubEnv('DGIT_IMPORT_COLUMN_GROUP', '2');
   const before = importReadCounts.columnGroups;
-  const snapshot = repositorySnapshot(dir);
-  let outcome: Outcome;
+  let outcome: ImportOutcome;
   try {
-    const result = await importTable(repository, step.file, step.options);
-    const tree = (await repository.workingSet()).tree;
-    outcome = { result, tableTree: (await repository.tableTrees(tree)).get(step.options.table) };
-  } catch (error) {
-    if (!(error instanceof DgitError)) throw error;
-    outcome = { error: { code: error.code, message: error.message }, snapshotUnchanged: repositorySnapshot(dir) === snapshot };
+    outcome = await importOutcome(repository, step);
   } finally {
     vi.unstubAllEnvs();
   }
@@ -66,7 +48,7 @@ async function importOneWay(setup: readonly Step[], step: Step, grouped: boolean
 }
 
 /** Imports both ways; expects equal outcomes (and the grouped way to have taken the column groups). */
-async function expectSameBothWays(step: Step, setup: readonly Step[] = []): Promise<Outcome> {
+async function expectSameBothWays(step: Step, setup: readonly Step[] = []): Promise<ImportOutcome> {
   const { groupedRead: oneTableGrouped, ...oneTable } = await importOneWay(setup, step, false);
   const { groupedRead, ...grouped } = await importOneWay(setup, step, true);
   expect(oneTableGrouped).toBe(false);
@@ -131,7 +113,7 @@ describe('import by column groups: the same errors, and the repository untouched
   const expectRefused = async (step: Step, setup: readonly Step[], pattern: RegExp) => {
     const outcome = await expectSameBothWays(step, setup);
     expect(outcome.error?.message).toMatch(pattern);
-    expect(outcome.snapshotUnchanged).toBe(true);
+    expect(outcome.unchanged).toBe(true);
   };
 
   test('a value that does not fit its column, in a late group, at the first bad line of any group', async () => {

@@ -2,14 +2,13 @@ import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { importTable, type ImportOptions } from '../../../engine/commands/import.js';
+import { importTable } from '../../../engine/commands/import.js';
 import { importReadCounts } from '../../../engine/import/source.js';
 import { FAST_PATH_MAX_CELLS, openFastSortedSource } from '../../../engine/import/fast-source.js';
 import { Repository } from '../../../engine/repository/repository.js';
-import { DgitError } from '../../../engine/errors/index.js';
 import { rowsToArrow } from '../../../engine/store/parquet/chunk-codec.js';
 import { duck } from '../../support/duckdb.js';
-import { DATA, makeDirs } from './fixtures.js';
+import { DATA, importOutcome, makeDirs, type ImportOutcome, type ImportStep as Step } from './fixtures.js';
 
 /**
  * The import fast path (small Parquet / Arrow IPC read without DuckDB) must give
@@ -27,15 +26,7 @@ afterEach(() => {
   dirs.cleanup();
 });
 
-type Step = { file: string; options: ImportOptions };
-
-interface Outcome {
-  result?: unknown;
-  error?: { code: string; message: string };
-  tableTree?: string;
-  schema?: unknown;
-  via: 'fast' | 'duckdb';
-}
+type Outcome = ImportOutcome & { via: 'fast' | 'duckdb' };
 
 let repoCount = 0;
 
@@ -46,16 +37,7 @@ async function importOneWay(setup: readonly Step[], step: Step, fastPath: boolea
   for (const { file, options } of setup) await importTable(repository, file, options);
   if (fastPath) delete process.env['DGIT_IMPORT_FASTPATH'];
   const before = importReadCounts.fast;
-  let outcome: Omit<Outcome, 'via'>;
-  try {
-    const result = await importTable(repository, step.file, step.options);
-    const tree = (await repository.workingSet()).tree;
-    const table = await repository.readTable(tree, step.options.table);
-    outcome = { result, tableTree: (await repository.tableTrees(tree)).get(step.options.table), schema: table?.schema };
-  } catch (error) {
-    if (!(error instanceof DgitError)) throw error;
-    outcome = { error: { code: error.code, message: error.message } };
-  }
+  const outcome = await importOutcome(repository, step);
   return { ...outcome, via: importReadCounts.fast > before ? 'fast' : 'duckdb' };
 }
 
