@@ -1,5 +1,5 @@
 // Run npm scripts side by side and fail if any failed. A step `a,b` runs `a` then `b`
-// (only if `a` passed): `npm test` runs `build,vitest` beside typecheck and lint, which
+// (only if `a` passed): `npm test` runs `build,vitest` beside check (typecheck and lint), which
 // need no build, so they use the core the build leaves idle. Each leaves part of a core
 // idle (the tests mostly wait on git and DuckDB). The output of each script is printed
 // whole when it ends, except the one named with --live, whose output streams as it comes.
