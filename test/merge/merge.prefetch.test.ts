@@ -59,7 +59,7 @@ afterEach(() => {
 
 describe('a merge decodes the chunks that differ ahead, in worker threads', () => {
   it('gives the same tree and conflicts with workers as without, and its workers decode chunks and stop', async () => {
-    const { dir, ours, theirs } = await mergeRepository(300);
+    const { dir, ours, theirs } = await mergeRepository(120);
     const repository = await Repository.open(dir);
     vi.stubEnv('DGIT_WORKERS', '1');
     const alone = await mergeCommits(repository, ours, theirs);

@@ -50,6 +50,16 @@ async function tableRows(repository: Repository, table: string): Promise<unknown
   return result.rows;
 }
 
+/**
+ * Expect two repositories to hold the same rows in t and c. Equal working trees hold equal rows
+ * (content addressing); only trees that differ are read row by row, which is what the
+ * expectation is about (and what a failure shows).
+ */
+async function expectSameRows(a: Repository, b: Repository, message: string): Promise<void> {
+  if ((await a.workingSet()).tree === (await b.workingSet()).tree) return;
+  for (const table of ['t', 'c']) expect(await tableRows(a, table), message).toEqual(await tableRows(b, table));
+}
+
 async function chunksOf(repository: Repository, table: string): Promise<ChunkEntry[]> {
   const working = await repository.workingSet();
   return (await repository.readTable(working.tree, table))!.manifest.chunks;
@@ -138,7 +148,7 @@ describe('a sql edit by key reads only the chunks that may hold its keys', () =>
       const a = await runSql(pruned, statement);
       const b = await runSql(whole, statement, { pruneChunks: false });
       expect(a, statement).toEqual(b);
-      for (const table of ['t', 'c']) expect(await tableRows(pruned, table), statement).toEqual(await tableRows(whole, table));
+      await expectSameRows(pruned, whole, statement);
     }
   });
 
@@ -155,7 +165,7 @@ describe('a sql edit by key reads only the chunks that may hold its keys', () =>
       const b = await setup();
       await runSql(a, commented);
       await runSql(b, plain);
-      expect(await tableRows(a, 't'), commented).toEqual(await tableRows(b, 't'));
+      await expectSameRows(a, b, commented);
     }
   });
 });

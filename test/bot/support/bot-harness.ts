@@ -14,10 +14,19 @@ export const WEBHOOK_SECRET = 'a webhook secret for the tests';
 export const WRITE_TOKEN = 'ghs_installationtokenthatmaypush00000000';
 export const READ_TOKEN = 'ghs_installationtokenthatmayonlyread0000';
 
-/** A key pair for the app, as GitHub hands out (the stand-in verifies the app's JWTs with the public half). */
+let keys: { privateKey: string; publicKey: crypto.KeyObject } | undefined;
+
+/**
+ * A key pair for the app, as GitHub hands out (the stand-in verifies the app's JWTs with the public
+ * half). One per test process: making a 2,048-bit RSA key costs 0.1-0.5 s, and every harness is a
+ * stand-in of its own, so sharing the key lets no test pass that should fail.
+ */
 export function appKeys(): { privateKey: string; publicKey: crypto.KeyObject } {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey };
+  if (keys === undefined) {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    keys = { privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKey };
+  }
+  return keys;
 }
 
 /**
