@@ -240,18 +240,19 @@ export class GitHubMergeQueue {
     const token = await this.services.gitToken(context, repository.id, 'read');
     const current = await remoteRefTarget({ url: repository.clone_url, ref: QUEUE_STATE_REF, token });
     if (this.idleAt.has(repository.id) && this.idleAt.get(repository.id) === current) return;
-    await this.advance(context, repository);
+    await this.advance(context, repository, current);
   }
 
   /**
    * Settle, report and land until nothing is queued, as the queue's worker: claimed
    * (or renewed) in the state before each step, let go when nothing is left. While
-   * another instance's claim runs, that one is working: nothing to do here.
+   * another instance's claim runs, that one is working: nothing to do here. `seen`: where
+   * the state's ref pointed a moment ago (see QueueStore.load), for the first read.
    */
-  async advance(context: Context, repository: RepositoryPayload): Promise<void> {
+  async advance(context: Context, repository: RepositoryPayload, seen?: ObjectId | null): Promise<void> {
     await this.session(context, repository, async (session) => {
       for (let step = 0; step < MAX_STEPS; step++) {
-        let stored = await session.store.load();
+        let stored = await session.store.load(step === 0 ? seen : undefined);
         if (!hasWork(stored.state)) {
           if (stored.state.worker?.instance !== this.instance) {
             this.idleAt.set(repository.id, stored.commit);

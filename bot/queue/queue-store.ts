@@ -44,8 +44,22 @@ export class QueueStore {
     this.tokens = typeof tokens === 'string' ? { read: tokens, write: () => Promise.resolve(tokens) } : tokens;
   }
 
-  /** Fetch and read the state as the remote has it now. */
-  async load(): Promise<StoredQueueState> {
+  /**
+   * Fetch and read the state as the remote has it now. `seen` is where the remote's ref
+   * pointed a moment ago (null: it did not exist), from a ref lookup such as `resume`
+   * makes: when this clone already holds that commit (it wrote or fetched it before),
+   * the state is read from it without a fetch, two requests fewer. A state read that way
+   * is as old as the lookup, which is as good as one fetched a moment later: every
+   * change is pushed with a lease on the state it was made from, so a change decided on
+   * a state that moved since is refused and decided again on the new one.
+   */
+  async load(seen?: ObjectId | null): Promise<StoredQueueState> {
+    if (seen === null) return { commit: null, state: emptyQueueState() };
+    if (seen !== undefined && (await this.repository.store.has(seen))) {
+      const state = await this.read(seen);
+      await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: seen, force: true });
+      return { commit: seen, state };
+    }
     const commit = await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.tokens.read });
     if (commit === null) return { commit: null, state: emptyQueueState() };
     // The local copy offers what we have on the next fetch.

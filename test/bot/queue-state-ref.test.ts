@@ -131,6 +131,30 @@ describe('the queue state ref', () => {
     expect((await new QueueStore(await cloneOf('h'), TOKEN).load()).state.entries.find((e) => e.pull === 7)?.state).toBe('dequeued');
   });
 
+  it('reads a state it was shown from the clone when the clone holds that commit, and fetches it otherwise', async () => {
+    const writer = new QueueStore(await cloneOf('s1'), TOKEN);
+    const reader = new QueueStore(await cloneOf('s2'), TOKEN);
+    const requests = () => server.exchanges.length;
+    const written = await writer.update('queue pull request 8', (state) => entry(state, 8));
+    const shown = written.stored.commit!;
+
+    // The writer holds the commit it pushed: no request, the same state.
+    let before = requests();
+    expect(await writer.load(shown)).toEqual(written.stored);
+    expect(requests()).toBe(before);
+    // A clone that lacks it fetches it, and reads the same state.
+    before = requests();
+    expect(await reader.load(shown)).toEqual(written.stored);
+    expect(requests()).toBeGreaterThan(before);
+    // No ref when it was looked up: the empty state, without a request.
+    const third = new QueueStore(await cloneOf('s3'), TOKEN);
+    before = requests();
+    const empty = await third.load(null);
+    expect(empty.commit).toBeNull();
+    expect(empty.state.entries).toEqual([]);
+    expect(requests()).toBe(before);
+  });
+
   it('carries a landing\'s candidate: a clone that never saw it gets it with the state', async () => {
     const builder = await cloneOf('f');
     // A candidate made in this clone only: a commit no branch on the server has.
