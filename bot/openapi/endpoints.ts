@@ -27,6 +27,8 @@ export const GITHUB_ENDPOINTS: readonly GitHubEndpoint[] = [
   { method: 'get', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
   { method: 'post', path: '/repos/{owner}/{repo}/issues/{issue_number}/comments' },
   { method: 'patch', path: '/repos/{owner}/{repo}/issues/comments/{comment_id}' },
+  // A second copy of a marked comment, made when two writers found none at once (publish/marked-comment.ts).
+  { method: 'delete', path: '/repos/{owner}/{repo}/issues/comments/{comment_id}' },
   // The dgit/checks check run.
   { method: 'get', path: '/repos/{owner}/{repo}/commits/{ref}/check-runs' },
   { method: 'post', path: '/repos/{owner}/{repo}/check-runs' },

@@ -16,14 +16,12 @@ export async function upsertMarkedComment(
   identity: WriterIdentity,
 ): Promise<CommentOutcome> {
   if (!body.startsWith(marker)) throw new Error('a marked comment must start with its marker');
-  let found: { id: number; body?: string } | undefined;
-  for await (const page of client.paginate.iterator(client.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 })) {
-    found = page.data.find((comment) => comment.body?.startsWith(marker) && writtenBy(comment.user, identity));
-    if (found) break;
-  }
+  let found = await findMarkedComment(client, where, issueNumber, marker, identity);
   if (!found) {
     const { data } = await client.rest.issues.createComment({ ...where, issue_number: issueNumber, body });
-    return { action: 'created', id: data.id };
+    const kept = await keepOldest(client, where, issueNumber, marker, identity, data);
+    if (kept.id === data.id) return { action: 'created', id: data.id };
+    found = kept;
   }
   if (found.body === body) return { action: 'unchanged', id: found.id };
   await client.rest.issues.updateComment({ ...where, comment_id: found.id, body });
@@ -62,5 +60,37 @@ export async function postCommentOnce(
   const found = await findMarkedComment(client, where, issueNumber, marker, identity);
   if (found) return { action: 'unchanged', id: found.id };
   const { data } = await client.rest.issues.createComment({ ...where, issue_number: issueNumber, body });
-  return { action: 'created', id: data.id };
+  const kept = await keepOldest(client, where, issueNumber, marker, identity, data);
+  return kept.id === data.id ? { action: 'created', id: data.id } : { action: 'unchanged', id: kept.id };
+}
+
+/**
+ * After making a marked comment: GitHub cannot create a comment only if there is none,
+ * so two instances of the bot (or two events handled at once) can both find none and
+ * both make one. Whoever made one looks again, keeps the oldest of the bot's comments
+ * with the marker (the lowest id) and deletes the others, so both settle on the same one.
+ * A comment the other writer deleted first is gone already (404). `made`: the comment
+ * just made, kept if the list does not show it yet.
+ */
+async function keepOldest(
+  client: GitHubClient,
+  where: RepositoryCoordinates,
+  issueNumber: number,
+  marker: string,
+  identity: WriterIdentity,
+  made: { id: number; body?: string },
+): Promise<{ id: number; body?: string }> {
+  const marked: Array<{ id: number; body?: string }> = [];
+  for await (const page of client.paginate.iterator(client.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 })) {
+    marked.push(...page.data.filter((comment) => comment.body?.startsWith(marker) && writtenBy(comment.user, identity)));
+  }
+  marked.sort((a, b) => a.id - b.id);
+  for (const extra of marked.slice(1)) {
+    try {
+      await client.rest.issues.deleteComment({ ...where, comment_id: extra.id });
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
+  }
+  return marked[0] ?? made;
 }

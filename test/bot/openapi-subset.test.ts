@@ -65,7 +65,7 @@ describe('the request validator', () => {
     expect(errors('GET', '/repos/o/r/pulls?author=x').join()).toContain('unknown query parameter author');
     expect(errors('PATCH', '/repos/o/r/check-runs/seven', { status: 'in_progress' }).join()).toContain('path parameter check_run_id=seven');
     expect(errors('POST', '/repos/o/r/check-runs', { name: 'dgit/checks', head_sha: SHA, started_at: 'yesterday' }).join()).toContain('must match format "date-time"');
-    expect(errors('DELETE', '/repos/o/r/issues/comments/5').join()).toContain('is not an operation of the description');
+    expect(errors('DELETE', '/repos/o/r/pulls/comments/5').join()).toContain('is not an operation of the description');
     expect(errors('PUT', '/repos/o/r/pulls/1/merge', {}).join()).toContain('is not an operation of the description');
   });
 });

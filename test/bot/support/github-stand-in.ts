@@ -471,6 +471,13 @@ export class GitHubStandIn {
         comment.updatedAt = new Date().toISOString();
         return { status: 200, data: this.commentJson(comment) };
       }
+      case 'issues/delete-comment': {
+        const index = this.comments.findIndex((c) => c.repository === repository && c.id === Number(params['comment_id']));
+        if (index < 0) return { status: 404, data: { message: 'Not Found' } };
+        if (this.comments[index]!.user.login !== actor.login) return { status: 403, data: { message: 'Must have admin rights to Repository.' } };
+        this.comments.splice(index, 1);
+        return { status: 204, data: undefined };
+      }
       case 'checks/list-for-ref': {
         const name = url.searchParams.get('check_name');
         const runs = this.checkRuns.filter((r) => r.repository === repository && r.headSha === params['ref'] && (!name || r.name === name));
