@@ -22,8 +22,10 @@ const program = ts.createProgram({ rootNames: parsed.fileNames, options, configF
 const started = Date.now();
 const diagnostics = ts.getPreEmitDiagnostics(program);
 const formatHost = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' };
-if (diagnostics.length > 0) process.stdout.write(ts.formatDiagnosticsWithColorAndContext(diagnostics, formatHost));
-process.stdout.write(`typecheck: ${diagnostics.length} error(s) in ${parsed.fileNames.length} files (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+// As tsc prints them: with colour and the source line on a terminal, one line each in a log.
+const format = process.stdout.isTTY ? ts.formatDiagnosticsWithColorAndContext : ts.formatDiagnostics;
+if (diagnostics.length > 0) process.stdout.write(format(diagnostics, formatHost));
+process.stdout.write(`typecheck: ${diagnostics.length} error(s) over ${parsed.fileNames.length} files of tsconfig.test.json (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 
 const lintStarted = Date.now();
 const eslint = new ESLint({
