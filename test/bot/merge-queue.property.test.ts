@@ -46,7 +46,9 @@ import { seededRandom as random } from '../support/random.js';
  * one instance with failing checks; 132: two instances and a new push, both in
  * merge-queue-rules.test.ts; 6:3: three merged by one push):
  * DGIT_QUEUE_SEEDS=6:3,11,122,132 runs them. Seeds 1 to 6, 11, 122 and 132
- * passed on 3 December, and with batches 4:3, 6:3, 7:3, 8:3 and 9:2.
+ * passed on 3 December, and with batches 4:3, 6:3, 7:3, 8:3 and 9:2; later that day
+ * 127:3 and 5:3 to 23:3 too, once 23:3 had found two instances both posting the
+ * data-diff comment (bot/publish/marked-comment.ts now keeps one).
  */
 const DEFAULT_SEEDS = '127,4:3';
 /** A seed written `seed:batch` runs the queue with that batch size (bot option `batch`); plain seeds one at a time. */
