@@ -18,11 +18,13 @@ export default defineConfig({
     // Test files share their worker's loaded modules (the engine, DuckDB, parquet-wasm): module loading
     // was a third of the suite's CPU. So does the in-process CLI's worker thread (test/support/cli.ts):
     // a new one cost ~0.7 s of CPU per file that ran the CLI. Files keep no state in modules: each makes its own repositories
-    // in fresh temporary folders; spies and stubbed variables are undone after each test, and a test
+    // in fresh temporary folders; spies and stubbed variables are undone before each test and when each file ends, and a test
     // that fakes timers restores them itself.
     isolate: false,
     restoreMocks: true,
     unstubEnvs: true,
+    // Those two act before each test; this undoes stubs when each file ends too (see the file).
+    setupFiles: ['test/support/between-files.ts'],
     // A real S3 server (radosgw) for test/objectstore, started only when the run includes those tests.
     globalSetup: ['test/support/s3-global-setup.ts'],
   },
