@@ -96,7 +96,15 @@ describe('SIGKILL mid-write leaves the old state or the new one', () => {
   const work = tempDir('dgit-kill-');
   const templates = new Map<string, string>();
   let server: GitHttpServer;
-  afterAll(async () => server?.close());
+  // The fixed dates the in-process setup below commits with; put back for the files that run next in this worker.
+  const dates = { GIT_AUTHOR_DATE: process.env['GIT_AUTHOR_DATE'], GIT_COMMITTER_DATE: process.env['GIT_COMMITTER_DATE'] };
+  afterAll(async () => {
+    for (const [name, value] of Object.entries(dates)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await server?.close();
+  });
 
   /** A copy of a template to run one command in. */
   function copyOf(template: string, name: string): string {
