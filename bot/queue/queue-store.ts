@@ -54,13 +54,10 @@ export class QueueStore {
    * a state that moved since is refused and decided again on the new one.
    */
   async load(seen?: ObjectId | null): Promise<StoredQueueState> {
-    if (seen === null) return { commit: null, state: emptyQueueState() };
-    if (seen !== undefined && (await this.repository.store.has(seen))) {
-      const state = await this.read(seen);
-      await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: seen, force: true });
-      return { commit: seen, state };
-    }
-    const commit = await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.tokens.read });
+    const commit =
+      seen === null || (seen !== undefined && (await this.repository.store.has(seen)))
+        ? seen
+        : await fetchRemoteRef(this.repository, { remote: this.remote, ref: QUEUE_STATE_REF, token: this.tokens.read });
     if (commit === null) return { commit: null, state: emptyQueueState() };
     // The local copy offers what we have on the next fetch.
     await git.writeRef({ fs, gitdir: this.repository.gitdir, ref: QUEUE_STATE_REF, value: commit, force: true });

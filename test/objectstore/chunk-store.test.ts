@@ -15,7 +15,7 @@ import { hashObject, type ObjectId } from '../../engine/store/object-store.js';
 import { tempDir } from '../support/cli.js';
 import { duck } from '../support/duckdb.js';
 import { GitHttpServer } from '../support/git-http-server.js';
-import { freshBucket, getObject, putObject, useS3Server } from './support/s3.js';
+import { freshBucket, getObject, putObject, releaseS3Server, useS3Server } from './support/s3.js';
 
 const ROWS = 30_000;
 const AUTHOR = { name: 'Test', email: 'test@example.com' };
@@ -57,6 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  releaseS3Server();
   await server?.close();
 });
 

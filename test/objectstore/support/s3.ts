@@ -14,13 +14,31 @@ export async function useS3Server(): Promise<Record<string, string>> {
   const server = inject('s3');
   if (server.error) throw new Error(server.error);
   const env = server.readyFile === undefined ? server.env : await whenReady(server.readyFile);
-  for (const [key, value] of Object.entries(env)) process.env[key] = value;
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  for (const [key, value] of Object.entries({ ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' })) {
+    if (!replaced.has(key)) replaced.set(key, process.env[key]);
+    process.env[key] = value;
+  }
   resetRemoteChunkStores();
   return env;
 }
 
-/** How long a server still starting is waited for (its start is retried up to three times). */
+/** What useS3Server replaced in this process's environment, to put back. */
+const replaced = new Map<string, string | undefined>();
+
+/**
+ * Put the environment back as it was before useS3Server, in the file's afterAll: the
+ * files that run next in this worker (isolate: false) must not find S3 credentials.
+ */
+export function releaseS3Server(): void {
+  for (const [key, value] of replaced) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  replaced.clear();
+  resetRemoteChunkStores();
+}
+
+/** How long a server still starting is waited for (s3-start.sh tries six times, about 6 s a failed try). */
 const START_WAIT_MS = 600_000;
 
 /** The environment of a server started in the background, once its ready file appears. */
