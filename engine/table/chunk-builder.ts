@@ -212,9 +212,17 @@ export class ChunkBuilder {
   private splicePieces(): arrow.Table | undefined {
     const columns = this.schema.columns;
     const runs: ArrowRun[] = [];
+    // The JS rows of every piece as one Arrow table: an edit of every other row makes thousands of
+    // one-row pieces, and a table apiece was most of such a rewrite's time (its garbage above all).
+    const jsRows: Row[] = [];
+    for (const piece of this.pieces) if ('rows' in piece) for (const row of piece.rows) jsRows.push(row);
+    const rowsTable = jsRows.length > 0 ? rowsToArrow(columns, jsRows) : undefined;
+    let nextJsRow = 0;
     for (const piece of this.pieces) {
-      if ('rows' in piece) runs.push({ table: rowsToArrow(columns, piece.rows), start: 0, end: piece.rows.length });
-      else if (piece.exact) runs.push({ table: piece.batch, start: piece.start, end: piece.end });
+      if ('rows' in piece) {
+        runs.push({ table: rowsTable!, start: nextJsRow, end: nextJsRow + piece.rows.length });
+        nextJsRow += piece.rows.length;
+      } else if (piece.exact) runs.push({ table: piece.batch, start: piece.start, end: piece.end });
       else {
         // An import batch may be in DuckDB's types: conform its slice (sharing buffers) when every column is there.
         if (columns.some((c) => !piece.batch.getChild(c.name))) return undefined;

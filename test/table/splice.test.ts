@@ -53,7 +53,8 @@ function makeRow(id: number, version: number, rnd: () => number): Row {
   const maybe = <T>(v: T) => (rnd() < 0.15 ? null : v);
   return [
     BigInt(id),
-    maybe(`r${id} v${version} ${'é'.repeat(Math.floor(rnd() * 3))}`),
+    // Some strings longer than a short run (32 bytes), copied through a view rather than byte by byte.
+    maybe(`r${id} v${version} ${'é'.repeat(Math.floor(rnd() * 3))}${rnd() < 0.2 ? 'long text '.repeat(4) : ''}`),
     maybe(BigInt(id) * 1_000_003n + BigInt(version)),
     maybe(version + id / 7),
     maybe(18000 + id),
@@ -80,13 +81,18 @@ describe('splicing changed rows into decoded chunks', () => {
           const upserts: Row[] = [];
           const deletes: Row[] = [];
           const touched = new Set<number>();
-          const edits = 1 + Math.floor(rnd() * 60);
+          // Round 2 is dense: about every other row edited, so chunks are spliced from runs of one row,
+          // and some rows put again unchanged (counted apart from the updated ones).
+          // Round 4 updates about half the rows and nothing else: chunks keep their cut (spliceUpdates).
+          if (round === 4) for (const [id, old] of present) if (rnd() < 0.5) upserts.push(keyed && rnd() < 0.2 ? old : makeRow(id, round + 1, rnd));
+          const edits = round === 2 ? 3000 : round === 4 ? 0 : 1 + Math.floor(rnd() * 60);
           for (let k = 0; k < edits; k++) {
             const id = Math.floor(rnd() * 6200);
             if (touched.has(id)) continue;
             touched.add(id);
             const old = present.get(id);
             if (old && rnd() < 0.4) deletes.push(keyed ? [old[0]!] : old);
+            else if (old && keyed && rnd() < 0.2) upserts.push(old);
             else upserts.push(makeRow(id, round + 1, rnd));
           }
           upserts.sort(byKey);

@@ -403,10 +403,12 @@ export class LazyChunkRows {
   /** A single 64-bit integer key without nulls, as 32-bit words: ordered without making a BigInt per row. */
   private readonly keyWords: { words: Int32Array; unsigned: boolean; type: ColumnType } | undefined;
   private readonly datas: Array<arrow.Data | undefined>;
-  private lastPeer: LazyChunkRows | undefined;
-  private lastCompare: Array<CellCompare | undefined> | undefined;
-  private runPeer: LazyChunkRows | undefined;
-  private runFinders: Array<RunFinder | undefined> | undefined;
+  /**
+   * The comparisons with each peer, made once: a merge walks the base's rows against
+   * ours and theirs by turns, so one remembered peer was made again at every step.
+   */
+  private readonly compares = new WeakMap<LazyChunkRows, Array<CellCompare | undefined>>();
+  private readonly runFinders = new WeakMap<LazyChunkRows, Array<RunFinder | undefined>>();
 
   constructor(
     private readonly table: arrow.Table,
@@ -494,13 +496,12 @@ export class LazyChunkRows {
    */
   sameCells(i: number, peer: LazyChunkRows, j: number, count: number): boolean {
     if (!(peer instanceof LazyChunkRows)) return false;
-    if (peer !== this.lastPeer) {
-      this.lastPeer = peer;
-      this.lastCompare = [];
-      for (let c = 0; c < count; c++) this.lastCompare.push(cellCompare(this.columns[c], this.datas[c], peer.columns[c], peer.datas[c], this.table, peer.table));
+    let compare = this.compares.get(peer);
+    if (!compare || compare.length < count) {
+      compare = [];
+      for (let c = 0; c < count; c++) compare.push(cellCompare(this.columns[c], this.datas[c], peer.columns[c], peer.datas[c], this.table, peer.table));
+      this.compares.set(peer, compare);
     }
-    const compare = this.lastCompare!;
-    if (compare.length < count) return false;
     for (let c = 0; c < count; c++) {
       const f = compare[c];
       if (f === undefined || !f(i, j)) return false;
@@ -516,16 +517,15 @@ export class LazyChunkRows {
    */
   sameRun(i: number, peer: LazyChunkRows, j: number, count: number, max: number): number {
     if (!(peer instanceof LazyChunkRows)) return 0;
-    if (peer !== this.runPeer) {
-      this.runPeer = peer;
-      this.runFinders = [];
+    let finders = this.runFinders.get(peer);
+    if (!finders || finders.length < count) {
+      finders = [];
       for (let c = 0; c < count; c++) {
         const compare = cellCompare(this.columns[c], this.datas[c], peer.columns[c], peer.datas[c], this.table, peer.table);
-        this.runFinders.push(compare && runFinder(this.columns[c]!, this.datas[c], peer.datas[c], compare));
+        finders.push(compare && runFinder(this.columns[c]!, this.datas[c], peer.datas[c], compare));
       }
+      this.runFinders.set(peer, finders);
     }
-    const finders = this.runFinders!;
-    if (finders.length < count) return 0;
     let run = max;
     for (let c = 0; c < count && run > 0; c++) {
       const find = finders[c];
@@ -712,16 +712,27 @@ export function spliceRuns(runs: readonly ArrowRun[], columns: readonly Column[]
   const children: arrow.Data[] = [];
   let length = 0;
   for (const run of runs) length += run.end - run.start;
+  // Each table's column data, looked up once: an edit of every other row gives thousands of runs over a few tables.
+  const columnData = new Map<arrow.Table, Array<arrow.Data | undefined>>();
+  for (const run of runs) {
+    if (run.end <= run.start || columnData.has(run.table)) continue;
+    columnData.set(
+      run.table,
+      columns.map((column) => {
+        const vector = run.table.getChild(column.name);
+        if (!vector || vector.data.length !== 1) return undefined;
+        const data: arrow.Data = vector.data[0]!;
+        return String(data.type) === String(toArrowType(column.type)) ? data : undefined;
+      }),
+    );
+  }
   for (let c = 0; c < columns.length; c++) {
     const column = columns[c]!;
-    const expected = String(toArrowType(column.type));
     const parts: Array<{ data: arrow.Data; start: number; end: number }> = [];
     for (const run of runs) {
       if (run.end <= run.start) continue;
-      const vector = run.table.getChild(column.name);
-      if (!vector || vector.data.length !== 1) return undefined;
-      const data: arrow.Data = vector.data[0]!;
-      if (String(data.type) !== expected) return undefined;
+      const data = columnData.get(run.table)![c];
+      if (!data) return undefined;
       parts.push({ data, start: run.start, end: run.end });
     }
     const arrowType: arrow.DataType = toArrowType(column.type);
@@ -732,6 +743,9 @@ export function spliceRuns(runs: readonly ArrowRun[], columns: readonly Column[]
   const data = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
   return new arrow.Table(schema, [new arrow.RecordBatch(schema, data)]);
 }
+
+/** Runs (of values or bytes) at most this long are copied element by element rather than through a view. */
+const SHORT_RUN = 32;
 
 function hasNullBitmap(data: arrow.Data): boolean {
   return data.nullCount !== 0 && data.nullBitmap !== undefined && data.nullBitmap.length > 0;
@@ -770,7 +784,9 @@ function spliceData(type: ColumnType, arrowType: arrow.DataType, parts: Readonly
       if (!nulls) {
         // No nulls: the run's bytes are contiguous; copy them at once and shift the offsets.
         const base = o[p.start]!;
-        bytes.set(values.subarray(base, o[p.end]!), at);
+        const end = o[p.end]!;
+        if (end - base <= SHORT_RUN) for (let k = base; k < end; k++) bytes[at + k - base] = values[k]!;
+        else bytes.set(values.subarray(base, end), at);
         for (let i = p.start; i < p.end; i++) offsets[++row] = at + o[i + 1]! - base;
         at += o[p.end]! - base;
         continue;
@@ -780,7 +796,8 @@ function spliceData(type: ColumnType, arrowType: arrow.DataType, parts: Readonly
         if (!nulls || p.data.getValid(i)) {
           const from = o[i]!;
           const to = o[i + 1]!;
-          bytes.set(values.subarray(from, to), at);
+          if (to - from <= SHORT_RUN) for (let k = from; k < to; k++) bytes[at + k - from] = values[k]!;
+          else bytes.set(values.subarray(from, to), at);
           at += to - from;
         }
         offsets[++row] = at;
@@ -810,8 +827,10 @@ function spliceData(type: ColumnType, arrowType: arrow.DataType, parts: Readonly
   for (const p of parts) {
     const values = p.data.values as unknown;
     if (!(values instanceof Typed)) return undefined;
-    const source = values as unknown as { subarray(from: number, to: number): ArrayLike<number | bigint> };
-    out.set(source.subarray(p.start, p.end), at);
+    const source = values as unknown as { subarray(from: number, to: number): ArrayLike<number | bigint>; [i: number]: number | bigint };
+    // A short run is copied by hand: a view per run would be most of the work for runs of one row.
+    if (p.end - p.start <= SHORT_RUN) for (let i = p.start; i < p.end; i++) out[at + i - p.start] = source[i]!;
+    else out.set(source.subarray(p.start, p.end), at);
     // A null slot holds zero, as buildData leaves it.
     if (nullCount > 0 && hasNullBitmap(p.data)) for (let i = p.start; i < p.end; i++) if (!p.data.getValid(i)) out[at + i - p.start] = kind === 'bigint' ? 0n : 0;
     at += p.end - p.start;
