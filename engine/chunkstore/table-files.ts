@@ -66,11 +66,13 @@ export async function tableFiles(repository: Repository, table: string, options:
 /** Whether a commit is on a remote-tracking branch: pushed, so its chunks are in the bucket. */
 async function reachableFromRemote(repository: Repository, commit: string): Promise<boolean> {
   const tips = await git.listRefs({ fs, gitdir: repository.gitdir, filepath: 'refs/remotes' }).catch(() => []);
+  // One cache for the walks: each would otherwise read every pack index again.
+  const cache = {};
   for (const ref of tips) {
     const tip = await repository.refs.resolve(`refs/remotes/${ref}`);
     if (!tip) continue;
     if (tip === commit) return true;
-    if (await git.isDescendent({ fs, gitdir: repository.gitdir, oid: tip, ancestor: commit, depth: -1 }).catch(() => false)) return true;
+    if (await git.isDescendent({ fs, cache, gitdir: repository.gitdir, oid: tip, ancestor: commit, depth: -1 }).catch(() => false)) return true;
   }
   return false;
 }

@@ -60,6 +60,7 @@ export async function clone(url: string, dir: string | undefined, options: Clone
   try {
     await git.clone({
       fs,
+      cache: {},
       http: countingHttpClient(transfer, options.onProgress),
       dir: target,
       url: checked,

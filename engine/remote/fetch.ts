@@ -54,6 +54,7 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   try {
     await git.fetch({
       fs,
+      cache: {},
       http: countingHttpClient(transfer, options.onProgress),
       gitdir,
       remote,
@@ -99,6 +100,7 @@ export async function trackingRefs(repository: Repository, remote: string): Prom
 
 async function compareTrackingRefs(repository: Repository, remote: string, before: Map<string, ObjectId>, after: Map<string, ObjectId>): Promise<TrackingRefUpdate[]> {
   const updates: TrackingRefUpdate[] = [];
+  const cache = {};
   for (const branch of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const old = before.get(branch) ?? null;
     const now = after.get(branch) ?? null;
@@ -106,7 +108,7 @@ async function compareTrackingRefs(repository: Repository, remote: string, befor
     let status: TrackingRefUpdate['status'];
     if (!old) status = 'new';
     else if (!now) status = 'deleted';
-    else status = (await git.isDescendent({ fs, gitdir: repository.gitdir, oid: now, ancestor: old, depth: -1 }).catch(() => false)) ? 'fast-forward' : 'forced';
+    else status = (await git.isDescendent({ fs, cache, gitdir: repository.gitdir, oid: now, ancestor: old, depth: -1 }).catch(() => false)) ? 'fast-forward' : 'forced';
     updates.push({ branch, ref: `refs/remotes/${remote}/${branch}`, before: old, after: now, status });
   }
   return updates;

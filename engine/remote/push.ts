@@ -131,7 +131,7 @@ export async function push(repository: Repository, options: PushOptions = {}): P
   if (chunks) await recheckFoundChunks(repository, chunks);
   if (advertised === null) return outcome('created');
   const before: ObjectId = advertised;
-  const fastForward = await git.isDescendent({ fs, gitdir: repository.gitdir, oid: head, ancestor: before, depth: -1 }).catch(() => false);
+  const fastForward = await git.isDescendent({ fs, cache: {}, gitdir: repository.gitdir, oid: head, ancestor: before, depth: -1 }).catch(() => false);
   return outcome(fastForward ? 'fast-forward' : 'forced');
 }
 
@@ -180,6 +180,7 @@ export async function sendRefUpdate(
   try {
     await git.push({
       fs,
+      cache: {},
       http: options.http ?? nodeHttp,
       gitdir: repository.gitdir,
       remote: options.remote,

@@ -57,6 +57,7 @@ export async function fetchRemoteRef(repository: Repository, options: { remote: 
   try {
     fetched = await git.fetch({
       fs,
+      cache: {},
       http: nodeHttp,
       gitdir: repository.gitdir,
       remote: options.remote,

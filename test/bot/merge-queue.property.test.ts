@@ -9,7 +9,7 @@ import { mergeQueueModule } from '../../bot/queue/merge-queue-module.js';
 import { QUEUE_LABEL } from '../../bot/render/markers.js';
 import { BotHarness } from './support/bot-harness.js';
 import { DataRepository, FLIGHTS_CONFIG, flights } from './support/data-repository.js';
-import { branchHead, isAncestor, type Actor, type PullRecord, type StandInRepository } from './support/github-stand-in.js';
+import { branchHead, isAncestor, refTarget, type Actor, type PullRecord, type StandInRepository } from './support/github-stand-in.js';
 import { pushToMainOutsideTheQueue } from './support/git-faults.js';
 import { GitHubSimulation, type Delivery } from './support/github-simulation.js';
 import { seededRandom as random } from '../support/random.js';
@@ -281,12 +281,19 @@ interface StateEntry {
   finished_by: string | null;
 }
 
+/** The queue's state files read so far, by state commit (a commit never changes): read once each, not at every step. */
+const statesByCommit = new Map<string, string>();
+
 function queueState(repository: StandInRepository): { entries: StateEntry[]; landing: unknown } {
-  try {
-    return JSON.parse(execFileSync('git', ['show', 'refs/dgit/bot-queue:queue.json'], { cwd: repository.gitPath, encoding: 'utf8', stdio: 'pipe' }));
-  } catch {
-    return { entries: [], landing: null };
+  const commit = refTarget(repository.gitPath, 'refs/dgit/bot-queue');
+  if (commit === undefined) return { entries: [], landing: null };
+  let text = statesByCommit.get(commit);
+  if (text === undefined) {
+    text = execFileSync('git', ['show', `${commit}:queue.json`], { cwd: repository.gitPath, encoding: 'utf8', stdio: 'pipe' });
+    statesByCommit.set(commit, text);
   }
+  // Parsed at every call: callers may change what they get.
+  return JSON.parse(text) as { entries: StateEntry[]; landing: unknown };
 }
 
 /** What the queue did, oldest first: the messages of its state commits (`land entries 3, 4 as ...`, `entries 3, 4: conflict, bisect`). */

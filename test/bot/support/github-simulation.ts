@@ -220,6 +220,15 @@ function branchesOf(repository: StandInRepository): Map<string, string> {
   return branchRefs(repository.gitPath);
 }
 
+/** Commit messages read so far, by repository and commit: a commit never changes. */
+const messages = new Map<string, string>();
+
 function commitMessage(repository: StandInRepository, sha: string): string {
-  return execFileSync('git', ['log', '-1', '--format=%B', sha], { cwd: repository.gitPath, encoding: 'utf8' }).trim();
+  const key = `${repository.gitPath} ${sha}`;
+  let message = messages.get(key);
+  if (message === undefined) {
+    message = execFileSync('git', ['log', '-1', '--format=%B', sha], { cwd: repository.gitPath, encoding: 'utf8' }).trim();
+    messages.set(key, message);
+  }
+  return message;
 }

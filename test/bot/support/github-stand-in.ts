@@ -599,6 +599,24 @@ export function branchRefs(gitPath: string): Map<string, string> {
   return branches;
 }
 
+/** The commit a ref of a bare repository points at (a loose ref file, else packed-refs), as git reads it; undefined when it has none. */
+export function refTarget(gitPath: string, ref: string): string | undefined {
+  try {
+    const id = fs.readFileSync(path.join(gitPath, ref), 'utf8').trim();
+    if (/^[0-9a-f]{40}$/.test(id)) return id;
+  } catch {
+    // not a loose ref
+  }
+  let packed = '';
+  try {
+    packed = fs.readFileSync(path.join(gitPath, 'packed-refs'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of packed.split('\n')) if (line.endsWith(` ${ref}`) && /^[0-9a-f]{40} /.test(line)) return line.slice(0, 40);
+  return undefined;
+}
+
 /** Answers of `isAncestor` for commits that exist: commits never change, so neither does the answer. */
 const ancestry = new Map<string, boolean>();
 
