@@ -1,4 +1,5 @@
 import type { ChunkEntry } from '../chunking/manifest.js';
+import type { Column } from '../schema/schema.js';
 import type { ChunkReader } from '../table/table-version.js';
 import { valuesEqual, type Row, type Value } from '../value/value.js';
 import { projectRow, targetBound, type JoinPlan, type SideProjection } from './column-alignment.js';
@@ -179,9 +180,11 @@ async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReade
     return side.identity ? rows : rows.map((row) => projectRow(side, plan.columns, row));
   };
   if (side.sortedByTargetKey) {
-    // Rows read on demand when the side's columns are the target's (a keyed table: a bag's key is the whole row).
-    const lazy = side.identity && !plan.keyless && isLazyChunkReader(reader) ? reader : undefined;
-    const readChunk = lazy ? (chunk: ChunkEntry) => lazy.readLazyRows(chunk.id, sideColumns, keyIndexes) : async (chunk: ChunkEntry) => new EagerRows(await read(chunk), keyIndexes);
+    // Rows read on demand when the side's columns are the target's, or the target's first ones (columns added
+    // after the side's version read as nulls); a keyed table only (a bag's key is the whole row).
+    const lazyColumns = lazySideColumns(side, plan);
+    const lazy = lazyColumns && !plan.keyless && isLazyChunkReader(reader) ? reader : undefined;
+    const readChunk = lazy ? (chunk: ChunkEntry) => lazy.readLazyRows(chunk.id, lazyColumns!, keyIndexes) : async (chunk: ChunkEntry) => new EagerRows(await read(chunk), keyIndexes);
     return new SideCursor(side.version.manifest.chunks, readChunk, keyIndexes, passed);
   }
   const rows: Row[] = [];
@@ -195,6 +198,27 @@ async function openSide(plan: JoinPlan, side: SideProjection, reader: ChunkReade
     order.map((index) => rows[index]!),
     keyIndexes,
   );
+}
+
+/**
+ * The columns to read a side's chunks under so that its rows are target rows, or
+ * undefined when only reading them whole and projecting them does: the side's own
+ * columns when they are the target's, and when they are the target's first ones
+ * (same ids, order and types), those followed by a column for each target column
+ * the side lacks, under a name no chunk holds (a column name never has a NUL), so
+ * it reads as null, as `projectRow` makes it. A chunk may still hold a column the
+ * side dropped under the name of a column added since: it is never read by name.
+ */
+function lazySideColumns(side: SideProjection, plan: JoinPlan): readonly Column[] | undefined {
+  const sideColumns = side.version!.schema.columns;
+  if (side.identity) return sideColumns;
+  const columns = plan.columns;
+  if (sideColumns.length >= columns.length) return undefined;
+  for (let t = 0; t < columns.length; t++) {
+    const source = side.sourceIndexes[t]!;
+    if (t < sideColumns.length ? source !== t || sideColumns[t]!.type !== columns[t]!.type : source !== -1) return undefined;
+  }
+  return [...sideColumns, ...columns.slice(sideColumns.length).map((column, i): Column => ({ id: column.id, name: `\u0000absent ${i}`, type: column.type, nullable: true }))];
 }
 
 /** What the merge-join must do next: compare the heads, stop, or load a chunk into a side. */

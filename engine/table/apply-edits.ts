@@ -142,8 +142,9 @@ function interleave(built: readonly ChunkEntry[], kept: ReadonlyArray<{ entry: C
 
 /**
  * Whether a decoded chunk has exactly the layout of the schema's columns, so its
- * untouched rows can be copied buffer to buffer. Not so for a chunk written before
- * a column was added, nor for seconds timestamps (stored as milliseconds).
+ * untouched rows can be copied buffer to buffer. Not so for seconds timestamps
+ * (stored as milliseconds). (A column added after the chunk was written comes as
+ * nulls from chunkUnderNames.)
  */
 function spliceable(schema: TableSchema, table: arrow.Table): boolean {
   // `table` is the chunk under the schema's names (see chunkUnderNames).

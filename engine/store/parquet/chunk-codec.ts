@@ -110,16 +110,18 @@ export function conformToColumns(table: arrow.Table, columns: readonly Column[])
 /**
  * A decoded chunk's columns under the schema's names, each found by the name the
  * chunk holds it under (`stored`, the chunk file's columns): so a chunk written
- * before a rename (or a swap of two names) is read column for column. Undefined
- * when a column is missing from the chunk or in more than one piece.
+ * before a rename (or a swap of two names) is read column for column. A column the
+ * chunk lacks (added to the table after the chunk was written, which every reader
+ * reads as nulls) comes as nulls, exactly as `rowsToArrow` builds a null column.
+ * Undefined when a column is in more than one piece.
  */
 export function chunkUnderNames(table: arrow.Table, columns: readonly Column[], stored: readonly Column[]): arrow.Table | undefined {
   const fields: arrow.Field[] = [];
   const children: arrow.Data[] = [];
   for (let i = 0; i < columns.length; i++) {
     const vector = table.getChild(stored[i]!.name);
-    if (!vector || vector.data.length !== 1) return undefined;
-    const data = vector.data[0]!;
+    if (vector && vector.data.length !== 1) return undefined;
+    const data = vector ? vector.data[0]! : buildData(columns[i]!.type, new Array<Value>(table.numRows).fill(null));
     fields.push(new arrow.Field(columns[i]!.name, data.type, true));
     children.push(data);
   }
