@@ -607,7 +607,7 @@ export function refTarget(gitPath: string, ref: string): string | undefined {
   } catch {
     // not a loose ref
   }
-  let packed = '';
+  let packed: string;
   try {
     packed = fs.readFileSync(path.join(gitPath, 'packed-refs'), 'utf8');
   } catch {
