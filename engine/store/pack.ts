@@ -183,18 +183,47 @@ function packDescriptor(pack: string): number {
   return fd;
 }
 
+/** Pack object type codes of the two delta kinds. */
+const OFS_DELTA = 6;
+const REF_DELTA = 7;
+
+/** Longest delta chain followed (git writes at most 50 by default, 250 with `gc --aggressive`). */
+const MAX_DELTA_DEPTH = 1000;
+
+/** Delta bases kept resolved: a chain's objects share their bases. */
+const BASE_CACHE_ENTRIES = 256;
+const BASE_CACHE_BYTES = 64 * 1024 * 1024;
+
+interface PackIndex {
+  pack: string;
+  fanout: Uint32Array;
+  names: Buffer;
+  offsets: number[];
+  sortedOffsets: number[];
+  packSize: number;
+}
+
 /**
- * Reads whole (undeltified) objects from packs through their indexes, a few
- * bytes at a time; the object database falls back to isomorphic-git for deltas.
+ * Reads objects from packs through their indexes, a few bytes at a time, whole
+ * objects and deltas alike (a repository git has packed with `git gc` stores most
+ * trees, and some chunks, as deltas). isomorphic-git, which the object database
+ * falls back to only for what no index here lists (a version 1 index), reads and
+ * checksums a whole pack file before its first object: for a pack of gigabytes,
+ * on every command.
  */
 export class PackReader {
-  private indexes: Array<{ pack: string; fanout: Uint32Array; names: Buffer; offsets: number[]; sortedOffsets: number[]; packSize: number }> | undefined;
+  private indexes: PackIndex[] | undefined;
+  /** Resolved delta bases by pack and offset, oldest first. */
+  private readonly bases = new Map<string, { type: ObjectType; content: Uint8Array }>();
+  private baseBytes = 0;
 
   constructor(private readonly objectsDir: string) {}
 
   /** Forget the loaded indexes (after a pack was installed). */
   refresh(): void {
     this.indexes = undefined;
+    this.bases.clear();
+    this.baseBytes = 0;
   }
 
   private load() {
@@ -235,10 +264,20 @@ export class PackReader {
     return this.indexes;
   }
 
-  /** The object, or undefined when no pack holds it whole (absent, or stored as a delta). */
+  /**
+   * The object, or undefined when no pack holds it (or a delta's base is in none:
+   * a thin pack's base stored loose). A resolved delta is checked against its id.
+   */
   read(oid: ObjectId): { type: ObjectType; content: Uint8Array } | undefined {
     const found = this.find(oid);
-    return found ? this.readAt(found.index, found.index.offsets[found.position]!, oid) : undefined;
+    if (!found) return undefined;
+    const object = this.readAt(found.index, found.index.offsets[found.position]!, oid, 0);
+    if (object && object.delta) {
+      const header = Buffer.from(`${object.type} ${object.content.length}\0`, 'latin1');
+      const id = crypto.createHash('sha1').update(header).update(object.content).digest('hex');
+      if (id !== oid) throw new CorruptError(`packed object ${oid} resolves (through its deltas) to ${id}`, found.index.pack);
+    }
+    return object && { type: object.type, content: object.content };
   }
 
   has(oid: ObjectId): boolean {
@@ -263,7 +302,8 @@ export class PackReader {
     return undefined;
   }
 
-  private readAt(index: { pack: string; sortedOffsets: number[]; packSize: number }, offset: number, oid: ObjectId) {
+  /** The object at `offset` of the pack, its deltas applied (`delta`: whether it was one); `oid` names it in errors. */
+  private readAt(index: PackIndex, offset: number, oid: string, depth: number): { type: ObjectType; content: Uint8Array; delta: boolean } | undefined {
     // The object's bytes end where the next object starts (or at the trailer).
     let lo = 0;
     let hi = index.sortedOffsets.length;
@@ -286,7 +326,28 @@ export class PackReader {
       shift += 7;
     }
     const objectType = CODE_TYPES[type];
-    if (!objectType) return undefined; // a delta: isomorphic-git resolves it
+    if (!objectType && type !== OFS_DELTA && type !== REF_DELTA) throw new CorruptError(`packed object ${oid} has the unknown type ${type}`, index.pack);
+    let base: { type: ObjectType; content: Uint8Array } | undefined;
+    if (!objectType) {
+      if (depth >= MAX_DELTA_DEPTH) throw new CorruptError(`packed object ${oid} has a delta chain over ${MAX_DELTA_DEPTH} long`, index.pack);
+      if (type === OFS_DELTA) {
+        // The base's distance back from this object, in git's offset encoding (each further byte adds one first).
+        byte = bytes[at++]!;
+        let back = byte & 0x7f;
+        while (byte & 0x80) {
+          byte = bytes[at++]!;
+          back = (back + 1) * 128 + (byte & 0x7f);
+        }
+        if (back <= 0 || back > offset) throw new CorruptError(`packed object ${oid} has a delta base outside its pack`, index.pack);
+        base = this.baseAt(index, offset - back, oid, depth + 1);
+      } else {
+        const baseId = bytes.subarray(at, at + 20).toString('hex');
+        at += 20;
+        const found = this.find(baseId as ObjectId);
+        base = found && this.baseAt(found.index, found.index.offsets[found.position]!, baseId, depth + 1);
+      }
+      if (!base) return undefined;
+    }
     let content: Buffer;
     try {
       content = zlib.inflateSync(bytes.subarray(at));
@@ -294,6 +355,71 @@ export class PackReader {
       throw new CorruptError(`packed object ${oid} is not valid zlib data`, index.pack, error);
     }
     if (content.length !== size) throw new CorruptError(`packed object ${oid} has a wrong length`, index.pack);
-    return { type: objectType, content };
+    if (!base) return { type: objectType!, content, delta: false };
+    return { type: base.type, content: applyDelta(base.content, content, oid, index.pack), delta: true };
   }
+
+  /** A delta's base, resolved once and kept a while (bounded by count and bytes). */
+  private baseAt(index: PackIndex, offset: number, oid: string, depth: number): { type: ObjectType; content: Uint8Array } | undefined {
+    const key = `${index.pack}:${offset}`;
+    const kept = this.bases.get(key);
+    if (kept) return kept;
+    const object = this.readAt(index, offset, oid, depth);
+    if (!object) return undefined;
+    const entry = { type: object.type, content: object.content };
+    this.bases.set(key, entry);
+    this.baseBytes += entry.content.length;
+    while (this.bases.size > BASE_CACHE_ENTRIES || this.baseBytes > BASE_CACHE_BYTES) {
+      const [oldest, value] = this.bases.entries().next().value!;
+      this.bases.delete(oldest);
+      this.baseBytes -= value.content.length;
+    }
+    return entry;
+  }
+}
+
+/**
+ * Git's delta format: the base's and the result's sizes (little-endian base-128),
+ * then instructions: copy (high bit set; which offset and size bytes follow, by the
+ * low bits; size 0 means 65536) a range of the base, or insert the next 1-127 bytes.
+ */
+export function applyDelta(base: Uint8Array, delta: Uint8Array, oid: string, where: string): Buffer {
+  let at = 0;
+  const bad = (what: string) => new CorruptError(`packed object ${oid} has a bad delta: ${what}`, where);
+  const size = (): number => {
+    let value = 0;
+    let scale = 1;
+    let byte: number;
+    do {
+      if (at >= delta.length) throw bad('it ends inside a size');
+      byte = delta[at++]!;
+      value += (byte & 0x7f) * scale;
+      scale *= 128;
+    } while (byte & 0x80);
+    return value;
+  };
+  if (size() !== base.length) throw bad('its base has another size');
+  const out = Buffer.allocUnsafe(size());
+  let written = 0;
+  while (at < delta.length) {
+    const op = delta[at++]!;
+    if (op & 0x80) {
+      let from = 0;
+      let length = 0;
+      for (let i = 0; i < 4; i++) if (op & (1 << i)) from += delta[at++]! * 2 ** (8 * i);
+      for (let i = 0; i < 3; i++) if (op & (0x10 << i)) length += delta[at++]! * 2 ** (8 * i);
+      if (at > delta.length) throw bad('it ends inside a copy');
+      if (length === 0) length = 0x10000;
+      if (from + length > base.length || written + length > out.length) throw bad('a copy reaches past its base or result');
+      out.set(base.subarray(from, from + length), written);
+      written += length;
+    } else if (op !== 0) {
+      if (at + op > delta.length || written + op > out.length) throw bad('an insert reaches past its end');
+      out.set(delta.subarray(at, at + op), written);
+      at += op;
+      written += op;
+    } else throw bad('the reserved instruction 0');
+  }
+  if (written !== out.length) throw bad(`it makes ${written} bytes of ${out.length}`);
+  return out;
 }
