@@ -207,12 +207,17 @@ interface PackIndex {
  * Reads objects from packs through their indexes, a few bytes at a time, whole
  * objects and deltas alike (a repository git has packed with `git gc` stores most
  * trees, and some chunks, as deltas). isomorphic-git, which the object database
- * falls back to only for what no index here lists (a version 1 index), reads and
- * checksums a whole pack file before its first object: for a pack of gigabytes,
- * on every command.
+ * falls back to only when a pack has a version 1 index, reads and checksums a whole
+ * pack file before its first object from it (for packs of gigabytes, on every
+ * command), and reads and parses every index again to say an object is missing.
  */
 export class PackReader {
   private indexes: PackIndex[] | undefined;
+  /** The pack folder's change time (ns) just before its indexes were listed, and when they were (ms). */
+  private listedStamp = -1n;
+  private listedAt = 0;
+  /** Whether this reader reads every pack listed (a version 1 index is left to isomorphic-git). */
+  private readsAll = true;
   /** Resolved delta bases by pack and offset, oldest first. */
   private readonly bases = new Map<string, { type: ObjectType; content: Uint8Array }>();
   private baseBytes = 0;
@@ -226,9 +231,45 @@ export class PackReader {
     this.baseBytes = 0;
   }
 
+  /** The pack folder's change time (ns), -1 when there is none. */
+  private folderStamp(): bigint {
+    try {
+      return fs.statSync(path.join(this.objectsDir, 'pack'), { bigint: true }).mtimeNs;
+    } catch {
+      return -1n;
+    }
+  }
+
+  /**
+   * After a miss: whether a pack may have come or gone since the indexes were listed
+   * (`git gc` repacking, another process fetching), in which case they are listed
+   * again. The folder's change time comes from a clock that ticks every few
+   * milliseconds, so a change right after a listing may keep the time it saw: a
+   * listing within two seconds of the folder's last change is not trusted (as git
+   * treats its index), and is made again at most every 100 ms while that lasts.
+   */
+  relistIfChanged(): boolean {
+    if (!this.indexes) return false;
+    const stamp = this.folderStamp();
+    const racy = stamp === this.listedStamp && this.listedAt - Number(stamp / 1_000_000n) <= 2000 && Date.now() - this.listedAt >= 100;
+    if (stamp === this.listedStamp && !racy) return false;
+    this.refresh();
+    return true;
+  }
+
+  /** Whether a miss here is a miss in every pack: no pack was left to isomorphic-git (a version 1 index). */
+  get readsEveryPack(): boolean {
+    this.load();
+    return this.readsAll;
+  }
+
   private load() {
     if (this.indexes) return this.indexes;
     const dir = path.join(this.objectsDir, 'pack');
+    // Stamped before listing: a pack added while listing makes the stamp stale, never the reverse.
+    this.listedStamp = this.folderStamp();
+    this.listedAt = Date.now();
+    this.readsAll = true;
     let names: string[];
     try {
       names = fs.readdirSync(dir).filter((f) => f.endsWith('.idx'));
@@ -240,7 +281,10 @@ export class PackReader {
       const pack = path.join(dir, name.replace(/\.idx$/, '.pack'));
       if (!fs.existsSync(pack)) continue;
       const idx = fs.readFileSync(path.join(dir, name));
-      if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) continue; // v1 indexes: leave to isomorphic-git
+      if (idx.readUInt32BE(0) !== 0xff744f63 || idx.readUInt32BE(4) !== 2) {
+        this.readsAll = false; // a version 1 index: left to isomorphic-git
+        continue;
+      }
       const fanout = new Uint32Array(256);
       for (let i = 0; i < 256; i++) fanout[i] = idx.readUInt32BE(8 + i * 4);
       const n = fanout[255]!;

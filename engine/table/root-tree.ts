@@ -1,10 +1,9 @@
 import { CorruptError } from '../errors/index.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
-import type { ObjectId, ObjectStore } from '../store/object-store.js';
+import { EMPTY_TREE, type ObjectId, type ObjectStore } from '../store/object-store.js';
 import { TABLES_DIR, type ObjectWriter } from './table-tree.js';
 
-/** Git's empty tree: the root of a repository with no tables yet. */
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904' as ObjectId;
+export { EMPTY_TREE };
 
 /** The table trees of a commit's root tree, by table name. */
 export async function listTableTrees(store: ObjectStore, root: ObjectId): Promise<Map<string, ObjectId>> {

@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { CorruptError } from '../../engine/errors/index.js';
 import { applyDelta, PackReader } from '../../engine/store/pack.js';
-import type { ObjectId } from '../../engine/store/object-store.js';
+import { ObjectStore, type ObjectId } from '../../engine/store/object-store.js';
+import { NotFoundError } from '../../engine/errors/index.js';
 import { tempDir } from '../support/cli.js';
 
 /**
@@ -61,6 +62,33 @@ describe('pack reader with deltas', () => {
       expect(Buffer.from(object!.content).equals(expected), `${type} ${oid}`).toBe(true);
     }
     expect(objects).toBeGreaterThan(100);
+  });
+
+  it('says an object is missing from the indexes it read already, and sees packs git made after it listed them', async () => {
+    const dir = historyRepository();
+    git(dir, 'gc', '-q', '--prune=now');
+    const store = new ObjectStore(path.join(dir, '.git'));
+    const head = git(dir, 'rev-parse', 'HEAD').trim() as ObjectId;
+    expect((await store.readTyped(head, 'commit')).length).toBeGreaterThan(0);
+    // isomorphic-git, asked for a missing object, reads and parses every pack index again.
+    const reads = vi.spyOn(fs.promises, 'readFile');
+    const absent = 'ab'.repeat(20) as ObjectId;
+    expect(await store.has(absent)).toBe(false);
+    await expect(store.read(absent)).rejects.toThrow(NotFoundError);
+    expect(reads.mock.calls.filter(([file]) => /\.(idx|pack)$/.test(String(file)))).toEqual([]);
+    reads.mockRestore();
+
+    // Git makes a new commit and repacks everything into one new pack while the store is open.
+    const env = { ...process.env, GIT_AUTHOR_NAME: 'A', GIT_AUTHOR_EMAIL: 'a@e', GIT_COMMITTER_NAME: 'A', GIT_COMMITTER_EMAIL: 'a@e' };
+    fs.writeFileSync(path.join(dir, 'late.txt'), 'late\n');
+    execFileSync('git', ['add', '-A'], { cwd: dir, env });
+    execFileSync('git', ['commit', '-q', '-m', 'late'], { cwd: dir, env });
+    git(dir, 'repack', '-a', '-d', '-q');
+    git(dir, 'prune', '--expire=now');
+    const late = git(dir, 'rev-parse', 'HEAD').trim() as ObjectId;
+    expect(await store.has(late)).toBe(true);
+    expect((await store.readTyped(late, 'commit')).toString()).toContain('late');
+    expect((await store.readTyped(head, 'commit')).length).toBeGreaterThan(0);
   });
 
   it('applies copies and inserts, and refuses a delta that reaches past its base or result', () => {
