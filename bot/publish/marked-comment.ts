@@ -28,6 +28,19 @@ export async function upsertMarkedComment(
   return { action: 'updated', id: found.id };
 }
 
+/** The bot's own comments on an issue or pull request whose body starts with `marker`, oldest first, page by page. */
+async function* markedComments(
+  client: GitHubClient,
+  where: RepositoryCoordinates,
+  issueNumber: number,
+  marker: string,
+  identity: WriterIdentity,
+): AsyncGenerator<{ id: number; body?: string }> {
+  for await (const page of client.paginate.iterator(client.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 })) {
+    for (const comment of page.data) if (comment.body?.startsWith(marker) && writtenBy(comment.user, identity)) yield comment;
+  }
+}
+
 /** The bot's own comment on an issue or pull request whose body starts with `marker`, if any. */
 export async function findMarkedComment(
   client: GitHubClient,
@@ -36,10 +49,7 @@ export async function findMarkedComment(
   marker: string,
   identity: WriterIdentity,
 ): Promise<{ id: number; body?: string } | undefined> {
-  for await (const page of client.paginate.iterator(client.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 })) {
-    const found = page.data.find((comment) => comment.body?.startsWith(marker) && writtenBy(comment.user, identity));
-    if (found) return found;
-  }
+  for await (const comment of markedComments(client, where, issueNumber, marker, identity)) return comment;
   return undefined;
 }
 
@@ -81,9 +91,7 @@ async function keepOldest(
   made: { id: number; body?: string },
 ): Promise<{ id: number; body?: string }> {
   const marked: Array<{ id: number; body?: string }> = [];
-  for await (const page of client.paginate.iterator(client.rest.issues.listComments, { ...where, issue_number: issueNumber, per_page: 100 })) {
-    marked.push(...page.data.filter((comment) => comment.body?.startsWith(marker) && writtenBy(comment.user, identity)));
-  }
+  for await (const comment of markedComments(client, where, issueNumber, marker, identity)) marked.push(comment);
   marked.sort((a, b) => a.id - b.id);
   for (const extra of marked.slice(1)) {
     try {
