@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -36,9 +36,14 @@ function historyRepository(): string {
 }
 
 describe('pack reader with deltas', () => {
-  it('reads every object of a repository packed by git gc exactly as git cat-file does, deltas included', () => {
-    const dir = historyRepository();
+  // One repository for the file (its history takes a few seconds to make): the second test adds to it.
+  let dir: string;
+  beforeAll(() => {
+    dir = historyRepository();
     git(dir, 'gc', '-q', '--aggressive', '--prune=now');
+  });
+
+  it('reads every object of a repository packed by git gc exactly as git cat-file does, deltas included', () => {
     const packDir = path.join(dir, '.git', 'objects', 'pack');
     const pack = fs.readdirSync(packDir).find((f) => f.endsWith('.pack'))!;
     // verify-pack lists a delta with its depth and base: the pack must have some, in chains.
@@ -65,8 +70,6 @@ describe('pack reader with deltas', () => {
   });
 
   it('says an object is missing from the indexes it read already, and sees packs git made after it listed them', async () => {
-    const dir = historyRepository();
-    git(dir, 'gc', '-q', '--prune=now');
     const store = new ObjectStore(path.join(dir, '.git'));
     const head = git(dir, 'rev-parse', 'HEAD').trim() as ObjectId;
     expect((await store.readTyped(head, 'commit')).length).toBeGreaterThan(0);
