@@ -18,7 +18,7 @@ import {
 import type { ColumnType } from '../schema/types.js';
 import { createTaggedCopy, HELPER_PREFIX, readCatalog, type CatalogColumn, type CatalogTable } from '../sql/ddl-catalog.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
-import { columnTypeFromDuckdb, duckdbTypeOf } from '../sql/duckdb-types.js';
+import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal } from '../sql/duckdb-types.js';
 import { quoteIdentifier, trimDuckdbMessage } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery, type StagedColumn } from '../sql/staged-parquet.js';
 import { buildTable } from '../table/build-table.js';
@@ -342,6 +342,7 @@ async function checkBeforeStatement(session: DuckDbSession, plan: PlannedTable):
 
 /** After the statement: a retyped value must convert back to itself (nothing rounded, cut or reformatted). */
 async function checkAfterStatement(session: DuckDbSession, plan: PlannedTable, now: CatalogTable): Promise<void> {
+  if (plan.originName === undefined) await checkDecimals(plan, now, session);
   if (plan.retyped.length === 0) return;
   const before = quoteIdentifier(HELPER_PREFIX + 'before_' + plan.originName!);
   const oldKey = keyColumnNames(plan.origin!.schema);
@@ -354,6 +355,20 @@ async function checkAfterStatement(session: DuckDbSession, plan: PlannedTable, n
         `WHERE TRY_CAST(${converted} AS ${duckdbTypeOf(change.from)}) IS DISTINCT FROM ${old} ORDER BY ${order} LIMIT 1`,
     );
     if (bad.length > 0) throw lossyRetype(plan, change, bad[0]!, oldKey);
+  }
+}
+
+/** A created table's decimal columns become Float64, as import makes them: refused where a value does not fit a double exactly. */
+async function checkDecimals(plan: PlannedTable, now: CatalogTable, session: DuckDbSession): Promise<void> {
+  for (const column of now.columns) {
+    if (!isFractionalDecimal(column.duckType)) continue;
+    const name = quoteIdentifier(column.name);
+    const bad = await session.rows(`SELECT CAST(${name} AS VARCHAR) AS value FROM ${now.qualifiedName} WHERE ${name} IS NOT NULL AND ${decimalLostInDouble(name, column.duckType)} LIMIT 1`);
+    if (bad.length > 0)
+      throw new InvalidInputError(
+        `column ${JSON.stringify(column.name)} of ${plan.name}: value ${JSON.stringify(bad[0]!['value'])} does not fit type Float64: ${DECIMAL_AS_DOUBLE_HINT}`,
+        `${plan.name}.${column.name}`,
+      );
   }
 }
 

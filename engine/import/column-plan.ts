@@ -1,5 +1,5 @@
 import { InvalidInputError, SchemaMismatchError } from '../errors/index.js';
-import { columnTypeFromDuckdb, duckdbTypeOf } from '../sql/duckdb-types.js';
+import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { isTimestamp, timestampIsUtc, timestampUnit, type ColumnType } from '../schema/types.js';
 
@@ -76,6 +76,10 @@ export function planColumns(
       planned.push({ ...wideIntegerAsInt64(raw), name: column.name, nullable: !keys.has(column.name), inSource: true });
       continue;
     }
+    if (isFractionalDecimal(column.duckType)) {
+      planned.push({ ...decimalAsFloat64(raw, column.duckType), name: column.name, nullable: !keys.has(column.name), inSource: true });
+      continue;
+    }
     const mapping = columnTypeFromDuckdb(column.duckType);
     const value = mapping.convert(raw);
     planned.push({ name: column.name, type: mapping.type, nullable: !keys.has(column.name), value, sourceText: `CAST(${value} AS VARCHAR)`, inSource: true });
@@ -110,6 +114,15 @@ function castColumn(target: TargetColumn, duckType: string, isKey: boolean): Pla
     const narrowed = castColumn(target, 'BIGINT', isKey);
     const replace = (sql: string | undefined) => sql?.split(raw).join(`TRY_CAST(${raw} AS BIGINT)`);
     return { ...narrowed, value: replace(narrowed.value)!, misfit: `(${asInt64.misfit} OR ${replace(narrowed.misfit) ?? 'false'})`, sourceText: base.sourceText };
+  }
+  if (isFractionalDecimal(duckType) && target.type !== 'Float32') {
+    const exact = decimalAsFloat64(raw, duckType);
+    const base = { name: target.name, type: target.type, nullable: target.nullable && !isKey, sourceText: exact.sourceText, inSource: true };
+    // Text keeps the decimal's own digits; a double only what it holds exactly; other types go through the double.
+    if (target.type === 'Utf8') return { ...base, value: `CAST(${raw} AS VARCHAR)` };
+    if (target.type === 'Float64') return { ...base, value: exact.value, misfit: exact.misfit, hint: exact.hint };
+    const viaDouble = castColumn(target, 'DOUBLE', isKey);
+    return { ...viaDouble, misfit: `(${exact.misfit} OR ${viaDouble.misfit ?? 'false'})`, sourceText: exact.sourceText };
   }
   const mapping = columnTypeFromDuckdb(duckType);
   const source = mapping.convert(raw);
@@ -156,6 +169,21 @@ function wideIntegerAsInt64(raw: string): Pick<PlannedColumn, 'type' | 'value' |
     misfit: `(${raw} IS NOT NULL AND TRY_CAST(${raw} AS BIGINT) IS NULL)`,
     sourceText: `CAST(${raw} AS VARCHAR)`,
     hint: 'integers past Int64 are not rounded into a Float64; keep such numbers as text (JSON strings, or a Utf8 column of an existing table)',
+  };
+}
+
+/**
+ * A decimal column as Float64, dgit's only fractional type: a value is kept when the
+ * double holds it exactly (see `decimalLostInDouble`); one a double would round
+ * (0.1234567890123456789) is refused with its line, never rounded.
+ */
+function decimalAsFloat64(raw: string, duckType: string): Pick<PlannedColumn, 'type' | 'value' | 'misfit' | 'sourceText' | 'hint'> {
+  return {
+    type: 'Float64',
+    value: `CAST(${raw} AS DOUBLE)`,
+    misfit: `(${raw} IS NOT NULL AND ${decimalLostInDouble(raw, duckType)})`,
+    sourceText: `CAST(${raw} AS VARCHAR)`,
+    hint: DECIMAL_AS_DOUBLE_HINT,
   };
 }
 

@@ -85,10 +85,10 @@ const DIRECT: Record<string, ColumnType> = {
 
 /**
  * The dgit column a DuckDB column imports as (the type name as DESCRIBE prints it).
- * Types outside dgit's closed set are converted, never refused:
- * - DECIMAL becomes Float64. This is lossy: a DECIMAL(38,10) holds digits a double
- *   cannot, and 0.1 becomes the nearest double. Import into an existing Utf8 column
- *   to keep the exact digits.
+ * Types outside dgit's closed set are converted:
+ * - DECIMAL becomes Float64. A DECIMAL(38,10) holds digits a double cannot: import
+ *   and `CREATE TABLE ... AS` refuse a value the double does not hold exactly
+ *   (`decimalLostInDouble`); import keeps a decimal's own digits in an existing Utf8 column.
  * - HUGEINT, UUID, TIME, INTERVAL, ENUM, BIT and any type DuckDB adds later become
  *   Utf8 holding DuckDB's text form.
  * - Nested values (STRUCT, LIST, ARRAY, MAP, UNION) become Utf8 holding JSON text.
@@ -108,6 +108,25 @@ export function columnTypeFromDuckdb(duckType: string): DuckdbColumnMapping {
   if (/\[\d*\]$/.test(name) || /^(STRUCT|MAP|UNION)\s*\(/.test(name)) return { type: 'Utf8', convert: (sql) => `CAST(to_json(${sql}) AS VARCHAR)` };
   return { type: 'Utf8', convert: asText };
 }
+
+/** Whether a DuckDB type is a decimal with a fraction, DECIMAL(p,s) with s > 0 (DECIMAL(p,0) imports as an integer). */
+export function isFractionalDecimal(duckType: string): boolean {
+  return /^(DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0*[1-9]\d*\s*\)$/.test(duckType.trim().toUpperCase());
+}
+
+/**
+ * SQL true where the decimal `sql` (of DuckDB type `duckType`) is not exactly the
+ * double it becomes: the double's shortest text reads back as another decimal.
+ * 12.34, 0.1, -0.001 and any value of up to 15 significant digits are exact;
+ * 0.1234567890123456789 is not. Null for a null value.
+ */
+export function decimalLostInDouble(sql: string, duckType: string): string {
+  return `(TRY_CAST(CAST(CAST(${sql} AS DOUBLE) AS VARCHAR) AS ${duckType.trim().toUpperCase()}) IS DISTINCT FROM ${sql})`;
+}
+
+/** What to tell the user when a decimal does not fit a double. */
+export const DECIMAL_AS_DOUBLE_HINT =
+  'a decimal is stored as a double only when the double holds it exactly (about 15 significant digits); keep longer decimals in a VARCHAR column (create the table first: dgit sql "CREATE TABLE ...")';
 
 /**
  * SQL whose Parquet form, as read back into Arrow by parquet-wasm, has exactly the

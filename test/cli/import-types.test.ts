@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { duck } from '../support/duckdb.js';
 import { repositorySnapshot, tempDir, writeFile } from '../support/cli.js';
 import { dgitIn, dgitInOk } from './in-process.js';
 
@@ -67,5 +69,39 @@ describe('import keeps the types the data has', () => {
     const result = await dgitIn(dir, 'import', writeFile(dir, 'b.json', '[{"id":1,"n":-1},{"id":2,"n":170141183460469231731687303715884105727}]'), '--table', 'a');
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/value 170141183460469231731687303715884105727 in column "n"/);
+  });
+
+  it('a Parquet DECIMAL is a Float64 only where the double holds it exactly; longer ones are refused, or kept as text', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    const parquet = async (name: string, values: string[]) => {
+      const file = path.join(dir, name);
+      const rows = values.map((v, i) => `(${i + 1}, ${v === 'NULL' ? 'NULL' : `'${v}'`}::DECIMAL(38,19))`).join(', ');
+      await duck(`COPY (SELECT * FROM (VALUES ${rows}) v(id, amount)) TO '${file}' (FORMAT parquet)`);
+      return file;
+    };
+    const exact = await parquet('exact.parquet', ['12.5', '12.34', '-0.001', '0.1', '123456789012.123', 'NULL']);
+    await dgitInOk(dir, 'import', exact, '--table', 'e', '--key', 'id');
+    expect(await columnTypes(dir, 'e')).toEqual({ id: 'Int32', amount: 'Float64' });
+    expect(await dgitInOk(dir, 'export', 'e', '--format', 'csv')).toBe('id,amount\n1,12.5\n2,12.34\n3,-0.001\n4,0.1\n5,123456789012.123\n6,\n');
+
+    // Nineteen significant digits: a double would round them, so the file is refused at its row, and nothing changes.
+    const long = await parquet('long.parquet', ['1.5', '0.1234567890123456789']);
+    const before = repositorySnapshot(dir);
+    for (const args of [['--table', 'l', '--key', 'id'], ['--table', 'e', '--mode', 'upsert']]) {
+      const refused = await dgitIn(dir, 'import', long, ...args);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/long\.parquet row 2: value "0\.1234567890123456789" in column "amount" does not fit type Float64: a decimal is stored as a double only when/);
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+
+    // Into a text column the decimal keeps its own digits; into an integer column a fraction is refused.
+    await dgitInOk(dir, 'sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, amount VARCHAR)');
+    await dgitInOk(dir, 'import', long, '--table', 't', '--mode', 'upsert');
+    expect(await dgitInOk(dir, 'export', 't', '--format', 'csv')).toBe('id,amount\n1,1.5000000000000000000\n2,0.1234567890123456789\n');
+    await dgitInOk(dir, 'sql', 'CREATE TABLE n (id BIGINT PRIMARY KEY, amount BIGINT)');
+    const fraction = await dgitIn(dir, 'import', exact, '--table', 'n', '--mode', 'upsert');
+    expect(fraction.code).toBe(1);
+    expect(fraction.stderr).toMatch(/value "12\.5000000000000000000" in column "amount" does not fit type Int64/);
   });
 });
