@@ -301,7 +301,7 @@ function pickWhole(base: string | undefined, ours: string | undefined, theirs: s
  * rename (the stored name stays) or an added column needs no rewrite, since older
  * chunks read a column they lack as null.
  */
-async function applyMerged(
+export async function applyMerged(
   ours: TableVersion | undefined,
   schema: TableSchema,
   edits: { upserts: Row[]; deletes: Row[] },
