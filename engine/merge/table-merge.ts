@@ -5,7 +5,7 @@ import { sameChunkList } from '../chunking/manifest-pages.js';
 import { projectSide } from '../diff/column-alignment.js';
 import { schemasEqual } from '../diff/schema-diff.js';
 import { diffTables } from '../diff/table-diff.js';
-import type { TableSchema } from '../schema/schema.js';
+import { isKeyless, type TableSchema } from '../schema/schema.js';
 import type { ChunkReader, RowEdits, TableVersion } from '../table/table-version.js';
 import type { Conflict, SchemaConflict } from './conflict.js';
 import { toJsonValue } from '../value/value.js';
@@ -218,11 +218,14 @@ export interface TheirsRun {
  * into exactly theirs' chunks (a chunk's cut depends on its rows alone, from its
  * start, and theirs' last chunk of the run ends where the next, shared one starts).
  * So applyEdits may take theirs' chunks as they are (see its `replace`) rather than
- * read, splice and encode ours'. Empty unless the three schemas are one.
+ * read, splice and encode ours'. Empty unless the three schemas are one and the table is keyed.
  */
 export function theirsRuns(base: TableVersion | undefined, ours: TableVersion | undefined, theirs: TableVersion | undefined): Map<number, TheirsRun> {
   const runs = new Map<number, TheirsRun>();
   if (!base || !ours || !theirs || !schemasEqual(base.schema, ours.schema) || !schemasEqual(base.schema, theirs.schema)) return runs;
+  // Not for a bag: copies of one row may straddle a cut (so an edit of that row belongs to no one
+  // chunk), and chunks of copies alone repeat one id (so a chunk's id does not say where it is).
+  if (isKeyless(base.schema)) return runs;
   const [b, o, t] = [base.manifest.chunks, ours.manifest.chunks, theirs.manifest.chunks];
   const inBase = new Map(b.map((c, i) => [c.id as string, i]));
   const inTheirs = new Map(t.map((c, i) => [c.id as string, i]));

@@ -103,13 +103,29 @@ async function rewriteChunks(
       continue;
     }
     const chunk = chunks[c]!;
-    const lastChunk = c === chunks.length - 1;
-    // Edits up to this chunk's last key belong to it (those before its first key sit in the gap before it).
+    // In a bag the rule may cut between copies of one row (equal rows hash alike), so copies can
+    // straddle a boundary: such chunks are one unit, or a delete of every copy would find only the
+    // first chunk's and count the rest missing. `group` is the unit's last chunk.
+    let group = c;
+    if (bag) while (group + 1 < chunks.length && compareKeys(chunks[group]!.last, chunks[group + 1]!.first) === 0) group++;
+    const lastChunk = group === chunks.length - 1;
+    // Edits up to the unit's last key belong to it (those before its first key sit in the gap before it).
     let end = next;
-    while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunk.last) <= 0)) end++;
+    while (end < queue.length && (lastChunk || compareKeys(queue[end]!.key, chunks[group]!.last) <= 0)) end++;
     // `rewriteAll`: the schema changed in a way old chunks do not carry (a rename, a drop), so every chunk is rewritten.
     if (end === next && builder.atBoundary && !options.rewriteAll) {
-      kept.push({ entry: chunk, after: builder.closed });
+      for (let k = c; k <= group; k++) kept.push({ entry: chunks[k]!, after: builder.closed });
+      c = group;
+      continue;
+    }
+    if (group > c) {
+      // Rare (duplicates at a cut): the unit's rows read whole, in order, and merged with its edits at once.
+      const rows: Row[] = [];
+      for (let k = c; k <= group; k++) for (const row of await reader.readRows(chunks[k]!.id, schema.columns)) rows.push(row);
+      mergeRows(rows, queue, next, end, bag, keyOf, counts, (row) => builder.pushRow(row));
+      next = end;
+      c = group;
+      await builder.written(CHUNKS_IN_FLIGHT);
       continue;
     }
     // Chunk files hold a renamed column under its stored name: the splice reads the chunk under the schema's names.

@@ -5,7 +5,7 @@ import { applyEdits } from '../../engine/table/apply-edits.js';
 import { buildTable } from '../../engine/table/build-table.js';
 import type { TableVersion } from '../../engine/table/table-version.js';
 import { rowsToArrow } from '../../engine/store/parquet/chunk-codec.js';
-import type { Row } from '../../engine/value/value.js';
+import { compareKeys, type Row } from '../../engine/value/value.js';
 import { MemoryChunks } from '../support/memory-chunks.js';
 
 const small = { hash: 'fnv1a32-fmix-v1' as const, targetRows: 64, minRows: 16, maxRows: 256 };
@@ -78,5 +78,37 @@ describe('applying edits with runs of known chunks', () => {
     for (const chunk of applied.manifest.chunks) for (const row of await store.readRows(chunk.id, schema.columns)) keys.push(row[0] as bigint);
     expect(keys.filter((key) => key === gap)).toHaveLength(1);
     expect(applied.manifest.chunks[3]).toEqual(next);
+  });
+});
+
+describe('a keyless table whose copies of one row straddle chunk cuts', () => {
+  it('merges deletes and inserts of those copies exactly, and takes no runs of theirs by chunk id', async () => {
+    vi.stubEnv('DGIT_WORKERS', '1');
+    const bag: TableSchema = createTableSchema([{ name: 'n', type: 'Int64' }, { name: 'v', type: 'Utf8' }], [], small);
+    const row = (n: number): Row => [BigInt(n), `v${n}`];
+    // A bag's key is the whole row.
+    const sorted = (rows: Row[]) => [...rows].sort((a, b) => compareKeys(a, b));
+    const store = new MemoryChunks();
+    const build = async (rows: Row[], into = store): Promise<TableVersion> => ({ schema: bag, manifest: await buildTable(bag, (async function* () { yield rowsToArrow(bag.columns, sorted(rows)); })(), into, 't') });
+    const edit = async (version: TableVersion, upserts: Row[], deletes: Row[]): Promise<TableVersion> => ({ schema: bag, manifest: (await applyEdits(bag, version.manifest, { upserts, deletes }, { reader: store, writer: store })).manifest });
+    // A row whose hash passes the rule: its copies are cut every minRows (16), so chunks of its copies alone repeat.
+    let cut = 3000;
+    while ((await build(Array.from({ length: 160 }, () => row(cut)), new MemoryChunks())).manifest.chunks.length < 8) cut++;
+    const copies = (n: number) => Array.from({ length: n }, () => row(cut));
+    const others = Array.from({ length: 6000 }, (_, i) => row(i)).filter((r) => r[0] !== BigInt(cut));
+    const base = await build([...others, ...copies(700)]);
+    expect(base.manifest.chunks.filter((c) => c.first[0] === BigInt(cut) || c.last[0] === BigInt(cut)).length).toBeGreaterThanOrEqual(3);
+    // Theirs takes 16 copies away (one chunk's worth: the chunks after them are as they were) and adds a row
+    // near them; ours replaces rows far from them, on both sides.
+    const theirs = await edit(base, [[BigInt(cut + 1), 'theirs']], copies(16));
+    const ours = await edit(base, [[10n, 'ours'], [5990n, 'ours']], [row(10), row(5990)]);
+    const merge = await mergeTables(base, ours, theirs, store);
+    expect(merge.conflicts).toEqual([]);
+    const expected = await build([...others.filter((r) => r[0] !== 10n && r[0] !== 5990n), [10n, 'ours'], [5990n, 'ours'], [BigInt(cut + 1), 'theirs'], ...copies(684)], new MemoryChunks());
+    // Chunks of copies alone repeat one id, so no run of theirs is taken by id in a bag.
+    expect(base.manifest.chunks.filter((c) => c.id === base.manifest.chunks[60]!.id).length).toBeGreaterThan(1);
+    expect(theirsRuns(base, ours, theirs).size).toBe(0);
+    const merged = await applyEdits(bag, ours.manifest, merge.edits, { reader: store, writer: store });
+    expect(merged.manifest.chunks.map((c) => c.id)).toEqual(expected.manifest.chunks.map((c) => c.id));
   });
 });

@@ -24,6 +24,13 @@ class MemoryChunks implements ChunkReader, ChunkWriter {
   }
 }
 
+/** The same chunks read as Arrow too, so edits are spliced into the decoded chunk (the path the git store takes). */
+class ArrowChunks extends MemoryChunks {
+  readTable(id: ChunkId) {
+    return Promise.resolve(decodeChunk(this.blobs.get(id)!, id));
+  }
+}
+
 const small = { hash: 'fnv1a32-fmix-v1' as const, targetRows: 64, minRows: 16, maxRows: 256 };
 
 function makeSchema(keyed: boolean): TableSchema {
@@ -80,6 +87,34 @@ describe('content-defined chunking', () => {
     let m: Manifest = (await applyEdits(schema, { chunks: [] }, { upserts: sorted.slice(0, 1500), deletes: [] }, { reader: store, writer: store })).manifest;
     m = (await applyEdits(schema, m, { upserts: sorted.slice(1500), deletes: [] }, { reader: store, writer: store })).manifest;
     expect(m.chunks.map((c) => c.id)).toEqual(bulk.chunks.map((c) => c.id));
+  });
+
+  it('a bag whose copies of one row straddle chunk cuts: deletes find every copy, inserts add them, the chunks are a fresh build', async () => {
+    const schema = makeSchema(false);
+    // 600 copies of one row: the rule cuts between them (maxRows 256, and where their hash passes), so they span chunks.
+    const copies = (n: number) => Array.from({ length: n }, () => makeRow(500));
+    const others = Array.from({ length: 1000 }, (_, i) => makeRow(i)).filter((r) => r[0] !== makeRow(500)[0]);
+    const sortedRows = (rows: Row[]) => [...rows].sort((a, b) => Number((a[0] as bigint) - (b[0] as bigint)));
+    for (const store of [new MemoryChunks(), new ArrowChunks()]) {
+      const bulk = await buildTable(schema, batches(sortedRows([...others, ...copies(600)]), schema, 700), store, 't');
+      const holding = bulk.chunks.filter((c) => c.first[0] === makeRow(500)[0] || c.last[0] === makeRow(500)[0]);
+      expect(holding.length).toBeGreaterThanOrEqual(3);
+      const io = { reader: store, writer: store };
+      for (const [deletes, puts, left] of [
+        [600, 0, 0],
+        [250, 0, 350],
+        [599, 3, 4],
+        [0, 40, 640],
+      ] as const) {
+        const { manifest, counts } = await applyEdits(schema, bulk, { upserts: copies(puts), deletes: copies(deletes) }, io);
+        expect(counts, `${deletes} deletes, ${puts} puts`).toMatchObject({ deleted: deletes, inserted: puts, missing: 0 });
+        const fresh = await buildTable(schema, batches(sortedRows([...others, ...copies(left)]), schema, 700), new MemoryChunks(), 't');
+        expect(manifest.chunks.map((c) => c.id), `${deletes} deletes, ${puts} puts`).toEqual(fresh.chunks.map((c) => c.id));
+      }
+      // More deletes than copies: the rest are missing, none is taken from another row.
+      const { counts } = await applyEdits(schema, bulk, { upserts: [], deletes: copies(601) }, io);
+      expect(counts).toMatchObject({ deleted: 600, missing: 1 });
+    }
   });
 
   it('rewrites only the chunks that hold edited rows', async () => {
