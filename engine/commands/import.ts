@@ -9,8 +9,10 @@ import {
   sameChunking,
   keyColumnIndexes,
   keyColumnNames,
+  storedNamesClash,
   validateTableName,
   withAddedColumn,
+  withoutStoredNames,
   type ChunkingParameters,
   type Column,
   type TableSchema,
@@ -107,6 +109,11 @@ export async function importTable(repository: Repository, file: string, options:
               options.table,
             );
         }
+        // A new column under a name chunk files still hold for a renamed one (`score` after
+        // `RENAME COLUMN score TO points`): chunk files cannot hold both, so every chunk is rewritten
+        // under the columns' own names, as `ALTER TABLE ... ADD COLUMN` does.
+        const rewriteAll = existing !== undefined && storedNamesClash(schema.columns);
+        if (rewriteAll) schema = { ...schema, columns: withoutStoredNames(schema.columns) };
 
         let manifest;
         let previous: PreviousTableTree | undefined;
@@ -122,7 +129,8 @@ export async function importTable(repository: Repository, file: string, options:
           for await (const batch of source.batches()) for (const row of arrowToRows(batch, readColumns)) rows.push(row);
           // For `delete` the rows are keys (whole rows, for a bag).
           const edits = mode === 'delete' ? { upserts: [], deletes: rows } : { upserts: rows, deletes: [] };
-          const applied = await applyEdits(schema, existing.manifest, edits, { reader: chunks, writer: chunks });
+          const reader = rewriteAll ? underStoredNames(chunks, existing.schema) : chunks;
+          const applied = await applyEdits(schema, existing.manifest, edits, { reader, writer: chunks }, { rewriteAll });
           const existingTree = (await repository.tableTrees(working.tree)).get(options.table)!;
           previous = await previousTableTree(repository.store, existingTree, options.table, existing);
           counts = applied.counts;
@@ -161,6 +169,18 @@ export async function importTable(repository: Repository, file: string, options:
   }
 }
 
+
+/**
+ * Chunks written under `written`'s stored names, read as the columns asked for
+ * (matched by id; a column `written` lacks reads as null). Rows only, so a
+ * rewrite never splices a chunk's columns by name.
+ */
+function underStoredNames(chunks: ChunkReader, written: TableSchema): ChunkReader {
+  const byId = new Map(written.columns.map((c) => [c.id, c]));
+  return {
+    readRows: (id, columns) => chunks.readRows(id, columns.map((c): Column => byId.get(c.id) ?? { id: c.id, name: `\u0000absent ${c.id}`, type: c.type, nullable: true })),
+  };
+}
 
 /**
  * What a replacement really changed, row by row: the diff of the old table and the

@@ -75,4 +75,32 @@ describe('edits on a table whose columns swapped names (each chunk holds them un
       expect(await rows(repository, 'SELECT count(*) AS n FROM t WHERE id <> 5 AND (a <> -id OR c <> id)')).toEqual([{ n: 0 }]);
     });
   }
+
+  for (const mode of ['append', 'upsert', 'replace'] as const) {
+    it(`an import (${mode}) whose file names a new column as a renamed one is still stored rewrites the table, and each column keeps its own cells`, async () => {
+      const lines = ['id,score'];
+      for (let i = 1; i <= ROWS; i++) lines.push(`${i},${i * 10}`);
+      const repository = await repositoryWith(lines);
+      // Chunks hold `points` under its old name, `score`: a new `score` cannot share it.
+      await runSql(repository, 'ALTER TABLE t RENAME COLUMN score TO points');
+      const file = path.join(repository.dir, '..', `${path.basename(repository.dir)}-new.csv`);
+      const added = mode === 'append' ? `id,score\n${ROWS + 1},7\n` : `id,points,score\n${mode === 'replace' ? '1,10,5\n' : ''}2,21,200\n${ROWS + 1},30,7\n`;
+      fs.writeFileSync(file, added);
+      const result = await importTable(repository, file, { table: 't', mode });
+      expect(result.addedColumns).toEqual(['score']);
+      const expected = mode === 'replace' ? 3 : ROWS + 1;
+      expect(await rows(repository, 'SELECT count(*) AS n FROM t')).toEqual([{ n: expected }]);
+      expect(await rows(repository, `SELECT id, points, score FROM t WHERE id IN (1, 2, ${ROWS + 1}) ORDER BY id`)).toEqual(
+        mode === 'append'
+          ? [{ id: 1, points: 10, score: null }, { id: 2, points: 20, score: null }, { id: ROWS + 1, points: null, score: 7 }]
+          : [{ id: 1, points: 10, score: mode === 'replace' ? 5 : null }, { id: 2, points: 21, score: 200 }, { id: ROWS + 1, points: 30, score: 7 }],
+      );
+      if (mode !== 'replace') expect(await rows(repository, `SELECT count(*) AS n FROM t WHERE id NOT IN (2, ${ROWS + 1}) AND (points <> id * 10 OR score IS NOT NULL)`)).toEqual([{ n: 0 }]);
+      // Committed, the chunk files hold each column under its own name, as the schema says (no stored names left).
+      await commit(repository, { message: 'import', author: { name: 'Test', email: 'test@example.com' } });
+      const table = await repository.readTable((await repository.workingSet()).tree, 't');
+      expect(table!.schema.columns.map((c) => [c.name, c.stored])).toEqual([['id', undefined], ['points', undefined], ['score', undefined]]);
+    });
+  }
 });
+
