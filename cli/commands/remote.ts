@@ -93,6 +93,11 @@ export function registerRemote(program: Command, context: CommandContext): void 
       try {
         const outcome = await clone(url, dir, { branch: options.branch, remote: options.origin, cwd: context.cwd, ...transferCallbacks(progress) });
         progress.done();
+        // As git warns "remote HEAD refers to nonexistent ref"; dgit checked out a branch anyway (see guessDefaultBranch).
+        if (outcome.guessedBranch) {
+          const why = outcome.guessedBranch === 'only-branch' ? "the remote's only branch" : `the usual name of a default branch; \`dgit clone -b BRANCH\` picks another`;
+          process.stderr.write(`dgit: warning: the remote's HEAD names no existing branch; checked out ${outcome.branch} (${why})\n`);
+        }
         if (options.json) return printJson(outcome);
         if (outcome.empty) print(`Cloned an empty repository into ${outcome.dir}; branch ${outcome.branch} has no commit yet.`);
         else print(`Cloned ${outcome.url} into ${outcome.dir}: branch ${outcome.branch} at ${outcome.commit!.slice(0, 12)} (${byteSize(outcome.transfer.bytesReceived)} received)`);

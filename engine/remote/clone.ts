@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import git from 'isomorphic-git';
-import { DgitError, NotFoundError } from '../errors/index.js';
+import { DgitError, NotFoundError, UsageError } from '../errors/index.js';
 import { Repository } from '../repository/repository.js';
 import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
 import { CredentialProvider } from './credentials.js';
 import { remoteError } from './remote-error.js';
+import { guessDefaultBranch, withStandInHead, type DefaultBranchGuess, type RemoteHeadWatch } from './remote-head.js';
 import { checkRemoteName } from './remote-config.js';
 import { defaultCloneDirectory, parseRemoteUrl, redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
@@ -33,6 +34,8 @@ export interface CloneOutcome {
   commit: CommitId | null;
   /** The remote had no commit yet. */
   empty: boolean;
+  /** Set when the remote's HEAD names no branch and dgit chose `branch` itself: why that one. */
+  guessedBranch?: DefaultBranchGuess['reason'];
   /** The bucket the checked-out commit's dgit.yml names for its chunks (fetched on demand), if any. */
   chunkStore?: string;
   transfer: TransferCounts;
@@ -57,11 +60,15 @@ export async function clone(url: string, dir: string | undefined, options: Clone
   }
   const transfer = emptyCounts();
   const credentials = new CredentialProvider({ cwd: options.cwd, interactive: options.interactive, token: options.token });
+  const remoteHead: RemoteHeadWatch = {};
+  // A remote HEAD naming no branch: the branch asked for, else a clear guess, else a usage error before any download.
+  let guessed: DefaultBranchGuess | undefined;
+  const pick = (branches: string[]): string => options.branch ?? (guessed = chooseBranch(branches, redactUrl(checked))).branch;
   try {
     await git.clone({
       fs,
       cache: {},
-      http: countingHttpClient(transfer, options.onProgress),
+      http: withStandInHead(countingHttpClient(transfer, options.onProgress), pick, remoteHead),
       dir: target,
       url: checked,
       remote,
@@ -76,6 +83,8 @@ export async function clone(url: string, dir: string | undefined, options: Clone
       onMessage: options.onMessage,
     });
     const gitdir = path.join(target, '.git');
+    // The stand-in's `refs/remotes/<remote>/HEAD`: the remote has no default branch to follow (git writes none either).
+    if (remoteHead.missing) await git.deleteRef({ fs, gitdir, ref: `refs/remotes/${remote}/HEAD` }).catch(() => undefined);
     const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD' }).catch(() => undefined);
     const dgitAlready = fs.existsSync(path.join(target, 'tables')) || fs.existsSync(path.join(target, 'dgit.yml'));
     const repository = dgitAlready ? await Repository.open(target) : (await Repository.init(target, { initialBranch: options.branch ?? 'main' })).repository;
@@ -96,6 +105,7 @@ export async function clone(url: string, dir: string | undefined, options: Clone
       branch: repository.currentBranch(),
       commit: (head as CommitId | undefined) ?? null,
       empty: !head,
+      ...(guessed ? { guessedBranch: guessed.reason } : {}),
       transfer,
     };
   } catch (error) {
@@ -105,6 +115,15 @@ export async function clone(url: string, dir: string | undefined, options: Clone
     }
     throw remoteError(error, checked, 'clone', credentials);
   }
+}
+
+/** The branch to check out of a remote whose HEAD names none (see `guessDefaultBranch`), or a usage error naming the choices. */
+function chooseBranch(branches: string[], url: string): DefaultBranchGuess {
+  const guess = guessDefaultBranch(branches);
+  if (guess) return guess;
+  if (branches.length === 0) throw new NotFoundError("a branch to check out (the remote's HEAD names no branch and it has none)", url);
+  const shown = branches.slice(0, 20).join(', ') + (branches.length > 20 ? `, and ${branches.length - 20} more` : '');
+  throw new UsageError(`the remote's HEAD names no existing branch and dgit will not guess among its branches (${shown}); choose one: dgit clone -b BRANCH ${url}`, url);
 }
 
 function removeClone(target: string, existed: boolean): void {

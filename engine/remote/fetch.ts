@@ -5,6 +5,7 @@ import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
 import { CredentialProvider } from './credentials.js';
 import { remoteError } from './remote-error.js';
+import { guessDefaultBranch, withStandInHead, type RemoteHeadWatch } from './remote-head.js';
 import { defaultRemote, remoteUrl } from './remote-config.js';
 import { redactUrl } from './remote-url.js';
 import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
@@ -49,15 +50,21 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   const before = await trackingRefs(repository, remote);
   const transfer = emptyCounts();
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
+  // Every branch is fetched: any stand-in for a missing remote HEAD will do (see remote-head.ts).
+  const remoteHead: RemoteHeadWatch = {};
+  const http = withStandInHead(countingHttpClient(transfer, options.onProgress), (branches) => guessDefaultBranch(branches)?.branch ?? branches[0], remoteHead);
   // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
   traceWrite('fetch');
   try {
     await git.fetch({
       fs,
       cache: {},
-      http: countingHttpClient(transfer, options.onProgress),
+      http,
       gitdir,
       remote,
+      // Not the current branch's upstream (isomorphic-git's default), which may be gone from the remote: every
+      // branch is fetched, and the named ref only feeds FETCH_HEAD, which dgit does not use.
+      remoteRef: 'HEAD',
       singleBranch: false,
       tags: true,
       prune: options.prune ?? false,
@@ -71,6 +78,9 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   } catch (error) {
     await restoreTrackingRefs(repository, remote, before);
     throw remoteError(error, url, 'fetch', credentials);
+  } finally {
+    // The stand-in's `refs/remotes/<remote>/HEAD`: the remote has no default branch to follow.
+    if (remoteHead.missing) await git.deleteRef({ fs, gitdir, ref: `refs/remotes/${remote}/HEAD` }).catch(() => undefined);
   }
   // isomorphic-git wrote a new pack: our own pack reader must see it.
   repository.store.packs.refresh();

@@ -8,6 +8,7 @@ import { CredentialProvider } from './credentials.js';
 import { sendRefUpdate } from './push.js';
 import { remoteError } from './remote-error.js';
 import { remoteUrl } from './remote-config.js';
+import { withStandInHead } from './remote-head.js';
 
 /**
  * One ref of a remote that is not a branch (the merge queue's `refs/dgit/bot-queue`):
@@ -58,7 +59,9 @@ export async function fetchRemoteRef(repository: Repository, options: { remote: 
     fetched = await git.fetch({
       fs,
       cache: {},
-      http: nodeHttp,
+      // A remote HEAD naming no branch would read as "no such ref" (see remote-head.ts); one ref is fetched, so
+      // the stand-in is written nowhere.
+      http: withStandInHead(nodeHttp, (branches) => branches[0], {}),
       gitdir: repository.gitdir,
       remote: options.remote,
       // The local ref of the same name offers what we have; the remote ref is the one wanted.

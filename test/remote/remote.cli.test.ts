@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dgitOk, gitOut, repositorySnapshot, tempDir, writeFile } from '../support/cli.js';
 import { GitHttpServer } from '../support/git-http-server.js';
 import { Repository } from '../../engine/repository/repository.js';
-import { fetch } from '../../engine/remote/index.js';
+import { fetch, fetchRemoteRef } from '../../engine/remote/index.js';
 import { cloneWithEngine, editAndCommit as edit, queryRows as rows } from './support/in-process.js';
 import { dgitRemote, dgitRemoteOk, fsckStrict, gitRef, remoteEnv } from './support/remote-cli.js';
 
@@ -47,6 +47,16 @@ afterAll(async () => {
 /** Serve a fresh copy of the source repository under `name` and return its URL. */
 function serve(name: string): string {
   server.serveCopyOf(source, name);
+  return server.url(name);
+}
+
+/**
+ * Serve a bare repository whose HEAD names `master`, as `git init --bare` makes it, holding the source's main
+ * as each of `branches` (none of them master): a remote HEAD that names no existing branch.
+ */
+function serveWithMissingHead(name: string, branches: string[]): string {
+  const bare = server.createBareRepository(name, 'master');
+  execFileSync('git', ['push', '--quiet', bare, ...branches.map((branch) => `main:refs/heads/${branch}`)], { cwd: source, env: remoteEnv() });
   return server.url(name);
 }
 
@@ -171,7 +181,63 @@ describe('dgit clone', () => {
   });
 });
 
+describe('dgit clone of a remote whose HEAD names no existing branch', () => {
+  it('checks out the only branch with a warning; fetch and pull follow the remote', async () => {
+    const url = serveWithMissingHead('missing-head.git', ['main']);
+    const result = await dgitRemote(work, env, 'clone', url, 'missing-head', '--json');
+    expect(result.stderr).toBe("dgit: warning: the remote's HEAD names no existing branch; checked out main (the remote's only branch)\n");
+    expect(result.code).toBe(0);
+    const dir = path.join(work, 'missing-head');
+    expect(JSON.parse(result.stdout)).toMatchObject({ dir, branch: 'main', empty: false, commit: gitRef(source, 'main'), guessedBranch: 'only-branch' });
+    expect(await rows(dir)).toHaveLength(4);
+    expect(gitOut(dir, 'status', '--porcelain')).toBe('');
+    expect(gitOut(dir, 'rev-parse', '--abbrev-ref', 'main@{upstream}').trim()).toBe('origin/main');
+    // As git: no remote-tracking HEAD, since the remote has no default branch to follow.
+    expect(gitRef(dir, 'refs/remotes/origin/HEAD')).toBeUndefined();
+
+    // A fetch resolves the remote's HEAD after the pack arrives (isomorphic-git): it must not fail there.
+    const other = await cloneAs(url, 'missing-head-other');
+    await edit(other, 'UPDATE t SET score = 0 WHERE id = 1', 'zero ann');
+    await dgitRemoteOk(other, env, 'push');
+    expect(await fetchRemoteRef(await Repository.open(dir), { remote: 'origin', ref: 'refs/heads/main', token: TOKEN })).toBe(gitRef(other, 'main'));
+    const pulled = JSON.parse(await dgitRemoteOk(dir, env, 'pull', '--json'));
+    expect(pulled.merge).toEqual({ status: 'fast-forward', commit: gitRef(other, 'main') });
+    expect(gitRef(dir, 'refs/remotes/origin/HEAD')).toBeUndefined();
+  });
+
+  it('refuses to guess among other branches (exit 2, naming them, nothing left behind); -b picks one, and main is taken when there', async () => {
+    const url = serveWithMissingHead('missing-head-many.git', ['dev', 'feature']);
+    const refused = await dgitRemote(work, env, 'clone', url, 'many');
+    expect(refused.stderr).toBe(`dgit: error: the remote's HEAD names no existing branch and dgit will not guess among its branches (dev, feature); choose one: dgit clone -b BRANCH ${url}\n`);
+    expect(refused.code).toBe(2);
+    expect(fs.existsSync(path.join(work, 'many'))).toBe(false);
+
+    const chosen = await dgitRemote(work, env, 'clone', '-b', 'feature', url, 'many', '--json');
+    expect(chosen.stderr).toBe('');
+    expect(chosen.code).toBe(0);
+    expect(JSON.parse(chosen.stdout)).toMatchObject({ branch: 'feature', commit: gitRef(source, 'main') });
+    expect(JSON.parse(chosen.stdout).guessedBranch).toBeUndefined();
+    expect(gitOut(path.join(work, 'many'), 'rev-parse', '--abbrev-ref', 'feature@{upstream}').trim()).toBe('origin/feature');
+
+    execFileSync('git', ['push', '--quiet', server.repositoryPath('missing-head-many.git'), 'main:refs/heads/main'], { cwd: source, env: remoteEnv() });
+    const withMain = await dgitRemote(work, env, 'clone', url, 'many-main', '--json');
+    expect(withMain.stderr).toMatch(/^dgit: warning: the remote's HEAD names no existing branch; checked out main \(the usual name of a default branch; `dgit clone -b BRANCH` picks another\)\n$/);
+    expect(JSON.parse(withMain.stdout)).toMatchObject({ branch: 'main', guessedBranch: 'main' });
+  });
+});
+
 describe('dgit push, fetch and pull', () => {
+  it('fetch succeeds when the current branch\'s upstream was deleted on the remote, as git fetch does', async () => {
+    const url = serve('gone-upstream.git');
+    const dir = await cloneAs(url, 'gone-upstream');
+    dgitOk(dir, 'switch', '-c', 'side');
+    await dgitRemoteOk(dir, env, 'push', '-u', 'origin', 'side');
+    execFileSync('git', ['branch', '-D', 'side'], { cwd: server.repositoryPath('gone-upstream.git'), stdio: 'pipe' });
+    const fetched = await dgitRemote(dir, env, 'fetch');
+    expect(fetched.stderr).toBe('');
+    expect(fetched.code).toBe(0);
+  });
+
   it('pushes a new branch, which another clone fetches as a remote-tracking branch', async () => {
     const url = serve('branches.git');
     const a = await cloneAs(url, 'branch-a');
