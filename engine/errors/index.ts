@@ -81,6 +81,19 @@ export class UnknownNameError extends NotFoundError {
   }
 }
 
+/**
+ * A revision whose `~N` or `^N` walks past the history there is (`HEAD~5` with two
+ * commits): no such revision, a usage error (exit 2) like an unknown name. The
+ * message says where history ends.
+ */
+export class NoSuchRevisionError extends NotFoundError {
+  constructor(revision: string, reason: string) {
+    super(`revision ${JSON.stringify(revision)}`, revision);
+    this.name = 'NoSuchRevisionError';
+    this.message += `; ${reason}`;
+  }
+}
+
 export class InvalidNameError extends DgitError {
   constructor(kind: string, name: string, reason: string) {
     super('INVALID_NAME', `invalid ${kind} name ${JSON.stringify(name)}: ${reason}`, kind);
@@ -144,7 +157,7 @@ export class CorruptError extends DgitError {
 
 /** Exit status for an error, as CLI.md fixes it: 2 for usage errors, 1 for failures. */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UnknownNameError) return 2;
+  if (error instanceof UnknownNameError || error instanceof NoSuchRevisionError) return 2;
   return error instanceof DgitError && (error.code === 'USAGE' || error.code === 'INVALID_NAME') ? 2 : 1;
 }
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { InvalidInputError, NotFoundError, UnknownNameError } from '../errors/index.js';
+import { InvalidInputError, NoSuchRevisionError, UnknownNameError } from '../errors/index.js';
 import { parseCommit } from './git-objects.js';
 import { isObjectId, type ObjectId, type ObjectStore } from './object-store.js';
 import type { RefStore } from './ref-store.js';
@@ -18,13 +18,16 @@ export async function resolveRevision(store: ObjectStore, refs: RefStore, rev: s
   const suffix = match?.[2] ?? '';
   if (base === '' || /[\u0000-\u001f\s]/.test(base) || base.includes('..')) throw await unknownRevision(refs, rev);
   let id = await resolveBase(store, refs, base, rev);
+  // How the user would spell `id`, to say where a walk past the root stopped.
+  let reached = base;
   for (const step of suffix.matchAll(/([~^])(\d*)/g)) {
     const count = step[2] === '' ? 1 : Number(step[2]);
     if (step[1] === '~') {
-      for (let i = 0; i < count; i++) id = await parent(store, id, 1, rev);
+      for (let i = 0; i < count; i++) id = await parent(store, id, 1, rev, i === 0 ? reached : `${reached}~${i}`);
     } else if (count > 0) {
-      id = await parent(store, id, count, rev);
+      id = await parent(store, id, count, rev, reached);
     }
+    reached += step[0];
   }
   return id;
 }
@@ -66,9 +69,11 @@ async function peelToCommit(store: ObjectStore, oid: ObjectId, rev: string): Pro
   throw new InvalidInputError(`revision ${JSON.stringify(rev)} does not name a commit`, rev);
 }
 
-async function parent(store: ObjectStore, id: CommitId, n: number, rev: string): Promise<CommitId> {
-  const commit = parseCommit(await store.readTyped(id, 'commit'), id);
-  const found = commit.parents[n - 1];
-  if (!found) throw new NotFoundError(`revision ${JSON.stringify(rev)} (commit ${id.slice(0, 12)} has no parent ${n})`, rev);
-  return found as CommitId;
+/** The `n`th parent of `id` (spelled `reached` in `rev`), or no such revision, saying where history ends. */
+async function parent(store: ObjectStore, id: CommitId, n: number, rev: string, reached: string): Promise<CommitId> {
+  const parents = parseCommit(await store.readTyped(id, 'commit'), id).parents;
+  const found = parents[n - 1];
+  if (found) return found as CommitId;
+  const commit = reached === id ? id.slice(0, 12) : `${reached} (${id.slice(0, 12)})`;
+  throw new NoSuchRevisionError(rev, parents.length === 0 ? `${commit} is the root commit` : `${commit} has ${parents.length === 1 ? 'one parent' : `${parents.length} parents`}`);
 }

@@ -6,17 +6,23 @@ beforeAll(() => {
   Object.assign(process.env, { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' });
 });
 
+/** A repository with tables airports and flights, two commits on main (v1) and the root tagged v0. */
+async function twoCommits(): Promise<{ dir: string; files: string }> {
+  const dir = tempDir();
+  const files = tempDir();
+  await dgitInOk(dir, 'init');
+  await dgitInOk(dir, 'import', writeFile(files, 'a.csv', 'id,x\n1,a\n'), '--table', 'airports', '--key', 'id');
+  await dgitInOk(dir, 'import', writeFile(files, 'f.csv', 'id,y\n1,2\n'), '--table', 'flights', '--key', 'id');
+  await dgitInOk(dir, 'commit', '-m', 'v0');
+  await dgitInOk(dir, 'tag', 'v0');
+  await dgitInOk(dir, 'import', writeFile(files, 'a2.csv', 'id,x\n1,b\n'), '--table', 'airports');
+  await dgitInOk(dir, 'commit', '-m', 'v1');
+  return { dir, files };
+}
+
 describe('an unknown name is an error (exit 2) that lists what exists', () => {
   it('in every command that takes a table, a branch or a revision', async () => {
-    const dir = tempDir();
-    const files = tempDir();
-    await dgitInOk(dir, 'init');
-    await dgitInOk(dir, 'import', writeFile(files, 'a.csv', 'id,x\n1,a\n'), '--table', 'airports', '--key', 'id');
-    await dgitInOk(dir, 'import', writeFile(files, 'f.csv', 'id,y\n1,2\n'), '--table', 'flights', '--key', 'id');
-    await dgitInOk(dir, 'commit', '-m', 'v0');
-    await dgitInOk(dir, 'tag', 'v0');
-    await dgitInOk(dir, 'import', writeFile(files, 'a2.csv', 'id,x\n1,b\n'), '--table', 'airports');
-    await dgitInOk(dir, 'commit', '-m', 'v1');
+    const { dir, files } = await twoCommits();
     const tables = /table "airport" not found; tables: airports, flights/;
     const branches = /branch "mian" not found; branches: main/;
     const revisions = /revision "mian" not found; branches and tags: main, v0/;
@@ -37,6 +43,27 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
       [['merge', 'mian'], revisions],
       [['tables', '--rev', 'mian'], revisions],
       [['check', 'mian'], revisions],
+    ];
+    const before = repositorySnapshot(dir);
+    for (const [args, message] of cases) {
+      const result = await dgitIn(dir, ...args);
+      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(repositorySnapshot(dir)).toBe(before);
+  });
+
+  it('a revision past the root commit is no such revision, saying where history ends', async () => {
+    const { dir } = await twoCommits();
+    const root = '\\([0-9a-f]{12}\\) is the root commit';
+    const cases: Array<[string[], RegExp]> = [
+      [['show', 'HEAD~5'], new RegExp(`revision "HEAD~5" not found; HEAD~1 ${root}\n$`)],
+      [['diff', 'HEAD~2..main'], new RegExp(`revision "HEAD~2" not found; HEAD~1 ${root}\n$`)],
+      [['diff', 'v0~1..main', '--stat'], new RegExp(`revision "v0~1" not found; v0 ${root}\n$`)],
+      [['log', 'main~1^'], new RegExp(`revision "main~1\\^" not found; main~1 ${root}\n$`)],
+      [['tables', '--rev', 'v0^'], new RegExp(`revision "v0\\^" not found; v0 ${root}\n$`)],
+      [['show', 'main^2'], /revision "main\^2" not found; main \([0-9a-f]{12}\) has one parent\n$/],
     ];
     const before = repositorySnapshot(dir);
     for (const [args, message] of cases) {

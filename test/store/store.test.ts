@@ -8,7 +8,7 @@ import { parseCommit, parseTree, serializeCommit, serializeTree } from '../../en
 import { RefStore, checkBranchName } from '../../engine/store/ref-store.js';
 import { resolveRevision } from '../../engine/store/revision.js';
 import { tempSibling } from '../../engine/store/atomic-file.js';
-import { ConcurrentUpdateError, InvalidNameError, NotFoundError } from '../../engine/errors/index.js';
+import { ConcurrentUpdateError, InvalidNameError, NoSuchRevisionError, NotFoundError } from '../../engine/errors/index.js';
 import { gitOut, tempDir } from '../support/cli.js';
 
 function gitRepo(): { dir: string; gitdir: string } {
@@ -200,6 +200,9 @@ describe('revisions', () => {
       expect(await resolveRevision(store, refs, rev), rev).toBe(gitOut(dir, 'rev-parse', `${rev}^{commit}`).trim());
     for (const bad of ['nope', 'main~9', 'main^2', '', 'main..x'])
       await expect(resolveRevision(store, refs, bad), bad).rejects.toBeInstanceOf(NotFoundError);
+    // Past the root, or a parent a commit does not have: no such revision (exit 2), saying where history ends.
+    await expect(resolveRevision(store, refs, 'main~9')).rejects.toThrow(new NoSuchRevisionError('main~9', `main~3 (${ids[0]!.slice(0, 12)}) is the root commit`));
+    await expect(resolveRevision(store, refs, 'main^2')).rejects.toThrow(new NoSuchRevisionError('main^2', `main (${ids[3]!.slice(0, 12)}) has one parent`));
   });
 });
 
