@@ -22,7 +22,7 @@ import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duck
 import { quoteIdentifier, trimDuckdbMessage } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery, type StagedColumn } from '../sql/staged-parquet.js';
 import { buildTable } from '../table/build-table.js';
-import { withTableTree } from '../table/root-tree.js';
+import { withTableTrees } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
 import type { ObjectId } from '../store/object-store.js';
@@ -87,17 +87,18 @@ async function writeChanges(
 ): Promise<DdlChange[]> {
   return repository.changeWorkingSet(async ({ working, tx, chunks }) => {
     if (working.tree !== expectedTree) throw new ConcurrentUpdateError(`working set of ${working.branch}`);
-    let tree: ObjectId = working.tree;
+    // Every table tree set at once: a root written into `tx` cannot be read back before it commits.
+    const tables = new Map<string, ObjectId | undefined>();
     const out: DdlChange[] = [];
     for (const name of plans.dropped) {
-      tree = await withTableTree(repository.store, tx, tree, name, undefined);
+      tables.set(name, undefined);
       out.push({ table: name, action: 'dropped', rewritten: false, rows: 0 });
     }
-    for (const plan of plans.tables) if (plan.originName !== undefined && plan.originName !== plan.name) tree = await withTableTree(repository.store, tx, tree, plan.originName, undefined);
+    for (const plan of plans.tables) if (plan.originName !== undefined && plan.originName !== plan.name) tables.set(plan.originName, undefined);
     for (const plan of plans.tables) {
       const staged = built.get(plan.name);
       const manifest = staged ? await buildTable(plan.schema, staged.batches(), chunks, 'sql') : plan.origin!.manifest;
-      tree = await withTableTree(repository.store, tx, tree, plan.name, writeTableTree({ schema: plan.schema, manifest }, tx));
+      tables.set(plan.name, writeTableTree({ schema: plan.schema, manifest }, tx));
       const action = !plan.origin ? 'created' : plan.originName !== plan.name ? 'renamed' : 'altered';
       out.push({
         table: plan.name,
@@ -107,7 +108,7 @@ async function writeChanges(
         rows: manifest.chunks.reduce((n, c) => n + c.rows, 0),
       });
     }
-    return { tree, result: out };
+    return { tree: await withTableTrees(repository.store, tx, working.tree, tables), result: out };
   });
 }
 

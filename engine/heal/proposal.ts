@@ -14,12 +14,12 @@ import { checkBranchName } from '../store/ref-store.js';
 import type { CommitId } from '../store/revision.js';
 import { applyEdits } from '../table/apply-edits.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
+import { withTableTrees } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import type { TableVersion } from '../table/table-version.js';
 import { UsageError } from '../errors/index.js';
 import type { TableChange } from './patch-resolution.js';
 import { quarantineTableName, quarantineTableTree } from './quarantine.js';
-import { withTableTrees } from './proposal-tree.js';
 import { compareReports, type Recheck } from './recheck.js';
 
 /** The revision a proposal starts from: a commit, its tree, and its dgit.yml. */

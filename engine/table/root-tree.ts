@@ -26,11 +26,28 @@ export async function withTableTree(
   name: string,
   tableTree: ObjectId | undefined,
 ): Promise<ObjectId> {
+  return withTableTrees(store, writer, root, new Map([[name, tableTree]]));
+}
+
+/**
+ * A root tree like `root` with several tables set (or removed, for `undefined`) at
+ * once. The trees a change writes sit in a pending transaction that cannot be read
+ * back before it commits, so a change of several tables (a rename drops one and adds
+ * another) must assemble its root in one pass from the stored `root`, never from a
+ * root written moments ago.
+ */
+export async function withTableTrees(
+  store: ObjectStore,
+  writer: ObjectWriter,
+  root: ObjectId,
+  tables: ReadonlyMap<string, ObjectId | undefined>,
+): Promise<ObjectId> {
+  if (tables.size === 0) return root;
   const rootEntries = root === EMPTY_TREE ? [] : parseTree(await store.readTyped(root, 'tree'), '/');
   const tablesEntry = rootEntries.find((e) => e.name === TABLES_DIR && e.mode === '40000');
   const tableEntries = tablesEntry ? parseTree(await store.readTyped(tablesEntry.oid, 'tree'), TABLES_DIR) : [];
-  const nextTables: TreeEntry[] = tableEntries.filter((e) => e.name !== name);
-  if (tableTree) nextTables.push({ mode: '40000', name, oid: tableTree });
+  const nextTables: TreeEntry[] = tableEntries.filter((e) => !tables.has(e.name));
+  for (const [name, oid] of tables) if (oid) nextTables.push({ mode: '40000', name, oid });
   const nextRoot: TreeEntry[] = rootEntries.filter((e) => e.name !== TABLES_DIR);
   if (nextTables.length > 0) nextRoot.push({ mode: '40000', name: TABLES_DIR, oid: writer.write('tree', serializeTree(nextTables)) });
   if (nextRoot.length === 0) return EMPTY_TREE;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { schemaChangesToJson } from '../../formats/diff/json.js';
@@ -211,6 +212,33 @@ describe('DDL through dgit sql', () => {
       { id: 2, points: 20, score: null },
     ]);
   });
+
+  // A rename drops one table tree and adds another in one transaction: every position among several tables, committed or staged.
+  for (const committed of [true, false]) {
+    for (const renamed of ['a', 'b', 'c']) {
+      it(`RENAME TO moves ${renamed}'s tree among the tables a, b, c (${committed ? 'committed' : 'in the working set'})`, async () => {
+        const dir = tempDir('dgit-ddl-rename-');
+        const { repository } = await Repository.init(dir);
+        const file = path.join(dir, '..', `${path.basename(dir)}-a.csv`);
+        fs.writeFileSync(file, 'id,v\n1,x\n');
+        for (const table of ['a', 'b', 'c']) await importTable(repository, file, { table, key: ['id'] });
+        fs.rmSync(file);
+        if (committed) await commit(repository, { message: 'base', author: { name: 'Test', email: 'test@example.com' } });
+        const before = await repository.tableTrees((await repository.workingSet()).tree);
+        await runSql(repository, `ALTER TABLE ${renamed} RENAME TO ${renamed}_new`);
+        const after = await repository.tableTrees((await repository.workingSet()).tree);
+        expect([...after.keys()].sort()).toEqual(['a', 'b', 'c'].map((t) => (t === renamed ? `${t}_new` : t)));
+        expect(after.get(`${renamed}_new`)).toBe(before.get(renamed));
+        const report = await status(repository);
+        expect(report.tables.map((t) => [t.table, t.status])).toEqual(
+          committed ? [[renamed, 'deleted'], [`${renamed}_new`, 'added']] : ['a', 'b', 'c'].map((t) => [t === renamed ? `${t}_new` : t, 'added']).sort(),
+        );
+        await commit(repository, { message: 'rename', author: { name: 'Test', email: 'test@example.com' } });
+        expect(await rows(repository, `SELECT * FROM ${renamed}_new`)).toEqual([{ id: 1, v: 'x' }]);
+        execFileSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: dir, stdio: 'pipe' });
+      });
+    }
+  }
 
   it('a table created in the working set and never committed can be dropped', async () => {
     const { repository } = await repositoryWithT();
