@@ -1,13 +1,28 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { manifestRowCount } from '../chunking/manifest.js';
-import { DgitError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, NotFoundError } from '../errors/index.js';
+import { readParquetFooter } from '../import/parquet-footer.js';
 import type { Repository } from '../repository/repository.js';
-import type { Column } from '../schema/schema.js';
+import { storedName, type TableSchema } from '../schema/schema.js';
+import { isTimestamp, timestampIsUtc, type ColumnType } from '../schema/types.js';
+import { duckdbTypeOf } from '../sql/duckdb-types.js';
+import { quoteIdentifier } from '../sql/sql-text.js';
 import { parseTree } from '../store/git-objects.js';
+import type { ObjectId, ObjectStore } from '../store/object-store.js';
 import { ChunkFileCache } from '../table/chunk-files.js';
 import { readTableVersion } from '../table/table-tree.js';
-import { prefetchChunks, remoteChunkStore } from './chunk-source.js';
+import { prefetchChunks, readChunkBytes, remoteChunkStore } from './chunk-source.js';
+
+/** A column of a table as its chunk files hold it. */
+export interface FileColumn {
+  name: string;
+  type: ColumnType;
+  /** The name the files hold the column under, when a rename left it different from `name` (see Column.stored). */
+  stored?: string;
+  /** Whether any listed file holds the column; false for a nullable column added after every one was written (it reads as null). */
+  inFiles: boolean;
+}
 
 /** The chunk files of a table at a revision, for engines that read them in place. */
 export interface TableFiles {
@@ -15,7 +30,8 @@ export interface TableFiles {
   /** The commit id, or WORKING. */
   revision: string;
   rows: number;
-  columns: Array<Pick<Column, 'name' | 'type'>>;
+  /** The table's columns in schema order, and how the files hold each. */
+  columns: FileColumn[];
   /** `local`: paths on this machine; `s3`: URLs in the chunk store. */
   location: 'local' | 's3';
   /**
@@ -44,12 +60,12 @@ export async function tableFiles(repository: Repository, table: string, options:
     table,
     revision: revision.kind === 'commit' ? revision.commit : 'WORKING',
     rows: manifestRowCount(version.manifest),
-    columns: version.schema.columns.map((c) => ({ name: c.name, type: c.type })),
   };
   if (inGit || !local || options.local) {
     await prefetchChunks(repository.store, ids);
     const cache = new ChunkFileCache(repository.store);
-    return { ...base, location: 'local', files: await cache.files(version.manifest) };
+    const files = await cache.files(version.manifest);
+    return { ...base, columns: await columnsInFiles(repository.store, version.schema, ids), location: 'local', files };
   }
   const remote = await remoteChunkStore(local.location);
   const pushed = revision.kind === 'commit' && (await reachableFromRemote(repository, revision.commit));
@@ -60,7 +76,27 @@ export async function tableFiles(repository: Repository, table: string, options:
       }
     }
   }
-  return { ...base, location: 's3', files: ids.map((id) => remote.url(id)) };
+  return { ...base, columns: await columnsInFiles(repository.store, version.schema, ids), location: 's3', files: ids.map((id) => remote.url(id)) };
+}
+
+/**
+ * The table's columns as the chunks hold them: each under its stored name, and
+ * whether any chunk holds it at all. Footers are read until every column is
+ * found, chunks at hand first, so chunks that all hold every column cost one
+ * read; a column no chunk holds costs a read of each (from the bucket, for
+ * chunks this repository does not have yet).
+ */
+async function columnsInFiles(store: ObjectStore, schema: TableSchema, ids: readonly string[]): Promise<FileColumn[]> {
+  const missing = new Set(schema.columns.map(storedName));
+  const atHand = (id: string) => !store.localChunks || store.hasStored(id as ObjectId) || store.localChunks.has(id);
+  const unique = [...new Set(ids)];
+  for (const id of [...unique.filter(atHand), ...unique.filter((id) => !atHand(id))]) {
+    if (missing.size === 0) break;
+    const footer = readParquetFooter(await readChunkBytes(store, id as ObjectId));
+    if (!footer) throw new CorruptError(`chunk ${id} is not a Parquet file dgit can read; run \`dgit fsck --full\``, `chunk ${id}`);
+    for (const element of footer.schema.slice(1)) missing.delete(element.name);
+  }
+  return schema.columns.map((c) => ({ name: c.name, type: c.type, ...(c.stored !== undefined ? { stored: c.stored } : {}), inFiles: !missing.has(storedName(c)) }));
 }
 
 /** Whether a commit is on a remote-tracking branch: pushed, so its chunks are in the bucket. */
@@ -77,18 +113,51 @@ async function reachableFromRemote(repository: Repository, commit: string): Prom
   return false;
 }
 
-/** The files as one DuckDB query: the table's columns, in schema order, over every file. */
+/**
+ * The files as one DuckDB query: the table's columns, in schema order, over every
+ * file. A renamed column is read under the name the files hold it by; a column no
+ * file holds is a typed NULL (DuckDB refuses a name no file has).
+ */
 export function duckdbQuery(files: TableFiles): string {
   if (files.files.length === 0) return `-- ${files.table} has no rows at this revision (no files)\n`;
-  const columns = files.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`).join(', ');
+  const columns = files.columns.map((c) => selected(c, quoteIdentifier, duckdbTypeOf)).join(', ');
   const list = files.files.map((f) => `  '${f.replace(/'/g, "''")}'`).join(',\n');
   return `SELECT ${columns}\nFROM read_parquet([\n${list}\n], union_by_name = true);\n`;
 }
 
-/** The files as a PySpark expression (mergeSchema fills columns older chunks lack). */
+/** The files as a PySpark expression (mergeSchema fills columns older chunks lack; `selectExpr` renames and types the rest as `duckdbQuery` does). */
 export function sparkExpression(files: TableFiles): string {
   if (files.files.length === 0) return `# ${files.table} has no rows at this revision (no files)\n`;
   const list = files.files.map((f) => `    ${JSON.stringify(f.startsWith('s3://') ? `s3a://${f.slice(5)}` : f)}`).join(',\n');
-  const columns = files.columns.map((c) => JSON.stringify(c.name)).join(', ');
-  return `spark.read.option("mergeSchema", "true").parquet(\n${list}\n).select(${columns})\n`;
+  const columns = files.columns.map((c) => JSON.stringify(selected(c, (name) => `\`${name.replace(/`/g, '``')}\``, sparkTypeOf))).join(', ');
+  return `spark.read.option("mergeSchema", "true").parquet(\n${list}\n).selectExpr(${columns})\n`;
+}
+
+/** One column of a SELECT list: its stored name (renamed to its name), or a typed NULL when no file holds it. */
+function selected(column: FileColumn, quote: (name: string) => string, typeOf: (type: ColumnType) => string): string {
+  if (!column.inFiles) return `CAST(NULL AS ${typeOf(column.type)}) AS ${quote(column.name)}`;
+  if (column.stored === undefined || column.stored === column.name) return quote(column.name);
+  return `${quote(column.stored)} AS ${quote(column.name)}`;
+}
+
+/** The Spark SQL type a Parquet reader gives a column of this type (unsigned integers widen; a naive timestamp is TIMESTAMP_NTZ, Spark 3.4+). */
+function sparkTypeOf(type: ColumnType): string {
+  if (isTimestamp(type)) return timestampIsUtc(type) ? 'TIMESTAMP' : 'TIMESTAMP_NTZ';
+  const types: Partial<Record<ColumnType, string>> = {
+    Bool: 'BOOLEAN',
+    Int8: 'TINYINT',
+    Int16: 'SMALLINT',
+    Int32: 'INT',
+    Int64: 'BIGINT',
+    UInt8: 'SMALLINT',
+    UInt16: 'INT',
+    UInt32: 'BIGINT',
+    UInt64: 'DECIMAL(20,0)',
+    Float32: 'FLOAT',
+    Float64: 'DOUBLE',
+    Utf8: 'STRING',
+    Binary: 'BINARY',
+    Date32: 'DATE',
+  };
+  return types[type]!;
 }

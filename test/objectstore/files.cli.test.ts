@@ -5,6 +5,7 @@ import { exportTable } from '../../engine/commands/export.js';
 import { importTable } from '../../engine/commands/import.js';
 import { runSql } from '../../engine/commands/sql.js';
 import { Repository } from '../../engine/repository/repository.js';
+import { dgitInOk } from '../cli/in-process.js';
 import { dgit, repositorySnapshot, tempDir } from '../support/cli.js';
 import { duck } from '../support/duckdb.js';
 
@@ -39,6 +40,46 @@ describe('dgit files (chunks in git)', () => {
         (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b))::INTEGER AS only_a,
         (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a))::INTEGER AS only_b`);
     expect(counts).toEqual({ a: 20000, only_a: 0, only_b: 0 });
+  });
+
+  it('after a column rename and an added column, the DuckDB query gives what export gives (names, types, rows), whether no chunk or some chunks hold the new column', async () => {
+    const source = path.join(work, 'scores.parquet');
+    await duck(`COPY (SELECT i AS id, i * 10 AS score FROM range(1, 5001) t(i)) TO '${source}' (FORMAT parquet)`);
+    const scores = (await Repository.init(path.join(work, 'scores'))).repository;
+    await importTable(scores, source, { table: 't', key: ['id'] });
+    await commit(scores, { message: 'scores', author: AUTHOR });
+    await runSql(scores, 'ALTER TABLE t RENAME COLUMN score TO points');
+    await runSql(scores, 'ALTER TABLE t ADD COLUMN extra INTEGER');
+    await commit(scores, { message: 'rename and add', author: AUTHOR });
+    // Only the chunk of row 3 is rewritten (holding extra); the others still lack it and hold points as score.
+    await runSql(scores, 'UPDATE t SET extra = 7 WHERE id = 3');
+    await commit(scores, { message: 'one extra', author: AUTHOR });
+    expect((await scores.readTable((await scores.workingSet()).tree, 't'))!.manifest.chunks.length).toBeGreaterThan(1);
+
+    const query = await dgitInOk(scores.dir, 'files', 't', '--rev', 'HEAD~1', '--format', 'duckdb');
+    expect(query).toMatch(/^SELECT "id", "score" AS "points", CAST\(NULL AS INTEGER\) AS "extra"\n/);
+    expect(await dgitInOk(scores.dir, 'files', 't', '--rev', 'HEAD~1', '--format', 'spark')).toMatch(/\)\.selectExpr\("`id`", "`score` AS `points`", "CAST\(NULL AS INT\) AS `extra`"\)\n$/);
+    expect(await dgitInOk(scores.dir, 'files', 't', '--format', 'duckdb')).toMatch(/^SELECT "id", "score" AS "points", "extra"\n/);
+    for (const rev of ['HEAD~1', 'HEAD']) {
+      const printed = await dgitInOk(scores.dir, 'files', 't', '--rev', rev, '--format', 'duckdb');
+      const exported = path.join(work, `scores-${rev}.parquet`);
+      await exportTable(scores, 't', { rev, format: 'parquet', output: exported });
+      const [compared] = await duck(`CREATE TABLE a AS ${printed.trim().replace(/;$/, '')};
+        CREATE TABLE b AS SELECT * FROM read_parquet('${exported}');
+        SELECT (SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE a)) AS a_columns,
+          (SELECT string_agg(column_name || ' ' || column_type, ', ') FROM (DESCRIBE b)) AS b_columns,
+          (SELECT count(*) FROM a)::INTEGER AS a, (SELECT count(extra) FROM a)::INTEGER AS extras,
+          (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b))::INTEGER AS only_a,
+          (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a))::INTEGER AS only_b`);
+      expect(compared).toEqual({
+        a_columns: 'id BIGINT, points BIGINT, extra INTEGER',
+        b_columns: 'id BIGINT, points BIGINT, extra INTEGER',
+        a: 5000,
+        extras: rev === 'HEAD' ? 1 : 0,
+        only_a: 0,
+        only_b: 0,
+      });
+    }
   });
 
   it('refuses an unknown table, gc without a chunk store and a bad --chunks URL, changing nothing', () => {
