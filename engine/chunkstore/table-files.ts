@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { manifestRowCount } from '../chunking/manifest.js';
-import { CorruptError, DgitError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, UnknownNameError } from '../errors/index.js';
 import { readParquetFooter } from '../import/parquet-footer.js';
 import type { Repository } from '../repository/repository.js';
 import { storedName, type TableSchema } from '../schema/schema.js';
@@ -50,8 +50,9 @@ export interface TableFiles {
  */
 export async function tableFiles(repository: Repository, table: string, options: { rev?: string; local?: boolean } = {}): Promise<TableFiles> {
   const revision = await repository.revision(options.rev);
-  const tableTree = (await repository.tableTrees(revision.tree)).get(table);
-  if (!tableTree) throw new NotFoundError(`table ${JSON.stringify(table)}`, options.rev ?? 'WORKING');
+  const tables = await repository.tableTrees(revision.tree);
+  const tableTree = tables.get(table);
+  if (!tableTree) throw new UnknownNameError('table', table, [...tables.keys()].sort(), options.rev ?? 'working set');
   const version = await readTableVersion(repository.store, tableTree, table);
   const ids = version.manifest.chunks.map((c) => c.id as string);
   const inGit = parseTree(await repository.store.readTyped(tableTree, 'tree'), `tables/${table}`).some((e) => e.name === 'chunks' && e.mode === '40000');

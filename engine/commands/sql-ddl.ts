@@ -21,6 +21,7 @@ import type { DuckDbSession } from '../sql/duckdb-session.js';
 import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal } from '../sql/duckdb-types.js';
 import { quoteIdentifier, trimDuckdbMessage } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery, type StagedColumn } from '../sql/staged-parquet.js';
+import { unknownTableError } from '../sql/unknown-table.js';
 import { buildTable } from '../table/build-table.js';
 import { withTableTrees } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
@@ -119,7 +120,7 @@ async function planStatement(repository: Repository, tree: ObjectId, statement: 
     const session = opened.session;
     for (const [name, version] of opened.tables) await createTaggedCopy(session, name, version.schema, { fill: false });
     const baseline = new Map((await readCatalog(session)).map((t) => [t.origin!, t]));
-    await runStatement(session, statement);
+    await runStatement(session, statement, opened.tables.keys());
     const after = await readCatalog(session);
     const tables: PlannedTable[] = [];
     const seen = new Set<string>();
@@ -143,10 +144,12 @@ async function planStatement(repository: Repository, tree: ObjectId, statement: 
   }
 }
 
-async function runStatement(session: DuckDbSession, statement: string): Promise<void> {
+async function runStatement(session: DuckDbSession, statement: string, tables: Iterable<string>): Promise<void> {
   try {
     await session.run(statement);
   } catch (error) {
+    const unknown = unknownTableError(error, tables, 'working set');
+    if (unknown) throw unknown;
     throw new InvalidInputError(trimDuckdbMessage(error instanceof Error ? error.message : String(error)), 'sql', error);
   }
 }
@@ -274,7 +277,7 @@ async function buildPlannedTables(repository: Repository, tree: ObjectId, statem
         await session.run(`CREATE TEMP TABLE ${quoteIdentifier(HELPER_PREFIX + 'before_' + plan.originName!)} AS SELECT * FROM ${quoteIdentifier(plan.originName!)}`);
       await checkBeforeStatement(session, plan);
     }
-    await runStatement(session, statement);
+    await runStatement(session, statement, opened.tables.keys());
     const catalog = await readCatalog(session);
     for (const plan of plans.filter((p) => p.rebuild)) {
       const now = catalog.find((t) => (plan.originName !== undefined ? t.origin === plan.originName : t.origin === undefined && t.name === plan.name));

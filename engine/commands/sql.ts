@@ -8,6 +8,7 @@ import { arrowLayoutExpression, columnTypeFromDuckdb } from '../sql/duckdb-types
 import { isTimestamp, type ColumnType } from '../schema/types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
+import { unknownTableError } from '../sql/unknown-table.js';
 import { wideTableError } from '../sql/wide-table-limit.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { withTableTree } from '../table/root-tree.js';
@@ -135,6 +136,8 @@ async function runQuery(repository: Repository, statement: string, rev: string |
     } else rows = (await opened.session.rows(statement)).map(jsonRow);
     const names = columns ?? Object.keys(rows[0] ?? {}).map((name) => ({ name, type: '' }));
     return { kind: 'rows', columns: names, rows };
+  } catch (error) {
+    throw unknownTableError(error, opened.tables.keys(), rev ?? 'working set') ?? error;
   } finally {
     await opened.close();
   }

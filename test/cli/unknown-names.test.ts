@@ -33,6 +33,11 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
       [['log', '--table', 'airport'], tables],
       [['export', 'airport', '-o', '-'], tables],
       [['sql', "UPDATE airport SET x = 'c'"], tables],
+      [['sql', 'SELECT * FROM airport'], /table "airport" not found; tables: airports, flights \(working set\)$/m],
+      [['sql', 'SELECT count(*) FROM flights JOIN "airport" USING (id)', '--rev', 'v0'], /table "airport" not found; tables: airports, flights \(v0\)$/m],
+      [['sql', 'ALTER TABLE airport ADD COLUMN z INTEGER'], tables],
+      [['files', 'airport'], tables],
+      [['files', 'airport', '--format', 'duckdb'], tables],
       [['import', writeFile(files, 'k.csv', 'id\n1\n'), '--table', 'airport', '--mode', 'delete'], tables],
       [['switch', 'mian'], branches],
       [['branch', '-d', 'mian'], branches],
@@ -71,6 +76,24 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
       expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
       expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(repositorySnapshot(dir)).toBe(before);
+  });
+
+  it('dgit sql keeps DuckDB errors other than an unknown table as they are (exit 1)', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(tempDir(), 'a.csv', 'id,x\n1,a\n'), '--table', 'airports', '--key', 'id');
+    const before = repositorySnapshot(dir);
+    const cases: Array<[string, RegExp]> = [
+      ['SELECT nosuch FROM airports', /Referenced column "nosuch" not found/],
+      ["SELECT * FROM read_parquetx('a.parquet')", /Table Function with name read_parquetx does not exist/],
+    ];
+    for (const [query, message] of cases) {
+      const result = await dgitIn(dir, 'sql', query);
+      expect({ query, code: result.code }).toEqual({ query, code: 1 });
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/tables: airports/);
     }
     expect(repositorySnapshot(dir)).toBe(before);
   });

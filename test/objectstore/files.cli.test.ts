@@ -85,8 +85,8 @@ describe('dgit files (chunks in git)', () => {
   it('refuses an unknown table, gc without a chunk store and a bad --chunks URL, changing nothing', () => {
     const before = repositorySnapshot(repository.dir);
     const missing = dgit(repository.dir, 'files', 'nope');
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/table "nope" not found/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/table "nope" not found; tables: t \(working set\)/);
     const gc = dgit(repository.dir, 'gc');
     expect(gc.code).toBe(1);
     expect(gc.stderr).toMatch(/keeps its chunks in git/);
