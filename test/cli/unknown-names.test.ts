@@ -49,14 +49,7 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
       [['tables', '--rev', 'mian'], revisions],
       [['check', 'mian'], revisions],
     ];
-    const before = repositorySnapshot(dir);
-    for (const [args, message] of cases) {
-      const result = await dgitIn(dir, ...args);
-      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
-      expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
-      expect(result.stderr, args.join(' ')).toMatch(message);
-    }
-    expect(repositorySnapshot(dir)).toBe(before);
+    await expectUsageErrors(dir, cases);
   });
 
   it('a revision past the root commit is no such revision, saying where history ends', async () => {
@@ -70,14 +63,7 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
       [['tables', '--rev', 'v0^'], new RegExp(`revision "v0\\^" not found; v0 ${root}\n$`)],
       [['show', 'main^2'], /revision "main\^2" not found; main \([0-9a-f]{12}\) has one parent\n$/],
     ];
-    const before = repositorySnapshot(dir);
-    for (const [args, message] of cases) {
-      const result = await dgitIn(dir, ...args);
-      expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
-      expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
-      expect(result.stderr, args.join(' ')).toMatch(message);
-    }
-    expect(repositorySnapshot(dir)).toBe(before);
+    await expectUsageErrors(dir, cases);
   });
 
   it('dgit sql keeps DuckDB errors other than an unknown table as they are (exit 1)', async () => {
@@ -98,3 +84,15 @@ describe('an unknown name is an error (exit 2) that lists what exists', () => {
     expect(repositorySnapshot(dir)).toBe(before);
   });
 });
+
+/** Each command fails as a usage error (exit 2, nothing on stdout, the message on stderr) and leaves the repository as it was. */
+async function expectUsageErrors(dir: string, cases: Array<[string[], RegExp]>): Promise<void> {
+  const before = repositorySnapshot(dir);
+  for (const [args, message] of cases) {
+    const result = await dgitIn(dir, ...args);
+    expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
+    expect(result.stderr, args.join(' ')).toMatch(/^dgit: error: /);
+    expect(result.stderr, args.join(' ')).toMatch(message);
+  }
+  expect(repositorySnapshot(dir)).toBe(before);
+}

@@ -91,6 +91,22 @@ function referenceMerge(base: Map<bigint, Cells>, ours: Map<bigint, Cells>, thei
   return { merged, conflicts };
 }
 
+/**
+ * A repository of its own, read and written through a GitChunkStore. Objects a
+ * transaction stages are readable once it commits: `settle` commits and opens the next.
+ */
+async function gitChunks(): Promise<{ store: GitChunkStore; settle(): void }> {
+  const { repository } = await Repository.init(tempDir());
+  let tx = repository.store.transaction();
+  const chunks = { store: new GitChunkStore(repository.store, tx), settle() {} };
+  chunks.settle = () => {
+    tx.commit();
+    tx = repository.store.transaction();
+    chunks.store = new GitChunkStore(repository.store, tx);
+  };
+  return chunks;
+}
+
 describe('the merge of stored chunks matches plain three-way rules', () => {
   afterEach(() => vi.unstubAllEnvs());
 
@@ -138,18 +154,10 @@ describe('the merge of stored chunks matches plain three-way rules', () => {
       const ours = side(addition === 0 || addition === 2);
       const theirs = side(addition === 1 || addition === 2);
 
-      // A repository per seed; objects a transaction stages are readable once it commits.
-      const { repository } = await Repository.init(tempDir());
-      let tx = repository.store.transaction();
-      let store = new GitChunkStore(repository.store, tx);
-      const settle = () => {
-        tx.commit();
-        tx = repository.store.transaction();
-        store = new GitChunkStore(repository.store, tx);
-      };
+      const git = await gitChunks();
       const sorted = (rows: Map<bigint, Cells>) => [...rows.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-      const baseVersion: TableVersion = { schema: base0, manifest: await buildTable(base0, once(base0, sorted(base).map((r) => toRow(base0, r))), store, 't') };
-      settle();
+      const baseVersion: TableVersion = { schema: base0, manifest: await buildTable(base0, once(base0, sorted(base).map((r) => toRow(base0, r))), git.store, 't') };
+      git.settle();
       // Each side is made from base by edits, as commits make it: unchanged chunks stay base's.
       const made = async ({ schema, rows }: ReturnType<typeof side>): Promise<TableVersion> => {
         const upserts = sorted(rows)
@@ -158,25 +166,25 @@ describe('the merge of stored chunks matches plain three-way rules', () => {
         const deletes = sorted(base)
           .filter((r) => !rows.has(r.id))
           .map((r) => [r.id] as Row);
-        const { manifest } = await applyEdits(schema, baseVersion.manifest, { upserts, deletes }, { reader: store, writer: store });
+        const { manifest } = await applyEdits(schema, baseVersion.manifest, { upserts, deletes }, { reader: git.store, writer: git.store });
         return { schema, manifest };
       };
       const [oursVersion, theirsVersion] = [await made(ours), await made(theirs)];
-      settle();
+      git.settle();
 
-      const result = await mergeTables(baseVersion, oursVersion, theirsVersion, store);
+      const result = await mergeTables(baseVersion, oursVersion, theirsVersion, git.store);
       expect(result.schemaConflicts, `seed ${seed}`).toEqual([]);
       const replace = schemasEqual(result.schema!, oursVersion.schema) ? theirsRuns(baseVersion, oursVersion, theirsVersion) : undefined;
-      const merged = await applyMerged(oursVersion, result.schema!, result.edits, store, replace);
+      const merged = await applyMerged(oursVersion, result.schema!, result.edits, git.store, replace);
 
-      settle();
+      git.settle();
 
       const reference = referenceMerge(base, ours.rows, theirs.rows);
       expect(result.conflicts.map((c) => c.key[0]), `conflicts, seed ${seed}`).toEqual(reference.conflicts);
       const schema = merged.schema;
       expect(schema.columns.some((c) => c.id === C.id), `schema, seed ${seed}`).toBe(addition <= 2);
       const got: Row[] = [];
-      for (const chunk of merged.manifest.chunks) got.push(...(await store.readRows(chunk.id, schema.columns)));
+      for (const chunk of merged.manifest.chunks) got.push(...(await git.store.readRows(chunk.id, schema.columns)));
       const want = sorted(reference.merged).map((r) => toRow(schema, r));
       expect(got, `merged rows, seed ${seed}`).toEqual(want);
       if (addition > 2) {
@@ -215,30 +223,23 @@ describe('the merge of stored chunks matches plain three-way rules', () => {
       const ours = change(base);
       const theirs = change(base);
       const rowsOf = (counts: number[]) => counts.flatMap((count, i) => Array.from({ length: count }, () => pool[i]!));
-      const { repository } = await Repository.init(tempDir());
-      let tx = repository.store.transaction();
-      let store = new GitChunkStore(repository.store, tx);
-      const settle = () => {
-        tx.commit();
-        tx = repository.store.transaction();
-        store = new GitChunkStore(repository.store, tx);
-      };
-      const baseVersion: TableVersion = { schema: bag, manifest: await buildTable(bag, once(bag, rowsOf(base)), store, 't') };
-      settle();
+      const git = await gitChunks();
+      const baseVersion: TableVersion = { schema: bag, manifest: await buildTable(bag, once(bag, rowsOf(base)), git.store, 't') };
+      git.settle();
       // Each side as edits of base: copies added and removed (removals of a row whose copies straddle cuts included).
       const made = async (counts: number[]): Promise<TableVersion> => {
         const upserts = counts.flatMap((count, i) => Array.from({ length: Math.max(0, count - base[i]!) }, () => pool[i]!));
         const deletes = counts.flatMap((count, i) => Array.from({ length: Math.max(0, base[i]! - count) }, () => pool[i]!));
-        const { manifest, counts: done } = await applyEdits(bag, baseVersion.manifest, { upserts, deletes }, { reader: store, writer: store });
+        const { manifest, counts: done } = await applyEdits(bag, baseVersion.manifest, { upserts, deletes }, { reader: git.store, writer: git.store });
         expect(done.missing, `seed ${seed}`).toBe(0);
         return { schema: bag, manifest };
       };
       const [oursVersion, theirsVersion] = [await made(ours), await made(theirs)];
-      settle();
-      const result = await mergeTables(baseVersion, oursVersion, theirsVersion, store);
+      git.settle();
+      const result = await mergeTables(baseVersion, oursVersion, theirsVersion, git.store);
       const replace = theirsRuns(baseVersion, oursVersion, theirsVersion);
-      const merged = await applyMerged(oursVersion, result.schema!, result.edits, store, replace);
-      settle();
+      const merged = await applyMerged(oursVersion, result.schema!, result.edits, git.store, replace);
+      git.settle();
       // The rule (README, "Keyless tables"): each distinct row merges its own three counts; a conflict keeps ours'.
       const expectedConflicts: string[] = [];
       const counts = base.map((b, i) => {
@@ -250,7 +251,7 @@ describe('the merge of stored chunks matches plain three-way rules', () => {
       });
       expect(result.conflicts.map((c) => text(c.key)).sort(), `conflicts, seed ${seed}`).toEqual(expectedConflicts.sort());
       const got: Row[] = [];
-      for (const chunk of merged.manifest.chunks) got.push(...(await store.readRows(chunk.id, bag.columns)));
+      for (const chunk of merged.manifest.chunks) got.push(...(await git.store.readRows(chunk.id, bag.columns)));
       expect(got.map(text), `merged rows, seed ${seed}`).toEqual(rowsOf(counts).map(text));
       const fresh = await buildTable(bag, once(bag, rowsOf(counts)), new MemoryChunks(), 't');
       expect(merged.manifest.chunks.map((c) => c.id), `chunks as a fresh build, seed ${seed}`).toEqual(fresh.chunks.map((c) => c.id));
