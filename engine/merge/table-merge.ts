@@ -296,6 +296,37 @@ async function droppedColumnEdits(
     });
 }
 
+/**
+ * Base's columns that ours and theirs both retyped the same way, by base id, with
+ * the merged column each became. A retype gives a column a new id (derived from its
+ * name and type, so the same retype on both sides gives the same one), so without
+ * this base would lack the column, every row would read as changed on both sides,
+ * and any edit of it on one side would conflict with the other side's converted
+ * value. A retype is lossless (`ALTER ... TYPE` refuses a value that does not
+ * convert back to itself), so base's value converted is what the other side holds.
+ * Matched by name: a column renamed and retyped at once stays a drop and an add.
+ */
+function retypedOnBothSides(
+  schema: TableSchema,
+  base: TableVersion | undefined,
+  ours: TableVersion | undefined,
+  theirs: TableVersion,
+  theirsIds: ReadonlyMap<number, number>,
+): Map<number, number> {
+  const retyped = new Map<number, number>();
+  if (!base || !ours) return retyped;
+  const inOurs = new Set(ours.schema.columns.map((c) => c.id));
+  const inTheirs = new Set(theirs.schema.columns.map((c) => theirsIds.get(c.id) ?? c.id));
+  const merged = new Set(schema.columns.map((c) => c.id));
+  for (const column of schema.columns) {
+    if (!inOurs.has(column.id) || !inTheirs.has(column.id) || base.schema.columns.some((c) => c.id === column.id)) continue;
+    const was = base.schema.columns.find((c) => c.name === column.name && c.type !== column.type);
+    if (!was || merged.has(was.id) || inOurs.has(was.id) || inTheirs.has(was.id)) continue;
+    retyped.set(was.id, column.id);
+  }
+  return retyped;
+}
+
 function sameVersion(a: TableVersion, b: TableVersion): boolean {
   return (
     schemasEqual(a.schema, b.schema) &&
@@ -314,7 +345,9 @@ async function mergeRows(
   const columns: TargetColumn[] = schema.columns.map((c) => ({ id: c.id, name: c.name, type: c.type }));
   const keyless = schema.primaryKey.length === 0;
   const keyIndexes = keyless ? columns.map((_, i) => i) : schema.primaryKey.map((id) => columns.findIndex((c) => c.id === id));
-  const baseSide = projectSide(base, columns, keyIndexes, keyless);
+  // A column both sides retyped the same way is new to base by id: base's values, converted, are its base.
+  const retyped = retypedOnBothSides(schema, base, ours, theirs, theirsIds);
+  const baseSide = projectSide(base, columns, keyIndexes, keyless, (c) => retyped.get(c.id) ?? c.id);
   const oursSide = projectSide(ours, columns, keyIndexes, keyless);
   // Ours' changes matter only where theirs changed: read base and ours there alone, when their chunks share the target key order.
   const narrowed = !keyless && ours && baseSide.sortedByTargetKey && oursSide.sortedByTargetKey ? oursNarrowed(base, ours, theirs) : undefined;

@@ -102,6 +102,13 @@ const cases: SchemaMergeCase[] = [
     conflicts: ['t schema/column-type'],
   },
   {
+    name: 'the same retype on both sides merges the rows either side changed (base read converted)',
+    main: ['ALTER TABLE t ALTER COLUMN score TYPE DOUBLE', "UPDATE t SET name = 'D' WHERE id = 4"],
+    feature: ['ALTER TABLE t ALTER COLUMN score TYPE DOUBLE', 'UPDATE t SET score = 1.5 WHERE id = 1', 'DELETE FROM t WHERE id = 2'],
+    conflicts: [],
+    merged: ['SELECT id, name, score FROM t ORDER BY id', [{ id: 1, name: 'a', score: 1.5 }, { id: 3, name: 'c', score: 30 }, { id: 4, name: 'D', score: 40 }]],
+  },
+  {
     name: 'a column renamed on one side and edited on the other merges by column id',
     main: ['ALTER TABLE t RENAME COLUMN score TO points'],
     feature: ['UPDATE t SET score = 33 WHERE id = 3'],
@@ -166,6 +173,15 @@ describe('merges of schema changes (both directions)', () => {
       else await resetHard(repository, featureHead);
     });
   }
+
+  it('the same retype on both sides and different values in one cell: a cell conflict whose base is the converted value', async () => {
+    const repository = await setup();
+    await onBranch(repository, 'main', ['ALTER TABLE t ALTER COLUMN score TYPE DOUBLE', 'UPDATE t SET score = 2.5 WHERE id = 1']);
+    await onBranch(repository, 'feature', ['ALTER TABLE t ALTER COLUMN score TYPE DOUBLE', 'UPDATE t SET score = 1.5 WHERE id = 1']);
+    expect(await mergeInto(repository, 'main', 'feature')).toEqual({ status: 'conflicts', conflicts: ['t cell'] });
+    const [conflict] = (await listConflicts(repository)).tables[0]!.conflicts as Array<Record<string, Record<string, unknown>>>;
+    expect([conflict!['base']!['score'], conflict!['ours']!['score'], conflict!['theirs']!['score']]).toEqual([10, 2.5, 1.5]);
+  });
 
   it('a drop-versus-edit conflict names the edited rows and resolves with --ours or --theirs', async () => {
     const repository = await setup();
