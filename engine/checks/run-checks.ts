@@ -72,7 +72,9 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
   // Checking the working set checks the dgit.yml the user is editing.
   if (rev === undefined && options.config === undefined) await stageWorktreeConfig(repository);
   const revision = await repository.revision(rev);
-  const label = revision.kind === 'commit' ? revision.commit : WORKING;
+  // A working set with no change is its branch's commit: say which (CLI.md's report names a commit id).
+  const working = revision.kind === 'working' ? await repository.workingSet() : undefined;
+  const label = revision.kind === 'commit' ? revision.commit : working?.head && working.tree === working.headTree ? working.head : WORKING;
   let loaded =
     options.config === undefined ? await readConfig(repository, revision.tree) : typeof options.config === 'string' ? parseConfig(options.config) : options.config;
   if (!loaded) return { revision: label, passed: true, config: false, results: [] };

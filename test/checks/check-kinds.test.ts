@@ -347,12 +347,16 @@ describe('the report', () => {
     expect((await runChecks(repository, 'main', { config: config('warn') })).passed).toBe(true);
     expect((await runChecks(repository, 'main', { config: config('error') })).passed).toBe(false);
   });
-  it('names the commit checked, or WORKING, and keeps at most the sample size', async () => {
+  it('names the commit checked (a working set without changes is its commit), or WORKING, and keeps at most the sample size', async () => {
     const config = yaml('version: 1', 'tables:', '  flights:', '    checks:', '      - { kind: not_null, column: gate }');
     const report = await runChecks(repository, 'main', { config, sampleSize: 1 });
     expect(report.revision).toBe(await repository.resolve('main'));
     expect(report.results[0]).toMatchObject({ failing_rows: 2, sample: [{ key: { id: 2 } }] });
-    expect((await runChecks(repository, undefined, { config })).revision).toBe('WORKING');
+    expect((await runChecks(repository, undefined, { config })).revision).toBe(await repository.resolve('main'));
+    const { repository: changed } = await newRepository();
+    await commitTables(changed, 'five flights', { flights: { key: ['id'], format: 'csv', rows: FLIGHTS } });
+    await load(changed, { flights: { mode: 'append', format: 'csv', rows: [SIXTH] } });
+    expect((await runChecks(changed, undefined, { config })).revision).toBe('WORKING');
   });
   it('keeps every failing row when asked, as a healer needs', async () => {
     const config = yaml('version: 1', 'tables:', '  flights:', '    checks:', '      - { kind: range, column: delay, max: 0 }');
