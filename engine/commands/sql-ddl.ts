@@ -18,7 +18,7 @@ import {
 import type { ColumnType } from '../schema/types.js';
 import { createTaggedCopy, HELPER_PREFIX, readCatalog, type CatalogColumn, type CatalogTable } from '../sql/ddl-catalog.js';
 import type { DuckDbSession } from '../sql/duckdb-session.js';
-import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal } from '../sql/duckdb-types.js';
+import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal, isWideInteger } from '../sql/duckdb-types.js';
 import { quoteIdentifier, trimDuckdbMessage } from '../sql/sql-text.js';
 import { readStagedParquet, stageQuery, type StagedColumn } from '../sql/staged-parquet.js';
 import { unknownTableError } from '../sql/unknown-table.js';
@@ -252,7 +252,8 @@ function planAltered(catalog: CatalogTable, version: TableVersion, baseline: Cat
 
 /** The plan for a table the statement created: columns as DuckDB typed them (converted as an import converts), key as declared. */
 function planCreated(catalog: CatalogTable): PlannedTable {
-  const mappings = catalog.columns.map((c) => columnTypeFromDuckdb(c.duckType));
+  // Integers wider than Int64 are Int64 where every value fits (see checkCreatedValues), as import makes them.
+  const mappings = catalog.columns.map((c) => (isWideInteger(c.duckType) ? { type: 'Int64' as const, convert: (sql: string) => `TRY_CAST(${sql} AS BIGINT)` } : columnTypeFromDuckdb(c.duckType)));
   const schema = createTableSchema(
     catalog.columns.map((c, i) => ({ name: c.name, type: mappings[i]!.type, nullable: c.nullable })),
     catalog.primaryKey ?? [],
@@ -346,7 +347,7 @@ async function checkBeforeStatement(session: DuckDbSession, plan: PlannedTable):
 
 /** After the statement: a retyped value must convert back to itself (nothing rounded, cut or reformatted). */
 async function checkAfterStatement(session: DuckDbSession, plan: PlannedTable, now: CatalogTable): Promise<void> {
-  if (plan.originName === undefined) await checkDecimals(plan, now, session);
+  if (plan.originName === undefined) await checkCreatedValues(plan, now, session);
   if (plan.retyped.length === 0) return;
   const before = quoteIdentifier(HELPER_PREFIX + 'before_' + plan.originName!);
   const oldKey = keyColumnNames(plan.origin!.schema);
@@ -362,15 +363,24 @@ async function checkAfterStatement(session: DuckDbSession, plan: PlannedTable, n
   }
 }
 
-/** A created table's decimal columns become Float64, as import makes them: refused where a value does not fit a double exactly. */
-async function checkDecimals(plan: PlannedTable, now: CatalogTable, session: DuckDbSession): Promise<void> {
+/**
+ * A created table's columns are converted as import converts them, and refused where
+ * a value would not survive: a decimal a double does not hold exactly, an integer
+ * past Int64 (never rounded into a double, never silently text).
+ */
+async function checkCreatedValues(plan: PlannedTable, now: CatalogTable, session: DuckDbSession): Promise<void> {
   for (const column of now.columns) {
-    if (!isFractionalDecimal(column.duckType)) continue;
     const name = quoteIdentifier(column.name);
-    const bad = await session.rows(`SELECT CAST(${name} AS VARCHAR) AS value FROM ${now.qualifiedName} WHERE ${name} IS NOT NULL AND ${decimalLostInDouble(name, column.duckType)} LIMIT 1`);
+    const lost = isFractionalDecimal(column.duckType)
+      ? { sql: decimalLostInDouble(name, column.duckType), type: 'Float64', hint: DECIMAL_AS_DOUBLE_HINT }
+      : isWideInteger(column.duckType)
+        ? { sql: `TRY_CAST(${name} AS BIGINT) IS NULL`, type: 'Int64', hint: 'integers past Int64 are not rounded into a Float64; keep such numbers as text (CAST them to VARCHAR)' }
+        : undefined;
+    if (!lost) continue;
+    const bad = await session.rows(`SELECT CAST(${name} AS VARCHAR) AS value FROM ${now.qualifiedName} WHERE ${name} IS NOT NULL AND ${lost.sql} LIMIT 1`);
     if (bad.length > 0)
       throw new InvalidInputError(
-        `column ${JSON.stringify(column.name)} of ${plan.name}: value ${JSON.stringify(bad[0]!['value'])} does not fit type Float64: ${DECIMAL_AS_DOUBLE_HINT}`,
+        `column ${JSON.stringify(column.name)} of ${plan.name}: value ${JSON.stringify(bad[0]!['value'])} does not fit type ${lost.type}: ${lost.hint}`,
         `${plan.name}.${column.name}`,
       );
   }

@@ -1,5 +1,5 @@
 import { InvalidInputError, SchemaMismatchError } from '../errors/index.js';
-import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal } from '../sql/duckdb-types.js';
+import { DECIMAL_AS_DOUBLE_HINT, columnTypeFromDuckdb, decimalLostInDouble, duckdbTypeOf, isFractionalDecimal, isWideInteger } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { isTimestamp, timestampIsUtc, timestampUnit, type ColumnType } from '../schema/types.js';
 
@@ -147,15 +147,6 @@ function castColumn(target: TargetColumn, duckType: string, isKey: boolean): Pla
     losses.push(`${cast} <> date_trunc('${unit}', ${cast})`);
   }
   return { ...base, value, misfit: `(${source} IS NOT NULL AND (${losses.join(' OR ')}))` };
-}
-
-/**
- * Integer types wider than Int64 that DuckDB infers: HUGEINT (JSON numbers, even
- * small ones such as -59), UHUGEINT, and decimals without a fraction.
- */
-function isWideInteger(duckType: string): boolean {
-  const name = duckType.trim().toUpperCase();
-  return name === 'HUGEINT' || name === 'UHUGEINT' || /^(DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0\s*\)$/.test(name);
 }
 
 /**

@@ -109,6 +109,16 @@ export function columnTypeFromDuckdb(duckType: string): DuckdbColumnMapping {
   return { type: 'Utf8', convert: asText };
 }
 
+/**
+ * Integer types wider than Int64 that DuckDB infers: HUGEINT (JSON numbers, even
+ * small ones such as -59), UHUGEINT, and decimals without a fraction. Import and
+ * `CREATE TABLE` make them Int64 when every value fits, and refuse one that does not.
+ */
+export function isWideInteger(duckType: string): boolean {
+  const name = duckType.trim().toUpperCase();
+  return name === 'HUGEINT' || name === 'UHUGEINT' || /^(DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0\s*\)$/.test(name);
+}
+
 /** Whether a DuckDB type is a decimal with a fraction, DECIMAL(p,s) with s > 0 (DECIMAL(p,0) imports as an integer). */
 export function isFractionalDecimal(duckType: string): boolean {
   return /^(DECIMAL|NUMERIC)\(\s*\d+\s*,\s*0*[1-9]\d*\s*\)$/.test(duckType.trim().toUpperCase());

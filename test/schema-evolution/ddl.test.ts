@@ -156,6 +156,15 @@ const cases: DdlCase[] = [
     key: ['id'],
     status: [{ table: 'people', status: 'added', summary: { added: 0, deleted: 0, modified: 0 } }],
   },
+  {
+    name: 'CREATE TABLE AS SELECT makes integers wider than Int64 Int64 when every value fits, as import does',
+    statement: 'CREATE TABLE wide AS SELECT id::HUGEINT AS id, (score::DECIMAL(20,0)) AS score FROM t WHERE id <= 3',
+    table: 'wide',
+    columns: [['id', 'Int64'], ['score', 'Int64']],
+    key: [],
+    status: [{ table: 'wide', status: 'added', summary: { added: 3, deleted: 0, modified: 0 } }],
+    query: ['SELECT sum(score) AS s FROM wide', [{ s: 60 }]],
+  },
 ];
 
 describe('DDL through dgit sql', () => {
@@ -269,6 +278,7 @@ describe('DDL through dgit sql', () => {
     ['ALTER TABLE t DROP COLUMN id', /part of the primary key/],
     ['ALTER TABLE t ADD COLUMN d DECIMAL(10,2)', /DECIMAL\(10,2\).*dgit does not store/],
     ['CREATE VIEW v AS SELECT * FROM t', /changed no table/],
+    ['CREATE TABLE w AS SELECT id, CASE WHEN id = 2 THEN 170141183460469231731687303715884105727 ELSE id END::HUGEINT AS x FROM t', /column "x" of w: value "170141183460469231731687303715884105727" does not fit type Int64/],
     // A decimal becomes a Float64 as import makes it: only where the double holds it exactly.
     ["CREATE TABLE d AS SELECT id, CASE WHEN id = 3 THEN '0.1234567890123456789' ELSE '0.25' END::DECIMAL(38,19) AS x FROM t", /column "x" of d: value "0\.1234567890123456789" does not fit type Float64/],
     ['ALTER TABLE t ALTER COLUMN name SET DEFAULT \'x\'', /changed no table/],
