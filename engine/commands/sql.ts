@@ -39,6 +39,10 @@ const READ_STATEMENTS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'D
 export async function runSql(repository: Repository, query: string, options: { rev?: string; progress?: Progress; pruneChunks?: boolean } = {}): Promise<SqlResult> {
   const statement = singleStatement(query);
   const verb = /^\(*\s*([A-Za-z]+)/.exec(statement)?.[1]?.toUpperCase() ?? '';
+  // A CTE before an edit (WITH x AS (...) DELETE FROM t ...): the tables are views here, and DuckDB's refusal
+  // ("Can only delete from base table") would not say what to do.
+  if (verb === 'WITH' && /\)\s*(INSERT|UPDATE|DELETE)\s/i.test(statement))
+    throw new UsageError('dgit sql stages an INSERT, UPDATE or DELETE that starts with its verb; move the WITH into a subquery of the statement', 'sql');
   if (READ_STATEMENTS.has(verb)) return runQuery(repository, statement, options.rev);
   if (verb === 'INSERT' || verb === 'UPDATE' || verb === 'DELETE') {
     if (options.rev !== undefined) throw new UsageError(`${verb} changes the working set; it cannot run at --rev`, '--rev');
@@ -212,6 +216,10 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
     const keys = keyColumnNames(schema);
     const definitions = schema.columns.map((c) => `${quoteIdentifier(c.name)} ${duckdbTypeOf(c.type)}${keys.includes(c.name) ? ' NOT NULL' : ''}`);
     step(0, 'Loading the table');
+    // INSERT OR REPLACE / OR IGNORE / ON CONFLICT need the key as a constraint. Only for them: an UPDATE of the
+    // key under DuckDB's constraint can fail midway on a duplicate the statement's end would not have.
+    const upsert = /^\s*INSERT\s+OR\s+(?:REPLACE|IGNORE)\b|\bON\s+CONFLICT\b/i.test(statement);
+    if (upsert && keys.length > 0) definitions.push(`PRIMARY KEY (${keys.map(quoteIdentifier).join(', ')})`);
     await session.run(`CREATE TEMP TABLE ${name} (${definitions.join(', ')})`);
     await session.run(`INSERT INTO ${name} SELECT * FROM ${old}`);
     step(1, `Running the ${verb}`);

@@ -65,13 +65,31 @@ describe('sql edits stage only the rows they touch', () => {
     });
   }
 
-  it('an UPDATE or INSERT that would repeat a key is refused and changes nothing', async () => {
+  it('an UPDATE or INSERT that would repeat a key, or an edit after a WITH, is refused and changes nothing', async () => {
     const { dir, repository } = await setup();
     const before = repositorySnapshot(dir);
     await expect(runSql(repository, 'UPDATE t SET id = 7 WHERE id = 3')).rejects.toThrow(/key \("7"|key \(7/);
     await expect(runSql(repository, 'UPDATE t SET id = 1 WHERE id IN (2, 3)')).rejects.toThrow(/appear twice/);
     await expect(runSql(repository, "INSERT INTO t VALUES (5, 'again', 0)")).rejects.toThrow(/appear twice/);
+    // A CTE before an edit is refused with what to do, not DuckDB's "Can only delete from base table".
+    await expect(runSql(repository, 'WITH x AS (SELECT 3 AS id) DELETE FROM t WHERE id IN (SELECT id FROM x)')).rejects.toThrow(/move the WITH into a subquery/);
     expect(repositorySnapshot(dir)).toBe(before);
     expect(path.isAbsolute(dir)).toBe(true);
   });
+
+  it('INSERT OR REPLACE, INSERT OR IGNORE and ON CONFLICT upsert by the table key', async () => {
+    const { repository } = await setup(3);
+    expect(await runSql(repository, "INSERT OR REPLACE INTO t VALUES (2, 'two', 2), (4, 'four', 4)")).toMatchObject({ counts: { inserted: 1, updated: 1 } });
+    expect(await runSql(repository, "INSERT INTO t VALUES (3, 'three', 3), (5, 'five', 5) ON CONFLICT (id) DO UPDATE SET name = excluded.name || '!'")).toMatchObject({ counts: { inserted: 1, updated: 1 } });
+    expect(await runSql(repository, "INSERT OR IGNORE INTO t VALUES (1, 'ignored', 0), (6, 'six', 6)")).toMatchObject({ counts: { inserted: 1, updated: 0 } });
+    expect(await rows(repository)).toEqual([
+      [1, 'name 1', 10],
+      [2, 'two', 2],
+      [3, 'three!', 30],
+      [4, 'four', 4],
+      [5, 'five', 5],
+      [6, 'six', 6],
+    ]);
+  });
 });
+
