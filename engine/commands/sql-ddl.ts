@@ -150,6 +150,9 @@ async function runStatement(session: DuckDbSession, statement: string, tables: I
   } catch (error) {
     const unknown = unknownTableError(error, tables, 'working set');
     if (unknown) throw unknown;
+    // Tables are views in the session: DuckDB would say a view of that name exists.
+    const taken = /^Catalog Error: View with name "?(.+?)"? already exists!/.exec((error instanceof Error ? error.message : String(error)).trim())?.[1];
+    if (taken !== undefined) throw new UsageError(`table ${JSON.stringify(taken)} already exists`, taken);
     throw new InvalidInputError(trimDuckdbMessage(error instanceof Error ? error.message : String(error)), 'sql', error);
   }
 }
