@@ -98,8 +98,8 @@ const INTEGER_TYPES = new Set<ColumnType>(['Int8', 'Int16', 'Int32', 'Int64', 'U
 /**
  * A source column cast to a target column's type. A value fits when the cast
  * succeeds and loses nothing: 1.5 does not fit an integer (DuckDB would round it to
- * 2), 2^53+1 does not fit a Float64, 12:30 on a day does not fit a Date32, and a
- * fraction of a second does not fit Timestamp<s>. Text may be normalised ("007"
+ * 2), 2^53+1 does not fit a Float64, 12:30 on a day does not fit a Date32, a
+ * fraction of a second does not fit Timestamp<s>, nor a seventh digit of one Timestamp<us>. Text may be normalised ("007"
  * fits Int32 as 7); any value fits Utf8, as its text; Float32 takes the nearest float;
  * text fits Binary when it is base64.
  */
@@ -140,13 +140,19 @@ function castColumn(target: TargetColumn, duckType: string, isKey: boolean): Pla
   if (mapping.type !== 'Utf8' && target.type !== 'Float32')
     losses.push(`CAST(${cast} AS ${duckdbTypeOf(mapping.type)}) IS DISTINCT FROM ${source}`);
   if (mapping.type === 'Utf8' && INTEGER_TYPES.has(target.type)) losses.push(`coalesce(TRY_CAST(${source} AS DOUBLE) <> ${cast}, false)`);
-  if (mapping.type === 'Utf8' && isTimestamp(target.type) && !timestampIsUtc(target.type) && timestampUnit(target.type) !== 'ns')
-    losses.push(`coalesce(TRY_CAST(${source} AS TIMESTAMP_NS) <> ${cast}, false)`);
+  const naiveTimestampText = mapping.type === 'Utf8' && isTimestamp(target.type) && !timestampIsUtc(target.type) && timestampUnit(target.type) !== 'ns';
+  if (naiveTimestampText) losses.push(timestampTextLoss(source, targetDuckType));
   if (timestampIsUtcCoarse(target.type)) {
     const unit = timestampUnit(target.type) === 's' ? 'second' : 'millisecond';
     losses.push(`${cast} <> date_trunc('${unit}', ${cast})`);
   }
-  return { ...base, value, misfit: `(${source} IS NOT NULL AND (${losses.join(' OR ')}))` };
+  const misfit = `(${source} IS NOT NULL AND (${losses.join(' OR ')}))`;
+  if (naiveTimestampText) {
+    const digits = { s: 0, ms: 3, us: 6, ns: 9 }[timestampUnit(target.type)];
+    const fraction = digits === 0 ? 'no fraction of a second' : `at most ${digits} digits after the second`;
+    return { ...base, value, misfit, hint: `it takes a date and time with ${fraction}, and no UTC offset but Z or +00` };
+  }
+  return { ...base, value, misfit };
 }
 
 /**
@@ -176,6 +182,23 @@ function decimalAsFloat64(raw: string, duckType: string): Pick<PlannedColumn, 't
     sourceText: `CAST(${raw} AS VARCHAR)`,
     hint: DECIMAL_AS_DOUBLE_HINT,
   };
+}
+
+/**
+ * SQL that is true when timestamp text says more than a naive column of `duckType` (TIMESTAMP_S,
+ * TIMESTAMP_MS or TIMESTAMP) keeps: digits past its unit ('00:00:00.0000001' into microseconds),
+ * which the cast would drop or round, or an offset ('+02'), which it would ignore. The text read
+ * as TIMESTAMP_NS shows both. That type holds only 1677-09-22 to 2262-04-11, and casting a later
+ * TIMESTAMP to it throws even in TRY_CAST, so both sides read the text with its year set to 2000
+ * (and ' (BC)' dropped): 2000 is a leap year, so every valid day stays valid, and only the time of
+ * day can differ. Text that TIMESTAMP_NS cannot read even then is left to the cast's own check.
+ */
+function timestampTextLoss(source: string, duckType: string): string {
+  const inYear2000 = `regexp_replace(regexp_replace(${source}, '^[[:space:]]*-?[0-9]+', '2000'), '(?i)[[:space:]]\\(bc\\)', '')`;
+  const exact = `TRY_CAST(${inYear2000} AS TIMESTAMP_NS)`;
+  const kept = `CAST(TRY_CAST(${inYear2000} AS ${duckType}) AS TIMESTAMP_NS)`;
+  // CASE evaluates `kept` only for rows that reach it, so text that is not shifted never throws.
+  return `coalesce(CASE WHEN ${exact} IS NULL THEN false ELSE ${exact} <> ${kept} END, false)`;
 }
 
 /** UTC timestamps coarser than DuckDB's TIMESTAMPTZ (microseconds), whose loss a cast does not reveal. */

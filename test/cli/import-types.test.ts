@@ -104,4 +104,40 @@ describe('import keeps the types the data has', () => {
     expect(fraction.code).toBe(1);
     expect(fraction.stderr).toMatch(/value "12\.5000000000000000000" in column "amount" does not fit type Int64/);
   });
+
+  it('a naive timestamp column takes back its own CSV and NDJSON export of dates past 2262 and before 1677', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    const columns = '(id BIGINT PRIMARY KEY, s TIMESTAMP_S, ms TIMESTAMP_MS, us TIMESTAMP)';
+    await dgitInOk(dir, 'sql', `CREATE TABLE t ${columns}`);
+    await dgitInOk(dir, 'sql', "INSERT INTO t VALUES (1, '2500-01-01 00:00:01', '2500-01-01 00:00:00.001', '2500-01-01 00:00:00.000001'), (2, '1600-01-01', '1600-01-01', '1600-01-01')");
+    const exported = 'id,s,ms,us\n1,2500-01-01T00:00:01,2500-01-01T00:00:00.001,2500-01-01T00:00:00.000001\n' +
+      '2,1600-01-01T00:00:00,1600-01-01T00:00:00.000,1600-01-01T00:00:00.000000\n';
+    expect(await dgitInOk(dir, 'export', 't', '--format', 'csv')).toBe(exported);
+    for (const format of ['csv', 'ndjson']) {
+      const file = path.join(dir, `t.${format}`);
+      await dgitInOk(dir, 'export', 't', '--format', format, '-o', file);
+      for (const mode of ['replace', 'upsert']) {
+        expect(await dgitInOk(dir, 'import', file, '--table', 't', '--mode', mode)).toContain('0 inserted, 0 updated, 0 deleted');
+        expect(await dgitInOk(dir, 'export', 't', '--format', 'csv')).toBe(exported);
+      }
+      await dgitInOk(dir, 'sql', `CREATE TABLE ${format}_copy ${columns}`);
+      await dgitInOk(dir, 'import', file, '--table', `${format}_copy`, '--mode', 'append');
+      expect(await dgitInOk(dir, 'export', `${format}_copy`, '--format', 'csv')).toBe(exported);
+    }
+  });
+
+  it('a digit past a timestamp column\'s unit is refused at any date, and the repository is unchanged', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, us TIMESTAMP)');
+    await dgitInOk(dir, 'commit', '-m', 'table');
+    const before = repositorySnapshot(dir);
+    for (const value of ['2001-01-01 00:00:00.0000001', '2500-01-01 00:00:00.0000001', '1600-01-01 00:00:00.0000001']) {
+      const refused = await dgitIn(dir, 'import', writeFile(dir, 'more.csv', `id,us\n1,2500-01-01 00:00:00\n2,${value}\n`), '--table', 't', '--mode', 'append');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`more.csv:3: value "${value}" in column "us" does not fit type Timestamp<us>: it takes a date and time with at most 6 digits after the second`);
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+  });
 });

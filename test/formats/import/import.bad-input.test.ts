@@ -191,7 +191,7 @@ describe('keys', () => {
 });
 
 describe('values that do not fit an existing table', () => {
-  const target = (type: 'Int32' | 'UInt8' | 'Date32' | 'Float64' | 'Timestamp<s>' | 'Binary') => ({
+  const target = (type: 'Int32' | 'UInt8' | 'Date32' | 'Float64' | 'Timestamp<s>' | 'Timestamp<ms>' | 'Timestamp<us>' | 'Binary') => ({
     targetColumns: [
       { name: 'id', type: 'Int64' as const, nullable: false },
       { name: 'v', type, nullable: true },
@@ -222,6 +222,25 @@ describe('values that do not fit an existing table', () => {
   test('a fraction of a second in a Timestamp<s> column', async () => {
     const file = fixture(dirs.dir, 'seconds.csv', 'id,v\n1,2020-01-01 00:00:01\n2,2020-01-01 00:00:01.5\n');
     await expectRefused(file, target('Timestamp<s>'), InvalidInputError, [`${file}:3`, 'Timestamp<s>']);
+  });
+
+  // Line 2 holds as many digits as the unit keeps and is taken; line 3 holds one more and is refused,
+  // also past the years DuckDB's nanosecond timestamps reach (1677 to 2262).
+  test.each([
+    ['Timestamp<s>', '2001-01-01 00:00:01', '2001-01-01 00:00:01.5'],
+    ['Timestamp<s>', '2500-01-01 00:00:01', '2500-01-01 00:00:01.000000001'],
+    ['Timestamp<s>', '1600-01-01 00:00:01', '1600-01-01T00:00:00.4'],
+    ['Timestamp<ms>', '2001-01-01 00:00:00.123', '2001-01-01 00:00:00.1239'],
+    ['Timestamp<ms>', '2500-01-01 00:00:00.123', '2500-01-01 00:00:00.0001'],
+    ['Timestamp<ms>', '1600-01-01 00:00:00.123', '1600-01-01T00:00:00.0009'],
+    ['Timestamp<us>', '2001-01-01 00:00:00.123456', '2001-01-01 00:00:00.0000001'],
+    ['Timestamp<us>', '2500-01-01 00:00:00.123456', '2500-01-01 00:00:00.0000001'],
+    ['Timestamp<us>', '1600-01-01 00:00:00.123456', '1600-01-01T23:59:59.9999999'],
+    ['Timestamp<us>', '2001-01-01 (BC) 00:00:00.123456', '2001-01-01 (BC) 00:00:00.0000001'],
+    ['Timestamp<us>', '2500-01-01 10:30:00Z', '2500-01-01 10:30:00+02'],
+  ] as const)('a %s column takes %j but refuses %j rather than drop what its unit cannot hold', async (type, kept, lost) => {
+    const file = fixture(dirs.dir, 'digits.csv', `id,v\n1,${kept}\n2,${lost}\n`);
+    await expectRefused(file, target(type), InvalidInputError, [`${file}:3`, `value "${lost}"`, type, 'no UTC offset but Z or +00']);
   });
 
   test('text that is not base64 in a Binary column', async () => {
