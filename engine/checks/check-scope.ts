@@ -21,8 +21,11 @@ import { tempSibling } from '../store/atomic-file.js';
  * failed, has no record, or there is no parent, the check reads the whole table.
  */
 
-/** Bumped when the meaning of a recorded verdict changes, which retires older records. */
-const VERDICT_FORMAT = 1;
+/**
+ * Bumped when the meaning of a recorded verdict changes, which retires older records.
+ * 2: a range check fails NaN (format 1 recorded passes of float columns holding NaN).
+ */
+const VERDICT_FORMAT = 2;
 
 /** The chunks a check reads. */
 export type ChunkScope = { kind: 'table' } | { kind: 'changed-chunks'; chunks: ChunkEntry[] };
@@ -30,9 +33,12 @@ export type ChunkScope = { kind: 'table' } | { kind: 'changed-chunks'; chunks: C
 /** Remembered passes of row-local checks, by table tree and check definition. */
 export class CheckVerdictCache {
   readonly dir: string;
+  private readonly format: number;
 
-  constructor(gitdir: string) {
+  /** A `format` other than the current one reads and writes the records of an older dgit (as tests do). */
+  constructor(gitdir: string, format = VERDICT_FORMAT) {
     this.dir = path.join(gitdir, 'dgit', 'cache', 'checks');
+    this.format = format;
   }
 
   /** Whether `check` is recorded as passing on the table whose tree is `tableTree`. */
@@ -55,7 +61,7 @@ export class CheckVerdictCache {
   }
 
   private file(tableTree: ObjectId, check: ConfiguredCheck): string {
-    const key = crypto.createHash('sha256').update(`${VERDICT_FORMAT}\n${tableTree}\n${checkDefinitionKey(check)}`).digest('hex');
+    const key = crypto.createHash('sha256').update(`${this.format}\n${tableTree}\n${checkDefinitionKey(check)}`).digest('hex');
     return path.join(this.dir, key.slice(0, 2), key);
   }
 }

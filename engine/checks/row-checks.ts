@@ -11,7 +11,7 @@ export type RowLocalCheck = Extract<ConfiguredCheck, { kind: 'not_null' | 'accep
 /**
  * SQL that is true for a failing row. Nulls fail only not_null: every other check
  * judges values that are there (as SQL constraints and dbt tests do), so a
- * nullable column with a range is not also a not-null check.
+ * nullable column with a range is not also a not-null check. NaN fails every range.
  */
 export function failingRowCondition(check: RowLocalCheck, type: ColumnType): string {
   const column = quoteIdentifier(check.column);
@@ -33,7 +33,9 @@ export function failingRowCondition(check: RowLocalCheck, type: ColumnType): str
       const bounds: string[] = [];
       if (check.min !== undefined) bounds.push(`${column} ${check.minInclusive ? '>=' : '>'} ${literal(check.min, false)}`);
       if (check.max !== undefined) bounds.push(`${column} ${check.maxInclusive ? '<=' : '<'} ${literal(check.max, false)}`);
-      return `${column} IS NOT NULL AND NOT (${bounds.join(' AND ')})`;
+      // NaN lies in no range, but DuckDB orders it above every number: NaN >= 0 holds.
+      const nan = type === 'Float32' || type === 'Float64' ? `isnan(${column}) OR ` : '';
+      return `${column} IS NOT NULL AND (${nan}NOT (${bounds.join(' AND ')}))`;
     }
     case 'pattern':
       return `${column} IS NOT NULL AND NOT regexp_matches(CAST(${column} AS VARCHAR), ${quoteString(check.pattern)}${check.caseSensitive ? '' : `, 'i'`})`;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, type CheckResult } from '../../engine/checks/index.js';
+import { runSql } from '../../engine/commands/sql.js';
 import { ConfigError } from '../../engine/config/index.js';
 import type { Repository } from '../../engine/repository/repository.js';
 import { commitTables, load, newRepository, yaml } from './check-fixtures.js';
@@ -24,6 +25,9 @@ const SIXTH = { id: 6, origin: 'JFK', dest: 'LAX', delay: 7, carrier: 'AA', gate
 
 beforeAll(async () => {
   ({ repository } = await newRepository());
+  // Float32 and Float64 columns holding NaN, which DuckDB orders above every number.
+  await runSql(repository, 'CREATE TABLE readings (id BIGINT PRIMARY KEY, f32 FLOAT, f64 DOUBLE)');
+  await runSql(repository, "INSERT INTO readings VALUES (1, 0.5, 0.5), (2, 'NaN', 'NaN'), (3, 20, 20), (4, NULL, NULL), (5, '-inf', '-inf')");
   await commitTables(repository, 'five flights', {
     flights: { key: ['id'], format: 'csv', rows: FLIGHTS },
     airports: { key: ['code'], rows: [{ code: 'JFK' }, { code: 'LAX' }, { code: 'SFO' }] },
@@ -184,6 +188,36 @@ describe('range', () => {
   });
   it('passes on an empty table', async () => {
     expect(await one('empty_flights', '{ kind: range, column: delay, min: 0, max: 1 }')).toMatchObject({ passed: true });
+  });
+  describe.each(['f32', 'f64'])('NaN is in no range (%s)', (column) => {
+    it('fails a minimum alone, though DuckDB orders NaN above it', async () => {
+      expect(await one('readings', `{ kind: range, column: ${column}, min: 0 }`)).toMatchObject({
+        passed: false,
+        failing_rows: 2,
+        sample: [
+          { key: { id: 2 }, value: 'NaN' },
+          { key: { id: 5 }, value: '-Infinity' },
+        ],
+        message: `2 rows whose ${column} is not >= 0`,
+      });
+      expect(await one('readings', `{ kind: range, column: ${column}, min: "-inf", min_inclusive: false }`)).toMatchObject({ failing_rows: 2, sample: [{ key: { id: 2 } }, { key: { id: 5 } }] });
+    });
+    it('fails a maximum alone, even an infinite one', async () => {
+      expect(await one('readings', `{ kind: range, column: ${column}, max: 10 }`)).toMatchObject({
+        failing_rows: 2,
+        sample: [
+          { key: { id: 2 }, value: 'NaN' },
+          { key: { id: 3 }, value: 20 },
+        ],
+      });
+      expect(await one('readings', `{ kind: range, column: ${column}, max: "inf" }`)).toMatchObject({ failing_rows: 1, sample: [{ key: { id: 2 }, value: 'NaN' }] });
+    });
+    it('fails both bounds, and the null still passes', async () => {
+      expect(await one('readings', `{ kind: range, column: ${column}, min: 0, max: 10 }`)).toMatchObject({
+        failing_rows: 3,
+        sample: [{ key: { id: 2 }, value: 'NaN' }, { key: { id: 3 } }, { key: { id: 5 } }],
+      });
+    });
   });
   it('needs a bound that fits the column', async () => {
     expect(await badConfig('flights', '{ kind: range, column: delay }')).toBe('dgit.yml:5: tables.flights.checks[0]: a range check needs "min", "max" or both');

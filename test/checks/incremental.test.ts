@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runChecks, type CheckReport, type CheckResult } from '../../engine/checks/index.js';
+import { CheckVerdictCache } from '../../engine/checks/check-scope.js';
+import { runSql } from '../../engine/commands/sql.js';
+import { parseConfig } from '../../engine/config/config-file.js';
 import type { Repository } from '../../engine/repository/repository.js';
 import { ChunkFileCache } from '../../engine/table/chunk-files.js';
 import { commitTables, load, newRepository, yaml } from './check-fixtures.js';
@@ -136,5 +139,31 @@ describe('incremental checks', () => {
     const report = await runChecks(other, undefined);
     expect(report.results[1]).toMatchObject({ scope: 'changed-chunks', passed: false, sample: [{ key: { id: 3 }, value: -1 }] });
     expect(report.results[1]!.chunks!.checked).toBe(1);
+  });
+});
+
+describe('incremental range checks and NaN', () => {
+  // 10,000 readings over several chunks; DuckDB orders NaN above every number, so a lone minimum once passed it.
+  const config = yaml('version: 1', 'tables:', '  readings:', '    checks:', '      - { kind: range, column: v, min: 0 }');
+  async function readings(nanAt: number | undefined): Promise<{ repository: Repository; first: string }> {
+    const { repository } = await newRepository();
+    await runSql(repository, 'CREATE TABLE readings (id BIGINT PRIMARY KEY, v DOUBLE)');
+    await runSql(repository, `INSERT INTO readings SELECT i, CASE WHEN i = ${nanAt ?? -1} THEN 'NaN'::DOUBLE ELSE i END FROM range(1, 10001) r(i)`);
+    return { repository, first: await commitTables(repository, 'readings', {}, config) };
+  }
+
+  it('a NaN in a changed chunk fails', async () => {
+    const { repository, first } = await readings(undefined);
+    expect((await runChecks(repository, first)).results[0]).toMatchObject({ passed: true });
+    const second = await commitTables(repository, 'a NaN', { readings: { mode: 'upsert', rows: [{ id: 9_999, v: 'NaN' }] } });
+    expect((await runChecks(repository, second)).results[0]).toMatchObject({ scope: 'changed-chunks', passed: false, failing_rows: 1, sample: [{ key: { id: 9_999 }, value: 'NaN' }] });
+  });
+
+  it('a pass an older dgit recorded for a NaN (verdict format 1) is not trusted', async () => {
+    const { repository, first } = await readings(1);
+    const tree = (await repository.tableTrees((await repository.revision(first)).tree)).get('readings')!;
+    new CheckVerdictCache(repository.gitdir, 1).recordPass(tree, parseConfig(config).checks[0]!);
+    const second = await commitTables(repository, 'an edit far from the NaN', { readings: { mode: 'upsert', rows: [{ id: 9_999, v: 5 }] } });
+    expect((await runChecks(repository, second)).results[0]).toMatchObject({ scope: 'table', passed: false, failing_rows: 1, sample: [{ key: { id: 1 }, value: 'NaN' }] });
   });
 });
