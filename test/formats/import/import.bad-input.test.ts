@@ -191,7 +191,7 @@ describe('keys', () => {
 });
 
 describe('values that do not fit an existing table', () => {
-  const target = (type: 'Int32' | 'UInt8' | 'Date32' | 'Float64' | 'Timestamp<s>' | 'Timestamp<ms>' | 'Timestamp<us>' | 'Binary') => ({
+  const target = (type: 'Int32' | 'UInt8' | 'Date32' | 'Float64' | 'Timestamp<s>' | 'Timestamp<ms>' | 'Timestamp<us>' | 'Timestamp<us, UTC>' | 'Binary') => ({
     targetColumns: [
       { name: 'id', type: 'Int64' as const, nullable: false },
       { name: 'v', type, nullable: true },
@@ -241,6 +241,11 @@ describe('values that do not fit an existing table', () => {
   ] as const)('a %s column takes %j but refuses %j rather than drop what its unit cannot hold', async (type, kept, lost) => {
     const file = fixture(dirs.dir, 'digits.csv', `id,v\n1,${kept}\n2,${lost}\n`);
     await expectRefused(file, target(type), InvalidInputError, [`${file}:3`, `value "${lost}"`, type, 'no UTC offset but Z or +00']);
+  });
+
+  test('a UTC microsecond column refuses a seventh digit of a second rather than drop it', async () => {
+    const file = fixture(dirs.dir, 'utc-digits.csv', 'id,v\n1,2001-01-01 00:00:00.123456Z\n2,2001-01-01T00:00:00.1234560+02:00\n3,2500-01-01 00:00:00.0000001Z\n');
+    await expectRefused(file, target('Timestamp<us, UTC>'), InvalidInputError, [`${file}:4`, 'value "2500-01-01 00:00:00.0000001Z"', 'Timestamp<us, UTC>']);
   });
 
   test('text that is not base64 in a Binary column', async () => {
