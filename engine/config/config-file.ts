@@ -284,6 +284,9 @@ function normalizeDefinition(
     case 'range': {
       const { min, max } = definition;
       if (min === undefined && max === undefined) issues.push(issueAt(path, 'a range check needs "min", "max" or both'));
+      for (const [name, bound] of [['min', min], ['max', max]] as const)
+        if ((typeof bound === 'number' && Number.isNaN(bound)) || (typeof bound === 'string' && /^\s*[+-]?nan\s*$/i.test(bound)))
+          issues.push(issueAt([...path, name], `${name} cannot be NaN: NaN lies in no range (a range check fails NaN values)`));
       if (typeof min === 'number' && typeof max === 'number' && min > max) issues.push(issueAt([...path, 'min'], `min ${min} is greater than max ${max}`));
       return { kind: 'range', column: definition.column, min, max, minInclusive: definition.min_inclusive, maxInclusive: definition.max_inclusive };
     }

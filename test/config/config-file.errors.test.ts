@@ -120,6 +120,8 @@ describe('dgit.yml errors name the line and the key path', () => {
       '      - { kind: row_count }',
       '      - { kind: row_count, min: 5, max: 2 }',
       '      - { kind: freshness, column: at, max_age: 0h }',
+      '      - { kind: range, column: a, min: NaN }',
+      '      - { kind: range, column: a, min: 0, max: " nan" }',
     );
     expect(configErrors(text)).toEqual([
       'dgit.yml:5: tables.t.checks[0]: a range check needs "min", "max" or both',
@@ -127,6 +129,8 @@ describe('dgit.yml errors name the line and the key path', () => {
       'dgit.yml:7: tables.t.checks[2]: a row_count check needs "min", "max" or "max_change"',
       'dgit.yml:8: tables.t.checks[3].min: min 5 is greater than max 2',
       'dgit.yml:9: tables.t.checks[4].max_age: must be longer than 0',
+      'dgit.yml:10: tables.t.checks[5].min: min cannot be NaN: NaN lies in no range (a range check fails NaN values)',
+      'dgit.yml:11: tables.t.checks[6].max: max cannot be NaN: NaN lies in no range (a range check fails NaN values)',
     ]);
   });
 
