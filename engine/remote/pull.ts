@@ -37,7 +37,7 @@ export async function pull(repository: Repository, options: PullOptions = {}): P
   const local = repository.currentBranch();
   if (await repository.mergeInProgress(local)) throw new DgitError('MERGE_IN_PROGRESS', 'a merge is in progress; finish it with `dgit merge --continue` or `--abort` before pulling', local);
   const working = await repository.workingSet(local);
-  if (working.tree !== working.headTree) throw new UncommittedChangesError('pulling', local);
+  if (working.tree !== working.headTree) throw new UncommittedChangesError('pulling', local, 'commit them (`dgit commit -m ...`) or drop them (`dgit reset --hard`)');
   const upstream = await upstreamOf(repository, local);
   const remote = options.remote ?? upstream?.remote ?? (await defaultRemote(repository, local, 'fetch'));
   const remoteBranch = options.branch ?? (upstream && upstream.remote === remote ? upstream.branch : local);

@@ -300,6 +300,16 @@ describe('dgit push, fetch and pull', () => {
     expect(gitRef(bare, 'refs/heads/main')).toBe(remoteBefore);
     expect(repositorySnapshot(b)).toBe(snapshot);
 
+    // Uncommitted changes: pull refuses, saying what works (pull has no --discard).
+    await dgitRemoteOk(b, env, 'sql', "UPDATE t SET name = 'uncommitted' WHERE id = 2");
+    const dirty = repositorySnapshot(b);
+    const refused = await dgitRemote(b, env, 'pull');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/commit them \(`dgit commit -m \.\.\.`\) or drop them \(`dgit reset --hard`\) before pulling/);
+    expect(refused.stderr).not.toMatch(/--discard/);
+    expect(repositorySnapshot(b)).toBe(dirty);
+    await dgitRemoteOk(b, env, 'reset', '--hard');
+
     const ours = gitRef(b, 'main');
     const pulled = JSON.parse(await dgitRemoteOk(b, env, 'pull', '--json'));
     expect(pulled.merged).toBe('refs/remotes/origin/main');
