@@ -9,16 +9,17 @@ export function registerBranch(program: Command, context: CommandContext): void 
     .description('list, create (O(1): one ref) or delete branches')
     .argument('[name]', 'branch to create')
     .argument('[start]', 'where the new branch starts (default HEAD)')
-    .option('-d, --delete', 'delete the named branch')
+    .option('-d, --delete', 'delete the named branch (only when it is merged into the current one and has no uncommitted changes)')
+    .option('-D, --force-delete', 'delete the named branch even when that loses commits or changes')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  dgit branch fix-nulls\n  dgit branch -d fix-nulls\n  dgit branch --json')
-    .action(async (name: string | undefined, start: string | undefined, options: { delete?: boolean; json?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  dgit branch fix-nulls\n  dgit branch -d fix-nulls\n  dgit branch -D abandoned-idea\n  dgit branch --json')
+    .action(async (name: string | undefined, start: string | undefined, options: { delete?: boolean; forceDelete?: boolean; json?: boolean }) => {
       const repository = await context.repository();
-      if (options.delete) {
-        if (!name) throw new UsageError('branch -d needs a branch name', 'branch');
-        await deleteBranch(repository, name);
-        if (options.json) printJson({ deleted: name });
-        else print(`Deleted branch ${name}`);
+      if (options.delete || options.forceDelete) {
+        if (!name) throw new UsageError(`branch ${options.forceDelete ? '-D' : '-d'} needs a branch name`, 'branch');
+        const { commit } = await deleteBranch(repository, name, { force: options.forceDelete });
+        if (options.json) printJson({ deleted: name, commit });
+        else print(`Deleted branch ${name} (was ${commit.slice(0, 12)})`);
         return;
       }
       if (name) {

@@ -31,14 +31,44 @@ export async function createBranch(repository: Repository, name: string, start?:
   return { name, commit, current: false };
 }
 
-export async function deleteBranch(repository: Repository, name: string): Promise<void> {
+/**
+ * Delete a branch, as `git branch -d`: only when its commits are in the current
+ * branch and it holds no uncommitted changes, so nothing is lost (`force`, as `-D`,
+ * deletes anyway). Returns the commit it pointed at, to say how to get it back.
+ */
+export async function deleteBranch(repository: Repository, name: string, options: { force?: boolean } = {}): Promise<{ commit: CommitId }> {
   checkBranchName(name);
   if (name === repository.currentBranch()) throw new DgitError('USAGE', `cannot delete the current branch ${name}`, name);
   const head = await repository.branchHead(name);
   if (!head) throw await repository.unknownBranch(name);
-  await repository.refs.delete(`refs/heads/${name}`, head);
   const stored = await repository.workingSets.read(name);
+  if (!options.force) {
+    const current = await repository.branchHead(repository.currentBranch());
+    if (!current || !(await contains(repository, current, head)))
+      throw new DgitError('USAGE', `branch ${name} is not fully merged into ${repository.currentBranch()}; \`dgit branch -D ${name}\` deletes it anyway`, name);
+    const working = await repository.workingSet(name);
+    if (working.tree !== working.headTree)
+      throw new DgitError('USAGE', `branch ${name} has uncommitted changes; commit them on it, or \`dgit branch -D ${name}\` deletes them with it`, name);
+  }
+  await repository.refs.delete(`refs/heads/${name}`, head);
   if (stored) await repository.workingSets.update(name, stored, undefined);
+  return { commit: head };
+}
+
+/** Whether `commit` is `tip` or one of its ancestors (a walk of the history from `tip`). */
+async function contains(repository: Repository, tip: CommitId, commit: CommitId): Promise<boolean> {
+  const seen = new Set<string>([tip]);
+  const queue: CommitId[] = [tip];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (id === commit) return true;
+    for (const parent of (await repository.readCommit(id)).parents) {
+      if (seen.has(parent)) continue;
+      seen.add(parent);
+      queue.push(parent as CommitId);
+    }
+  }
+  return false;
 }
 
 /**

@@ -94,8 +94,17 @@ describe('core commands', () => {
     expect(gitOut(dir, 'rev-parse', 'edit')).toBe(gitOut(dir, 'rev-parse', 'v1'));
     expect(JSON.parse(dgitOk(dir, 'tables', '--json')).tables.map((t: { table: string }) => t.table)).toEqual(['people']);
     dgitOk(dir, 'switch', 'main');
-    dgitOk(dir, 'branch', '-d', 'edit');
+    // edit's commits are not in main: -d refuses, as git's does, and -D deletes, saying where it was.
+    const unmerged = dgit(dir, 'branch', '-d', 'edit');
+    expect(unmerged.code).toBe(2);
+    expect(unmerged.stderr).toMatch(/branch edit is not fully merged into main; `dgit branch -D edit` deletes it anyway/);
+    expect(gitOut(dir, 'branch', '--list', 'edit').trim()).toBe('edit');
+    const edit = gitOut(dir, 'rev-parse', 'edit').trim();
+    expect(dgitOk(dir, 'branch', '-D', 'edit')).toBe(`Deleted branch edit (was ${edit.slice(0, 12)})\n`);
     expect(gitOut(dir, 'branch', '--list', 'edit').trim()).toBe('');
+    // A branch whose commits main holds is deleted by -d.
+    dgitOk(dir, 'branch', 'merged');
+    expect(JSON.parse(dgitOk(dir, 'branch', '-d', 'merged', '--json'))).toEqual({ deleted: 'merged', commit: gitOut(dir, 'rev-parse', 'main').trim() });
     fsck(dir);
   });
 

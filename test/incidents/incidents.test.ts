@@ -148,7 +148,7 @@ describe('recordIncidentOutcome', () => {
     expect(await repository.refs.resolve(INCIDENT_LOG_REF)).not.toBe(log);
     expect((await listIncidents(repository))[0]).toMatchObject({ outcome: 'rejected', source: 'log' });
 
-    run(dir, 'branch', '-d', incident!.branch!);
+    run(dir, 'branch', '-D', incident!.branch!);
     expect((await listIncidents(repository))[0]).toMatchObject({ id: incident!.incident, outcome: 'rejected', fix_branch: incident!.branch });
     expect(healCliOk(dir, 'incidents')).toContain(`${incident!.incident} (rejected): reviewer: these birds were sexed later`);
     // Called again for the deleted branch (a queue retrying): the memory still knows it.
