@@ -27,7 +27,7 @@ export async function createBranch(repository: Repository, name: string, start?:
     throw error;
   });
   if (await repository.branchHead(name)) throw new DgitError('ALREADY_EXISTS', `a branch named ${name} already exists`, name);
-  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, commit);
+  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, commit, `branch: Created from ${start ?? 'HEAD'}`);
   return { name, commit, current: false };
 }
 
@@ -80,7 +80,7 @@ async function contains(repository: Repository, tip: CommitId, commit: CommitId)
 async function carryToNewBranch(repository: Repository, name: string, working: WorkingSet): Promise<BranchInfo> {
   if (!working.head) throw new DgitError('NOT_FOUND', 'the current branch has no commit yet; commit first', 'HEAD');
   if (await repository.branchHead(name)) throw new DgitError('ALREADY_EXISTS', `a branch named ${name} already exists`, name);
-  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, working.head);
+  await repository.refs.compareAndSwap(`refs/heads/${name}`, undefined, working.head, 'branch: Created from HEAD');
   await repository.workingSets.update(name, await repository.workingSets.read(name), { base: working.head, tree: working.tree });
   repository.refs.setHeadTarget(`refs/heads/${name}`);
   await repository.workingSets.update(working.branch, working.stored, undefined);
@@ -142,7 +142,7 @@ async function resetLocked(repository: Repository, rev: string): Promise<{ branc
   });
   const commit = await repository.resolve(rev);
   const tree = (await repository.readCommit(commit)).tree;
-  if (commit !== working.head) await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, commit);
+  if (commit !== working.head) await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, commit, `reset: moving to ${rev}`);
   if (working.stored) await repository.workingSets.update(working.branch, working.stored, undefined);
   await repository.merges.clear(working.branch);
   await syncBranchFiles(repository, working.headTree, tree);

@@ -51,7 +51,8 @@ async function commitLocked(repository: Repository, options: CommitOptions): Pro
   const author = await repository.signature(options.author, 'AUTHOR');
   const committer = await repository.signature(undefined, 'COMMITTER');
   const id = repository.writeCommit(repository.store, { tree: working.tree, parents, author, committer, message: options.message });
-  await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, id);
+  const kind = !working.head ? 'commit (initial)' : parents.length > 1 ? 'commit (merge)' : 'commit';
+  await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, working.head, id, `${kind}: ${options.message.split('\n')[0]}`);
   // The ref moved: the state now equals the head; a crash before this line is read the same way (see Repository.workingSet).
   try {
     await repository.workingSets.update(working.branch, working.stored, undefined);

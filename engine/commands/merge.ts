@@ -64,7 +64,7 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
   if (base === theirs) return { status: 'up-to-date', commit: ours! };
   if (!ours || base === ours) {
     const theirsTree = (await repository.readCommit(theirs)).tree;
-    await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, ours, theirs);
+    await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, ours, theirs, `merge ${rev}: Fast-forward`);
     await syncBranchFiles(repository, working.headTree, theirsTree, options.progress);
     return { status: 'fast-forward', commit: theirs };
   }

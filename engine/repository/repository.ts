@@ -9,7 +9,7 @@ import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
 import type { TableVersion } from '../table/table-version.js';
-import { gitIdentity } from './git-identity.js';
+import { DGIT_IDENTITY, gitIdentity } from './git-identity.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
 import { carryWorkingSet } from '../workingset/carry-over.js';
@@ -53,7 +53,14 @@ export class Repository {
     readonly bare: boolean,
   ) {
     this.store = new ObjectStore(gitdir);
-    this.refs = new RefStore(gitdir);
+    // The reflog's signature is git's committer, or dgit's own when git knows nobody (a reflog line never fails a command).
+    this.refs = new RefStore(gitdir, () => {
+      try {
+        return gitIdentity(gitdir, 'COMMITTER');
+      } catch {
+        return DGIT_IDENTITY;
+      }
+    });
     this.workingSets = new WorkingSetStore(this.store, this.refs);
     this.merges = new MergeStateStore(this.store, this.refs);
   }

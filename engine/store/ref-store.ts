@@ -30,7 +30,11 @@ const isomorphicGit = async () => (await import('isomorphic-git')).default;
  * process runs).
  */
 export class RefStore {
-  constructor(readonly gitdir: string) {}
+  /** `signature`: who the reflog says moved a ref (git's committer), asked for at each update. */
+  constructor(
+    readonly gitdir: string,
+    private readonly signature: () => { name: string; email: string } = () => ({ name: 'dgit', email: 'dgit@localhost' }),
+  ) {}
 
   /** The id a ref points to, or undefined when it does not exist. */
   async resolve(ref: string): Promise<ObjectId | undefined> {
@@ -114,12 +118,55 @@ export class RefStore {
    * Point `ref` at `next` if it still points at `expected` (undefined: must not
    * exist). Throws ConcurrentUpdateError, retryable, when another writer got there first.
    */
-  async compareAndSwap(ref: string, expected: ObjectId | undefined, next: ObjectId): Promise<void> {
+  async compareAndSwap(ref: string, expected: ObjectId | undefined, next: ObjectId, reason = 'dgit: update'): Promise<void> {
     checkRefName(ref);
     await this.withLock(ref, async () => {
       if ((await this.resolve(ref)) !== expected) throw new ConcurrentUpdateError(ref);
       this.replaceRef(ref, `${next}\n`);
+      this.logUpdate(ref, expected, next, reason);
     });
+  }
+
+  /**
+   * Append the move to the ref's reflog, as git does with `core.logAllRefUpdates`
+   * (on by default where there is a working tree): for branches and remote-tracking
+   * refs, and to HEAD's log when HEAD names the branch. `ref@{1}`, `git reflog` and
+   * git's gc (which keeps what a reflog names for 90 days) then see dgit's moves, so
+   * a commit a `reset --hard` dropped can be found again. The ref has moved already:
+   * a reflog that cannot be written is not a reason to fail the update.
+   */
+  private logUpdate(ref: string, previous: ObjectId | undefined, next: ObjectId, reason: string): void {
+    if (!(ref.startsWith('refs/heads/') || ref.startsWith('refs/remotes/'))) return;
+    try {
+      const logs = [ref, ...(this.headTarget() === ref ? ['HEAD'] : [])].map((name) => path.join(this.gitdir, 'logs', name));
+      if (!this.logsAllRefUpdates() && !fs.existsSync(logs[0]!)) return;
+      const { name, email } = this.signature();
+      const offset = -new Date().getTimezoneOffset();
+      const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
+      const clean = (text: string) => text.replace(/[\n<>]/g, ' ');
+      const line = `${previous ?? '0'.repeat(40)} ${next} ${clean(name)} <${clean(email)}> ${Math.floor(Date.now() / 1000)} ${zone}\t${reason.split('\n')[0]}\n`;
+      for (const log of logs) {
+        fs.mkdirSync(path.dirname(log), { recursive: true });
+        fs.appendFileSync(log, line);
+      }
+    } catch {
+      // As above: the ref is written; its log is a convenience.
+    }
+  }
+
+  /** git's `core.logAllRefUpdates`: unset means on, except in a bare repository. */
+  private logsAllRefUpdates(): boolean {
+    let config: string;
+    try {
+      config = fs.readFileSync(path.join(this.gitdir, 'config'), 'utf8');
+    } catch {
+      return true;
+    }
+    const core = /^\s*\[core\]([^[]*)/im.exec(config)?.[1] ?? '';
+    const value = (key: string) => new RegExp(`^\\s*${key}\\s*=\\s*(\\S+)`, 'im').exec(core)?.[1]?.toLowerCase();
+    const setting = value('logallrefupdates');
+    if (setting !== undefined) return setting === 'true' || setting === 'always' || setting === 'yes' || setting === 'on' || setting === '1';
+    return value('bare') !== 'true';
   }
 
   async delete(ref: string, expected: ObjectId | undefined): Promise<void> {
@@ -127,6 +174,8 @@ export class RefStore {
       const current = await this.resolve(ref);
       if (expected !== undefined && current !== expected) throw new ConcurrentUpdateError(ref);
       traceWrite(`ref ${ref} deleted`);
+      // As git: a deleted branch's reflog goes with it.
+      if (ref.startsWith('refs/heads/')) fs.rmSync(path.join(this.gitdir, 'logs', ref), { force: true });
       // A loose ref is one file to remove; one in packed-refs is left to isomorphic-git, which rewrites that file.
       const packed = isFullRefName(ref) ? this.readPackedRefs() : undefined;
       if (packed !== undefined && !packed.has(ref)) fs.rmSync(path.join(this.gitdir, ref), { force: true });
