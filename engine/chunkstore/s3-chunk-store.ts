@@ -8,7 +8,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { CorruptError, DgitError, NotFoundError } from '../errors/index.js';
+import { CorruptError, DgitError, NotFoundError, UsageError } from '../errors/index.js';
 import { hashObject } from '../store/object-store.js';
 import { chunkIdOfKey, chunkObjectKey, stateObjectKey, type ChunkStoreLocation } from './chunk-store-url.js';
 
@@ -32,6 +32,14 @@ export interface StoredChunk {
   lastModified: Date;
 }
 
+/** How long a request to the bucket may wait on a connection or on the server's next bytes: `DGIT_S3_TIMEOUT_MS`, 30 s by default. */
+function s3TimeoutMs(): number {
+  const text = process.env.DGIT_S3_TIMEOUT_MS;
+  const value = text === undefined || text === '' ? 30_000 : Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`DGIT_S3_TIMEOUT_MS must be a whole number of milliseconds above 0, not ${JSON.stringify(text)}`, 'DGIT_S3_TIMEOUT_MS');
+  return value;
+}
+
 /**
  * Chunks in an S3-compatible bucket, one immutable object per git blob id
  * (`<prefix>/chunks/<id>.parquet`). Credentials, region and endpoint come from
@@ -52,9 +60,14 @@ export class S3ChunkStore {
     // The SDK warns on every process under Node 22; dgit supports Node 20 and the warning is noise on its stderr.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const customEndpoint = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || config.endpoint);
+    // A server that stops answering fails the request (and, after the SDK's retries, the command) instead of
+    // hanging it: the SDK sets no timeout of its own. The socket timeout counts idle time, not the length of a
+    // transfer (the SDK's requestTimeout would cap the whole request, and by default only warns).
+    const timeout = s3TimeoutMs();
     this.client = new S3Client({
       region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION ? undefined : 'us-east-1',
       forcePathStyle: customEndpoint,
+      requestHandler: { connectionTimeout: timeout, socketTimeout: timeout },
       ...config,
     });
     this.client.middlewareStack.add(
