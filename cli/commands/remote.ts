@@ -173,8 +173,19 @@ export function registerRemote(program: Command, context: CommandContext): void 
       'after',
       '\nExamples:\n  dgit push\n  dgit push -u origin fix-delays\n  dgit push origin main --force-with-lease\n\nA token comes from DGIT_TOKEN, GITHUB_TOKEN (GitHub hosts only) or git credential helpers,\nsent as HTTP basic auth (user x-access-token) only when the server asks for it.',
     )
-    .action(async (name: string | undefined, spec: string | undefined, options: { forceWithLease?: string | boolean; setUpstream?: boolean; json?: boolean }) => {
+    .action(async (given: string | undefined, givenSpec: string | undefined, options: { forceWithLease?: string | boolean; setUpstream?: boolean; json?: boolean }, command: Command) => {
       const repository = await context.repository();
+      // As git: a lease takes its commit only as `--force-with-lease=COMMIT`. Written apart, the next word is
+      // the remote (`dgit push --force-with-lease origin main`), which commander would have taken as the commit.
+      let [name, spec] = [given, givenSpec];
+      // (commander keeps the words it parsed as `rawArgs`, a public field its types leave out.)
+      const words = (command.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
+      if (typeof options.forceWithLease === 'string' && !words.some((word) => word.startsWith('--force-with-lease='))) {
+        const positional = [options.forceWithLease, given, givenSpec].filter((word): word is string => word !== undefined);
+        if (positional.length > 2) throw new UsageError(`push takes a remote and a branch; give a lease's commit as --force-with-lease=${options.forceWithLease}`, 'push');
+        [name, spec] = positional;
+        options.forceWithLease = true;
+      }
       const [branch, remoteBranch] = spec === undefined ? [undefined, undefined] : splitRefspec(spec);
       const lease = await leaseOption(options.forceWithLease, repository);
       const progress = new ProgressLine();

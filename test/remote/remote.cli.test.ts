@@ -361,10 +361,17 @@ describe('dgit push, fetch and pull', () => {
     const aHead = gitRef(a, 'main');
     await edit(b, "UPDATE t SET name = 'from-b' WHERE id = 2", 'b rewrites history');
 
-    // B's origin/main is stale: the lease fails and the remote keeps A's commit.
-    const refused = await dgitRemote(b, env, 'push', '--force-with-lease');
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/push refused by --force-with-lease: origin's main is at [0-9a-f]{12}, but the lease expected [0-9a-f]{12}; someone else pushed: run `dgit fetch origin`/);
+    // B's origin/main is stale: the lease fails and the remote keeps A's commit, whichever way the push is written
+    // (as git, the word after --force-with-lease is the remote: a lease's commit goes after `=`).
+    for (const args of [['--force-with-lease'], ['--force-with-lease', 'origin', 'main'], ['origin', 'main', '--force-with-lease'], ['--force-with-lease', 'origin']]) {
+      const refused = await dgitRemote(b, env, 'push', ...args);
+      expect({ args, code: refused.code }).toEqual({ args, code: 1 });
+      expect(refused.stderr).toMatch(/push refused by --force-with-lease: origin's main is at [0-9a-f]{12}, but the lease expected [0-9a-f]{12}; someone else pushed: run `dgit fetch origin`/);
+    }
+    const explicit = await dgitRemote(b, env, 'push', `--force-with-lease=${gitRef(b, 'refs/remotes/origin/main')}`, 'origin', 'main');
+    expect(explicit.stderr).toMatch(/push refused by --force-with-lease/);
+    const tooMany = await dgitRemote(b, env, 'push', '--force-with-lease', 'origin', 'main', 'extra');
+    expect(tooMany.code).toBe(2);
     expect(gitRef(bare, 'refs/heads/main')).toBe(aHead);
 
     // After fetching (and looking), B may overwrite.
