@@ -70,7 +70,8 @@ export async function runChecks(repository: Repository, rev: string | undefined,
 
 async function runConfiguredChecks(repository: Repository, rev: string | undefined, options: RunChecksOptions): Promise<CheckReport> {
   // Checking the working set checks the dgit.yml the user is editing.
-  if (rev === undefined && options.config === undefined) await stageWorktreeConfig(repository);
+  // (On a detached HEAD there is no working set: the checks read HEAD's commit, see Repository.revision.)
+  if (rev === undefined && options.config === undefined && repository.refs.headTarget() !== undefined) await stageWorktreeConfig(repository);
   const revision = await repository.revision(rev);
   // A working set with no change is its branch's commit: say which (CLI.md's report names a commit id).
   const working = revision.kind === 'working' ? await repository.workingSet() : undefined;

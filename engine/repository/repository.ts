@@ -163,6 +163,8 @@ export class Repository {
 
   /** The commit `rev` names, or the working set when `rev` is undefined. */
   async revision(rev: string | undefined): Promise<Revision> {
+    // A detached HEAD (`git checkout <commit>`) has no working set, but reads show HEAD's commit, as git's do.
+    if (rev === undefined && this.refs.headTarget() === undefined) rev = 'HEAD';
     if (rev === undefined || rev === WORKING) {
       const working = await this.workingSet();
       return { kind: 'working', branch: working.branch, tree: working.tree };
