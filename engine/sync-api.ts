@@ -44,7 +44,7 @@ export { workingSetRef, mergeStateRef } from './workingset/state-commit.js';
 export { verifyChunk } from './integrity/table-integrity.js';
 
 // Chunks in object storage: the setting, URLs, and the engine-side query texts for `dgit files`
-export { chunkStoreOf } from './chunkstore/chunk-store-setting.js';
+export { chunkStoreOf, committedChunkStore } from './chunkstore/chunk-store-setting.js';
 export { parseChunkStoreUrl } from './chunkstore/chunk-store-url.js';
 export { duckdbQuery, sparkExpression } from './chunkstore/table-files.js';
 export { DEFAULT_GRACE_MS } from './chunkstore/chunk-gc.js';

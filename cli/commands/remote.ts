@@ -56,9 +56,12 @@ export function registerRemote(program: Command, context: CommandContext): void 
     .action(async (s3url: string | undefined, options: { json?: boolean }) => {
       const repository = await context.repository();
       if (s3url === undefined) {
-        const { chunkStoreOf } = await loadSyncApi();
+        const { chunkStoreOf, committedChunkStore } = await loadSyncApi();
         const location = chunkStoreOf(repository);
-        if (options.json) return printJson({ chunks: location?.url ?? null });
+        // A plain `git clone` of a repository whose dgit.yml names a bucket: say so, and how to read from it.
+        const named = location ? undefined : await committedChunkStore(repository, (await repository.revision(undefined)).tree);
+        if (options.json) return printJson({ chunks: location?.url ?? null, ...(named ? { named: named.url } : {}) });
+        if (named) return print(`this clone keeps no chunk store, but dgit.yml names ${named.url}: \`dgit remote chunks ${named.url}\` reads the chunks from it`);
         return print(location ? location.url : 'chunks live in git');
       }
       const change = await useChunkStore(repository, s3url);

@@ -73,14 +73,18 @@ export async function useChunkStore(repository: Repository, url: string): Promis
  * it (the setting only: the commit's trees already leave the chunks out).
  */
 export async function adoptCommittedChunkStore(repository: Repository, tree: ObjectId): Promise<ChunkStoreLocation | undefined> {
+  const location = await committedChunkStore(repository, tree);
+  if (location && !chunkStoreOf(repository)) writeChunkStoreSetting(repository.store, location);
+  return location;
+}
+
+/** The chunk store the dgit.yml of `tree` names, if any (a plain `git clone` has it without using it). */
+export async function committedChunkStore(repository: Repository, tree: ObjectId): Promise<ChunkStoreLocation | undefined> {
   if (tree === EMPTY_TREE) return undefined;
   const text = await readConfigText(repository, tree);
   if (text === undefined || !text.includes('storage')) return undefined;
   const url = parseConfig(text).config.storage?.chunks;
-  if (!url) return undefined;
-  const location = parseChunkStoreUrl(url, CONFIG_FILE);
-  if (!chunkStoreOf(repository)) writeChunkStoreSetting(repository.store, location);
-  return location;
+  return url ? parseChunkStoreUrl(url, CONFIG_FILE) : undefined;
 }
 
 function writeChunkStoreSetting(store: ObjectStore, location: ChunkStoreLocation): void {
