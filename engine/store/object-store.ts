@@ -119,12 +119,12 @@ export class ObjectStore {
     if (packed) return packed;
     if (oid === EMPTY_TREE) return { type: 'tree', content: new Uint8Array(0) };
     // Not in any pack (rather than a delta whose base only isomorphic-git finds): missing, unless a pack is left to it.
-    if (!this.packs.has(oid) && this.packs.readsEveryPack && !this.hasLoose(oid)) throw missingObject(this.gitdir, oid);
+    if (!this.packs.has(oid) && this.packs.readsEveryPack && !this.hasLoose(oid)) throw missingObject(this.gitdir, oid, this.localChunks !== undefined);
     try {
       const result = await (await isomorphicGit()).readObject({ fs, gitdir: this.gitdir, oid, format: 'content', cache: this.cache });
       return { type: result.type as ObjectType, content: result.object as Uint8Array };
     } catch (error) {
-      if ((error as { code?: string }).code === 'NotFoundError') throw missingObject(this.gitdir, oid);
+      if ((error as { code?: string }).code === 'NotFoundError') throw missingObject(this.gitdir, oid, this.localChunks !== undefined);
       throw error;
     }
   }
@@ -277,7 +277,7 @@ export class ObjectTransaction {
  * before its boundary, a partial clone (`--filter`) lacks the objects it did not
  * fetch; otherwise the repository lost it and only a copy elsewhere can restore it.
  */
-function missingObject(gitdir: string, oid: string): NotFoundError {
+function missingObject(gitdir: string, oid: string, usesChunkStore: boolean): NotFoundError {
   let config = '';
   try {
     config = fs.readFileSync(path.join(gitdir, 'config'), 'utf8');
@@ -289,6 +289,23 @@ function missingObject(gitdir: string, oid: string): NotFoundError {
     error.message = `object ${oid} not found: this is a partial clone and it was not fetched; \`git cat-file -e ${oid}\` fetches it, \`git fetch --refetch origin\` after \`git config --unset remote.origin.partialclonefilter\` fetches everything`;
   else if (fs.existsSync(path.join(gitdir, 'shallow')))
     error.message = `object ${oid} not found: this is a shallow clone and the object is older than its history; \`git fetch --unshallow\` fetches the whole history`;
-  else error.message = `object ${oid} not found: the repository lacks it; run \`dgit fsck\`, and \`git fetch\` from a remote that has it`;
+  else {
+    // A plain `git clone` of a repository whose chunks live in a bucket: its checked-out dgit.yml names the bucket.
+    const bucket = usesChunkStore ? undefined : bucketNamedInWorktree(gitdir);
+    error.message = bucket
+      ? `object ${oid} not found: if it is a chunk, it lives in ${bucket}, which this clone does not read yet: \`dgit remote chunks ${bucket}\``
+      : `object ${oid} not found: the repository lacks it; run \`dgit fsck\`, and \`git fetch\` from a remote that has it`;
+  }
   return error;
+}
+
+/** The `storage.chunks` URL of the dgit.yml in the working directory, if it names one (read as text: this layer parses no YAML). */
+function bucketNamedInWorktree(gitdir: string): string | undefined {
+  if (path.basename(gitdir) !== '.git') return undefined;
+  try {
+    const text = fs.readFileSync(path.join(path.dirname(gitdir), 'dgit.yml'), 'utf8');
+    return /^\s*chunks\s*:\s*["']?(s3:\/\/[^\s"'#]+)/m.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
 }
