@@ -21,6 +21,7 @@ import { manifestRowCount } from '../chunking/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import { applyEdits, type EditCounts } from '../table/apply-edits.js';
 import { buildTable } from '../table/build-table.js';
+import { underWrittenColumns } from '../diff/column-alignment.js';
 import { diffStat } from '../diff/table-diff.js';
 import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { withTableTree } from '../table/root-tree.js';
@@ -129,7 +130,7 @@ export async function importTable(repository: Repository, file: string, options:
           for await (const batch of source.batches()) for (const row of arrowToRows(batch, readColumns)) rows.push(row);
           // For `delete` the rows are keys (whole rows, for a bag).
           const edits = mode === 'delete' ? { upserts: [], deletes: rows } : { upserts: rows, deletes: [] };
-          const reader = rewriteAll ? underStoredNames(chunks, existing.schema) : chunks;
+          const reader = rewriteAll ? underWrittenColumns(chunks, existing.schema) : chunks;
           const applied = await applyEdits(schema, existing.manifest, edits, { reader, writer: chunks }, { rewriteAll });
           const existingTree = (await repository.tableTrees(working.tree)).get(options.table)!;
           previous = await previousTableTree(repository.store, existingTree, options.table, existing);
@@ -169,18 +170,6 @@ export async function importTable(repository: Repository, file: string, options:
   }
 }
 
-
-/**
- * Chunks written under `written`'s stored names, read as the columns asked for
- * (matched by id; a column `written` lacks reads as null). Rows only, so a
- * rewrite never splices a chunk's columns by name.
- */
-function underStoredNames(chunks: ChunkReader, written: TableSchema): ChunkReader {
-  const byId = new Map(written.columns.map((c) => [c.id, c]));
-  return {
-    readRows: (id, columns) => chunks.readRows(id, columns.map((c): Column => byId.get(c.id) ?? { id: c.id, name: `\u0000absent ${c.id}`, type: c.type, nullable: true })),
-  };
-}
 
 /**
  * What a replacement really changed, row by row: the diff of the old table and the

@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import { DgitError, UncommittedChangesError } from '../errors/index.js';
 import { chunksMergeReads, conflictToJson, mergeTables, schemaConflictToJson, theirsRuns, type TheirsRun } from '../merge/index.js';
 import type { Repository } from '../repository/repository.js';
-import { storedName, type Column, type TableSchema } from '../schema/schema.js';
+import { storedName, type TableSchema } from '../schema/schema.js';
 import { parseTree, serializeTree, type TreeEntry } from '../store/git-objects.js';
 import type { ObjectId, ObjectTransaction } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { applyEdits } from '../table/apply-edits.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
+import { underWrittenColumns } from '../diff/column-alignment.js';
 import { schemasEqual } from '../diff/schema-diff.js';
 import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { TABLES_DIR, previousTableTree, readTableVersion, writeTableTree, type ObjectWriter } from '../table/table-tree.js';
@@ -309,29 +310,12 @@ export async function applyMerged(
   replace?: ReadonlyMap<number, TheirsRun>,
 ): Promise<TableVersion> {
   const manifest = ours?.manifest ?? { chunks: [] };
-  const oursById = new Map((ours?.schema.columns ?? []).map((c) => [c.id, c]));
   const keepsChunks =
     !!ours &&
     ours.schema.columns.every((c) => schema.columns.some((m) => m.id === c.id && storedName(m) === storedName(c) && m.type === c.type)) &&
     ours.schema.primaryKey.join(',') === schema.primaryKey.join(',');
-  const reader: ChunkReader = keepsChunks
-    ? chunks
-    : {
-        async readRows(id, columns) {
-          // Read under ours' names; a column ours lacks reads as null.
-          const asStored: Column[] = columns.map((c) => oursById.get(c.id) ?? { id: c.id, type: c.type, nullable: true, name: `\u0000absent ${c.id}` });
-          const rows = await chunks.readRows(id, asStored);
-          return rows.map((row) => row.map((value, i) => convertValue(value, asStored[i]!.type, columns[i]!.type)));
-        },
-      };
+  const reader: ChunkReader = keepsChunks || !ours ? chunks : underWrittenColumns(chunks, ours.schema);
   const { manifest: next } = await applyEdits(schema, manifest, edits, { reader, writer: chunks }, { rewriteAll: !keepsChunks, replace });
   return { schema, manifest: next };
-}
-
-function convertValue(value: Row[number], from: Column['type'], to: Column['type']): Row[number] {
-  if (value === null || from === to) return value;
-  if (typeof value === 'number' && (to === 'Int64' || to === 'UInt64')) return BigInt(value);
-  if (typeof value === 'bigint' && to.startsWith('Float')) return Number(value);
-  return value;
 }
 

@@ -1,7 +1,7 @@
 import type { Column, TableSchema } from '../schema/schema.js';
 import { isKeyless, keyColumnIndexes } from '../schema/schema.js';
 import type { ColumnType } from '../schema/types.js';
-import type { TableVersion } from '../table/table-version.js';
+import type { ChunkReader, TableVersion } from '../table/table-version.js';
 import { fromJsonValue, toJsonValue, valuesEqual, type Row, type Value } from '../value/value.js';
 
 /**
@@ -94,6 +94,26 @@ function sortsByTargetKey(
     }
   }
   return true;
+}
+
+/**
+ * `chunks`, read as tables written under `written`'s columns: a column asked for is
+ * matched by id and read under the name chunk files hold it by (its stored name);
+ * one `written` lacks reads as null; a value of another type is converted. Rows
+ * only (no Arrow), so a rewrite never splices a chunk's columns by name. What a
+ * table rewritten under a new schema reads its old chunks through (a merge that
+ * drops or retypes a column, an import that adds one under a still-stored name).
+ */
+export function underWrittenColumns(chunks: ChunkReader, written: TableSchema): ChunkReader {
+  const byId = new Map(written.columns.map((c) => [c.id, c]));
+  return {
+    async readRows(id, columns) {
+      const asStored: Column[] = columns.map((c) => byId.get(c.id) ?? { id: c.id, type: c.type, nullable: true, name: `\u0000absent ${c.id}` });
+      const rows = await chunks.readRows(id, asStored);
+      if (asStored.every((c, i) => c.type === columns[i]!.type)) return rows;
+      return rows.map((row) => row.map((value, i) => convertValue(value, asStored[i]!.type, columns[i]!.type)));
+    },
+  };
 }
 
 /** A side's row in target columns, values converted to the target types. */

@@ -109,6 +109,13 @@ const cases: SchemaMergeCase[] = [
     merged: ['SELECT id, name, score FROM t ORDER BY id', [{ id: 1, name: 'a', score: 1.5 }, { id: 3, name: 'c', score: 30 }, { id: 4, name: 'D', score: 40 }]],
   },
   {
+    name: 'a retype on one side and edits of other columns on the other: ours\' rows are read converted to the new type',
+    main: ["UPDATE t SET name = 'B' WHERE id = 2"],
+    feature: ['ALTER TABLE t ALTER COLUMN score TYPE VARCHAR'],
+    conflicts: [],
+    merged: ['SELECT id, name, score FROM t WHERE id IN (1, 2) ORDER BY id', [{ id: 1, name: 'a', score: '10' }, { id: 2, name: 'B', score: '20' }]],
+  },
+  {
     name: 'a column renamed on one side and edited on the other merges by column id',
     main: ['ALTER TABLE t RENAME COLUMN score TO points'],
     feature: ['UPDATE t SET score = 33 WHERE id = 3'],
