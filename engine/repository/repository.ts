@@ -9,7 +9,7 @@ import { EMPTY_TREE, listTableTrees } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
 import { GitChunkStore } from '../table/git-chunk-store.js';
 import type { TableVersion } from '../table/table-version.js';
-import { DGIT_IDENTITY, gitIdentity } from './git-identity.js';
+import { DGIT_IDENTITY, gitIdentity, readGitConfig } from './git-identity.js';
 import { WorkingSetStore, type WorkingSetState } from '../workingset/working-set.js';
 import { MergeStateStore, type MergeState } from '../workingset/merge-state.js';
 import { carryWorkingSet } from '../workingset/carry-over.js';
@@ -53,13 +53,21 @@ export class Repository {
     readonly bare: boolean,
   ) {
     this.store = new ObjectStore(gitdir);
-    // The reflog's signature is git's committer, or dgit's own when git knows nobody (a reflog line never fails a command).
-    this.refs = new RefStore(gitdir, () => {
-      try {
-        return gitIdentity(gitdir, 'COMMITTER');
-      } catch {
-        return DGIT_IDENTITY;
-      }
+    this.refs = new RefStore(gitdir, {
+      // git's committer, or dgit's own signature when git knows nobody (a reflog line never fails a command).
+      signature: () => {
+        try {
+          return gitIdentity(gitdir, 'COMMITTER');
+        } catch {
+          return DGIT_IDENTITY;
+        }
+      },
+      // git's rule: core.logAllRefUpdates, unset meaning on except in a bare repository.
+      logsAll: () => {
+        const setting = readGitConfig(gitdir, 'core.logAllRefUpdates')?.toLowerCase();
+        if (setting === undefined) return readGitConfig(gitdir, 'core.bare')?.toLowerCase() !== 'true';
+        return ['true', 'always', 'yes', 'on', '1', ''].includes(setting);
+      },
     });
     this.workingSets = new WorkingSetStore(this.store, this.refs);
     this.merges = new MergeStateStore(this.store, this.refs);

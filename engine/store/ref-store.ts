@@ -30,10 +30,17 @@ const isomorphicGit = async () => (await import('isomorphic-git')).default;
  * process runs).
  */
 export class RefStore {
-  /** `signature`: who the reflog says moved a ref (git's committer), asked for at each update. */
+  /**
+   * `reflog`, asked at each update of a branch: who the log says moved it (git's
+   * committer), and whether every branch is logged (git's `core.logAllRefUpdates`;
+   * when not, only a log that exists already is kept up to date).
+   */
   constructor(
     readonly gitdir: string,
-    private readonly signature: () => { name: string; email: string } = () => ({ name: 'dgit', email: 'dgit@localhost' }),
+    private readonly reflog: { signature(): { name: string; email: string }; logsAll(): boolean } = {
+      signature: () => ({ name: 'dgit', email: 'dgit@localhost' }),
+      logsAll: () => true,
+    },
   ) {}
 
   /** The id a ref points to, or undefined when it does not exist. */
@@ -139,8 +146,8 @@ export class RefStore {
     if (!(ref.startsWith('refs/heads/') || ref.startsWith('refs/remotes/'))) return;
     try {
       const logs = [ref, ...(this.headTarget() === ref ? ['HEAD'] : [])].map((name) => path.join(this.gitdir, 'logs', name));
-      if (!this.logsAllRefUpdates() && !fs.existsSync(logs[0]!)) return;
-      const { name, email } = this.signature();
+      if (!this.reflog.logsAll() && !fs.existsSync(logs[0]!)) return;
+      const { name, email } = this.reflog.signature();
       const offset = -new Date().getTimezoneOffset();
       const zone = `${offset < 0 ? '-' : '+'}${String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')}${String(Math.abs(offset) % 60).padStart(2, '0')}`;
       const clean = (text: string) => text.replace(/[\n<>]/g, ' ');
@@ -152,21 +159,6 @@ export class RefStore {
     } catch {
       // As above: the ref is written; its log is a convenience.
     }
-  }
-
-  /** git's `core.logAllRefUpdates`: unset means on, except in a bare repository. */
-  private logsAllRefUpdates(): boolean {
-    let config: string;
-    try {
-      config = fs.readFileSync(path.join(this.gitdir, 'config'), 'utf8');
-    } catch {
-      return true;
-    }
-    const core = /^\s*\[core\]([^[]*)/im.exec(config)?.[1] ?? '';
-    const value = (key: string) => new RegExp(`^\\s*${key}\\s*=\\s*(\\S+)`, 'im').exec(core)?.[1]?.toLowerCase();
-    const setting = value('logallrefupdates');
-    if (setting !== undefined) return setting === 'true' || setting === 'always' || setting === 'yes' || setting === 'on' || setting === '1';
-    return value('bare') !== 'true';
   }
 
   async delete(ref: string, expected: ObjectId | undefined): Promise<void> {
