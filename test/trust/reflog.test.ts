@@ -58,4 +58,18 @@ describe("dgit's ref moves are in git's reflog", () => {
     await commit(repository, { message: 'fix a', author });
     expect(git(dir, 'reflog', 'show', '--format=%gs', 'main').split('\n')[0]).toBe('commit: fix a');
   });
+
+  it('branch -d refuses a merged branch that holds uncommitted changes, and changes nothing; -D deletes it', async () => {
+    const { dir, repository, first, second } = await repositoryWithTwoCommits();
+    await createBranch(repository, 'side');
+    // side's working set holds a change (the first commit's tables), as a branch left with edits does.
+    const { tree } = await repository.readCommit(first as never);
+    await repository.workingSets.update('side', undefined, { base: second as never, tree });
+    const refs = git(dir, 'for-each-ref');
+    await expect(deleteBranch(repository, 'side')).rejects.toThrow(/branch side has uncommitted changes; commit them on it, or `dgit branch -D side` deletes them with it/);
+    expect(git(dir, 'for-each-ref')).toBe(refs);
+    expect(await deleteBranch(repository, 'side', { force: true })).toEqual({ commit: second });
+    expect(git(dir, 'branch', '--list', 'side')).toBe('');
+  });
 });
+
