@@ -8,7 +8,8 @@ import { remoteError } from './remote-error.js';
 import { guessDefaultBranch, withStandInHead, type RemoteHeadWatch } from './remote-head.js';
 import { defaultRemote, remoteUrl } from './remote-config.js';
 import { redactUrl } from './remote-url.js';
-import { countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
+import { parseCommit } from '../store/git-objects.js';
+import { answeringLocalWants, countingHttpClient, emptyCounts, type TransferCounts, type TransferOptions } from './transport.js';
 
 /** How one remote-tracking branch moved. */
 export interface TrackingRefUpdate {
@@ -52,7 +53,10 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   const credentials = new CredentialProvider({ cwd: repository.dir, interactive: options.interactive, token: options.token });
   // Every branch is fetched: any stand-in for a missing remote HEAD will do (see remote-head.ts).
   const remoteHead: RemoteHeadWatch = {};
-  const http = withStandInHead(countingHttpClient(transfer, options.onProgress), (branches) => guessDefaultBranch(branches)?.branch ?? branches[0], remoteHead);
+  const http = answeringLocalWants(
+    withStandInHead(countingHttpClient(transfer, options.onProgress), (branches) => guessDefaultBranch(branches)?.branch ?? branches[0], remoteHead),
+    (id) => completeHere(repository, id as ObjectId),
+  );
   // The remote's refs (push) or the local objects and tracking refs (fetch) change from here on.
   traceWrite('fetch');
   try {
@@ -86,6 +90,20 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   repository.store.packs.refresh();
   const after = await trackingRefs(repository, remote);
   return { remote, url: redactUrl(url), updated: await compareTrackingRefs(repository, remote, before, after), transfer };
+}
+
+/**
+ * Whether a commit (or tag) the remote advertises is here with what it needs, so
+ * the fetch need not ask for it. Objects arrive here whole: a fetched pack is
+ * indexed only once all of it is written, and dgit writes a commit after its
+ * trees and chunks. The commit's root tree is checked as well, against a
+ * repository whose objects someone pruned by hand.
+ */
+async function completeHere(repository: Repository, id: ObjectId): Promise<boolean> {
+  if (!(await repository.store.has(id))) return false;
+  const object = await repository.store.read(id);
+  if (object.type !== 'commit') return object.type === 'tag';
+  return repository.store.has(parseCommit(object.content, id).tree);
 }
 
 function currentBranchOrUndefined(repository: Repository): string | undefined {

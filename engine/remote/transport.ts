@@ -92,3 +92,57 @@ function packObjectCount(parts: Uint8Array[]): number {
   if (bytes.subarray(at, at + 4).toString('latin1') !== 'PACK' || at + 12 > bytes.length) return 0;
   return bytes.readUInt32BE(at + 8);
 }
+
+/**
+ * `client`, but an upload-pack request whose every wanted commit is already
+ * here is answered here, with no pack (what git's own fetch does when
+ * "everything is local"): isomorphic-git asks the server for a pack even when
+ * nothing changed, which costs the server an upload-pack and a pack-objects per
+ * fetch, and a round trip. `local(id)` says whether an object and what it needs
+ * are here (see fetch.ts). A request that names no want, or a want we lack,
+ * goes to the server untouched.
+ */
+export function answeringLocalWants(client: HttpClient, local: (id: string) => Promise<boolean>): HttpClient {
+  return {
+    async request(request: GitHttpRequest): Promise<GitHttpResponse> {
+      if (request.method !== 'POST' || !request.url.endsWith('/git-upload-pack') || !Array.isArray(request.body)) return client.request(request);
+      const wants = uploadPackWants(Buffer.concat(request.body as Uint8Array[]));
+      if (wants === undefined || wants.length === 0) return client.request(request);
+      for (const want of wants) if (!(await local(want))) return client.request(request);
+      // A NAK and no pack: isomorphic-git then writes no pack and moves the refs to what the server advertised.
+      return {
+        url: request.url,
+        method: 'POST',
+        statusCode: 200,
+        statusMessage: 'OK',
+        headers: { 'content-type': 'application/x-git-upload-pack-result' },
+        body: (async function* () {
+          yield Buffer.from('0008NAK\n');
+        })(),
+      };
+    },
+  };
+}
+
+/** The object ids after `want ` in an upload-pack request (protocol v1), or undefined when it does not parse as one. */
+function uploadPackWants(bytes: Buffer): string[] | undefined {
+  const wants: string[] = [];
+  let at = 0;
+  while (at + 4 <= bytes.length) {
+    const head = bytes.subarray(at, at + 4).toString('latin1');
+    if (!/^[0-9a-f]{4}$/i.test(head)) return undefined;
+    const size = Number.parseInt(head, 16);
+    if (size === 0) {
+      at += 4;
+      continue;
+    }
+    if (size < 4 || at + size > bytes.length) return undefined;
+    const line = bytes.subarray(at + 4, at + size).toString('latin1');
+    const want = /^want ([0-9a-f]{40})(?:[ \n\0]|$)/.exec(line);
+    if (want) wants.push(want[1]!);
+    // Anything that is not a want, a have, `done` or a deepening makes the request one we leave to the server.
+    else if (!/^(have [0-9a-f]{40}|done)\s*$/.test(line)) return undefined;
+    at += size;
+  }
+  return at === bytes.length ? wants : undefined;
+}
