@@ -3,18 +3,24 @@
 // need no build, so they use the core the build leaves idle. Each leaves part of a core
 // idle (the tests mostly wait on git and DuckDB). The output of each script is printed
 // whole when it ends, except the one named with --live, whose output streams as it comes.
-// Usage: node scripts/run-parallel.mjs [--live NAME] STEP...   (STEP: SCRIPT or SCRIPT,SCRIPT...)
+// A script named with --background runs at the lowest CPU priority: it takes the cycles the
+// others leave (the tests wait on git and DuckDB a tenth of the time) instead of slowing them.
+// Usage: node scripts/run-parallel.mjs [--live NAME] [--background NAME] STEP...   (STEP: SCRIPT or SCRIPT,SCRIPT...)
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 
 const args = process.argv.slice(2);
 let live;
-if (args[0] === '--live') {
-  live = args[1];
+let background;
+while (args[0] === '--live' || args[0] === '--background') {
+  if (args[0] === '--live') live = args[1];
+  else background = args[1];
   args.splice(0, 2);
 }
 const steps = args.map((step) => step.split(','));
-if (steps.length === 0 || steps.some((step) => step.some((name) => name === '')) || (live !== undefined && !steps.flat().includes(live))) {
-  process.stderr.write('usage: node scripts/run-parallel.mjs [--live NAME] STEP... (STEP: SCRIPT or SCRIPT,SCRIPT...; NAME among the scripts)\n');
+const named = (name) => name === undefined || steps.flat().includes(name);
+if (steps.length === 0 || steps.some((step) => step.some((name) => name === '')) || !named(live) || !named(background)) {
+  process.stderr.write('usage: node scripts/run-parallel.mjs [--live NAME] [--background NAME] STEP... (STEP: SCRIPT or SCRIPT,SCRIPT...; NAME among the scripts)\n');
   process.exit(2);
 }
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -25,6 +31,14 @@ function run(name) {
     const started = Date.now();
     const streaming = name === live;
     const child = spawn(npm, ['run', '--silent', name], { stdio: ['ignore', streaming ? 'inherit' : 'pipe', streaming ? 'inherit' : 'pipe'] });
+    // npm starts its script after loading itself, so the script and what it starts inherit this priority.
+    if (name === background && child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, os.constants.priority.PRIORITY_LOW);
+      } catch {
+        // Not permitted here: it runs at normal priority.
+      }
+    }
     const output = [];
     child.stdout?.on('data', (chunk) => output.push(chunk));
     child.stderr?.on('data', (chunk) => output.push(chunk));

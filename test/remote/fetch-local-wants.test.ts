@@ -81,7 +81,7 @@ describe('fetch when everything is here', () => {
     const sent: string[] = [];
     const server: { request(request: GitHttpRequest): Promise<GitHttpResponse> } = {
       async request(request) {
-        sent.push(Buffer.concat(request.body as Uint8Array[]).toString('latin1'));
+        sent.push(Buffer.concat(request.body as unknown as Uint8Array[]).toString('latin1'));
         return { url: request.url, method: 'POST', statusCode: 200, statusMessage: 'OK', headers: {}, body: undefined };
       },
     };
@@ -89,7 +89,7 @@ describe('fetch when everything is here', () => {
     const client = answeringLocalWants(server, async (id) => id === here);
     const line = (text: string) => `${(text.length + 4).toString(16).padStart(4, '0')}${text}`;
     const ask = (...lines: string[]) =>
-      client.request({ url: 'http://x/data.git/git-upload-pack', method: 'POST', headers: {}, body: [Buffer.from(lines.join(''), 'latin1')] });
+      client.request({ url: 'http://x/data.git/git-upload-pack', method: 'POST', headers: {}, body: [Buffer.from(lines.join(''), 'latin1')] as unknown as GitHttpRequest['body'] });
 
     const answered = await ask(line(`want ${here} multi_ack side-band-64k\n`), '0000', line('done\n'));
     expect(sent).toEqual([]);
