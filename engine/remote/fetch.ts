@@ -28,6 +28,11 @@ export interface FetchOutcome {
   url: string;
   updated: TrackingRefUpdate[];
   transfer: TransferCounts;
+  /**
+   * The remote's branches as it advertised them (names without `refs/heads/`):
+   * a tracking ref of a branch deleted there stays without `prune`, as in git.
+   */
+  branches: string[] | undefined;
 }
 
 export interface FetchOptions extends TransferOptions {
@@ -89,7 +94,7 @@ export async function fetch(repository: Repository, options: FetchOptions = {}):
   // isomorphic-git wrote a new pack: our own pack reader must see it.
   repository.store.packs.refresh();
   const after = await trackingRefs(repository, remote);
-  return { remote, url: redactUrl(url), updated: await compareTrackingRefs(repository, remote, before, after), transfer };
+  return { remote, url: redactUrl(url), updated: await compareTrackingRefs(repository, remote, before, after), transfer, branches: remoteHead.branches };
 }
 
 /**

@@ -44,7 +44,10 @@ export async function pull(repository: Repository, options: PullOptions = {}): P
   checkBranchName(remoteBranch);
   const fetched = await fetch(repository, { ...options, remote });
   const tracking = `refs/remotes/${remote}/${remoteBranch}`;
-  if (!(await repository.refs.resolve(tracking))) throw new NotFoundError(`branch ${JSON.stringify(remoteBranch)} on remote ${remote}`, fetched.url);
+  // A tracking ref outlives its branch on the remote (fetch keeps it without --prune): merging it would say
+  // "Already up to date" about a branch that is gone. git refuses the same ("no such ref was fetched").
+  const gone = fetched.branches !== undefined && !fetched.branches.includes(remoteBranch);
+  if (gone || !(await repository.refs.resolve(tracking))) throw new NotFoundError(`branch ${JSON.stringify(remoteBranch)} on remote ${remote}`, fetched.url);
   const outcome = await merge(repository, tracking, {
     message: options.message ?? `Merge branch '${remoteBranch}' of ${fetched.url} into ${local}`,
     gate: options.gate,

@@ -18,9 +18,12 @@ export interface MissingRemoteHead {
   standIn: string | undefined;
 }
 
-/** Filled in by `withStandInHead` when the remote's advertisement has no HEAD. */
+/** Filled in by `withStandInHead` from the remote's advertisement. */
 export interface RemoteHeadWatch {
+  /** Set when the advertisement has no HEAD. */
   missing?: MissingRemoteHead;
+  /** The remote's branches (names without `refs/heads/`), whether or not it has a HEAD. */
+  branches?: string[];
 }
 
 /** Why a clone checked out a branch the remote's HEAD does not name. */
@@ -82,8 +85,9 @@ function addStandInHead(advertisement: Buffer, pick: (branches: string[]) => str
     const [id = '', name = ''] = lines[index]!.toString('utf8').split('\0')[0]!.trim().split(' ');
     refs.push({ id, name });
   }
-  if (refs[0]!.name === 'capabilities^{}' || refs.some((ref) => ref.name === 'HEAD')) return undefined;
   const branches = refs.filter((ref) => ref.name.startsWith('refs/heads/')).map((ref) => ref.name.slice('refs/heads/'.length));
+  watch.branches = branches;
+  if (refs[0]!.name === 'capabilities^{}' || refs.some((ref) => ref.name === 'HEAD')) return undefined;
   watch.missing = { branches, standIn: undefined };
   const standIn = pick(branches);
   const target = standIn === undefined ? undefined : refs.find((ref) => ref.name === `refs/heads/${standIn}`);

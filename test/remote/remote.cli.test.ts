@@ -227,7 +227,7 @@ describe('dgit clone of a remote whose HEAD names no existing branch', () => {
 });
 
 describe('dgit push, fetch and pull', () => {
-  it('fetch succeeds when the current branch\'s upstream was deleted on the remote, as git fetch does', async () => {
+  it('fetch succeeds when the current branch\'s upstream was deleted on the remote, as git fetch does; pull refuses, as git pull does', async () => {
     const url = serve('gone-upstream.git');
     const dir = await cloneAs(url, 'gone-upstream');
     dgitOk(dir, 'switch', '-c', 'side');
@@ -236,6 +236,13 @@ describe('dgit push, fetch and pull', () => {
     const fetched = await dgitRemote(dir, env, 'fetch');
     expect(fetched.stderr).toBe('');
     expect(fetched.code).toBe(0);
+    // The tracking ref stays (no --prune), but a pull does not merge it as if the branch were there: git refuses too.
+    const head = gitRef(dir, 'side');
+    const pulled = await dgitRemote(dir, env, 'pull');
+    expect(pulled.code).not.toBe(0);
+    expect(pulled.stderr).toMatch(/branch "side" on remote origin not found/);
+    expect(pulled.stdout).not.toMatch(/up to date/i);
+    expect(gitRef(dir, 'side')).toBe(head);
   });
 
   it('pushes a new branch, which another clone fetches as a remote-tracking branch', async () => {
