@@ -151,7 +151,9 @@ async function csvReader(file: string, dialect: CsvDialect, options: SourceReade
       return `read_csv(${fixedDialect}, auto_detect = false, columns = {${columns.map((c) => `${quoteString(c.name)}: ${quoteString(c.type)}`).join(', ')}}${formats})`;
     },
     rawTextSql(column) {
-      return `SELECT row_number() OVER () AS row, ${quoteIdentifier(column)} AS raw FROM ${readCsv([...options.textColumns, column])}`;
+      // Every column as text, nothing detected: one plain pass (detection would read the whole file once more).
+      const asText = `read_csv(${fixedDialect}, auto_detect = false, columns = {${header.map((name) => `${quoteString(name)}: 'VARCHAR'`).join(', ')}})`;
+      return `SELECT row_number() OVER () AS row, ${quoteIdentifier(column)} AS raw FROM ${asText}`;
     },
     async locate(rows) {
       const lines = await csvRecordLines(file, dialect, rows);

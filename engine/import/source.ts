@@ -169,6 +169,7 @@ async function loadSource(
   const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
   await reader.checkNames(session, described.map((column) => column.name));
   for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name);
+  await refuseCutFractions(session, reader, file, described);
   return described.map((column) => ({ name: column.name, duckType: column.type }));
 }
 
@@ -210,6 +211,7 @@ async function openWideSource(
     const part = parts.find((p) => p.columns.some((c) => c.inSource && c.name === column.name))!;
     await refuseRoundedIntegers(session, reader, file, part.table, column.name);
   }
+  await refuseCutFractions(session, reader, file, described);
   await checkSource(session, { file, parts, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
   const counted = await session.rows(`SELECT count(*) AS n FROM ${parts[0]!.table}`);
   await sortPositions(session, parts, sortColumns);
@@ -245,6 +247,36 @@ async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReade
       `(DuckDB read the column as DOUBLE); dgit does not round it. Keep such numbers as text: JSON strings, or a Utf8 column of an existing table`,
     where,
   );
+}
+
+/** The types DuckDB's CSV reader detects for times of day and timestamps: it keeps microseconds of them. */
+const MICROSECOND_TIME_TYPES = new Set(['TIME', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE']);
+
+/**
+ * DuckDB's CSV reader detects '10:00:00.1234567' as a TIME or TIMESTAMP and keeps six
+ * digits of the fraction, dropping the rest without a word. Such a column is refused,
+ * naming the first value and its line, when the file writes a digit past the sixth
+ * that is not zero. One more pass over the file, only for files with such columns.
+ */
+async function refuseCutFractions(session: DuckDbSession, reader: SourceReader, file: string, described: ReadonlyArray<{ name: string; type: string }>): Promise<void> {
+  if (!reader.rawTextSql) return;
+  for (const column of described) {
+    if (!MICROSECOND_TIME_TYPES.has(column.type)) continue;
+    const found = await session.rows(`SELECT row, raw FROM (${reader.rawTextSql(column.name)}) WHERE regexp_matches(raw, '[0-9][.,][0-9]{6}[0-9]*[1-9]') ORDER BY row LIMIT 1`);
+    const first = found[0];
+    if (!first) continue;
+    const row = Number(first['row']);
+    const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
+    const naive = column.type === 'TIMESTAMP';
+    throw new InvalidInputError(
+      `${where}: value ${JSON.stringify(String(first['raw']).trim())} in column ${JSON.stringify(column.name)} has digits past the microsecond, ` +
+        `which DuckDB, reading the column as ${column.type}, drops; dgit does not cut them. ` +
+        (naive
+          ? `Create the table with a nanosecond column first (dgit sql "CREATE TABLE ... (${column.name} TIMESTAMP_NS, ...)") and import into it, or keep the values as text`
+          : 'Keep the values as text (a VARCHAR column of a table created first with dgit sql)'),
+      where,
+    );
+  }
 }
 
 /**

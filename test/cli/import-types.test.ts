@@ -140,4 +140,35 @@ describe('import keeps the types the data has', () => {
       expect(repositorySnapshot(dir)).toBe(before);
     }
   });
+
+  it('a new table from CSV does not take DuckDB\'s cut of times past the microsecond; a TIMESTAMP_NS table takes them whole', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'sql', 'CREATE TABLE keep (id BIGINT PRIMARY KEY)');
+    await dgitInOk(dir, 'commit', '-m', 'a table');
+    const before = repositorySnapshot(dir);
+    const cases = [
+      { text: '2024-01-01 10:00:00.1234567', read: 'TIMESTAMP' },
+      { text: '2024-01-01 10:00:00.123456789+02', read: 'TIMESTAMP WITH TIME ZONE' },
+      { text: '10:00:00.1234567', read: 'TIME' },
+    ];
+    for (const { text, read } of cases) {
+      // DuckDB reads the column as a microsecond type: what a new table would have held is six digits.
+      const file = writeFile(dir, 'times.csv', `id,seen\n1,${text.replace(/\.\d+/, '.5')}\n2,${text}\n`);
+      expect((await duck(`SELECT typeof(seen) AS t FROM read_csv('${file}') LIMIT 1`))[0]!['t']).toBe(read);
+      const refused = await dgitIn(dir, 'import', file, '--table', 'times', '--key', 'id');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`times.csv:3: value "${text}" in column "seen" has digits past the microsecond, which DuckDB, reading the column as ${read}, drops`);
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+    // A seventh digit that is zero loses nothing: the table is made, with the six.
+    await dgitInOk(dir, 'import', writeFile(dir, 'zero.csv', 'id,seen\n1,2024-01-01 10:00:00.1234560\n'), '--table', 'zero', '--key', 'id');
+    expect(await dgitInOk(dir, 'sql', 'SELECT CAST(seen AS VARCHAR) AS seen FROM zero', '--format', 'csv')).toBe('seen\n2024-01-01 10:00:00.123456\n');
+    // The way the message gives: a nanosecond column, into which the same file imports whole.
+    await dgitInOk(dir, 'sql', 'CREATE TABLE times (id BIGINT PRIMARY KEY, seen TIMESTAMP_NS)');
+    await dgitInOk(dir, 'import', writeFile(dir, 'ns.csv', 'id,seen\n1,2024-01-01 10:00:00.1234567\n2,2024-01-01 10:00:00.123456789\n'), '--table', 'times', '--mode', 'append');
+    expect(await dgitInOk(dir, 'sql', 'SELECT CAST(seen AS VARCHAR) AS seen FROM times ORDER BY id', '--format', 'csv')).toBe(
+      'seen\n2024-01-01 10:00:00.1234567\n2024-01-01 10:00:00.123456789\n',
+    );
+  });
 });
