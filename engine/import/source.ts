@@ -6,7 +6,7 @@ import { DuckDbSession } from '../sql/duckdb-session.js';
 import { duckdbTypeOf } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { readStagedGroups, readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
-import type { ColumnType } from '../schema/types.js';
+import { isTimestamp, timestampIsUtc, type ColumnType } from '../schema/types.js';
 import { planColumns, ROW_NUMBER_COLUMN, type PlannedColumn, type TargetColumn } from './column-plan.js';
 import { checkSource } from './source-checks.js';
 import { formatFromPath, type SourceFormat } from './source-format.js';
@@ -123,7 +123,7 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
       await session.close();
       return wide;
     }
-    const sourceColumns = await loadSource(session, reader, file, options.targetColumns);
+    const sourceColumns = await loadSource(session, reader, file, options.targetColumns, format);
     const columns = planColumns(file, sourceColumns, options);
     await checkSource(session, { file, parts: [{ table: LOADED_TABLE, columns }], columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
     const counted = await session.rows(`SELECT count(*) AS n FROM ${LOADED_TABLE}`);
@@ -151,6 +151,7 @@ async function loadSource(
   reader: SourceReader,
   file: string,
   targetColumns: TargetColumn[] | undefined,
+  format: SourceFormat,
 ): Promise<Array<{ name: string; duckType: string }>> {
   let from = reader.fromSql;
   if (from === null) {
@@ -170,6 +171,7 @@ async function loadSource(
   await reader.checkNames(session, described.map((column) => column.name));
   for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name);
   await refuseCutFractions(session, reader, file, described);
+  if (format === 'json' || format === 'ndjson') await settleJsonOffsets(session, reader, file, described, targetColumns ?? []);
   return described.map((column) => ({ name: column.name, duckType: column.type }));
 }
 
@@ -276,6 +278,65 @@ async function refuseCutFractions(session: DuckDbSession, reader: SourceReader, 
           : 'Keep the values as text (a VARCHAR column of a table created first with dgit sql)'),
       where,
     );
+  }
+}
+
+/**
+ * DuckDB's JSON reader reads "2024-01-01T10:00:00+02:00" as a naive TIMESTAMP holding the
+ * UTC wall time (08:00), and "10:00:00" beside it as 10:00: the offset is gone, and a column
+ * of both mixes instants with local times. CSV reading keeps such text a TIMESTAMP WITH TIME
+ * ZONE, and CSV text into a naive column is refused with an offset but Z or +00 (see
+ * column-plan.ts). JSON is made to agree, with one pass over the column's text:
+ * - into an existing naive column, a value with an offset but zero is refused;
+ * - a new column whose every value has an offset (Z included) is a UTC column: the instants;
+ * - a new column with offsets on some values only is refused, naming the first: which zone the
+ *   others are in is a guess dgit does not make.
+ * `described` is updated in place when a column becomes UTC.
+ */
+async function settleJsonOffsets(
+  session: DuckDbSession,
+  reader: SourceReader,
+  file: string,
+  described: Array<{ name: string; type: string }>,
+  targetColumns: readonly TargetColumn[],
+): Promise<void> {
+  if (!reader.rawTextSql) return;
+  for (const column of described) {
+    if (column.type !== 'TIMESTAMP' && column.type !== 'TIMESTAMP WITH TIME ZONE') continue;
+    const target = targetColumns.find((t) => t.name === column.name);
+    if (target && (!isTimestamp(target.type) || timestampIsUtc(target.type))) continue;
+    if (!target && column.type !== 'TIMESTAMP') continue;
+    const text = `trim(raw, '" ')`;
+    // A time of day, then an offset: Z, +02, +0530, -07:00.
+    const offset = `regexp_extract(${text}, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?[[:space:]]*([+-][0-9]{2}(:?[0-9]{2})?|[Zz])$', 3)`;
+    const [seen] = await session.rows(
+      `SELECT min(row) FILTER (WHERE ${offset} <> '' AND NOT regexp_full_match(${offset}, '[+-]00(:?00)?|[Zz]')) AS shifted, ` +
+        `min(row) FILTER (WHERE ${offset} <> '') AS first_offset, min(row) FILTER (WHERE ${offset} = '') AS first_local ` +
+        `FROM (${reader.rawTextSql(column.name)}) WHERE raw IS NOT NULL AND raw <> 'null'`,
+    );
+    const rowOf = (name: string) => (seen?.[name] === null || seen?.[name] === undefined ? undefined : Number(seen[name]));
+    const shifted = rowOf('shifted');
+    const firstOffset = rowOf('first_offset');
+    const firstLocal = rowOf('first_local');
+    let refused: { row: number; why: string } | undefined;
+    if (target && shifted !== undefined)
+      refused = { row: shifted, why: `does not fit type ${target.type}: it takes a date and time with no UTC offset but Z or +00 (with another offset it would be stored as another time of day)` };
+    else if (!target && firstOffset !== undefined && firstLocal !== undefined)
+      refused = {
+        row: firstOffset,
+        why: `has a UTC offset where other values of the column (the first at row ${firstLocal}) have none: the column would mix instants with local times of no known zone; write every value with its offset, or none`,
+      };
+    if (refused) {
+      const [value] = await session.rows(`SELECT raw FROM (${reader.rawTextSql(column.name)}) WHERE row = ${refused.row}`);
+      const where = describeLocation(file, (await reader.locate([refused.row])).get(refused.row) ?? { kind: 'row', row: refused.row });
+      throw new InvalidInputError(`${where}: value ${JSON.stringify(String(value?.['raw'] ?? '').trim().replace(/^"|"$/g, ''))} in column ${JSON.stringify(column.name)} ${refused.why}`, where);
+    }
+    if (!target && firstOffset !== undefined) {
+      // Every value is an instant that DuckDB stored as its UTC wall time: the same instants, as UTC.
+      const name = quoteIdentifier(column.name);
+      await session.run(`ALTER TABLE ${LOADED_TABLE} ALTER ${name} TYPE TIMESTAMP WITH TIME ZONE USING timezone('UTC', ${name})`);
+      column.type = 'TIMESTAMP WITH TIME ZONE';
+    }
   }
 }
 

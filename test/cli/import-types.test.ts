@@ -171,4 +171,31 @@ describe('import keeps the types the data has', () => {
       'seen\n2024-01-01 10:00:00.1234567\n2024-01-01 10:00:00.123456789\n',
     );
   });
+
+  it('JSON times with UTC offsets are instants: a UTC column for a new table, refused by a naive column, as CSV does', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    const offsets = writeFile(dir, 'offsets.ndjson', '{"id":1,"ts":"2024-01-01T10:00:00+02:00"}\n{"id":2,"ts":"2024-01-01T11:00:00+02:00"}\n');
+    // DuckDB reads them as a naive TIMESTAMP of the UTC wall time: 08:00, the +02:00 gone.
+    expect(await duck(`SELECT typeof(ts) AS t, CAST(ts AS VARCHAR) AS v FROM read_json('${offsets}') ORDER BY id`)).toEqual([
+      { t: 'TIMESTAMP', v: '2024-01-01 08:00:00' },
+      { t: 'TIMESTAMP', v: '2024-01-01 09:00:00' },
+    ]);
+    await dgitInOk(dir, 'import', offsets, '--table', 'events', '--key', 'id');
+    expect(await columnTypes(dir, 'events')).toEqual({ id: 'Int64', ts: 'Timestamp<us, UTC>' });
+    expect(await dgitInOk(dir, 'sql', 'SELECT epoch(ts) AS s FROM events ORDER BY id', '--format', 'csv')).toBe(
+      `s\n${Date.parse('2024-01-01T10:00:00+02:00') / 1000}\n${Date.parse('2024-01-01T11:00:00+02:00') / 1000}\n`,
+    );
+
+    await dgitInOk(dir, 'sql', 'CREATE TABLE local (id BIGINT PRIMARY KEY, ts TIMESTAMP)');
+    await dgitInOk(dir, 'commit', '-m', 'tables');
+    const before = repositorySnapshot(dir);
+    const refused = await dgitIn(dir, 'import', offsets, '--table', 'local', '--mode', 'append');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('offsets.ndjson:1: value "2024-01-01T10:00:00+02:00" in column "ts" does not fit type Timestamp<us>: it takes a date and time with no UTC offset but Z or +00');
+    expect(repositorySnapshot(dir)).toBe(before);
+    // Z and +00:00 say UTC, which a naive column takes as its wall time, as from CSV.
+    await dgitInOk(dir, 'import', writeFile(dir, 'utc.ndjson', '{"id":1,"ts":"2024-01-01T10:00:00Z"}\n{"id":2,"ts":"2024-01-01T11:00:00+00:00"}\n'), '--table', 'local', '--mode', 'append');
+    expect(await dgitInOk(dir, 'sql', 'SELECT CAST(ts AS VARCHAR) AS ts FROM local ORDER BY id', '--format', 'csv')).toBe('ts\n2024-01-01 10:00:00\n2024-01-01 11:00:00\n');
+  });
 });
