@@ -33,6 +33,7 @@ export function registerMerge(program: Command, context: CommandContext): void {
       else if (outcome.status === 'fast-forward') print(`Fast-forward to ${outcome.commit.slice(0, 12)}`);
       else if (outcome.status === 'merged') print(`Merged: ${outcome.commit.slice(0, 12)}`);
       else if (outcome.status === 'staged') print('Merge result is in the working set; `dgit merge --continue` commits it.');
+      else if (outcome.status === 'blocked' && outcome.fastForward) printFastForwardBlocked(outcome.reason, rev!, `dgit merge ${rev!} --no-verify`);
       else if (outcome.status === 'blocked') printBlocked(outcome.reason);
       else {
         print(`Conflicts in ${outcome.conflicts.map((c) => `${c.table} (${c.count})`).join(', ')}.`);
@@ -40,6 +41,12 @@ export function registerMerge(program: Command, context: CommandContext): void {
       }
       if (outcome.status === 'conflicts' || outcome.status === 'blocked') process.exitCode = 1;
     });
+}
+
+/** A fast-forward the checks refused: nothing changed. */
+export function printFastForwardBlocked(reason: string, rev: string, anyway: string): void {
+  print(`Fast-forward not done: ${reason.replace('on the merge result', `on ${rev}`)}`);
+  print(`Nothing changed. Fix the data on ${rev} and merge again, or fast-forward anyway with \`${anyway}\`.`);
 }
 
 /** A merge the checks refused: what failed and the three ways on. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { byteSize, print, printJson, ProgressLine } from '../output.js';
 import { addRemote, clone, DgitError, loadSyncApi, redactUrl, useChunkStore, fetch, listRemotes, pull, push, removeRemote, UsageError, type Repository, type TrackingRefUpdate, type TransferCounts, type TransferOptions } from '../../engine/index.js';
-import { printBlocked } from './merge.js';
+import { printBlocked, printFastForwardBlocked } from './merge.js';
 
 /** `dgit remote`, `clone`, `fetch`, `pull` and `push`: git's smart HTTP through isomorphic-git. */
 export function registerRemote(program: Command, context: CommandContext): void {
@@ -152,6 +152,7 @@ export function registerRemote(program: Command, context: CommandContext): void 
           else if (merge.status === 'fast-forward') print(`Fast-forward to ${merge.commit.slice(0, 12)}`);
           else if (merge.status === 'merged') print(`Merged ${outcome.merged.replace(/^refs\/remotes\//, '')}: ${merge.commit.slice(0, 12)}`);
           else if (merge.status === 'staged') print('Merge result is in the working set; `dgit merge --continue` commits it.');
+          else if (merge.status === 'blocked' && merge.fastForward) printFastForwardBlocked(merge.reason, outcome.merged.replace(/^refs\/remotes\//, ''), 'dgit pull --no-verify');
           else if (merge.status === 'blocked') printBlocked(merge.reason);
           else {
             print(`Conflicts in ${merge.conflicts.map((c) => `${c.table} (${c.count})`).join(', ')}.`);

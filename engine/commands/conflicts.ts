@@ -126,6 +126,13 @@ async function rowsOfFile(repository: Repository, file: string, schema: TableSch
     try {
       const extra = source.columns.filter((c) => !schema.columns.some((s) => s.name === c.name));
       if (extra.length > 0) throw new InvalidInputError(`${file} has columns the table does not: ${extra.map((c) => c.name).join(', ')}`, file);
+      // A resolution gives whole rows: a column the file lacks would be null in them, wiping cells neither side changed.
+      const missing = source.columns.filter((c) => !c.inSource);
+      if (missing.length > 0)
+        throw new InvalidInputError(
+          `${file} lacks columns of the table: ${missing.map((c) => c.name).join(', ')}; a resolution file gives whole rows (\`dgit conflicts --json\` shows both sides' rows)`,
+          file,
+        );
       const rows: Row[] = [];
       for await (const batch of source.batches()) for (const row of arrowToRows(batch, schema.columns)) rows.push(row);
       return rows;

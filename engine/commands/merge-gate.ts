@@ -13,7 +13,7 @@ import type { MergeGate } from './merge.js';
  * red, when no check got worse. An invalid dgit.yml on the result blocks too,
  * since then nothing vouches for the data.
  */
-export const checksGate: MergeGate = async ({ repository, tree, ours }) => {
+export const checksGate: MergeGate = async ({ repository, tree, ours, theirs }) => {
   let config;
   try {
     config = await readConfig(repository, tree);
@@ -24,8 +24,10 @@ export const checksGate: MergeGate = async ({ repository, tree, ours }) => {
   if (!config) return { ok: true };
   let report: CheckReport;
   try {
-    // The working set holds exactly the merge result; its own dgit.yml is passed, so nothing is staged from the working directory.
-    report = await runChecks(repository, undefined, { config });
+    // A merge's working set holds exactly its result; a fast-forward's result is theirs, not yet in the working set.
+    // The result's own dgit.yml is passed, so nothing is staged from the working directory.
+    const inWorkingSet = (await repository.workingSet()).tree === tree;
+    report = await runChecks(repository, inWorkingSet ? undefined : theirs, { config });
   } catch (error) {
     if (error instanceof ConfigError) return { ok: false, reason: `dgit.yml does not fit the merge result: ${firstLines(error.message)}`, failing: ['dgit.yml'] };
     throw error;

@@ -46,7 +46,8 @@ export type MergeOutcome =
   | { status: 'fast-forward'; commit: CommitId }
   | { status: 'merged'; commit: CommitId }
   | { status: 'conflicts'; conflicts: Array<{ table: string; count: number }> }
-  | { status: 'blocked'; reason: string; failing: string[] }
+  /** The checks refused the result. A refused fast-forward (`fastForward`) changed nothing and leaves no merge in progress. */
+  | { status: 'blocked'; reason: string; failing: string[]; fastForward?: true }
   | { status: 'staged' };
 
 /** Merge `rev` into the current branch: fast-forward when possible, else three-way by key and cell. */
@@ -65,6 +66,12 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
   if (base === theirs) return { status: 'up-to-date', commit: ours! };
   if (!ours || base === ours) {
     const theirsTree = (await repository.readCommit(theirs)).tree;
+    // A fast-forward moves the branch to data no check may have seen (commits are not gated): the gate a merge
+    // commit passes, on theirs. Refused, nothing changes.
+    if (!options.noVerify && ours) {
+      const verdict = await (options.gate ?? checksGate)({ repository, tree: theirsTree, ours, theirs });
+      if (!verdict.ok) return { status: 'blocked', reason: verdict.reason, failing: verdict.failing ?? [], fastForward: true };
+    }
     await repository.refs.compareAndSwap(`refs/heads/${working.branch}`, ours, theirs, `merge ${rev}: Fast-forward`);
     await syncBranchFiles(repository, working.headTree, theirsTree, options.progress);
     return { status: 'fast-forward', commit: theirs };

@@ -174,7 +174,7 @@ function sortedInMemory(file: string, table: arrow.Table, options: OpenSortedSou
   const rowCount = table.numRows;
   importReadCounts.fast++;
   return {
-    columns: columns.map(({ name, type, nullable }) => ({ name, type, nullable })),
+    columns: planned.map(({ name, type, nullable, inSource }) => ({ name, type, nullable, inSource })),
     rowCount,
     async *batches() {
       for (let start = 0; start < rowCount; start += STAGED_ROW_GROUP_SIZE) {

@@ -25,6 +25,8 @@ export interface SourceColumn {
   type: ColumnType;
   /** False for key columns and for target columns that allow no nulls. */
   nullable: boolean;
+  /** Whether the file has the column (a target column it lacks reads as null). */
+  inSource: boolean;
 }
 
 /** A source file read, checked and sorted, ready to be cut into chunks. */
@@ -365,7 +367,7 @@ function sortedSource(
   workDir: string,
   onProgress: OpenSortedSourceOptions['onProgress'],
 ): SortedSource {
-  const columns = planned.map(({ name, type, nullable }) => ({ name, type, nullable }));
+  const columns = planned.map(({ name, type, nullable, inSource }) => ({ name, type, nullable, inSource }));
   return {
     columns,
     rowCount,

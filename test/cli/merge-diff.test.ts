@@ -129,6 +129,10 @@ describe('dgit merge', () => {
     const wrongSchema = dgit(dir, 'resolve', 't', '--file', writeFile(work, 'schema.csv', 'id,name,score,extra\n2,b,25,x\n'));
     expect(wrongSchema.code).toBe(1);
     expect(wrongSchema.stderr).toMatch(/extra/);
+    // A file without a column would make it null in the resolved row, wiping a cell neither side changed.
+    const partial = dgit(dir, 'resolve', 't', '--file', writeFile(work, 'partial.csv', 'id,score\n2,25\n'));
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toMatch(/partial\.csv lacks columns of the table: name; a resolution file gives whole rows/);
     expect(repositorySnapshot(dir)).toBe(before);
     expect(JSON.parse(dgitOk(dir, 'resolve', 't', '--file', writeFile(work, 'fix.csv', 'id,name,score\n2,b,25\n'), '--json'))).toEqual({ table: 't', resolved: 1, remaining: 1 });
     const refused = dgit(dir, 'merge', '--continue');

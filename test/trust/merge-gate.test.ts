@@ -83,4 +83,26 @@ describe('merge runs the error-level checks on the result before committing', ()
     expect(fsck.code).toBe(0);
     expect(JSON.parse(fsck.stdout)).toMatchObject({ ok: true, problems: [] });
   });
+
+  it('a fast-forward onto data that fails a check is refused and changes nothing; --no-verify and a green branch fast-forward', async () => {
+    const fixture = await queueRepository(4);
+    const { repository } = fixture;
+    const base = (await repository.branchHead('main'))!;
+    await commitOnBranch(repository, 'dup', { upsert: [{ ...baseRow(3), code: 'c1' }] }, { from: base });
+    await commitOnBranch(repository, 'fine', { upsert: [{ ...baseRow(3), score: 1 }] }, { from: base });
+    const before = repositorySnapshot(fixture.dir);
+    expect(await merge(repository, 'dup')).toMatchObject({ status: 'blocked', failing: ['t.code.unique'], fastForward: true });
+    expect(await repository.branchHead('main')).toBe(base);
+    expect(await repository.mergeInProgress('main')).toBeFalsy();
+    expect(repositorySnapshot(fixture.dir)).toBe(before);
+    const cli = dgit(fixture.dir, 'merge', 'dup');
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain('Fast-forward not done: error-level check failed on dup: t.code.unique');
+    expect(cli.stdout).toContain('`dgit merge dup --no-verify`');
+    expect(repositorySnapshot(fixture.dir)).toBe(before);
+
+    expect(await merge(repository, 'fine')).toMatchObject({ status: 'fast-forward', commit: await repository.branchHead('fine') });
+    await commitOnBranch(repository, 'dup-on-fine', { upsert: [{ ...baseRow(2), code: 'c1' }] }, { from: (await repository.branchHead('fine'))! });
+    expect(await merge(repository, 'dup-on-fine', { noVerify: true })).toMatchObject({ status: 'fast-forward', commit: await repository.branchHead('dup-on-fine') });
+  });
 });
