@@ -49,6 +49,16 @@ export function registerConflicts(program: Command, context: CommandContext): vo
       );
       if (options.json) printJson(result);
       else print(`Resolved ${result.resolved} conflict(s) in ${table}; ${result.remaining} remain.`);
+      const dropped = result.discarded;
+      if (dropped) {
+        const kept = dropped.side === 'ours' ? 'theirs' : 'ours';
+        process.stderr.write(
+          `dgit: warning: ${table} is now ${kept}' whole table: ${dropped.side}' changes to it are not in the result ` +
+            `(${dropped.schemaChanged ? 'its schema changes, ' : ''}${dropped.added} added, ${dropped.deleted} deleted, ${dropped.modified} modified rows; ` +
+            `\`dgit diff ${dropped.base.slice(0, 12)}..${dropped.commit.slice(0, 12)}\` shows them). ` +
+            'Make them again before `dgit merge --continue`, or `dgit merge --abort`.\n',
+        );
+      }
     });
 }
 

@@ -7,11 +7,14 @@ import { writeTableTree } from '../table/table-tree.js';
 import { fromJsonValue, rowToJson, type Row } from '../value/value.js';
 import type { TableConflicts } from '../workingset/merge-state.js';
 import type { ObjectId } from '../store/object-store.js';
+import type { CommitId } from '../store/revision.js';
 import { openSortedSource } from '../import/source.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { diffStat } from '../diff/table-diff.js';
+import { hasSchemaChanges } from '../diff/schema-diff.js';
 
 /** The conflicts of the merge in progress, in CLI.md's JSON shape (schema conflicts have kind "schema"). */
 export async function listConflicts(repository: Repository, options: { table?: string } = {}): Promise<{ tables: Array<{ table: string; conflicts: unknown[] }> }> {
@@ -32,7 +35,30 @@ export type Resolution = { side: 'ours' | 'theirs' } | { file: string };
  * whole table for a schema conflict), or take the rows of a file for the
  * conflicting keys it lists. Everything is validated before anything is written.
  */
-export async function resolveConflicts(repository: Repository, table: string, resolution: Resolution): Promise<{ table: string; resolved: number; remaining: number }> {
+/**
+ * The other side's row changes to a table whose schema conflict was resolved by
+ * taking one side's whole table: they are not in the result, and the user is told
+ * how many (a whole-table resolution of one conflicting column would otherwise drop
+ * every unrelated edit of the other side without a word).
+ */
+export interface DiscardedChanges {
+  /** The side whose changes are not in the result. */
+  side: 'ours' | 'theirs';
+  /** Its commit, and the merge base: `dgit diff BASE..COMMIT` shows the changes. */
+  commit: string;
+  base: string;
+  added: number;
+  deleted: number;
+  modified: number;
+  /** Whether its schema changes (columns added, dropped, renamed or retyped; the key) are left out too. */
+  schemaChanged: boolean;
+}
+
+export async function resolveConflicts(
+  repository: Repository,
+  table: string,
+  resolution: Resolution,
+): Promise<{ table: string; resolved: number; remaining: number; discarded?: DiscardedChanges }> {
   const branch = repository.currentBranch();
   const state = await repository.mergeInProgress(branch);
   if (!state) throw new DgitError('NO_MERGE_IN_PROGRESS', 'no merge is in progress', branch);
@@ -42,9 +68,12 @@ export async function resolveConflicts(repository: Repository, table: string, re
 
   let next: TableConflicts;
   let resolved: number;
+  let discarded: DiscardedChanges | undefined;
   if (entry.schemaConflicts.length > 0) {
     if (!('side' in resolution)) throw new InvalidInputError(`${table} has a schema conflict: resolve it with --ours or --theirs`, table);
     const chosen = resolution.side === 'ours' ? entry.oursTree : entry.theirsTree;
+    const isTable = !entry.schemaConflicts.some((c) => c['reason'] === 'file');
+    if (isTable && state.base) discarded = await rowChangesOf(repository, table, resolution.side === 'ours' ? 'theirs' : 'ours', state.base, resolution.side === 'ours' ? state.theirs : state.ours);
     await repository.changeWorkingSet(async ({ working, tx }) => {
       // A root file (dgit.yml) conflicts whole; a table takes the chosen side's table tree.
       const isFile = entry.schemaConflicts.some((c) => c['reason'] === 'file');
@@ -105,7 +134,18 @@ export async function resolveConflicts(repository: Repository, table: string, re
   }
   const tables = state.tables.map((t) => (t.table === table ? next : t)).filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
   await repository.merges.write(branch, { ...state, tables });
-  return { table, resolved, remaining: next.conflicts.length + next.schemaConflicts.length };
+  return { table, resolved, remaining: next.conflicts.length + next.schemaConflicts.length, ...(discarded ? { discarded } : {}) };
+}
+
+/** The changes `side` made to `table` since the merge base, or undefined when it made none. */
+async function rowChangesOf(repository: Repository, table: string, side: 'ours' | 'theirs', base: string, commit: string): Promise<DiscardedChanges | undefined> {
+  const before = await repository.readTable((await repository.readCommit(base as CommitId)).tree, table);
+  const after = await repository.readTable((await repository.readCommit(commit as CommitId)).tree, table);
+  if (!before || !after) return undefined; // a table added or dropped whole: its conflict says so
+  const { summary, schema } = await diffStat(before, after, repository.chunks());
+  const schemaChanged = hasSchemaChanges(schema);
+  if (summary.added + summary.deleted + summary.modified === 0 && !schemaChanged) return undefined;
+  return { side, commit, base, ...summary, schemaChanged };
 }
 
 function rowFromJson(schema: TableSchema, json: Record<string, unknown>, where: string): Row {

@@ -199,7 +199,13 @@ describe('merges of schema changes (both directions)', () => {
     const conflict = (await listConflicts(repository)).tables[0]!.conflicts[0] as Record<string, unknown>;
     expect(conflict).toMatchObject({ kind: 'schema', reason: 'column-drop-edit', columns: ['score'], rows: [{ id: 2 }, { id: 9 }], row_count: 2 });
     expect(String(conflict['message'])).toMatch(/"score" was dropped \(or retyped\) on ours and edited on theirs in 2 row\(s\): \{"id":2\}, \{"id":9\}/);
-    await resolveConflicts(repository, 't', { side: 'theirs' });
+    // Theirs' whole table: ours' drop of the column is not in the result, and the resolution says so.
+    const resolved = await resolveConflicts(repository, 't', { side: 'theirs' });
+    expect(resolved).toMatchObject({ resolved: 1, remaining: 0, discarded: { side: 'ours', added: 0, deleted: 0, modified: 0, schemaChanged: true } });
+    expect(await query(repository, 'SELECT id, score FROM t WHERE id IN (2, 9) ORDER BY id')).toEqual([
+      { id: 2, score: 21 },
+      { id: 9, score: 90 },
+    ]);
     expect((await continueMerge(repository)).status).toBe('merged');
     expect(await query(repository, 'SELECT id, score FROM t WHERE id IN (2, 9) ORDER BY id')).toEqual([
       { id: 2, score: 21 },
@@ -221,6 +227,26 @@ describe('merges of schema changes (both directions)', () => {
     await resolveConflicts(repository, 'b', { side: 'theirs' });
     expect((await continueMerge(repository)).status).toBe('merged');
     expect(await query(repository, "SELECT count(*) AS n FROM b WHERE city = 'x'")).toEqual([{ n: 3 }]);
+  });
+
+  it('a schema conflict resolved with one side\'s whole table reports the other side\'s row changes it leaves out', async () => {
+    const repository = await setup();
+    await onBranch(repository, 'main', ['ALTER TABLE t DROP COLUMN score', "UPDATE t SET name = 'ours' WHERE id = 1"]);
+    await onBranch(repository, 'feature', ['UPDATE t SET score = 21 WHERE id = 2', "UPDATE t SET name = 'theirs' WHERE id = 3", "INSERT INTO t VALUES (9, 'i', 90)", 'DELETE FROM t WHERE id = 4']);
+    await switchBranch(repository, 'main');
+    const oursHead = (await repository.branchHead('main'))!;
+    expect((await merge(repository, 'feature')).status).toBe('conflicts');
+    const resolved = await resolveConflicts(repository, 't', { side: 'ours' });
+    const theirs = (await repository.branchHead('feature'))!;
+    expect(resolved.discarded).toMatchObject({ side: 'theirs', commit: theirs, added: 1, deleted: 1, modified: 2, schemaChanged: false });
+    expect((await repository.readCommit(theirs)).parents).toContain(resolved.discarded!.base);
+    expect(oursHead).not.toBe(resolved.discarded!.base);
+    expect(await query(repository, 'SELECT id, name FROM t ORDER BY id')).toEqual([
+      { id: 1, name: 'ours' },
+      { id: 2, name: 'b' },
+      { id: 3, name: 'c' },
+      { id: 4, name: 'd' },
+    ]);
   });
 
   it('a schema conflict resolved with --ours keeps ours table as it was', async () => {
