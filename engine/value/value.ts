@@ -170,9 +170,28 @@ export function formatDate(days: number): string {
 
 function parseDate(text: string, where: string): number {
   const match = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(text);
-  const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-  if (Number.isNaN(ms)) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a date (YYYY-MM-DD)`, where);
-  return ms / 86_400_000;
+  const days = match ? civilDays(Number(match[1]), Number(match[2]), Number(match[3])) : undefined;
+  if (days === undefined) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a date (YYYY-MM-DD)`, where);
+  return days;
+}
+
+/**
+ * Days since 1970-01-01 of a proleptic Gregorian date, or undefined when there is no
+ * such day. Not `Date.UTC`, which reads years 0 to 99 as 1900 to 1999 and rolls
+ * 2021-02-29 over into March.
+ */
+function civilDays(year: number, month: number, day: number): number | undefined {
+  if (!Number.isSafeInteger(year) || month < 1 || month > 12 || day < 1) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (day > monthDays) return undefined;
+  // Howard Hinnant's days_from_civil: years start in March, so the leap day ends a year.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 export function formatTimestamp(type: ColumnType, value: bigint): string {
@@ -191,15 +210,20 @@ export function formatTimestamp(type: ColumnType, value: bigint): string {
 }
 
 function parseTimestamp(type: ColumnType, text: string, where: string): bigint {
-  const match = /^(\d{4,}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(text);
+  const match = /^(\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(text);
   if (!match) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff])`, where);
-  const ms = Date.parse(`${match[1]}T${match[2]}Z`);
-  if (Number.isNaN(ms)) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a timestamp`, where);
+  const days = civilDays(Number(match[1]), Number(match[2]), Number(match[3]));
+  const [hours, minutes, seconds] = [Number(match[4]), Number(match[5]), Number(match[6])];
+  if (days === undefined || hours > 23 || minutes > 59 || seconds > 59) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a timestamp`, where);
   const unit = timestampUnit(type);
   const digits = UNIT_DIGITS[unit];
-  const fractionDigits = (match[3] ?? '').padEnd(9, '0');
+  const fractionDigits = (match[7] ?? '').padEnd(9, '0');
+  // Digits past the column's unit are refused, never cut (as import does).
+  if (/[1-9]/.test(fractionDigits.slice(digits)))
+    throw new InvalidInputError(`value ${JSON.stringify(text)} has digits past the ${unit} of a ${type} column`, where);
   const fraction = digits === 0 ? 0n : BigInt(fractionDigits.slice(0, digits));
-  return (BigInt(ms) / 1000n) * UNITS_PER_SECOND[unit] + fraction;
+  const secondsSinceEpoch = BigInt(days) * 86_400n + BigInt(hours * 3600 + minutes * 60 + seconds);
+  return secondsSinceEpoch * UNITS_PER_SECOND[unit] + fraction;
 }
 
 /** A row as a JSON object keyed by column name. */
