@@ -1,6 +1,7 @@
 import type { Progress } from '../progress.js';
 import type { CheckReport, CheckResult } from '../checks/check-result.js';
 import { runChecks } from '../checks/run-checks.js';
+import { UnknownNameError } from '../errors/index.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ConfiguredCheck, DuplicateRule } from '../config/configured-check.js';
 import { readConfig } from '../config/repository-config.js';
@@ -144,6 +145,10 @@ export async function heal(repository: Repository, rev?: string, options: HealOp
     const sampleSize = policy ? 2 * policy.max_rows_per_proposal + 1 : 10;
     // A drifted column is a failing schema result here, never a ConfigError (that is a broken dgit.yml).
     const report: CheckReport = await runChecks(repository, commit, { sampleSize, now: options.now, progress: options.progress });
+    // A check named that does not exist would be "every check passes": a green answer about nothing.
+    const checkIds = new Set([...config.checks.map((c) => c.id), ...report.results.map((r) => r.check)]);
+    const unknown = options.checks?.find((id) => !checkIds.has(id));
+    if (unknown !== undefined) throw new UnknownNameError('check', unknown, [...checkIds].sort(), `dgit.yml at ${label}`);
     const people = await proposalPeople(repository, options.author);
     const session: HealSession = {
       repository,

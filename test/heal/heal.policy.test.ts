@@ -38,6 +38,19 @@ function healBranches(dir: string): string[] {
     .filter((name) => name.startsWith('heal/'));
 }
 
+describe('heal --check', () => {
+  it('a check dgit.yml does not have is a usage error listing the checks, never "every check passes"; nothing is written', async () => {
+    const dir = repositoryWith('penguins', penguins);
+    await commitConfig(dir, config('policy:', '  tables:', '    penguins: {}'));
+    const before = repositorySnapshot(dir);
+    await expect(heal(await Repository.open(dir), undefined, { checks: ['penguins.Sex.not_nul'] })).rejects.toThrow(/check "penguins\.Sex\.not_nul" not found.*penguins\.Sex\.not_null/s);
+    const cli = healCli(dir, 'heal', '--check', 'penguins.Sex.not_nul', '--json');
+    expect(cli.code).toBe(2);
+    expect(cli.stdout).toBe('');
+    expect(repositorySnapshot(dir)).toBe(before);
+  });
+});
+
 describe('the default branch', () => {
   it('is byte-identical after a heal: ref, HEAD, working set (with uncommitted changes) and working files', async () => {
     const dir = repositoryWith('penguins', penguins);
