@@ -188,7 +188,10 @@ async function rowCountBaselines(repository: Repository, revision: Revision, che
 /** The commit a revision's relative checks look back from: a commit's first parent, the working set's HEAD. */
 async function parentCommit(repository: Repository, revision: Revision): Promise<CommitId | undefined> {
   if (revision.kind === 'commit') return (await repository.readCommit(revision.commit)).parents[0] as CommitId | undefined;
-  return (await repository.workingSet(revision.branch)).head as CommitId | undefined;
+  const working = await repository.workingSet(revision.branch);
+  // A working set without changes is its branch's commit, and is judged as that commit is (`dgit check HEAD`).
+  if (working.head && working.tree === working.headTree) return (await repository.readCommit(working.head as CommitId)).parents[0] as CommitId | undefined;
+  return working.head as CommitId | undefined;
 }
 
 /** The first check (in dgit.yml order) that reads a drifted column. */

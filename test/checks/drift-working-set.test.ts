@@ -1,0 +1,45 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runChecks } from '../../engine/checks/index.js';
+import { Repository } from '../../engine/repository/repository.js';
+import { tempDir, writeFile } from '../support/cli.js';
+import { dgitIn, dgitInOk } from '../cli/in-process.js';
+
+beforeAll(() => {
+  Object.assign(process.env, { GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.com' });
+});
+
+/**
+ * A working set without changes is its branch's commit: `dgit check` on it gives
+ * the verdict `dgit check HEAD` gives. A commit that turned checked Date and Bool
+ * columns into text holding "N/A" and "maybe" fails its schema checks either way
+ * (it passed `dgit check` on the clean working set, which compared the column with
+ * HEAD itself).
+ */
+describe('type drift on a clean working set', () => {
+  it('fails as the commit does', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(dir, 'a.csv', 'id,d,b\n1,2020-01-01,true\n2,2020-01-02,false\n3,2020-01-03,true\n'), '--table', 't', '--key', 'id');
+    writeFile(dir, 'dgit.yml', 'version: 1\ntables:\n  t:\n    checks:\n      - { kind: not_null, column: d }\n      - { kind: not_null, column: b }\n');
+    await dgitInOk(dir, 'commit', '-m', 'typed');
+    await dgitInOk(dir, 'sql', 'ALTER TABLE t ALTER COLUMN d TYPE VARCHAR');
+    await dgitInOk(dir, 'sql', 'ALTER TABLE t ALTER COLUMN b TYPE VARCHAR');
+    await dgitInOk(dir, 'sql', "UPDATE t SET d = 'N/A', b = 'maybe' WHERE id = 2");
+    const repository = await Repository.open(dir);
+    const verdicts = async (rev: string | undefined) => (await runChecks(repository, rev)).results.map((r) => [r.check, r.passed, r.blocked_by ?? null]);
+    const expected = [
+      ['t.d.schema', false, null],
+      ['t.d.not_null', false, 't.d.schema'],
+      ['t.b.schema', false, null],
+      ['t.b.not_null', false, 't.b.schema'],
+    ];
+    // Uncommitted, against HEAD; then committed, as the working set and as HEAD.
+    expect(await verdicts(undefined)).toEqual(expected);
+    await dgitInOk(dir, 'commit', '-m', 'an outside writer made d and b text');
+    expect(await verdicts(undefined)).toEqual(expected);
+    expect(await verdicts('HEAD')).toEqual(expected);
+    const cli = await dgitIn(dir, 'check');
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toMatch(/4 of 4 checks failed at [0-9a-f]{12}/);
+  });
+});
