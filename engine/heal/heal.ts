@@ -12,7 +12,7 @@ import { readIncidentTable } from '../incidents/incident-table.js';
 import type { Repository } from '../repository/repository.js';
 import type { Signature } from '../store/git-objects.js';
 import type { CommitId } from '../store/revision.js';
-import { checkPatch } from './patch.js';
+import { checkPatch, MAX_REASON } from './patch.js';
 import { resolvePatch, rowsChanged, type TableChange } from './patch-resolution.js';
 import { changeExtent, policyViolations, type ChangeExtent } from './policy.js';
 import { incidentId, offerProposal, oneLine, proposalPeople, recheckProposal, writeProposalCommit, type FailingRevision, type FixProposal, type TableFix } from './proposal.js';
@@ -277,7 +277,7 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
       const outcome = await runPlan(context, plan, result.sample);
       if (!outcome.ok) return { fail: outcome.reason };
       const strategy = planName(outcome.effective);
-      const parsed = checkPatch({ table: check.table, incident: start.id, checks: [check.id], edits: outcome.edits }, `${strategy} patch`);
+      const parsed = checkPatch({ table: check.table, incident: start.id, checks: [check.id], edits: withinReasonLimit(outcome.edits) }, `${strategy} patch`);
       const change = await resolvePatch(parsed, version, repository.chunks(), `${strategy} patch`);
       const evidence = outcome.effective.includes('restore') ? ((await context.evidence())?.past.commit ?? null) : null;
       return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy, change, kinds: outcome.kinds, evidence, reviewRequired: false };
@@ -303,7 +303,7 @@ function causeCandidates(session: HealSession, check: ConfiguredCheck, result: C
       const found = await find(repository, base, check, result);
       if ('fail' in found) return found;
       const version = await repository.requireTable(base.tree, found.table, found.table);
-      const parsed = checkPatch({ table: found.table, incident: id, checks: [check.id], edits: found.edits }, `${name} patch`);
+      const parsed = checkPatch({ table: found.table, incident: id, checks: [check.id], edits: withinReasonLimit(found.edits) }, `${name} patch`);
       const change = await resolvePatch(parsed, version, repository.chunks(), `${name} patch`);
       return { fix: { kind: 'edits', change }, extent: changeExtent(change), strategy: name, change, kinds: { restored: rowsChanged(change) }, evidence: found.evidence, reviewRequired: found.reviewRequired };
     },
@@ -682,4 +682,16 @@ function commitMessage(session: HealSession, failure: Failure, id: string, built
 
 function reviewCommand(session: HealSession, branch: string): string {
   return `dgit diff ${session.label} ${branch}`;
+}
+
+/**
+ * A built-in strategy's edits with each reason within a patch's limit: a reason
+ * names the values it restores or replaces, and several long ones may pass it.
+ * (An outside agent's patch is held to the limit and refused past it.)
+ */
+function withinReasonLimit<T extends { reason?: string }>(edits: readonly T[]): T[] {
+  return edits.map((edit) => {
+    const points = edit.reason === undefined ? [] : Array.from(edit.reason);
+    return points.length <= MAX_REASON ? edit : { ...edit, reason: `${points.slice(0, MAX_REASON - 1).join('')}…` };
+  });
 }

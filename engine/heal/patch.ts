@@ -29,7 +29,7 @@ export type PatchOp = (typeof PATCH_OPS)[number];
 
 /** Larger patch files are refused: a fix is a few rows, not a reload. */
 export const MAX_PATCH_BYTES = 64 * 1024 * 1024;
-const MAX_REASON = 2000;
+export const MAX_REASON = 2000;
 
 const JsonObject = z.record(z.string(), z.unknown(), { error: 'expected an object of column names and values' });
 const Reason = z

@@ -299,3 +299,19 @@ it('a check with no built-in strategy becomes an incident that says an agent can
   expect(incident.reason).toContain('no built-in strategy fixes a row_count check; an agent can propose a fix with `dgit propose --patch FILE`');
   expect((await Repository.open(dir).then((r) => r.refs.listBranches())).some((b) => b.startsWith('heal/'))).toBe(false);
 });
+
+describe('restore of long values', () => {
+  it('restores a value longer than a reason may be, quoting it cut in the reason (the heal failed on the patch limit)', async () => {
+    const plot = `${movies[0]!['Title'] as string}: ${'a long plot, '.repeat(200)}`;
+    const dir = repositoryWith('movies', [{ id: 1, Title: 'Long', Plot: plot, Score: 7 }, { id: 2, Title: 'Short', Plot: 'short', Score: 8 }]);
+    await commitConfig(dir, yaml('version: 1', 'tables:', '  movies:', '    checks:', '      - { kind: not_null, column: Plot }', 'policy:', '  tables:', '    movies: {}'));
+    run(dir, 'sql', 'UPDATE movies SET Plot = NULL WHERE id = 1');
+    run(dir, 'commit', '-m', 'lost a plot');
+    const repository = await Repository.open(dir);
+    const incident = only((await heal(repository)).incidents);
+    expect(incident).toMatchObject({ check: 'movies.Plot.not_null', strategy: 'restore', status: 'proposed', rows_changed: 1 });
+    expect(await rows(repository, 'SELECT Plot FROM movies WHERE id = 1', incident.branch!)).toEqual([{ Plot: plot }]);
+    const message = run(dir, 'log', '-n', '1', incident.branch!);
+    expect(message).toContain(`… (${JSON.stringify(plot).length} characters)`);
+  });
+});

@@ -170,7 +170,13 @@ export function keyText(key: Record<string, unknown>): string {
   return JSON.stringify(key);
 }
 
+/** The longest value text a reason quotes: a patch's reason holds at most 2,000 characters, and a value may be longer. */
+const QUOTED_VALUE_LIMIT = 200;
+
 /** A value as people read it in a reason: text quoted, the rest as JSON. */
 export function valueText(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
+  const text = JSON.stringify(value) ?? 'null';
+  if (text.length <= QUOTED_VALUE_LIMIT) return text;
+  const shown = Array.from(text);
+  return shown.length <= QUOTED_VALUE_LIMIT ? text : `${shown.slice(0, QUOTED_VALUE_LIMIT - 1).join('')}… (${shown.length} characters)`;
 }
