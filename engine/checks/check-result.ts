@@ -18,7 +18,14 @@ export type CheckScope = 'table' | 'changed-chunks';
 
 /** The numbers an aggregate check (row_count, freshness) judged. */
 export type CheckObservation =
-  | { rows: number; parent_rows: number | null; change: number | null; change_percent: number | null }
+  | {
+      rows: number;
+      parent_rows: number | null;
+      change: number | null;
+      change_percent: number | null;
+      /** By how many rows the count misses its bounds (min, max, max_change); 0 when it passes. */
+      missed_by: number;
+    }
   | { newest: string | null; age_seconds: number | null; max_age_seconds: number }
   | { type: string; expected: string | null; expected_at: string | null; values: number; not_convertible: number | null };
 
@@ -66,6 +73,21 @@ export interface CheckReport {
   /** False when the revision has no dgit.yml (then there are no results and the report passes). */
   config: boolean;
   results: CheckResult[];
+}
+
+/**
+ * How a check that judges the table as a whole (row_count, freshness: no failing
+ * rows to count) stands worse in `now` than in `was`, both failing; undefined when
+ * it does not: a row count further from its bounds, a newest value older.
+ */
+export function aggregateWorse(was: CheckResult, now: CheckResult): string | undefined {
+  const before = was.observed;
+  const after = now.observed;
+  if (before && after && 'rows' in before && 'rows' in after && after.missed_by > before.missed_by)
+    return `${after.rows} rows, ${after.missed_by} outside its bounds instead of ${before.missed_by}`;
+  if (before && after && 'newest' in before && 'newest' in after && before.newest !== null && (after.newest === null || Date.parse(after.newest) < Date.parse(before.newest)))
+    return `newest ${after.newest ?? 'none'} instead of ${before.newest}`;
+  return undefined;
 }
 
 /** Whether a result makes the report fail: a failed check of severity error. */

@@ -90,12 +90,20 @@ export function runRowCountCheck(check: RowCountCheck, context: CheckContext, ba
   } else if (check.maxChange) {
     changeNote = ', no parent table to compare with';
   }
+  // How far the count is from passing, in rows: a fix that moves it further is worse (see aggregateWorse).
+  let missedBy = 0;
+  if (check.min !== undefined && rows < check.min) missedBy += check.min - rows;
+  if (check.max !== undefined && rows > check.max) missedBy += rows - check.max;
+  if (check.maxChange && change !== null && parentRows !== null) {
+    const allowed = 'rows' in check.maxChange ? check.maxChange.rows : parentRows > 0 ? (check.maxChange.percent / 100) * parentRows : Infinity;
+    missedBy += Math.max(0, Math.abs(change) - allowed);
+  }
   return {
     passed: problems.length === 0,
     failingRows: 0,
     sample: [],
     message: problems.length > 0 ? problems.join('; ') : `${rowsText(rows)}${changeNote}`,
-    observed: { rows, parent_rows: parentRows, change, change_percent: changePercent === null ? null : roundPercent(changePercent) },
+    observed: { rows, parent_rows: parentRows, change, change_percent: changePercent === null ? null : roundPercent(changePercent), missed_by: Math.ceil(missedBy) },
     ...(baseline ? { comparedWith: baseline.commit } : {}),
   };
 }

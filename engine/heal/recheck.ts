@@ -1,4 +1,4 @@
-import type { CheckReport, CheckResult } from '../checks/check-result.js';
+import { aggregateWorse, type CheckReport, type CheckResult } from '../checks/check-result.js';
 
 /** What re-running the checks on a proposal found. */
 export interface Recheck {
@@ -10,7 +10,7 @@ export interface Recheck {
   broken: string[];
   /** Of `mustPass`, those still failing (or gone). */
   unfixed: string[];
-  /** Checks that failed before and fail on more rows now. */
+  /** Checks that failed before and fail on more rows now (or, judging the whole table, further from passing). */
   worse: string[];
   /** One sentence: why the proposal is not offered, or what it fixes. */
   reason: string;
@@ -31,13 +31,14 @@ export function compareReports(before: CheckReport | undefined, after: CheckRepo
   const unfixed = mustPass.filter((id) => !passes(afterById.get(id)) && !driftGone(id));
   const broken = after.results.filter((result) => passes(beforeById.get(result.check)) && !passes(result)).map((result) => result.check);
   // A check that was failing must not fail on more rows (a fix for one check must not pile onto another).
-  const worse = after.results
-    .filter((result) => {
-      const was = beforeById.get(result.check);
-      // A check that could not run before (blocked by a drifted column) has no count to be worse than.
-      return was !== undefined && !was.blocked_by && !passes(was) && !passes(result) && !mustPass.includes(result.check) && result.failing_rows > was.failing_rows;
-    })
-    .map((result) => ({ id: result.check, from: beforeById.get(result.check)!.failing_rows, to: result.failing_rows }));
+  const worse = after.results.flatMap((result) => {
+    const was = beforeById.get(result.check);
+    // A check that could not run before (blocked by a drifted column) has no count to be worse than.
+    if (was === undefined || was.blocked_by || passes(was) || passes(result) || mustPass.includes(result.check)) return [];
+    if (result.failing_rows > was.failing_rows) return [{ id: result.check, how: `${result.failing_rows} failing rows instead of ${was.failing_rows}` }];
+    const aggregate = aggregateWorse(was, result);
+    return aggregate === undefined ? [] : [{ id: result.check, how: aggregate }];
+  });
   const fixed = [
     ...(before?.results ?? []).filter((result) => driftGone(result.check)).map((result) => result.check),
     ...after.results.filter((result) => !passes(beforeById.get(result.check)) && passes(result)).map((result) => result.check),
@@ -48,7 +49,7 @@ export function compareReports(before: CheckReport | undefined, after: CheckRepo
     parts.push(result ? `${id} still fails: ${result.message}` : `${id} did not run on the proposal`);
   }
   for (const id of broken) parts.push(`it breaks ${id}, which passed: ${afterById.get(id)!.message}`);
-  for (const { id, from, to } of worse) parts.push(`it makes ${id} worse: ${to} failing rows instead of ${from}`);
+  for (const { id, how } of worse) parts.push(`it makes ${id} worse: ${how}`);
   const ok = unfixed.length === 0 && broken.length === 0 && worse.length === 0;
   return { ok, fixed, broken, unfixed, worse: worse.map((w) => w.id), reason: ok ? `fixes ${fixed.join(', ') || 'no failing check'} and breaks none` : parts.join('; ') };
 }

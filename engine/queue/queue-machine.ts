@@ -14,7 +14,7 @@
  *
  * Where the two backends differ, `QueuePolicy` says so.
  */
-import { failsReport, type CheckReport, type CheckResult } from '../checks/check-result.js';
+import { aggregateWorse, failsReport, type CheckReport, type CheckResult } from '../checks/check-result.js';
 import type { CommitId } from '../store/revision.js';
 import { isBatchSize, nextGroup, prunePlan, recordResult, type BatchPlan } from './batch-plan.js';
 import type { Departure } from './outcome.js';
@@ -238,6 +238,6 @@ export function checksMadeWorse(report: CheckReport, base: CheckReport): CheckRe
   const before = new Map(base.results.map((r) => [r.check, r]));
   return report.results.filter(failsReport).filter((r) => {
     const was = before.get(r.check);
-    return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows;
+    return !was || !failsReport(was) || r.error !== undefined || r.failing_rows > was.failing_rows || aggregateWorse(was, r) !== undefined;
   });
 }

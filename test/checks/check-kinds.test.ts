@@ -254,15 +254,18 @@ describe('row_count', () => {
     expect(await one('flights', '{ kind: row_count, min: 1, max: 10, max_change: "25%" }')).toMatchObject({
       passed: true,
       column: null,
-      observed: { rows: 6, parent_rows: 5, change: 1, change_percent: 20 },
+      observed: { rows: 6, parent_rows: 5, change: 1, change_percent: 20, missed_by: 0 },
       message: '6 rows, +20% since the parent',
     });
   });
   it('fails outside the bounds or past the change allowed, in rows or percent', async () => {
-    expect(await one('flights', '{ kind: row_count, max: 5 }')).toMatchObject({ passed: false, failing_rows: 0, message: '6 rows, more than the 5 allowed' });
+    expect(await one('flights', '{ kind: row_count, max: 5 }')).toMatchObject({ passed: false, failing_rows: 0, message: '6 rows, more than the 5 allowed', observed: { missed_by: 1 } });
+    expect(await one('flights', '{ kind: row_count, min: 9 }')).toMatchObject({ passed: false, observed: { missed_by: 3 } });
     expect(await one('flights', '{ kind: row_count, max_change: "10%" }')).toMatchObject({
       passed: false,
       message: 'rows changed by +20% since the parent (5 → 6), more than the 10% allowed',
+      // 10% of 5 rows allows half a row: the count misses by the half row left, counted whole.
+      observed: { missed_by: 1 },
     });
     expect(await one('flights', '{ kind: row_count, max_change: 0 }')).toMatchObject({ passed: false });
   });
