@@ -289,7 +289,7 @@ async function healCheck(session: HealSession, result: CheckResult): Promise<Hea
     const plan = planNamed(check, rule, strategy, { restorable });
     return plan ? planCandidate(plan) : undefined;
   };
-  const { ordered, memory } = recallOrder(check.id, checkHistory(session.known, check.id), [...causes, ...plans.map(planCandidate)], extra);
+  const { ordered, memory } = withoutRejectedHere(start, recallOrder(check.id, checkHistory(session.known, check.id), [...causes, ...plans.map(planCandidate)], extra));
   return tryCandidates(session, failure, start, ordered, memory);
 }
 
@@ -372,7 +372,7 @@ async function healDrift(session: HealSession, result: CheckResult): Promise<Hea
       };
     },
   };
-  const { ordered, memory } = recallOrder(result.check, checkHistory(session.known, result.check), [candidate]);
+  const { ordered, memory } = withoutRejectedHere(start, recallOrder(result.check, checkHistory(session.known, result.check), [candidate]));
   return tryCandidates(session, failure, start, ordered, memory);
 }
 
@@ -382,6 +382,16 @@ interface IncidentStart {
   branch: string;
   /** The open incident of the check when it failed before and no fix landed since (the failure continues it); null for a new incident. */
   reopened: KnownIncident | null;
+  /** Strategies of fixes rejected for the incident when healing the revision it opened at again: on the same rows they would be the same fixes, so they are not offered again. */
+  rejectedHere?: string[];
+}
+
+/** The candidates to try, without the strategy rejected at this revision (and the memory saying so). */
+function withoutRejectedHere<C extends { name: string }>(start: IncidentStart, recalled: { ordered: C[]; memory: string | null }): { ordered: C[]; memory: string | null } {
+  const rejected = recalled.ordered.filter((candidate) => start.rejectedHere?.includes(candidate.name)).map((candidate) => candidate.name);
+  if (rejected.length === 0) return recalled;
+  const note = `${rejected.join(', ')} ${rejected.length === 1 ? 'was' : 'were'} rejected at this revision, so ${rejected.length === 1 ? 'it is' : 'they are'} not offered again here`;
+  return { ordered: recalled.ordered.filter((candidate) => !rejected.includes(candidate.name)), memory: recalled.memory ? `${recalled.memory}; ${note}` : note };
 }
 
 /**
@@ -404,11 +414,14 @@ async function openIncident(session: HealSession, failure: Failure): Promise<Inc
   const freshBranch = `${HEAL_BRANCH_PREFIX}${fresh}`;
   const handled = known.find((incident) => incident.id === fresh);
   const freshHead = await repository.branchHead(freshBranch);
-  if (handled || freshHead) return { report: existingReport(session, failure, handled, handled?.fix_branch ?? freshBranch, freshHead) };
+  // A fix a person rejected at this revision is not an answer: healing it again offers the next fix (README: "reject
+  // it and heal again"), on a branch of its own, with the rejected strategy tried last.
+  const retry = handled?.outcome === 'rejected';
+  if (!retry && (handled || freshHead)) return { report: existingReport(session, failure, handled, handled?.fix_branch ?? freshBranch, freshHead) };
   const open = openIncidentOf(known, failure.check, failure.table);
   if (!open) return { id: fresh, branch: freshBranch, reopened: null };
   const openHead = open.fix_branch ? await repository.branchHead(open.fix_branch) : undefined;
-  if (open.first_seen === base.commit || open.last_seen === base.commit) return { report: existingReport(session, failure, open, open.fix_branch, openHead) };
+  if (!retry && (open.first_seen === base.commit || open.last_seen === base.commit)) return { report: existingReport(session, failure, open, open.fix_branch, openHead) };
   if (open.outcome === 'proposed' && open.fix_branch && openHead) {
     const again = seenAgain(session, failure, open);
     session.toLog.push(again);
@@ -418,11 +431,14 @@ async function openIncident(session: HealSession, failure: Failure): Promise<Inc
     return { report: { ...existingReport(session, failure, again, open.fix_branch, openHead), reason } };
   }
   const own = `${HEAL_BRANCH_PREFIX}${open.id}`;
-  const branch = (await repository.branchHead(own)) ? `${own}-${base.commit.slice(0, 10)}` : own;
+  let branch = (await repository.branchHead(own)) ? `${own}-${base.commit.slice(0, 10)}` : own;
+  // Each fix after a rejection at this revision gets a branch of its own: the rejected ones stay as they were.
+  if (retry) for (let n = 2; await repository.branchHead(branch); n++) branch = `${own}-${base.commit.slice(0, 10)}-${n}`;
   const head = await repository.branchHead(branch);
   // Another heal of this revision offered it first, and has not recorded it yet.
   if (head) return { report: existingReport(session, failure, undefined, branch, head) };
-  return { id: open.id, branch, reopened: open };
+  const rejectedHere = retry && handled ? earlierFixesOf(handled).filter((fix) => fix.outcome === 'rejected').map((fix) => fix.strategy) : [];
+  return { id: open.id, branch, reopened: open, ...(rejectedHere.length > 0 ? { rejectedHere } : {}) };
 }
 
 /** An open incident seen failing again at the healed revision: its id, first_seen and fix kept, the failure's counts and sample new. */

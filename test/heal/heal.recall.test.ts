@@ -91,3 +91,29 @@ describe('recallOrder', () => {
     expect(recallOrder('c', merged('agent'), names('quarantine')).memory).toBe("an agent's patch fixed c before (incident earlier-1, merged); no built-in strategy repeats it");
   });
 });
+
+describe('a fix rejected at the revision it was proposed for', () => {
+  it('heal again offers the next fix on a branch of its own, never the rejected one again; with none left it says why', async () => {
+    const dir = repositoryWith('penguins', penguins);
+    await commitConfig(
+      dir,
+      yaml('version: 1', 'tables:', '  penguins:', '    checks:', '      - { kind: not_null, column: Sex }', '    defaults:', '      Sex: UNKNOWN', 'policy:', '  tables:', '    penguins: {}'),
+    );
+    const repository = await Repository.open(dir);
+    const first = (await heal(repository)).incidents[0]!;
+    expect(first).toMatchObject({ status: 'proposed' });
+    run(dir, 'incidents', '--record', first.branch!, '--outcome', 'rejected', '--reason', 'not this one');
+
+    const second = (await heal(repository)).incidents[0]!;
+    expect(second).toMatchObject({ incident: first.incident, status: 'proposed' });
+    expect(second.strategy).not.toBe(first.strategy);
+    expect(second.branch).not.toBe(first.branch);
+    expect(second.memory).toContain(`${first.strategy} was rejected at this revision, so it is not offered again here`);
+    run(dir, 'incidents', '--record', second.branch!, '--outcome', 'rejected', '--reason', 'nor this one');
+
+    const third = (await heal(repository)).incidents[0]!;
+    // Neither is offered a third time: the report says both were rejected here, and what else was tried.
+    expect(third).toMatchObject({ incident: first.incident, status: 'failed' });
+    expect(third.memory).toContain(`${first.strategy}, ${second.strategy} were rejected at this revision, so they are not offered again here`);
+  });
+});
