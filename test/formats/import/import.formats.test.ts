@@ -282,13 +282,13 @@ describe('importing into an existing table', () => {
     );
     const { source, rows } = await importAll(file, { sortBy: ['id'], uniqueKey: ['id'], targetColumns: target });
     expect(source.columns).toEqual([
-      { name: 'id', type: 'Int32', nullable: false },
-      { name: 'zip', type: 'Utf8', nullable: true },
-      { name: 'amount', type: 'Float64', nullable: true },
-      { name: 'seen', type: 'Timestamp<s, UTC>', nullable: true },
-      { name: 'missing', type: 'Int64', nullable: true },
-      { name: 'blob', type: 'Binary', nullable: true },
-      { name: 'extra', type: 'Utf8', nullable: true },
+      { name: 'id', type: 'Int32', nullable: false, inSource: true },
+      { name: 'zip', type: 'Utf8', nullable: true, inSource: true },
+      { name: 'amount', type: 'Float64', nullable: true, inSource: true },
+      { name: 'seen', type: 'Timestamp<s, UTC>', nullable: true, inSource: true },
+      { name: 'missing', type: 'Int64', nullable: true, inSource: false },
+      { name: 'blob', type: 'Binary', nullable: true, inSource: true },
+      { name: 'extra', type: 'Utf8', nullable: true, inSource: true },
     ]);
     expect(rows).toEqual([
       [1, '02134', 2.5, null, null, null, 'world'],
