@@ -5,7 +5,7 @@ import { sameChunkList } from '../chunking/manifest-pages.js';
 import { projectSide } from '../diff/column-alignment.js';
 import { schemasEqual } from '../diff/schema-diff.js';
 import { diffTables } from '../diff/table-diff.js';
-import { isKeyless, type TableSchema } from '../schema/schema.js';
+import { isKeyless, type Column, type TableSchema } from '../schema/schema.js';
 import type { ChunkReader, RowEdits, TableVersion } from '../table/table-version.js';
 import type { Conflict, SchemaConflict } from './conflict.js';
 import { toJsonValue } from '../value/value.js';
@@ -284,12 +284,18 @@ async function droppedColumnEdits(
     .map((entry) => {
       const name = entry.column.name;
       const shown = entry.keys.map((k) => JSON.stringify(k)).join(', ');
+      // Each side's column: the editor kept base's (by id, perhaps renamed); the dropper has none, or a retyped one of the same name.
+      const kept = editor.schema.columns.find((c) => c.id === entry.column.id);
+      const retyped = dropper.schema.columns.find((c) => c.name === name);
+      const snapshot = (c: Column | undefined) => (c ? { name: c.name, type: c.type, nullable: c.nullable } : undefined);
       return {
         kind: 'schema' as const,
         reason: droppedBy === 'ours' ? ('column-drop-edit' as const) : ('column-edit-drop' as const),
         columns: [name],
         message: `column ${JSON.stringify(name)} was dropped (or retyped) on ${droppedBy} and edited on ${editedBy} in ${entry.count} row(s): ${shown}${entry.count > entry.keys.length ? ', …' : ''}`,
         base: { name, type: entry.column.type, nullable: entry.column.nullable },
+        [droppedBy]: snapshot(retyped),
+        [editedBy]: snapshot(kept),
         rows: entry.keys,
         rowCount: entry.count,
       };

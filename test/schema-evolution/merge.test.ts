@@ -198,6 +198,12 @@ describe('merges of schema changes (both directions)', () => {
     expect((await merge(repository, 'feature')).status).toBe('conflicts');
     const conflict = (await listConflicts(repository)).tables[0]!.conflicts[0] as Record<string, unknown>;
     expect(conflict).toMatchObject({ kind: 'schema', reason: 'column-drop-edit', columns: ['score'], rows: [{ id: 2 }, { id: 9 }], row_count: 2 });
+    // Each side's column: none on ours, which dropped it; theirs still has it.
+    expect([conflict['base'], conflict['ours'], conflict['theirs']]).toEqual([
+      { name: 'score', type: 'Int64', nullable: true },
+      null,
+      { name: 'score', type: 'Int64', nullable: true },
+    ]);
     expect(String(conflict['message'])).toMatch(/"score" was dropped \(or retyped\) on ours and edited on theirs in 2 row\(s\): \{"id":2\}, \{"id":9\}/);
     // Theirs' whole table: ours' drop of the column is not in the result, and the resolution says so.
     const resolved = await resolveConflicts(repository, 't', { side: 'theirs' });
