@@ -315,3 +315,40 @@ describe('restore of long values', () => {
     expect(message).toContain(`… (${JSON.stringify(plot).length} characters)`);
   });
 });
+
+describe('restore takes a row\'s last version, not an older one', () => {
+  const checks = yaml('version: 1', 'tables:', '  p:', '    checks:', '      - { kind: accepted_values, column: sex, values: [MALE, FEMALE] }', 'policy:', '  tables:', '    p: { columns: [sex] }');
+  const commitSql = (dir: string, message: string, ...statements: string[]) => {
+    for (const statement of statements) run(dir, 'sql', statement);
+    run(dir, 'commit', '-m', message);
+  };
+
+  it('a cell corrected after the last passing revision is not put back to its value there; a row that broke in between is', async () => {
+    const dir = repositoryWith('p', [{ id: 1, sex: 'MALE' }, { id: 5, sex: 'MALE' }, { id: 9, sex: 'FEMALE' }]);
+    await commitConfig(dir, checks);
+    commitSql(dir, 'row 9 breaks: the check is red from here', "UPDATE p SET sex = '??' WHERE id = 9");
+    commitSql(dir, 'the field team corrects penguin 5', "UPDATE p SET sex = 'FEMALE' WHERE id = 5");
+    commitSql(dir, 'a sloppy reload pads it', "UPDATE p SET sex = ' female' WHERE id = 5");
+    const repository = await Repository.open(dir);
+    const incident = only((await heal(repository)).incidents);
+    expect(incident.status).toBe('proposed');
+    // Row 9 broke and stayed broken: restored from the last passing revision. Row 5's last version was FEMALE, not MALE.
+    expect(await rows(repository, 'SELECT id, sex FROM p ORDER BY id', incident.branch!)).toEqual([
+      { id: 1, sex: 'MALE' },
+      { id: 5, sex: 'FEMALE' },
+      { id: 9, sex: 'FEMALE' },
+    ]);
+  });
+
+  it('a key deleted and taken by another row is not given the deleted row\'s value', async () => {
+    // Four rows: repositoryWith keeps one template per table name and row count.
+    const dir = repositoryWith('p', [{ id: 1, species: 'Adelie', sex: 'MALE' }, { id: 2, species: 'Gentoo', sex: 'FEMALE' }, { id: 3, species: 'Adelie', sex: 'FEMALE' }, { id: 4, species: 'Gentoo', sex: 'MALE' }]);
+    await commitConfig(dir, checks);
+    commitSql(dir, 'penguin 2 died; penguin 3 of unknown sex', 'DELETE FROM p WHERE id = 2', "UPDATE p SET sex = '?' WHERE id = 3");
+    commitSql(dir, 'a new penguin takes id 2', "INSERT INTO p VALUES (2, 'Chinstrap', 'X')");
+    const repository = await Repository.open(dir);
+    const incident = only((await heal(repository)).incidents);
+    expect(await rows(repository, 'SELECT id, species, sex FROM p ORDER BY id', incident.branch!)).not.toContainEqual({ id: 2, species: 'Chinstrap', sex: 'FEMALE' });
+    expect(await rows(repository, 'SELECT id, sex FROM p WHERE id = 3', incident.branch!)).toEqual([{ id: 3, sex: 'FEMALE' }]);
+  });
+});

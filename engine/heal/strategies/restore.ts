@@ -10,7 +10,9 @@ import { keyText, valueText } from './strategy-context.js';
  * drifted case and spaces: the truth is in the history, so nothing is invented
  * and no row is dropped. Only the checked cells are restored (the other cells of
  * a re-sent row may be a legitimate update). Rows with no earlier version (new
- * rows), or whose earlier cells equal today's, are left to the next step.
+ * rows), whose earlier cells equal today's, or that have a later version than
+ * that revision's (checked cells changed after it to other values than today's,
+ * or the row deleted or added in between) are left to the next step.
  */
 export async function restore(context: StrategyContext, failing: FailingRow[]): Promise<StepOutcome> {
   const { check } = context;
@@ -22,9 +24,17 @@ export async function restore(context: StrategyContext, failing: FailingRow[]): 
   const edits: PatchEdit[] = [];
   const remaining: FailingRow[] = [];
   const current = await context.currentRows(failing.map((row) => row.key));
+  const changedSince = await context.changedSinceEvidence();
   for (const row of failing) {
     const before = await evidence.row(row.key);
     const now = current.get(keyText(row.key));
+    // Changed after the evidence: restored only when that change is the one that broke it (its cells since are its cells
+    // now); a row with a later version (a correction since), or deleted or added in between, is not.
+    const since = changedSince.get(keyText(row.key));
+    if (since === null || (since !== undefined && (now === undefined || columns.some((c) => JSON.stringify(since[c]) !== JSON.stringify(now[c]))))) {
+      remaining.push(row);
+      continue;
+    }
     const set: Record<string, unknown> = {};
     let usable = before !== undefined && now !== undefined;
     for (const column of columns) {

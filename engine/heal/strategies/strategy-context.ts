@@ -12,6 +12,9 @@ import type { FailingRevision } from '../proposal.js';
 import type { DuplicateRule } from '../../config/configured-check.js';
 import type { CommitId } from '../../store/revision.js';
 import { lastPassingRevision, PastRows, tableAt } from '../history.js';
+import { diffTables } from '../../diff/table-diff.js';
+import { toJsonValue } from '../../value/value.js';
+import { checkedColumns } from '../../config/configured-check.js';
 
 /** The built-in strategies. A plan chains some: `normalize-text+quarantine` fixes what it can and quarantines the rest. */
 export const STRATEGY_NAMES = [
@@ -110,6 +113,40 @@ export class StrategyContext {
       const commit = await lastPassingRevision(this.repository, this.base.commit, this.check.id);
       const past = commit ? await tableAt(this.repository, commit, this.check.table) : undefined;
       return past ? new PastRows(past, this.repository) : undefined;
+    });
+  }
+
+  /**
+   * The rows whose checked cells changed between the evidence revision and the
+   * failing revision's parent, by key text: their checked cells at that parent (JSON
+   * by column name), or null for a row deleted or added in between. Restore uses it
+   * to tell a row that broke in between and stayed so (its cells at the parent are
+   * its cells now) from one with a later version than the evidence (a correction
+   * made since, or another row that took a deleted row's key). One diff, costing
+   * what changed in between.
+   */
+  async changedSinceEvidence(): Promise<Map<string, Record<string, unknown> | null>> {
+    return this.memo('changed-since-evidence', async () => {
+      const evidence = await this.evidence();
+      const parent = (await this.repository.readCommit(this.base.commit as CommitId)).parents[0] as CommitId | undefined;
+      const changed = new Map<string, Record<string, unknown> | null>();
+      if (!evidence || !parent || parent === evidence.past.commit) return changed;
+      const before = await tableAt(this.repository, parent, this.check.table);
+      const diff = await diffTables(evidence.past.version, before?.version, this.repository.chunks());
+      const checked = new Set(checkedColumns(this.check));
+      const nameOf = (i: number) => diff.columns[i]!.afterName ?? diff.columns[i]!.name;
+      for await (const change of diff.rows) {
+        if (change.status === 'modified' && !change.changedColumns.some((i) => checked.has(nameOf(i)))) continue;
+        const key: Record<string, unknown> = {};
+        for (const [i, c] of diff.keyColumns.entries()) key[nameOf(c)] = toJsonValue(diff.columns[c]!.type, change.key[i] ?? null);
+        let cells: Record<string, unknown> | null = null;
+        if (change.status === 'modified') {
+          cells = {};
+          for (const [i, column] of diff.columns.entries()) if (checked.has(nameOf(i))) cells[nameOf(i)] = toJsonValue(column.type, change.after[i] ?? null);
+        }
+        changed.set(keyText(key), cells);
+      }
+      return changed;
     });
   }
 
