@@ -76,6 +76,8 @@ async function checkFile(file: string): Promise<void> {
     throw new InvalidInputError(`${file}: cannot read: ${(error as Error).message}`, file, error);
   }
   if (info.isDirectory()) throw new InvalidInputError(`${file}: is a directory, not a file`, file);
+  // A pipe or a terminal (`/dev/stdin`) reports 0 bytes, and can be read only once; an import reads its file more than once.
+  if (!info.isFile()) throw new InvalidInputError(`${file}: is not a regular file (a pipe or a device): an import reads its file more than once; write it to a file first`, file);
   if (info.size === 0) throw new InvalidInputError(`${file}: the file is empty (0 bytes)`, file);
 }
 

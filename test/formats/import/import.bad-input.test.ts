@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -55,6 +56,12 @@ describe('files that cannot be read', () => {
 
   test('a directory', async () => {
     await expectRefused(dirs.dir, { format: 'csv' }, InvalidInputError, [dirs.dir, 'is a directory']);
+  });
+
+  test('a pipe (it reports 0 bytes, and an import reads its file more than once)', async () => {
+    const fifo = path.join(dirs.dir, 'rows.fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expectRefused(fifo, { format: 'csv' }, InvalidInputError, [fifo, 'is not a regular file', 'write it to a file first']);
   });
 
   test('an extension dgit does not know', () => {
