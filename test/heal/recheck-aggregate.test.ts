@@ -33,3 +33,15 @@ describe('worse, for checks of the whole table', () => {
     expect(checksMadeWorse(after, before)).toEqual([]);
   });
 });
+
+describe('worse, for a check a drifted column blocked', () => {
+  it('is not worse when the type fix lets it run and it fails, nor while it stays blocked; a new failure to run is', () => {
+    const blocked = (check: string): CheckResult => ({ ...result(check, 'not_null', false), error: 'could not run: t.v is Utf8', blocked_by: 't.v.schema' });
+    const base = report(result('t.v.schema', 'not_null', false, undefined, 3), blocked('t.v.not_null'), blocked('t.v.range'));
+    const fixed = report(result('t.v.not_null', 'not_null', false, undefined, 2), blocked('t.v.range'));
+    expect(checksMadeWorse(fixed, base)).toEqual([]);
+    expect(compareReports(base, fixed, ['t.v.schema'])).toMatchObject({ worse: [] });
+    const broken = report({ ...result('t.v.not_null', 'not_null', false), error: 'could not run: the query failed' });
+    expect(checksMadeWorse(broken, base).map((r) => r.check)).toEqual(['t.v.not_null']);
+  });
+});
