@@ -386,7 +386,7 @@ interface IncidentStart {
   rejectedHere?: string[];
 }
 
-/** The candidates to try, without the strategy rejected at this revision (and the memory saying so). */
+/** The candidates to try, without the strategies rejected at this revision (and the memory saying so). */
 function withoutRejectedHere<C extends { name: string }>(start: IncidentStart, recalled: { ordered: C[]; memory: string | null }): { ordered: C[]; memory: string | null } {
   const rejected = recalled.ordered.filter((candidate) => start.rejectedHere?.includes(candidate.name)).map((candidate) => candidate.name);
   if (rejected.length === 0) return recalled;
@@ -415,7 +415,7 @@ async function openIncident(session: HealSession, failure: Failure): Promise<Inc
   const handled = known.find((incident) => incident.id === fresh);
   const freshHead = await repository.branchHead(freshBranch);
   // A fix a person rejected at this revision is not an answer: healing it again offers the next fix (README: "reject
-  // it and heal again"), on a branch of its own, with the rejected strategy tried last.
+  // it and heal again"), on a branch of its own, never a strategy rejected here (see withoutRejectedHere).
   const retry = handled?.outcome === 'rejected';
   if (!retry && (handled || freshHead)) return { report: existingReport(session, failure, handled, handled?.fix_branch ?? freshBranch, freshHead) };
   const open = openIncidentOf(known, failure.check, failure.table);
