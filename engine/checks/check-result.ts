@@ -76,11 +76,19 @@ export interface CheckReport {
 }
 
 /**
- * How a check that judges the table as a whole (row_count, freshness: no failing
- * rows to count) stands worse in `now` than in `was`, both failing; undefined when
- * it does not: a row count further from its bounds, a newest value older.
+ * How a check failing in both `was` and `now` stands worse in `now`, for people, or
+ * undefined when it does not: the one rule of the merge queue, the merge gate and
+ * heal's re-check (a red branch may only get better). Worse is failing on more rows;
+ * for a check that judges the table as a whole (row_count, freshness: no rows to
+ * count), a count further from its bounds or a newest value older. A check that
+ * could not run in `was` (blocked by a drifted column, or an error) has no count to
+ * be worse than: only a new failure to run is worse; one that cannot run in `now` is.
  */
-export function aggregateWorse(was: CheckResult, now: CheckResult): string | undefined {
+export function worseThan(was: CheckResult, now: CheckResult): string | undefined {
+  const newFailureToRun = now.error !== undefined && now.blocked_by === undefined ? `it could not run: ${now.error}` : undefined;
+  if (was.error !== undefined || was.blocked_by !== undefined) return was.blocked_by !== undefined ? newFailureToRun : undefined;
+  if (now.error !== undefined) return `it could not run: ${now.error}`;
+  if (now.failing_rows > was.failing_rows) return `${now.failing_rows} failing rows instead of ${was.failing_rows}`;
   const before = was.observed;
   const after = now.observed;
   if (before && after && 'rows' in before && 'rows' in after && after.missed_by > before.missed_by)

@@ -1,4 +1,4 @@
-import { aggregateWorse, type CheckReport, type CheckResult } from '../checks/check-result.js';
+import { worseThan, type CheckReport, type CheckResult } from '../checks/check-result.js';
 
 /** What re-running the checks on a proposal found. */
 export interface Recheck {
@@ -30,14 +30,12 @@ export function compareReports(before: CheckReport | undefined, after: CheckRepo
   const driftGone = (id: string) => beforeById.get(id)?.kind === 'schema' && !afterById.has(id);
   const unfixed = mustPass.filter((id) => !passes(afterById.get(id)) && !driftGone(id));
   const broken = after.results.filter((result) => passes(beforeById.get(result.check)) && !passes(result)).map((result) => result.check);
-  // A check that was failing must not fail on more rows (a fix for one check must not pile onto another).
+  // A check that was failing must not get worse (a fix for one check must not pile onto another): the queue's rule.
   const worse = after.results.flatMap((result) => {
     const was = beforeById.get(result.check);
-    // A check that could not run before (blocked by a drifted column) has no count to be worse than.
-    if (was === undefined || was.blocked_by || passes(was) || passes(result) || mustPass.includes(result.check)) return [];
-    if (result.failing_rows > was.failing_rows) return [{ id: result.check, how: `${result.failing_rows} failing rows instead of ${was.failing_rows}` }];
-    const aggregate = aggregateWorse(was, result);
-    return aggregate === undefined ? [] : [{ id: result.check, how: aggregate }];
+    if (was === undefined || passes(was) || passes(result) || mustPass.includes(result.check)) return [];
+    const how = worseThan(was, result);
+    return how === undefined ? [] : [{ id: result.check, how }];
   });
   const fixed = [
     ...(before?.results ?? []).filter((result) => driftGone(result.check)).map((result) => result.check),

@@ -14,7 +14,7 @@
  *
  * Where the two backends differ, `QueuePolicy` says so.
  */
-import { aggregateWorse, failsReport, type CheckReport, type CheckResult } from '../checks/check-result.js';
+import { failsReport, worseThan, type CheckReport, type CheckResult } from '../checks/check-result.js';
 import type { CommitId } from '../store/revision.js';
 import { isBatchSize, nextGroup, prunePlan, recordResult, type BatchPlan } from './batch-plan.js';
 import type { Departure } from './outcome.js';
@@ -238,11 +238,6 @@ export function checksMadeWorse(report: CheckReport, base: CheckReport): CheckRe
   const before = new Map(base.results.map((r) => [r.check, r]));
   return report.results.filter(failsReport).filter((r) => {
     const was = before.get(r.check);
-    if (!was || !failsReport(was)) return true;
-    // A check that could not run on main (blocked by a drifted column) has no count to be worse than: still blocked, or
-    // run at last by the type fix (which shows the rows it fails), it is not worse; heal's re-check judges it the same way.
-    if (was.blocked_by) return r.error !== undefined && r.blocked_by === undefined;
-    if (r.error !== undefined) return true;
-    return r.failing_rows > was.failing_rows || aggregateWorse(was, r) !== undefined;
+    return !was || !failsReport(was) || worseThan(was, r) !== undefined;
   });
 }

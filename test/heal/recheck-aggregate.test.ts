@@ -17,7 +17,7 @@ const rows = (n: number, min = 5): CheckObservation => ({ rows: n, parent_rows: 
 const newest = (at: string | null): CheckObservation => ({ newest: at, age_seconds: 0, max_age_seconds: 60 });
 
 describe('worse, for checks of the whole table', () => {
-  it('a failing row_count further from its bounds, or a freshness whose newest value gets older, is worse', () => {
+  it('a failing row_count further from its bounds, or a freshness whose newest value gets older, is worse (one rule for heal and the queue)', () => {
     const before = report(result('t.row_count', 'row_count', false, rows(4)), result('t.fresh', 'freshness', false, newest('2025-06-01T00:00:00Z')), result('t.v.not_null', 'not_null', false, undefined, 2));
     const after = report(result('t.row_count', 'row_count', false, rows(3)), result('t.fresh', 'freshness', false, newest('2024-01-01T00:00:00Z')), result('t.v.not_null', 'not_null', true));
     const recheck = compareReports(before, after, ['t.v.not_null']);
@@ -41,7 +41,8 @@ describe('worse, for a check a drifted column blocked', () => {
     const fixed = report(result('t.v.not_null', 'not_null', false, undefined, 2), blocked('t.v.range'));
     expect(checksMadeWorse(fixed, base)).toEqual([]);
     expect(compareReports(base, fixed, ['t.v.schema'])).toMatchObject({ worse: [] });
-    const broken = report({ ...result('t.v.not_null', 'not_null', false), error: 'could not run: the query failed' });
+    const broken = report({ ...result('t.v.not_null', 'not_null', false), error: 'the query failed' });
     expect(checksMadeWorse(broken, base).map((r) => r.check)).toEqual(['t.v.not_null']);
+    expect(compareReports(base, broken, ['t.v.schema']).reason).toContain('it makes t.v.not_null worse: it could not run: the query failed');
   });
 });
