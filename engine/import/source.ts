@@ -172,9 +172,8 @@ async function loadSource(
   const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
   await reader.checkNames(session, described.map((column) => column.name));
   for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name);
-  await refuseCutFractions(session, reader, file, described);
-  if (format === 'json' || format === 'ndjson') await settleJsonOffsets(session, reader, file, described, targetColumns ?? []);
-  return described.map((column) => ({ name: column.name, duckType: column.type }));
+  const loaded = await checkTimeText(session, reader, file, described, { format, targetColumns: targetColumns ?? [], loaded: LOADED_TABLE });
+  return loaded.map((column) => ({ name: column.name, duckType: column.type }));
 }
 
 /**
@@ -215,7 +214,8 @@ async function openWideSource(
     const part = parts.find((p) => p.columns.some((c) => c.inSource && c.name === column.name))!;
     await refuseRoundedIntegers(session, reader, file, part.table, column.name);
   }
-  await refuseCutFractions(session, reader, file, described);
+  // Wide sources are CSV (JSON has no column count up front): no type changes here, only refusals.
+  await checkTimeText(session, reader, file, described, { format: options.format ?? formatFromPath(file), targetColumns: options.targetColumns ?? [] });
   await checkSource(session, { file, parts, columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
   const counted = await session.rows(`SELECT count(*) AS n FROM ${parts[0]!.table}`);
   await sortPositions(session, parts, sortColumns);
@@ -253,75 +253,64 @@ async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReade
   );
 }
 
-/** The types DuckDB's CSV reader detects for times of day and timestamps: it keeps microseconds of them. */
+/** The types DuckDB detects for times of day and timestamps in text: it keeps microseconds of them. */
 const MICROSECOND_TIME_TYPES = new Set(['TIME', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE']);
 
 /**
- * DuckDB's CSV reader detects '10:00:00.1234567' as a TIME or TIMESTAMP and keeps six
- * digits of the fraction, dropping the rest without a word. Such a column is refused,
- * naming the first value and its line, when the file writes a digit past the sixth
- * that is not zero. One more pass over the file, only for files with such columns.
+ * What DuckDB's reading of time text drops, checked in one pass over each time column's
+ * text (text formats only; a Parquet or Arrow file stores the values):
+ * - digits past the sixth of a second ('10:00:00.1234567'): DuckDB keeps six, without a
+ *   word. Refused, naming the first value and its line, when one is not zero.
+ * - from JSON, UTC offsets: DuckDB's JSON reader reads "2024-01-01T10:00:00+02:00" as a
+ *   naive TIMESTAMP holding the UTC wall time (08:00), the offset gone. CSV reading keeps
+ *   such text a TIMESTAMP WITH TIME ZONE, and CSV text into a naive column is refused with
+ *   an offset but Z or +00 (see column-plan.ts); JSON is made to agree: into an existing
+ *   naive column a nonzero offset is refused; a new column whose every value has an offset
+ *   (Z included) becomes a UTC column of the instants; a new column with offsets on some
+ *   values only is refused (which zone the others are in is a guess dgit does not make).
+ * Returns the columns with the types they are loaded as (a JSON column may become UTC).
  */
-async function refuseCutFractions(session: DuckDbSession, reader: SourceReader, file: string, described: ReadonlyArray<{ name: string; type: string }>): Promise<void> {
-  if (!reader.rawTextSql) return;
-  for (const column of described) {
-    if (!MICROSECOND_TIME_TYPES.has(column.type)) continue;
-    const found = await session.rows(`SELECT row, raw FROM (${reader.rawTextSql(column.name)}) WHERE regexp_matches(raw, '[0-9][.,][0-9]{6}[0-9]*[1-9]') ORDER BY row LIMIT 1`);
-    const first = found[0];
-    if (!first) continue;
-    const row = Number(first['row']);
-    const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
-    const naive = column.type === 'TIMESTAMP';
-    throw new InvalidInputError(
-      `${where}: value ${JSON.stringify(String(first['raw']).trim())} in column ${JSON.stringify(column.name)} has digits past the microsecond, ` +
-        `which DuckDB, reading the column as ${column.type}, drops; dgit does not cut them. ` +
-        (naive
-          ? `Create the table with a nanosecond column first (dgit sql "CREATE TABLE ... (${column.name} TIMESTAMP_NS, ...)") and import into it, or keep the values as text`
-          : 'Keep the values as text (a VARCHAR column of a table created first with dgit sql)'),
-      where,
-    );
-  }
-}
-
-/**
- * DuckDB's JSON reader reads "2024-01-01T10:00:00+02:00" as a naive TIMESTAMP holding the
- * UTC wall time (08:00), and "10:00:00" beside it as 10:00: the offset is gone, and a column
- * of both mixes instants with local times. CSV reading keeps such text a TIMESTAMP WITH TIME
- * ZONE, and CSV text into a naive column is refused with an offset but Z or +00 (see
- * column-plan.ts). JSON is made to agree, with one pass over the column's text:
- * - into an existing naive column, a value with an offset but zero is refused;
- * - a new column whose every value has an offset (Z included) is a UTC column: the instants;
- * - a new column with offsets on some values only is refused, naming the first: which zone the
- *   others are in is a guess dgit does not make.
- * `described` is updated in place when a column becomes UTC.
- */
-async function settleJsonOffsets(
+async function checkTimeText(
   session: DuckDbSession,
   reader: SourceReader,
   file: string,
-  described: Array<{ name: string; type: string }>,
-  targetColumns: readonly TargetColumn[],
-): Promise<void> {
-  if (!reader.rawTextSql) return;
+  described: ReadonlyArray<{ name: string; type: string }>,
+  options: { format: SourceFormat; targetColumns: readonly TargetColumn[]; loaded?: string },
+): Promise<Array<{ name: string; type: string }>> {
+  const rawTextSql = reader.rawTextSql?.bind(reader);
+  if (!rawTextSql) return [...described];
+  const json = options.format === 'json' || options.format === 'ndjson';
+  const out: Array<{ name: string; type: string }> = [];
   for (const column of described) {
-    if (column.type !== 'TIMESTAMP' && column.type !== 'TIMESTAMP WITH TIME ZONE') continue;
-    const target = targetColumns.find((t) => t.name === column.name);
-    if (target && (!isTimestamp(target.type) || timestampIsUtc(target.type))) continue;
-    if (!target && column.type !== 'TIMESTAMP') continue;
+    out.push(column);
+    if (!MICROSECOND_TIME_TYPES.has(column.type)) continue;
+    const target = options.targetColumns.find((t) => t.name === column.name);
+    // Offsets matter for JSON timestamps read as naive (new columns), or cast into a naive column.
+    const offsets = json && column.type !== 'TIME' && (target ? isTimestamp(target.type) && !timestampIsUtc(target.type) : column.type === 'TIMESTAMP');
     const text = `trim(raw, '" ')`;
     // A time of day, then an offset: Z, +02, +0530, -07:00.
     const offset = `regexp_extract(${text}, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?[[:space:]]*([+-][0-9]{2}(:?[0-9]{2})?|[Zz])$', 3)`;
-    const [seen] = await session.rows(
-      `SELECT min(row) FILTER (WHERE ${offset} <> '' AND NOT regexp_full_match(${offset}, '[+-]00(:?00)?|[Zz]')) AS shifted, ` +
-        `min(row) FILTER (WHERE ${offset} <> '') AS first_offset, min(row) FILTER (WHERE ${offset} = '') AS first_local ` +
-        `FROM (${reader.rawTextSql(column.name)}) WHERE raw IS NOT NULL AND raw <> 'null'`,
-    );
+    const aggregates = [`min(row) FILTER (WHERE regexp_matches(raw, '[0-9][.,][0-9]{6}[0-9]*[1-9]')) AS cut`];
+    if (offsets)
+      aggregates.push(
+        `min(row) FILTER (WHERE ${offset} <> '' AND NOT regexp_full_match(${offset}, '[+-]00(:?00)?|[Zz]')) AS shifted`,
+        `min(row) FILTER (WHERE ${offset} <> '') AS first_offset`,
+        `min(row) FILTER (WHERE ${offset} = '') AS first_local`,
+      );
+    const [seen] = await session.rows(`SELECT ${aggregates.join(', ')} FROM (${rawTextSql(column.name)}) WHERE raw IS NOT NULL AND raw <> 'null'`);
     const rowOf = (name: string) => (seen?.[name] === null || seen?.[name] === undefined ? undefined : Number(seen[name]));
-    const shifted = rowOf('shifted');
-    const firstOffset = rowOf('first_offset');
-    const firstLocal = rowOf('first_local');
+    const [cut, shifted, firstOffset, firstLocal] = ['cut', 'shifted', 'first_offset', 'first_local'].map(rowOf);
     let refused: { row: number; why: string } | undefined;
-    if (target && shifted !== undefined)
+    if (cut !== undefined)
+      refused = {
+        row: cut,
+        why:
+          `has digits past the microsecond, which DuckDB, reading the column as ${column.type}, drops; dgit does not cut them. ` +
+          (column.type === 'TIMESTAMP' && !target
+            ? `Create the table with a nanosecond column first (dgit sql "CREATE TABLE ... (${column.name} TIMESTAMP_NS, ...)") and import into it, or keep the values as text`
+            : 'Keep the values as text (a VARCHAR column of a table created first with dgit sql)'),
+      };
+    else if (target && shifted !== undefined)
       refused = { row: shifted, why: `does not fit type ${target.type}: it takes a date and time with no UTC offset but Z or +00 (with another offset it would be stored as another time of day)` };
     else if (!target && firstOffset !== undefined && firstLocal !== undefined)
       refused = {
@@ -329,17 +318,18 @@ async function settleJsonOffsets(
         why: `has a UTC offset where other values of the column (the first at row ${firstLocal}) have none: the column would mix instants with local times of no known zone; write every value with its offset, or none`,
       };
     if (refused) {
-      const [value] = await session.rows(`SELECT raw FROM (${reader.rawTextSql(column.name)}) WHERE row = ${refused.row}`);
+      const [value] = await session.rows(`SELECT raw FROM (${rawTextSql(column.name)}) WHERE row = ${refused.row}`);
       const where = describeLocation(file, (await reader.locate([refused.row])).get(refused.row) ?? { kind: 'row', row: refused.row });
       throw new InvalidInputError(`${where}: value ${JSON.stringify(String(value?.['raw'] ?? '').trim().replace(/^"|"$/g, ''))} in column ${JSON.stringify(column.name)} ${refused.why}`, where);
     }
-    if (!target && firstOffset !== undefined) {
+    if (offsets && !target && firstOffset !== undefined && options.loaded) {
       // Every value is an instant that DuckDB stored as its UTC wall time: the same instants, as UTC.
       const name = quoteIdentifier(column.name);
-      await session.run(`ALTER TABLE ${LOADED_TABLE} ALTER ${name} TYPE TIMESTAMP WITH TIME ZONE USING timezone('UTC', ${name})`);
-      column.type = 'TIMESTAMP WITH TIME ZONE';
+      await session.run(`ALTER TABLE ${options.loaded} ALTER ${name} TYPE TIMESTAMP WITH TIME ZONE USING timezone('UTC', ${name})`);
+      out[out.length - 1] = { name: column.name, type: 'TIMESTAMP WITH TIME ZONE' };
     }
   }
+  return out;
 }
 
 /**
