@@ -72,10 +72,14 @@ async function runConfiguredChecks(repository: Repository, rev: string | undefin
   // Checking the working set checks the dgit.yml the user is editing.
   // (On a detached HEAD there is no working set: the checks read HEAD's commit, see Repository.revision.)
   if (rev === undefined && options.config === undefined && repository.refs.headTarget() !== undefined) await stageWorktreeConfig(repository);
-  const revision = await repository.revision(rev);
-  // A working set with no change is its branch's commit: say which (CLI.md's report names a commit id).
-  const working = revision.kind === 'working' ? await repository.workingSet() : undefined;
-  const label = revision.kind === 'commit' ? revision.commit : working?.head && working.tree === working.headTree ? working.head : WORKING;
+  let revision = await repository.revision(rev);
+  // A working set with no change is its branch's commit, checked as that commit is (`dgit check HEAD`): the same
+  // parent for type drift and row counts, the same accepted incidents; and the report names it (CLI.md's has a commit id).
+  if (revision.kind === 'working') {
+    const working = await repository.workingSet(revision.branch);
+    if (working.head && working.tree === working.headTree) revision = { kind: 'commit', commit: working.head as CommitId, tree: working.tree };
+  }
+  const label = revision.kind === 'commit' ? revision.commit : WORKING;
   let loaded =
     options.config === undefined ? await readConfig(repository, revision.tree) : typeof options.config === 'string' ? parseConfig(options.config) : options.config;
   if (!loaded) return { revision: label, passed: true, config: false, results: [] };
@@ -188,10 +192,7 @@ async function rowCountBaselines(repository: Repository, revision: Revision, che
 /** The commit a revision's relative checks look back from: a commit's first parent, the working set's HEAD. */
 async function parentCommit(repository: Repository, revision: Revision): Promise<CommitId | undefined> {
   if (revision.kind === 'commit') return (await repository.readCommit(revision.commit)).parents[0] as CommitId | undefined;
-  const working = await repository.workingSet(revision.branch);
-  // A working set without changes is its branch's commit, and is judged as that commit is (`dgit check HEAD`).
-  if (working.head && working.tree === working.headTree) return (await repository.readCommit(working.head as CommitId)).parents[0] as CommitId | undefined;
-  return working.head as CommitId | undefined;
+  return (await repository.workingSet(revision.branch)).head as CommitId | undefined;
 }
 
 /** The first check (in dgit.yml order) that reads a drifted column. */

@@ -42,4 +42,21 @@ describe('type drift on a clean working set', () => {
     expect(cli.code).toBe(1);
     expect(cli.stdout).toMatch(/4 of 4 checks failed at [0-9a-f]{12}/);
   });
+
+  it('a row count that fell past max_change fails as the commit does', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(dir, 'a.csv', `id\n${Array.from({ length: 10 }, (_, i) => i + 1).join('\n')}\n`), '--table', 't', '--key', 'id');
+    writeFile(dir, 'dgit.yml', 'version: 1\ntables:\n  t:\n    checks:\n      - { kind: row_count, max_change: "10%" }\n');
+    await dgitInOk(dir, 'commit', '-m', 'ten rows');
+    await dgitInOk(dir, 'sql', 'DELETE FROM t WHERE id > 5');
+    await dgitInOk(dir, 'commit', '-m', 'a partial load');
+    const repository = await Repository.open(dir);
+    const verdict = async (rev: string | undefined) => {
+      const report = await runChecks(repository, rev);
+      return [report.revision, report.results.map((r) => [r.check, r.passed, r.message])];
+    };
+    expect(await verdict(undefined)).toEqual(await verdict('HEAD'));
+    expect((await runChecks(repository, undefined)).passed).toBe(false);
+  });
 });
