@@ -1,6 +1,7 @@
 import { runChecks } from '../checks/index.js';
 import { judgeReports, type CandidateVerdict } from './queue-machine.js';
 import { ConfigError } from '../config/config-error.js';
+import { readConfigText } from '../config/repository-config.js';
 import { mergeBase, mergeCommits } from '../commands/merge.js';
 import { z } from 'zod';
 import type { Repository } from '../repository/repository.js';
@@ -99,17 +100,51 @@ export type CandidateCheck = (repository: Repository, commit: CommitId, onto: Co
  * candidate fails some. A check that could not run rejects the candidate; an
  * invalid dgit.yml on the merged result fails it, since then nothing can vouch
  * for the data.
+ *
+ * A candidate that changes dgit.yml is judged by the default branch's dgit.yml
+ * as well: a change that removes a check, or lowers it to a warning, cannot land
+ * data that check would stop in the same change (GitHub takes required checks
+ * from the base branch's protection, not from the pull request, for the same
+ * reason). When the default branch's checks cannot run on the merged result (the
+ * change drops a table or column they read), it is rejected with that reason and
+ * lands only by hand (`dgit merge`, which runs the result's checks).
  */
 export const checkCandidate: CandidateCheck = async (repository, commit, onto) => {
+  let own: CandidateVerdict;
   try {
     const report = await runChecks(repository, commit);
-    if (report.passed) return { passed: true };
-    return judgeReports(report, onto ? await baseReport(repository, onto) : undefined);
+    own = report.passed ? { passed: true } : judgeReports(report, onto ? await baseReport(repository, onto) : undefined);
   } catch (error) {
-    if (error instanceof ConfigError) return { passed: false, departure: 'invalid-config', reason: `dgit.yml is invalid on the merged result: ${error.message.split('\n').slice(0, 3).join('; ')}` };
+    if (error instanceof ConfigError) return { passed: false, departure: 'invalid-config', reason: `dgit.yml is invalid on the merged result: ${firstLines(error)}` };
     throw error;
   }
+  if (!own.passed || onto === undefined) return own;
+  const ontoConfig = await readConfigText(repository, (await repository.readCommit(onto)).tree);
+  if (ontoConfig === undefined || ontoConfig === (await readConfigText(repository, (await repository.readCommit(commit)).tree))) return own;
+  const base = await baseReport(repository, onto);
+  // The default branch's own dgit.yml is invalid there: it vouches for nothing, and the candidate may be what mends it.
+  if (base === undefined) return own;
+  let report;
+  try {
+    report = await runChecks(repository, commit, { config: ontoConfig });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      passed: false,
+      departure: 'checks-failed',
+      reason: `the default branch's dgit.yml cannot check the merged result (${firstLines(error)}); a change that removes what its checks read is merged by hand`,
+    };
+  }
+  if (report.passed) return own;
+  const verdict = judgeReports(report, base);
+  if (verdict.passed) return own;
+  return { ...verdict, reason: `${verdict.reason} (a check of the default branch's dgit.yml, which this change alters)` };
 };
+
+/** The first lines of a config error, for a one-line reason. */
+function firstLines(error: ConfigError): string {
+  return error.message.split('\n').slice(0, 3).join('; ');
+}
 
 /** The checks of the default branch's commit, or undefined when they cannot run there. */
 async function baseReport(repository: Repository, onto: CommitId): Promise<Awaited<ReturnType<typeof runChecks>> | undefined> {
