@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/config-file.js';
+import { commitsBetween } from '../chunkstore/chunk-reachability.js';
 import { readConfig } from '../config/repository-config.js';
 import { NotFoundError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
@@ -45,15 +46,33 @@ export async function approveProposal(repository: Repository, branch: string): P
 /**
  * The merge queue's rule for proposals marked for review (its one question to
  * the healer): the reason a branch whose head is `head` may not land onto `onto`
- * yet, or undefined when it may. It may when it is not marked, when the policy
- * of dgit.yml at `onto` says `land_unreviewed: true`, or when a person approved
- * exactly this head (`dgit incidents --approve BRANCH`).
+ * yet, or undefined when it may. Every commit the branch would bring (those of
+ * `head` not in `onto`) counts, not only its head: a commit on top of a marked
+ * one, or the marked commit under another branch name, brings the same rows. It
+ * may land when none is marked, when the policy of dgit.yml at `onto` says
+ * `land_unreviewed: true`, or when a person approved exactly this head (`dgit
+ * incidents --approve BRANCH`): an approval of an earlier head does not cover
+ * commits added after it.
  */
 export async function reviewBlocks(repository: Repository, branch: string, head: CommitId, onto: CommitId | undefined): Promise<string | undefined> {
-  const message = (await repository.readCommit(head)).message;
-  if (!requiresReview(message)) return undefined;
+  const marked: CommitId[] = [];
+  let message: string | undefined;
+  for (const id of await commitsBetween(repository, [head], onto ? [onto] : [])) {
+    const text = (await repository.readCommit(id)).message;
+    if (!requiresReview(text)) continue;
+    marked.push(id);
+    message ??= text;
+  }
+  if (message === undefined) return undefined;
   const config = onto ? await readConfig(repository, (await repository.readCommit(onto)).tree) : undefined;
   if (mayLandUnreviewed(message, config)) return undefined;
-  if ((await repository.refs.resolve(`${REVIEW_REF_PREFIX}${branch}`)) === head) return undefined;
-  return `${branch} is marked for review (${REVIEW_TRAILER}: required) and no person approved it; review it, then \`dgit incidents --approve ${branch}\` and queue it again (or set policy.land_unreviewed in dgit.yml)`;
+  const approved = (await repository.refs.resolve(`${REVIEW_REF_PREFIX}${branch}`)) as CommitId | undefined;
+  if (approved === head) return undefined;
+  const which = marked.includes(head) ? `${branch} is marked for review` : `${branch} holds ${marked.length === 1 ? 'a commit' : `${marked.length} commits`} marked for review (${marked.map((id) => id.slice(0, 12)).join(', ')})`;
+  const since = approved === undefined ? undefined : (await commitsBetween(repository, [head], [approved])).length;
+  const approval =
+    approved !== undefined && since !== undefined && since > 0 && (await commitsBetween(repository, [approved], [head])).length === 0
+      ? `a person approved it at ${approved.slice(0, 12)}, and ${since} commit${since === 1 ? ' was' : 's were'} added since, which nobody approved`
+      : 'no person approved it';
+  return `${which} (${REVIEW_TRAILER}: required) and ${approval}; review it, then \`dgit incidents --approve ${branch}\` and queue it again (or set policy.land_unreviewed in dgit.yml)`;
 }

@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runChecks } from '../../engine/checks/index.js';
+import { createBranch, switchBranch } from '../../engine/commands/branch.js';
+import { commit } from '../../engine/commands/commit.js';
+import { runSql } from '../../engine/commands/sql.js';
 import { heal } from '../../engine/heal/index.js';
 import { approveProposal, mayLandUnreviewed, requiresReview } from '../../engine/heal/review.js';
 import { acceptIncident, listIncidents } from '../../engine/incidents/index.js';
@@ -61,6 +64,33 @@ describe('proposals marked for review', () => {
     const second = await runQueue(repository);
     expect(second.outcomes[0]).toMatchObject({ outcome: 'merged' });
     expect((await runChecks(repository, 'main')).passed).toBe(true);
+  });
+
+  it('commits added after the approval, or the marked commit under another name, need a review of their own', async () => {
+    const repository = await partialLoad(false);
+    const incident = (await heal(repository)).incidents[0]!;
+    const marked = (await repository.branchHead(incident.branch!))!;
+    const approved = await approveProposal(repository, incident.branch!);
+    expect(approved).toBe(marked);
+    // Then somebody pushes to the approved branch: a rename nobody reviewed.
+    await switchBranch(repository, incident.branch!);
+    await runSql(repository, "UPDATE airports SET name = 'EVIL' WHERE id = 1");
+    const topped = (await commit(repository, { message: 'on top' })).commit;
+    await switchBranch(repository, 'main');
+    await addToQueue(repository, incident.branch!);
+    const afterPush = await runQueue(repository);
+    expect(afterPush.outcomes[0]).toMatchObject({ outcome: 'failed' });
+    expect(afterPush.outcomes[0]!.reason).toContain(`holds a commit marked for review (${marked.slice(0, 12)}) (dgit-review: required) and a person approved it at ${marked.slice(0, 12)}, and 1 commit was added since, which nobody approved`);
+    // The same commits under a branch of another name: nobody approved that one.
+    await createBranch(repository, 'renamed', topped);
+    await addToQueue(repository, 'renamed');
+    expect((await runQueue(repository)).outcomes[0]!.reason).toContain('renamed holds a commit marked for review');
+    expect((await runChecks(repository, 'main')).passed).toBe(false);
+    // Approving the new head covers every commit under it.
+    await approveProposal(repository, incident.branch!);
+    await addToQueue(repository, incident.branch!);
+    expect((await runQueue(repository)).outcomes[0]).toMatchObject({ outcome: 'merged' });
+    expect(await repository.branchHead('main')).toBe(topped);
   });
 
   it('lands unreviewed when the policy says land_unreviewed: true', async () => {
