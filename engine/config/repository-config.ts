@@ -5,6 +5,7 @@ import type { TableSchema } from '../schema/schema.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import { parseTree } from '../store/git-objects.js';
 import type { ObjectId } from '../store/object-store.js';
+import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE, withRootFile } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
 import { CONFIG_FILE } from './config-schema.js';
@@ -49,10 +50,16 @@ export async function writeConfig(repository: Repository, text: string): Promise
     const tables = await readTableSchemas(repository, working.tree);
     const { openRevisionSession } = await import('../repository/revision-views.js');
     const { validateConfig } = await import('./config-validation.js');
+    // A checked column that drifted to text is the data's problem, which `dgit check` reports as a failing
+    // schema check (engine/checks/schema-drift.ts): the checks it blocks are not validated against it here either,
+    // or no edit of dgit.yml (the policy heal asks for, say) could be saved while the drift is there.
+    const { blockingDrift, detectSchemaDrift } = await import('../checks/schema-drift.js');
+    const drifts = await detectSchemaDrift(repository, loaded, tables, working.head as CommitId | undefined);
+    const validated = drifts.length === 0 ? loaded : { ...loaded, checks: loaded.checks.filter((check) => blockingDrift(check, drifts) === undefined) };
     const { session, close } = await openRevisionSession(repository, working.tree, { allowExternalAccess: false, only: [] });
     try {
       await session.run('SELECT 1'); // locks the session before any text from the file reaches DuckDB
-      await validateConfig(loaded, tables, session, 'WORKING');
+      await validateConfig(validated, tables, session, 'WORKING');
     } finally {
       await close();
     }

@@ -350,7 +350,7 @@ async function healDrift(session: HealSession, result: CheckResult): Promise<Hea
       const rule = session.base.config?.config.policy?.tables[drift.table];
       if (plan.unconvertible.length > 0 && !rule?.null_unconvertible)
         return {
-          fail: `${plan.unconvertible.length} value${plan.unconvertible.length === 1 ? '' : 's'} of ${drift.column} are no ${drift.to} (${rows(plan.unconvertible)}); policy.tables.${drift.table}.null_unconvertible does not allow turning them into null`,
+          fail: `${plan.unconvertible.length} value${plan.unconvertible.length === 1 ? ' of ' + drift.column + ' is not' : 's of ' + drift.column + ' are not'} ${drift.to} (${rows(plan.unconvertible)}); policy.tables.${drift.table}.null_unconvertible does not allow turning them into null`,
         };
       const changed = plan.respelled + plan.restored.length + plan.unconvertible.length;
       const kinds: Partial<Record<FixKind, number>> = {};

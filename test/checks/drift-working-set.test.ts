@@ -60,3 +60,36 @@ describe('type drift on a clean working set', () => {
     expect((await runChecks(repository, undefined)).passed).toBe(false);
   });
 });
+
+/**
+ * While a checked column has drifted to text, dgit.yml can still be edited and
+ * committed (heal asks for `policy.tables.T.null_unconvertible`): the checks the
+ * drift blocks are not validated against the text column, as `dgit check` does
+ * not. Every other mistake in the file is still refused.
+ */
+describe('editing dgit.yml while a column has drifted', () => {
+  it('saves the edit heal asks for, and still refuses a broken one', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(dir, 'w.csv', 'day,temp\n1,12.5\n2,10.6\n3,-3.5\n'), '--table', 'w', '--key', 'day');
+    const config = (policy: string) => `version: 1\ntables:\n  w:\n    checks:\n      - { kind: range, column: temp, min: -30, max: 45 }\npolicy:\n  tables:\n    w: { columns: [temp], max_rows: 10${policy} }\n`;
+    writeFile(dir, 'dgit.yml', config(''));
+    await dgitInOk(dir, 'commit', '-m', 'typed');
+    await dgitInOk(dir, 'sql', 'ALTER TABLE w ALTER COLUMN temp TYPE VARCHAR');
+    await dgitInOk(dir, 'sql', "UPDATE w SET temp = 'N/A' WHERE day = 2");
+    await dgitInOk(dir, 'commit', '-m', 'drifted load');
+    writeFile(dir, 'dgit.yml', config(', null_unconvertible: true'));
+    expect((await dgitIn(dir, 'status')).code).toBe(0);
+    const check = await dgitIn(dir, 'check', '--json');
+    expect(check.code).toBe(1);
+    expect((JSON.parse(check.stdout) as { results: Array<{ check: string }> }).results.map((r) => r.check)).toEqual(['w.temp.schema', 'w.temp.range']);
+    await dgitInOk(dir, 'commit', '-m', 'allow nulling');
+    const healed = await dgitIn(dir, 'heal', '--json');
+    expect(healed.stdout).toContain('coerce-type');
+    // A mistake the drift does not explain is refused as ever, and nothing is staged.
+    writeFile(dir, 'dgit.yml', config(', null_unconvertible: true').replace('column: temp,', 'column: tmep,'));
+    const broken = await dgitIn(dir, 'status');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain('column "tmep" does not exist in table w');
+  });
+});

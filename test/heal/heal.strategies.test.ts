@@ -267,7 +267,7 @@ describe('coerce-type', () => {
     const repository = await pipelineReload(dir, (movie) => movie['US Gross'], [newMovie]);
     const refused = only((await heal(repository)).incidents);
     expect(refused.status).toBe('failed');
-    expect(refused.reason).toContain('1 value of US Gross are no Int64 ({"id":999} "n/a"); policy.tables.movies.null_unconvertible does not allow turning them into null');
+    expect(refused.reason).toContain('1 value of US Gross is not Int64 ({"id":999} "n/a"); policy.tables.movies.null_unconvertible does not allow turning them into null');
     expect(run(dir, 'branch')).not.toContain('heal/');
 
     const allowing = repositoryWith('movies', sample);
