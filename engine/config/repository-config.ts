@@ -8,6 +8,7 @@ import type { ObjectId } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { EMPTY_TREE, withRootFile } from '../table/root-tree.js';
 import { readTableVersion } from '../table/table-tree.js';
+import { ConfigError } from './config-error.js';
 import { CONFIG_FILE } from './config-schema.js';
 import type { LoadedConfig } from './config-file.js';
 
@@ -22,6 +23,7 @@ export async function readConfigText(repository: Repository, tree: ObjectId): Pr
   if (tree === EMPTY_TREE) return undefined;
   const entry = parseTree(await repository.store.readTyped(tree, 'tree'), '/').find((e) => e.name === CONFIG_FILE);
   if (!entry || entry.mode === '40000') return undefined;
+  if (entry.mode === '120000' || entry.mode === '160000') throw notRegularFile();
   return Buffer.from(await repository.store.readTyped(entry.oid, 'blob')).toString('utf8');
 }
 
@@ -81,8 +83,12 @@ export async function writeConfig(repository: Repository, text: string): Promise
 export async function stageWorktreeConfig(repository: Repository): Promise<boolean> {
   if (repository.bare) return false;
   let text: string | undefined;
+  const file = path.join(repository.dir, CONFIG_FILE);
   try {
-    text = fs.readFileSync(path.join(repository.dir, CONFIG_FILE), 'utf8');
+    // Never follow a link: a checkout (a pull request's) whose dgit.yml links to a file outside the
+    // repository, or to /proc/self/environ, would have dgit read it and print it in config errors.
+    if (!fs.lstatSync(file).isFile()) throw notRegularFile();
+    text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
@@ -120,4 +126,9 @@ export async function configChange(repository: Repository, from: ObjectId, to: O
   const after = await readConfigText(repository, to);
   if (before === after) return undefined;
   return before === undefined ? 'added' : after === undefined ? 'deleted' : 'modified';
+}
+
+/** dgit.yml as a symbolic link (or a submodule): refused, never followed. */
+function notRegularFile(): ConfigError {
+  return new ConfigError([{ file: CONFIG_FILE, line: 1, column: 1, path: '', message: 'dgit.yml is not a regular file (a symbolic link?); dgit reads dgit.yml only as a file of its own and never follows a link' }]);
 }

@@ -303,7 +303,9 @@ function missingObject(gitdir: string, oid: string, usesChunkStore: boolean): No
 function bucketNamedInWorktree(gitdir: string): string | undefined {
   if (path.basename(gitdir) !== '.git') return undefined;
   try {
-    const text = fs.readFileSync(path.join(path.dirname(gitdir), 'dgit.yml'), 'utf8');
+    const file = path.join(path.dirname(gitdir), 'dgit.yml');
+    if (!fs.lstatSync(file).isFile()) return undefined; // never follows a link (see engine/config/repository-config.ts)
+    const text = fs.readFileSync(file, 'utf8');
     return /^\s*chunks\s*:\s*["']?(s3:\/\/[^\s"'#]+)/m.exec(text)?.[1];
   } catch {
     return undefined;
