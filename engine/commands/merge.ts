@@ -62,7 +62,8 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
   const theirs = await repository.resolve(rev);
   const ours = working.head;
   if (ours === theirs) return { status: 'up-to-date', commit: theirs };
-  const base = ours ? await mergeBase(repository, ours, theirs) : undefined;
+  const bases = ours ? await mergeBases(repository, ours, theirs) : [];
+  const base = bases[0];
   if (base === theirs) return { status: 'up-to-date', commit: ours! };
   if (!ours || base === ours) {
     const theirsTree = (await repository.readCommit(theirs)).tree;
@@ -81,7 +82,7 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
   const tx = repository.store.transaction();
   let merged: CommitMerge;
   try {
-    merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base }, progress: options.progress });
+    merged = await mergeCommits(repository, ours, theirs, { tx, base: { commit: base, others: bases.slice(1) }, progress: options.progress });
     tx.commit();
   } catch (error) {
     tx.discard();
@@ -166,22 +167,43 @@ export interface CommitMerge {
  * objects go into `options.tx` when given; otherwise into a transaction of its own
  * that is made visible only when the merge is clean (with conflicts, `tree` names
  * objects that were not kept). `options.base` skips the merge-base search when the
- * caller knows the base already.
+ * caller knows the bases already (`others`: the rest of them, as `mergeBases` gives).
+ *
+ * A criss-cross history has several best common ancestors. git's recursive merge
+ * builds a virtual base from them; dgit does not. It merges from each base, and
+ * when every base gives the same result (the same tree, whose ids are content
+ * addresses, and the same conflicts) that is the merge; when they differ, the
+ * answer depends on which base is taken (the two sides resolved an earlier
+ * conflict differently), and it refuses (UNSUPPORTED, naming the tables the
+ * bases differ in) rather than pick one side's value silently.
  */
 export async function mergeCommits(
   repository: Repository,
   ours: CommitId,
   theirs: CommitId,
-  options: { tx?: ObjectTransaction; base?: { commit: CommitId | undefined }; progress?: Progress } = {},
+  options: { tx?: ObjectTransaction; base?: { commit: CommitId | undefined; others?: CommitId[] }; progress?: Progress } = {},
 ): Promise<CommitMerge> {
-  const base = options.base ? options.base.commit : await mergeBase(repository, ours, theirs);
+  const bases = options.base ? [options.base.commit, ...(options.base.others ?? [])] : await mergeBases(repository, ours, theirs);
+  const base = bases[0];
+  const treeOf = async (id: CommitId | undefined) => (id ? (await repository.readCommit(id)).tree : EMPTY_TREE);
+  const mergeFrom = async (from: CommitId | undefined, tx: ObjectTransaction, progress?: Progress) => {
+    const trees = { base: await treeOf(from), ours: await treeOf(ours), theirs: await treeOf(theirs) };
+    const tables: TableConflicts[] = [];
+    const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables, progress);
+    return { tree, conflicts: tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0) };
+  };
   const tx = options.tx ?? repository.store.transaction();
   try {
-    const treeOf = async (id: CommitId | undefined) => (id ? (await repository.readCommit(id)).tree : EMPTY_TREE);
-    const trees = { base: await treeOf(base), ours: await treeOf(ours), theirs: await treeOf(theirs) };
-    const tables: TableConflicts[] = [];
-    const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables, options.progress);
-    const conflicts = tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0);
+    const { tree, conflicts } = await mergeFrom(base, tx, options.progress);
+    for (const other of bases.slice(1)) {
+      const scratch = repository.store.transaction();
+      try {
+        const again = await mergeFrom(other, scratch);
+        if (again.tree !== tree || JSON.stringify(again.conflicts) !== JSON.stringify(conflicts)) throw await ambiguousMerge(repository, bases as CommitId[], ours, theirs);
+      } finally {
+        scratch.discard();
+      }
+    }
     if (!options.tx) {
       if (conflicts.length === 0) tx.commit();
       else tx.discard();
@@ -191,6 +213,29 @@ export async function mergeCommits(
     if (!options.tx) tx.discard();
     throw error;
   }
+}
+
+/** A criss-cross merge whose result depends on the merge base taken: refused (see mergeCommits). */
+export class AmbiguousMergeError extends DgitError {
+  constructor(message: string) {
+    super('UNSUPPORTED', message);
+    this.name = 'AmbiguousMergeError';
+  }
+}
+
+/** The refusal of a criss-cross merge whose result depends on the base taken, naming where the bases differ. */
+async function ambiguousMerge(repository: Repository, bases: CommitId[], ours: CommitId, theirs: CommitId): Promise<AmbiguousMergeError> {
+  const tablesOf = async (id: CommitId) => repository.tableTrees((await repository.readCommit(id)).tree);
+  const all = await Promise.all(bases.map(tablesOf));
+  const names = [...new Set(all.flatMap((tables) => [...tables.keys()]))].sort();
+  const differing = names.filter((name) => new Set(all.map((tables) => tables.get(name) ?? '')).size > 1);
+  const short = (id: string) => id.slice(0, 12);
+  const where = differing.length > 0 ? ` in ${differing.map((name) => `table ${name}`).join(', ')}` : '';
+  return new AmbiguousMergeError(
+    `${short(ours)} and ${short(theirs)} have ${bases.length} merge bases (a criss-cross history: ${bases.map(short).join(', ')}), ` +
+      `and merging from each gives a different result${where}: the two sides settled an earlier change differently, and dgit builds no virtual base ` +
+      `to choose between them. Make both sides agree on those rows (\`dgit diff ${short(bases[0]!)} ${short(bases[1]!)}\` shows how the bases differ), commit, and merge again`,
+  );
 }
 
 /**
@@ -203,10 +248,15 @@ function gitLibrary(): typeof import('isomorphic-git').default {
   return (isomorphicGit ??= createRequire(import.meta.url)('isomorphic-git') as typeof import('isomorphic-git').default);
 }
 
-/** The best common ancestor of two commits (git merge-base). */
+/** A best common ancestor of two commits (git merge-base); `mergeBases` gives every one of a criss-cross history. */
 export async function mergeBase(repository: Repository, a: CommitId, b: CommitId): Promise<CommitId | undefined> {
-  const bases = (await gitLibrary().findMergeBase({ fs, gitdir: repository.gitdir, oids: [a, b] })) as string[];
-  return bases[0] as CommitId | undefined;
+  return (await mergeBases(repository, a, b))[0];
+}
+
+/** Every best common ancestor of two commits (git merge-base --all), sorted; none when the histories share none. */
+export async function mergeBases(repository: Repository, a: CommitId, b: CommitId): Promise<CommitId[]> {
+  const bases = (await gitLibrary().findMergeBase({ fs, gitdir: repository.gitdir, oids: [a, b] })) as CommitId[];
+  return [...bases].sort();
 }
 
 /** Merge root trees: tables three-way by key and cell, other files (dgit.yml) whole. */

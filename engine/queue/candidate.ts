@@ -2,7 +2,7 @@ import { runChecks } from '../checks/index.js';
 import { judgeReports, type CandidateVerdict } from './queue-machine.js';
 import { ConfigError } from '../config/config-error.js';
 import { readConfigText } from '../config/repository-config.js';
-import { mergeBase, mergeCommits } from '../commands/merge.js';
+import { AmbiguousMergeError, mergeBase, mergeBases, mergeCommits } from '../commands/merge.js';
 import { z } from 'zod';
 import type { Repository } from '../repository/repository.js';
 import type { TableConflicts } from '../workingset/merge-state.js';
@@ -42,7 +42,8 @@ export async function buildCandidate(repository: Repository, onto: CommitId | un
       tip = part.head;
       continue;
     }
-    const base = await mergeBase(repository, tip, part.head);
+    const bases = await mergeBases(repository, tip, part.head);
+    const base = bases[0];
     if (base === part.head) continue;
     if (base === tip) {
       tip = part.head;
@@ -50,7 +51,15 @@ export async function buildCandidate(repository: Repository, onto: CommitId | un
     }
     const tx = repository.store.transaction();
     try {
-      const merged = await mergeCommits(repository, tip, part.head, { tx, base: { commit: base } });
+      let merged;
+      try {
+        merged = await mergeCommits(repository, tip, part.head, { tx, base: { commit: base, others: bases.slice(1) } });
+      } catch (error) {
+        // A criss-cross history whose merge bases give different results: as a conflict, it waits for a person.
+        if (!(error instanceof AmbiguousMergeError)) throw error;
+        tx.discard();
+        return { kind: 'conflict', index, reason: error.message };
+      }
       if (merged.conflicts.length > 0) {
         tx.discard();
         const withWhat = `${into}${index > 0 ? ' and the branches batched before it' : ''}`;
