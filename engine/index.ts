@@ -43,6 +43,7 @@ export { checkedColumns, type ConfigLiteral, type ConfiguredCheck, type RowCount
 export type { Repository, Revision, WorkingSet } from './repository/repository.js';
 export type { RevisionSession } from './repository/revision-views.js';
 export type { DuckDbSession } from './sql/duckdb-session.js';
+export { distinctNames, plainJsonValue, selectJson, type SelectJson } from './sql/select-json.js';
 export type { CommitId } from './store/revision.js';
 export type { Progress, ProgressEvent } from './progress.js';
 export type { ObjectId, ObjectStore, ObjectType } from './store/object-store.js';

@@ -1,5 +1,5 @@
 import { AgentRefusal } from './refusal.js';
-import { loadSyncApi, DgitError, InvalidInputError, openRevisionSession, toJsonValue, trimDuckdbMessage, UsageError, type DuckDbSession, type ObjectId, type Repository, type RevisionSession } from '../engine/index.js';
+import { loadSyncApi, DgitError, distinctNames, InvalidInputError, openRevisionSession, plainJsonValue, selectJson, trimDuckdbMessage, UsageError, type DuckDbSession, type ObjectId, type Repository, type RevisionSession } from '../engine/index.js';
 
 const { singleStatement } = await loadSyncApi();
 
@@ -115,32 +115,19 @@ function timeoutRefusal(timeoutMs: number): AgentRefusal {
 }
 
 async function execute(session: DuckDbSession, statement: string, maxRows: number): Promise<ReadOnlyQueryResult> {
-  let result;
   try {
-    result = await session.readOnlyRows(statement, maxRows);
+    await session.assertReadOnly(statement);
+    // Values by column position and spelled exactly, as `dgit sql --json` gives them (engine/sql/select-json.ts).
+    const exact = await selectJson(session, statement, async (sql) => (await session.readOnlyRows(sql, maxRows)).rows, maxRows);
+    if (exact) return exact;
+    const result = await session.readOnlyRows(statement, maxRows);
+    const names = distinctNames(result.names);
+    const rows = result.rows.slice(0, maxRows).map((row) => Object.fromEntries(names.map((name, index) => [name, plainJsonValue(row[index])])));
+    return { columns: names.map((name, index) => ({ name, type: result.types[index] ?? '' })), rows, truncated: result.rows.length > maxRows };
   } catch (error) {
     if (error instanceof UsageError) throw new AgentRefusal('read-only', `query runs one read-only SELECT; ${error.message}`, 'sql');
     throw error;
   }
-  const names = uniqueNames(result.names);
-  const rows = result.rows.slice(0, maxRows).map((row) => {
-    const out: Record<string, unknown> = {};
-    names.forEach((name, index) => {
-      out[name] = jsonValue(row[index]);
-    });
-    return out;
-  });
-  return { columns: names.map((name, index) => ({ name, type: result.types[index] ?? '' })), rows, truncated: result.rows.length > maxRows };
-}
-
-/** Column names made distinct (`SELECT 1 AS a, 2 AS a` gives a and a:2), so rows can be objects. */
-function uniqueNames(names: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return names.map((name) => {
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    return n === 1 ? name : `${name}:${n}`;
-  });
 }
 
 /** Refuse to run unless the session really is locked down (a change in DuckDbSession must not silently open it). */
@@ -160,20 +147,4 @@ function asQueryError(error: unknown): Error {
   if (/configuration has been locked/i.test(message)) return new AgentRefusal('read-only', `${trimmed}: query cannot change settings`, 'sql');
   if (error instanceof DgitError) return error;
   return new InvalidInputError(trimmed, 'sql');
-}
-
-/** DuckDB's JS values (getRowsJS) as JSON values, by the rules of `dgit sql --json`. */
-function jsonValue(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return toJsonValue('Int64', value);
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (Array.isArray(value)) return value.map(jsonValue);
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = jsonValue(item);
-    return out;
-  }
-  return value;
 }

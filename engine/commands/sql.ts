@@ -4,9 +4,8 @@ import type { Repository } from '../repository/repository.js';
 import { openRevisionSession } from '../repository/revision-views.js';
 import { isKeyless, keyColumnNames, type TableSchema } from '../schema/schema.js';
 import { duckdbTypeOf } from '../sql/duckdb-session.js';
-import { arrowLayoutExpression, columnTypeFromDuckdb } from '../sql/duckdb-types.js';
-import { isTimestamp, type ColumnType } from '../schema/types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
+import { plainJsonValue, selectJson } from '../sql/select-json.js';
 import { readStagedParquet, stageQuery } from '../sql/staged-parquet.js';
 import { unknownTableError } from '../sql/unknown-table.js';
 import { wideTableError } from '../sql/wide-table-limit.js';
@@ -15,7 +14,6 @@ import { withTableTree } from '../table/root-tree.js';
 import { previousTableTree, writeTableTree, type PreviousTableTree } from '../table/table-tree.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { Row } from '../value/value.js';
-import { toJsonValue } from '../value/value.js';
 import { arrowToRows } from '../store/parquet/chunk-codec.js';
 import path from 'node:path';
 import type { ChunkEntry } from '../chunking/manifest.js';
@@ -113,69 +111,19 @@ async function runQuery(repository: Repository, statement: string, rev: string |
   const revision = await repository.revision(rev);
   const opened = await openRevisionSession(repository, revision.tree);
   try {
-    const columns = /^(SELECT|WITH|FROM|VALUES|TABLE)$/i.test(/^\(*\s*([A-Za-z]+)/.exec(statement)?.[1] ?? '')
-      ? await opened.session.describe(`(${statement})`).catch(() => undefined)
+    // Read by column position and spelled exactly (engine/sql/select-json.ts); statements DuckDB cannot describe
+    // as a subquery (PRAGMA, SHOW, DESCRIBE, ...) are read as DuckDB gives them.
+    const exact = /^(SELECT|WITH|FROM|VALUES|TABLE)$/i.test(/^\(*\s*([A-Za-z]+)/.exec(statement)?.[1] ?? '')
+      ? await selectJson(opened.session, statement, async (sql) => (await opened.session.rows(sql)).map((row) => Object.values(row)))
       : undefined;
-    const temporal = columns ? temporalColumns(columns) : new Map<string, ColumnType>();
-    const uniqueNames = columns !== undefined && new Set(columns.map((c) => c.name)).size === columns.length;
-    let rows: Array<Record<string, unknown>>;
-    if (temporal.size > 0 && uniqueNames) {
-      // Dates and timestamps are read as DuckDB's exact numbers and spelled as everywhere in dgit (see toJsonValue):
-      // a naive timestamp has no zone (no `Z`), and the fraction keeps the column's unit.
-      const select = columns.map((c) => {
-        const name = quoteIdentifier(c.name);
-        const type = temporal.get(c.name);
-        if (type === undefined) return name;
-        return `${type === 'Date32' ? `(${name} - DATE '1970-01-01')` : arrowLayoutExpression(name, type)} AS ${name}`;
-      });
-      const raw = await opened.session.rows(`SELECT ${select.join(', ')} FROM (${statement}) AS dgit_result`);
-      rows = raw.map((row) => {
-        const out = jsonRow(row);
-        for (const [name, type] of temporal) {
-          const value = row[name];
-          out[name] = value === null || value === undefined ? null : toJsonValue(type, type === 'Date32' ? Number(value) : BigInt(value as number | bigint));
-        }
-        return out;
-      });
-    } else rows = (await opened.session.rows(statement)).map(jsonRow);
-    const names = columns ?? Object.keys(rows[0] ?? {}).map((name) => ({ name, type: '' }));
-    return { kind: 'rows', columns: names, rows };
+    if (exact) return { kind: 'rows', columns: exact.columns, rows: exact.rows };
+    const rows = (await opened.session.rows(statement)).map((row) => plainJsonValue(row) as Record<string, unknown>);
+    return { kind: 'rows', columns: Object.keys(rows[0] ?? {}).map((name) => ({ name, type: '' })), rows };
   } catch (error) {
     throw unknownTableError(error, opened.tables.keys(), rev ?? 'working set') ?? error;
   } finally {
     await opened.close();
   }
-}
-
-/** The result columns that are dates or timestamps, with their dgit types. */
-function temporalColumns(columns: ReadonlyArray<{ name: string; type: string }>): Map<string, ColumnType> {
-  const out = new Map<string, ColumnType>();
-  for (const column of columns) {
-    const type = columnTypeFromDuckdb(column.type).type;
-    if (type === 'Date32' || isTimestamp(type)) out.set(column.name, type);
-  }
-  return out;
-}
-
-/** DuckDB's JS values as JSON values, by CLI.md's rules. */
-function jsonRow(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) out[key] = jsonValue(value);
-  return out;
-}
-
-function jsonValue(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return toJsonValue('Int64', value);
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (Array.isArray(value)) return value.map(jsonValue);
-  if (typeof value === 'object') {
-    if (typeof (value as { toString?: unknown }).toString === 'function' && (value as object).constructor !== Object) return String(value);
-    return jsonRow(value as Record<string, unknown>);
-  }
-  return value;
 }
 
 const TARGET = /^(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+("(?:[^"]|"")+"|[A-Za-z_][\w.-]*)/i;
@@ -228,7 +176,7 @@ async function runEdit(repository: Repository, statement: string, verb: 'INSERT'
       const keyList = keys.map(quoteIdentifier).join(', ');
       const duplicates = await session.rows(`SELECT ${keyList}, count(*) AS n FROM ${name} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`);
       if (duplicates.length > 0) {
-        const shown = keys.map((k) => JSON.stringify(jsonValue(duplicates[0]![k])));
+        const shown = keys.map((k) => JSON.stringify(plainJsonValue(duplicates[0]![k])));
         throw new DuplicateKeyError(`${verb} would make the key (${shown.join(', ')}) appear twice in ${table}`, 'sql');
       }
     }
@@ -369,7 +317,7 @@ async function stageNarrowEdit(
   const clash = duplicates.length > 0 || !checkRest ? [] : await session.rows(`SELECT ${keys.map((k) => `n.${quoteIdentifier(k)}`).join(', ')} FROM ${name} n JOIN ${old} o ON ${keys.map((k) => `n.${quoteIdentifier(k)} = o.${quoteIdentifier(k)}`).join(' AND ')}${untouched} LIMIT 1`);
   const twice = duplicates[0] ?? clash[0];
   if (twice) {
-    const shown = keys.map((k) => JSON.stringify(jsonValue(twice[k])));
+    const shown = keys.map((k) => JSON.stringify(plainJsonValue(twice[k])));
     throw new DuplicateKeyError(`${plan.verb} would make the key (${shown.join(', ')}) appear twice in ${table}`, 'sql');
   }
   // An UPDATE's rows left as they were are no edit (as in the general path, which keeps only rows that differ).

@@ -119,21 +119,36 @@ export class DuckDbSession {
    * or more than one statement, is refused before it runs.
    */
   async readOnlyRows(sql: string, maxRows: number): Promise<{ names: string[]; types: string[]; rows: unknown[][] }> {
-    await this.lockIfRestricted();
-    this.assertOpen();
     try {
-      const extracted = await this.connection.extractStatements(sql);
-      if (extracted.count !== 1) throw new UsageError('exactly one statement is allowed', 'sql');
-      const prepared = await extracted.prepare(0);
-      const { StatementType } = await loadDuckDb();
-      if (prepared.statementType !== StatementType.SELECT)
-        throw new UsageError(`only a read-only SELECT is allowed; DuckDB reads this statement as ${StatementType[prepared.statementType] ?? 'another kind'}`, 'sql');
+      const prepared = await this.prepareReadOnly(sql);
       const reader = await prepared.streamAndReadUntil(maxRows + 1);
       return { names: reader.columnNames(), types: reader.columnTypes().map((type) => type.toString()), rows: reader.getRowsJS() as unknown[][] };
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw duckdbError(error);
     }
+  }
+
+  /** Refuses (UsageError) anything but one read-only SELECT, without running it. */
+  async assertReadOnly(sql: string): Promise<void> {
+    try {
+      await this.prepareReadOnly(sql);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw duckdbError(error);
+    }
+  }
+
+  private async prepareReadOnly(sql: string) {
+    await this.lockIfRestricted();
+    this.assertOpen();
+    const extracted = await this.connection.extractStatements(sql);
+    if (extracted.count !== 1) throw new UsageError('exactly one statement is allowed', 'sql');
+    const prepared = await extracted.prepare(0);
+    const { StatementType } = await loadDuckDb();
+    if (prepared.statementType !== StatementType.SELECT)
+      throw new UsageError(`only a read-only SELECT is allowed; DuckDB reads this statement as ${StatementType[prepared.statementType] ?? 'another kind'}`, 'sql');
+    return prepared;
   }
 
   /** Closes DuckDB and removes the session's directory. Safe to call twice. */
