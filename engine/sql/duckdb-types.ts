@@ -147,7 +147,12 @@ export const DECIMAL_AS_DOUBLE_HINT =
  */
 export function arrowLayoutExpression(sql: string, type: ColumnType): string {
   if (!isTimestamp(type)) return sql;
-  switch (timestampUnit(type)) {
+  // DuckDB's epoch functions give NULL for infinity, which is stored as the int64 extremes (see formatTimestamp).
+  return `CASE WHEN isinf(${sql}) THEN CASE WHEN CAST(${sql} AS VARCHAR) LIKE '-%' THEN -9223372036854775807 ELSE 9223372036854775807 END ELSE ${epochSql(sql, timestampUnit(type))} END`;
+}
+
+function epochSql(sql: string, unit: 's' | 'ms' | 'us' | 'ns'): string {
+  switch (unit) {
     case 's':
       return `(epoch_ms(date_trunc('second', ${sql})) // 1000)`;
     case 'ms':

@@ -164,12 +164,36 @@ function checkIntRange(type: ColumnType, value: bigint, where: string): bigint {
   return value;
 }
 
+/**
+ * `YYYY-MM-DD` of a day count since 1970-01-01, proleptic Gregorian with astronomical
+ * years: year 0 is 1 BC, `-0044-03-15` is 15 March 44 BC, and a year past 9999 has
+ * more digits (`10000-01-01`). Not `Date.toISOString`, whose six-digit years
+ * (`-000044-03-15`, `+010000-01-01`) a cut to ten characters would truncate.
+ */
 export function formatDate(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10);
+  // DuckDB's infinite dates (and Parquet files it wrote) hold the int32 extremes.
+  if (days === DATE_INFINITY || days === -DATE_INFINITY) return days > 0 ? 'infinity' : '-infinity';
+  const { year, month, day } = civilFromDays(days);
+  const yearText = year < 0 ? `-${String(-year).padStart(4, '0')}` : String(year).padStart(4, '0');
+  return `${yearText}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+/** The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days). */
+function civilFromDays(days: number): { year: number; month: number; day: number } {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthFromMarch = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthFromMarch + 2) / 5) + 1;
+  const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
+  return { year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
 function parseDate(text: string, where: string): number {
-  const match = /^(\d{4,})-(\d{2})-(\d{2})$/.exec(text);
+  if (text === 'infinity' || text === '-infinity') return text === 'infinity' ? DATE_INFINITY : -DATE_INFINITY;
+  const match = /^(-?\d{4,})-(\d{2})-(\d{2})$/.exec(text);
   const days = match ? civilDays(Number(match[1]), Number(match[2]), Number(match[3])) : undefined;
   if (days === undefined) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a date (YYYY-MM-DD)`, where);
   return days;
@@ -194,7 +218,12 @@ function civilDays(year: number, month: number, day: number): number | undefined
   return era * 146_097 + dayOfEra - 719_468;
 }
 
+/** DuckDB's infinite dates and timestamps: the int32 and int64 extremes (negated for -infinity). */
+const DATE_INFINITY = 2_147_483_647;
+const TIMESTAMP_INFINITY = 9_223_372_036_854_775_807n;
+
 export function formatTimestamp(type: ColumnType, value: bigint): string {
+  if (value === TIMESTAMP_INFINITY || value === -TIMESTAMP_INFINITY) return value > 0n ? 'infinity' : '-infinity';
   const unit = timestampUnit(type);
   const perSecond = UNITS_PER_SECOND[unit];
   let seconds = value / perSecond;
@@ -203,14 +232,18 @@ export function formatTimestamp(type: ColumnType, value: bigint): string {
     fraction += perSecond;
     seconds -= 1n;
   }
-  const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  const days = seconds >= 0n ? seconds / 86_400n : -((-seconds + 86_399n) / 86_400n);
+  const ofDay = Number(seconds - days * 86_400n);
+  const clock = [Math.floor(ofDay / 3600), Math.floor((ofDay % 3600) / 60), ofDay % 60].map((n) => String(n).padStart(2, '0')).join(':');
+  const iso = `${formatDate(Number(days))}T${clock}`;
   const digits = UNIT_DIGITS[unit];
   const frac = digits === 0 ? '' : '.' + fraction.toString().padStart(digits, '0');
   return iso + frac + (timestampIsUtc(type) ? 'Z' : '');
 }
 
 function parseTimestamp(type: ColumnType, text: string, where: string): bigint {
-  const match = /^(\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(text);
+  if (text === 'infinity' || text === '-infinity') return text === 'infinity' ? TIMESTAMP_INFINITY : -TIMESTAMP_INFINITY;
+  const match = /^(-?\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]00:?00)?$/.exec(text);
   if (!match) throw new InvalidInputError(`value ${JSON.stringify(text)} is not a timestamp (YYYY-MM-DDTHH:MM:SS[.fff])`, where);
   const days = civilDays(Number(match[1]), Number(match[2]), Number(match[3]));
   const [hours, minutes, seconds] = [Number(match[4]), Number(match[5]), Number(match[6])];
