@@ -171,7 +171,8 @@ async function loadSource(
   }
   const described = await session.describe(`SELECT * EXCLUDE (${quoteIdentifier(ROW_NUMBER_COLUMN)}) FROM ${LOADED_TABLE}`);
   await reader.checkNames(session, described.map((column) => column.name));
-  for (const column of described) if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name);
+  for (const column of described)
+    if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name, integerTarget(targetColumns, column.name));
   const loaded = await checkTimeText(session, reader, file, described, { format, targetColumns: targetColumns ?? [], loaded: LOADED_TABLE });
   return loaded.map((column) => ({ name: column.name, duckType: column.type }));
 }
@@ -212,7 +213,7 @@ async function openWideSource(
   for (const column of described) {
     if (column.type !== 'DOUBLE' && column.type !== 'FLOAT') continue;
     const part = parts.find((p) => p.columns.some((c) => c.inSource && c.name === column.name))!;
-    await refuseRoundedIntegers(session, reader, file, part.table, column.name);
+    await refuseRoundedIntegers(session, reader, file, part.table, column.name, integerTarget(options.targetColumns, column.name));
   }
   // Wide sources are CSV (JSON has no column count up front): no type changes here, only refusals.
   await checkTimeText(session, reader, file, described, { format: options.format ?? formatFromPath(file), targetColumns: options.targetColumns ?? [] });
@@ -233,24 +234,36 @@ const EXACT_DOUBLE_LIMIT = '9007199254740992';
  * integer that a double cannot hold exactly. Cheap when there is none: the file is
  * read again only when a loaded value is that large.
  */
-async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReader, file: string, table: string, column: string): Promise<void> {
+async function refuseRoundedIntegers(session: DuckDbSession, reader: SourceReader, file: string, table: string, column: string, intoInteger: boolean): Promise<void> {
   if (!reader.rawTextSql) return; // Parquet and Arrow store doubles: what DuckDB reads is what the file holds
   const name = quoteIdentifier(column);
   const large = await session.rows(`SELECT 1 FROM ${table} WHERE abs(${name}) >= ${EXACT_DOUBLE_LIMIT} LIMIT 1`);
   if (large.length === 0) return;
+  // Into an integer column of the table, any number text counts (9007199254740993.0, 1.23456789012345678e18): read
+  // as a double it may name another integer, and an upsert by that key would change another row.
+  const shape = intoInteger ? '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?' : '[+-]?[0-9]+';
   const found = await session.rows(
-    `SELECT row, raw FROM (${reader.rawTextSql(column)}) WHERE regexp_full_match(trim(raw), '[+-]?[0-9]+') ` +
+    `SELECT row, raw FROM (${reader.rawTextSql(column)}) WHERE regexp_full_match(trim(raw), '${shape}') ` +
       `AND abs(TRY_CAST(trim(raw) AS DOUBLE)) >= ${EXACT_DOUBLE_LIMIT} ORDER BY row LIMIT 1`,
   );
   const first = found[0];
   if (!first) return;
   const row = Number(first['row']);
   const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
+  const raw = String(first['raw']).trim();
   throw new InvalidInputError(
-    `${where}: value ${String(first['raw']).trim()} in column ${JSON.stringify(column)} is an integer that a Float64 cannot hold exactly ` +
-      `(DuckDB read the column as DOUBLE); dgit does not round it. Keep such numbers as text: JSON strings, or a Utf8 column of an existing table`,
+    intoInteger && !/^[+-]?[0-9]+$/.test(raw)
+      ? `${where}: column ${JSON.stringify(column)} has a number past 2^53 written with a fraction or an exponent (DuckDB reads it as the DOUBLE ${raw}), ` +
+          `which may stand for another integer than the one written; the table's column holds integers, so dgit does not guess: write it as a plain integer`
+      : `${where}: value ${raw} in column ${JSON.stringify(column)} is an integer that a Float64 cannot hold exactly ` +
+          `(DuckDB read the column as DOUBLE); dgit does not round it. Keep such numbers as text: JSON strings, or a Utf8 column of an existing table`,
     where,
   );
+}
+
+/** Whether the table's column `name` (when the table exists) holds integers. */
+function integerTarget(targetColumns: readonly TargetColumn[] | undefined, name: string): boolean {
+  return /^U?Int/.test(targetColumns?.find((column) => column.name === name)?.type ?? '');
 }
 
 /** The types DuckDB detects for times of day and timestamps in text: it keeps microseconds of them. */

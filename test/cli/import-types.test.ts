@@ -53,6 +53,25 @@ describe('import keeps the types the data has', () => {
     expect(repositorySnapshot(dir)).toBe(before);
   });
 
+  it('a number past 2^53 with a fraction or exponent into an existing integer column is refused: it could name another key', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'import', writeFile(dir, 'b.csv', 'id,v\n9007199254740993,a\n9007199254740992,b\n'), '--table', 'b', '--key', 'id');
+    await dgitInOk(dir, 'commit', '-m', 'b');
+    const before = repositorySnapshot(dir);
+    // Read as a double, 9007199254740993.0 is ...992: the upsert changed the other row.
+    for (const text of ['9007199254740993.0', '9.007199254740993e15']) {
+      const upsert = await dgitIn(dir, 'import', writeFile(dir, 'up.ndjson', `{"id":${text},"v":"A"}\n`), '--table', 'b', '--mode', 'upsert');
+      expect(upsert.code).toBe(1);
+      expect(upsert.stderr).toMatch(/up\.ndjson:1: column "id" has a number past 2\^53 written with a fraction or an exponent/);
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+    // Small ones with a fraction of zero still convert, and a new Float64 column keeps its large doubles.
+    await dgitInOk(dir, 'import', writeFile(dir, 'ok.ndjson', '{"id":7.0,"v":"c"}\n'), '--table', 'b', '--mode', 'upsert');
+    await dgitInOk(dir, 'import', writeFile(dir, 'f.ndjson', '{"id":1,"x":6.02e23}\n'), '--table', 'f', '--key', 'id');
+    expect(await dgitInOk(dir, 'sql', 'SELECT x FROM f', '--format', 'csv')).toBe('x\n6.02e+23\n');
+  });
+
   it('past Int64 into an existing text column, the digits are kept exactly', async () => {
     const dir = tempDir();
     await dgitInOk(dir, 'init');
