@@ -169,13 +169,15 @@ export interface CommitMerge {
  * objects that were not kept). `options.base` skips the merge-base search when the
  * caller knows the bases already (`others`: the rest of them, as `mergeBases` gives).
  *
- * A criss-cross history has several best common ancestors. git's recursive merge
- * builds a virtual base from them; dgit does not. It merges from each base, and
- * when every base gives the same result (the same tree, whose ids are content
- * addresses, and the same conflicts) that is the merge; when they differ, the
- * answer depends on which base is taken (the two sides resolved an earlier
- * conflict differently), and it refuses (UNSUPPORTED, naming the tables the
- * bases differ in) rather than pick one side's value silently.
+ * A criss-cross history has several best common ancestors. As git's recursive
+ * merge does, two of them are first merged into a virtual base (recursively, from
+ * their own merge bases), and the merge runs from that: each side's own changes
+ * since both bases then count once. When the bases themselves conflict (the two
+ * sides settled an earlier change differently) there is no virtual base; dgit then
+ * merges from each base, and when all give the same result (the same tree, whose
+ * ids are content addresses, and the same conflicts) that is the merge; when they
+ * differ, it refuses (UNSUPPORTED, naming the tables the bases differ in) rather
+ * than keep one side's value silently. `base` in the result is the first base.
  */
 export async function mergeCommits(
   repository: Repository,
@@ -186,19 +188,20 @@ export async function mergeCommits(
   const bases = options.base ? [options.base.commit, ...(options.base.others ?? [])] : await mergeBases(repository, ours, theirs);
   const base = bases[0];
   const treeOf = async (id: CommitId | undefined) => (id ? (await repository.readCommit(id)).tree : EMPTY_TREE);
-  const mergeFrom = async (from: CommitId | undefined, tx: ObjectTransaction, progress?: Progress) => {
-    const trees = { base: await treeOf(from), ours: await treeOf(ours), theirs: await treeOf(theirs) };
+  const mergeFrom = async (baseTree: ObjectId, tx: ObjectTransaction, progress?: Progress) => {
+    const trees = { base: baseTree, ours: await treeOf(ours), theirs: await treeOf(theirs) };
     const tables: TableConflicts[] = [];
     const tree = await mergeRootTrees(repository, trees, tx, new GitChunkStore(repository.store, tx), tables, progress);
     return { tree, conflicts: tables.filter((t) => t.conflicts.length + t.schemaConflicts.length > 0) };
   };
+  const virtual = bases.length === 2 ? await virtualBase(repository, bases[0]!, bases[1]!) : undefined;
   const tx = options.tx ?? repository.store.transaction();
   try {
-    const { tree, conflicts } = await mergeFrom(base, tx, options.progress);
-    for (const other of bases.slice(1)) {
+    const { tree, conflicts } = await mergeFrom(virtual ?? (await treeOf(base)), tx, options.progress);
+    for (const other of virtual === undefined ? bases.slice(1) : []) {
       const scratch = repository.store.transaction();
       try {
-        const again = await mergeFrom(other, scratch);
+        const again = await mergeFrom(await treeOf(other), scratch);
         if (again.tree !== tree || JSON.stringify(again.conflicts) !== JSON.stringify(conflicts)) throw await ambiguousMerge(repository, bases as CommitId[], ours, theirs);
       } finally {
         scratch.discard();
@@ -213,6 +216,19 @@ export async function mergeCommits(
     if (!options.tx) tx.discard();
     throw error;
   }
+}
+
+/**
+ * The tree of two merge bases merged (git's virtual base), or undefined when they
+ * conflict. Its objects are written (a clean merge's chunks, as a queue candidate's
+ * are): the merge reads them as its base.
+ */
+async function virtualBase(repository: Repository, a: CommitId, b: CommitId): Promise<ObjectId | undefined> {
+  const merged = await mergeCommits(repository, a, b).catch((error: unknown) => {
+    if (error instanceof AmbiguousMergeError) return undefined;
+    throw error;
+  });
+  return merged && merged.conflicts.length === 0 ? merged.tree : undefined;
 }
 
 /** A criss-cross merge whose result depends on the merge base taken: refused (see mergeCommits). */
@@ -233,8 +249,8 @@ async function ambiguousMerge(repository: Repository, bases: CommitId[], ours: C
   const where = differing.length > 0 ? ` in ${differing.map((name) => `table ${name}`).join(', ')}` : '';
   return new AmbiguousMergeError(
     `${short(ours)} and ${short(theirs)} have ${bases.length} merge bases (a criss-cross history: ${bases.map(short).join(', ')}), ` +
-      `and merging from each gives a different result${where}: the two sides settled an earlier change differently, and dgit builds no virtual base ` +
-      `to choose between them. Make both sides agree on those rows (\`dgit diff ${short(bases[0]!)} ${short(bases[1]!)}\` shows how the bases differ), commit, and merge again`,
+      `and merging from each gives a different result${where}: the two sides settled an earlier change differently, so the bases conflict ` +
+      `and no virtual base can be made of them. Make both sides agree on those rows (\`dgit diff ${short(bases[0]!)} ${short(bases[1]!)}\` shows how the bases differ), commit, and merge again`,
   );
 }
 

@@ -48,7 +48,7 @@ async function crissCross(bKeeps: 'ours' | 'theirs'): Promise<{ dir: string; rep
 }
 
 describe('criss-cross merges', () => {
-  it('are refused when the merge bases give different results, and nothing changes', async () => {
+  it('are refused when the merge bases conflict and give different results, and nothing changes', async () => {
     const { dir, repository } = await crissCross('ours');
     const [main, b] = [(await repository.branchHead('main'))!, (await repository.branchHead('B'))!] as CommitId[];
     expect(await mergeBases(repository, main!, b!)).toHaveLength(2);
@@ -61,6 +61,37 @@ describe('criss-cross merges', () => {
     const built = await buildCandidate(repository, main, [{ id: 1, branch: 'B', head: b! }], 'main');
     expect(built).toMatchObject({ kind: 'conflict', index: 0 });
     expect(built.kind === 'conflict' && built.reason).toContain('merging from each gives a different result in table t');
+  });
+
+  it('merge from a virtual base when the bases merge cleanly: each side’s own change counts once', async () => {
+    // A1 sets x, B1 sets y; each branch merges the other's (cleanly); then main sets x = 2 and B sets y = 2.
+    // From either base alone one cell looks changed on both sides; from the bases merged (x = 1, y = 1) it is clean.
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, x BIGINT, y BIGINT)');
+    await dgitInOk(dir, 'sql', 'INSERT INTO t VALUES (1, 0, 0)');
+    await dgitInOk(dir, 'commit', '-m', 'base');
+    await dgitInOk(dir, 'branch', 'B');
+    await dgitInOk(dir, 'sql', 'UPDATE t SET x = 1');
+    await dgitInOk(dir, 'commit', '-m', 'A1');
+    gitOut(dir, 'tag', 'A1');
+    await dgitInOk(dir, 'switch', 'B');
+    await dgitInOk(dir, 'sql', 'UPDATE t SET y = 1');
+    await dgitInOk(dir, 'commit', '-m', 'B1');
+    gitOut(dir, 'tag', 'B1');
+    await dgitInOk(dir, 'switch', 'main');
+    await dgitInOk(dir, 'merge', 'B1', '-m', 'A2');
+    await dgitInOk(dir, 'switch', 'B');
+    await dgitInOk(dir, 'merge', 'A1', '-m', 'B2');
+    await dgitInOk(dir, 'sql', 'UPDATE t SET y = 2');
+    await dgitInOk(dir, 'commit', '-m', 'B3');
+    await dgitInOk(dir, 'switch', 'main');
+    await dgitInOk(dir, 'sql', 'UPDATE t SET x = 2');
+    await dgitInOk(dir, 'commit', '-m', 'A3');
+    const repository = await Repository.open(dir);
+    expect(await mergeBases(repository, (await repository.branchHead('main')) as CommitId, (await repository.branchHead('B')) as CommitId)).toHaveLength(2);
+    expect(await merge(repository, 'B', { message: 'final' })).toMatchObject({ status: 'merged' });
+    expect(await dgitInOk(dir, 'sql', 'SELECT id, x, y FROM t', '--format', 'csv')).toBe('id,x,y\n1,2,2\n');
   });
 
   it('merge when every base gives the same result', async () => {
