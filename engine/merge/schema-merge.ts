@@ -142,6 +142,31 @@ export function mergeSchemas(base: TableSchema | undefined, ours: TableSchema, t
       theirs: snapshot(other),
     });
   }
+  // A retype makes a new column (a new id, see sql-ddl.ts), so a column one side retyped and the other dropped
+  // reads as dropped on both sides plus a new column of the same name: the drop would be lost without a word.
+  for (const was of base?.columns ?? []) {
+    if (oursById.has(was.id) || theirsById.has(was.id)) continue;
+    const oursRetype = oursAdded.find((c) => c.name === was.name);
+    const theirsRetype = theirsAdded.find((c) => c.name === was.name);
+    if (theirsRetype && !oursRetype)
+      conflicts.push({
+        kind: 'schema',
+        reason: 'column-drop-update',
+        columns: [was.name],
+        message: `column ${JSON.stringify(was.name)} was dropped on ours and retyped to ${theirsRetype.type} on theirs`,
+        base: snapshot(was),
+        theirs: snapshot(theirsRetype),
+      });
+    if (oursRetype && !theirsRetype)
+      conflicts.push({
+        kind: 'schema',
+        reason: 'column-update-drop',
+        columns: [was.name],
+        message: `column ${JSON.stringify(was.name)} was retyped to ${oursRetype.type} on ours and dropped on theirs`,
+        base: snapshot(was),
+        ours: snapshot(oursRetype),
+      });
+  }
   for (const column of theirsAdded) {
     if (matchedByName.get(theirsIds.get(column.id)!) === column) continue;
     columns.push({ ...column, id: theirsIds.get(column.id)! });

@@ -102,6 +102,18 @@ describe('schema merge by column id', () => {
     expect(swapped.conflicts.map((c) => c.reason)).toEqual(['column-update-drop']);
   });
 
+  it('a column dropped on one side and retyped by ALTER COLUMN TYPE (a new column id) on the other is a conflict, not a drop lost', () => {
+    // sql-ddl.ts gives a retyped column a new id: the base column reads as gone on both sides, and a new one appears.
+    const retyped = addColumn(dropColumn(t, 'b'), 'b', 'Float64');
+    expect(idOf(retyped, 'b')).not.toBe(idOf(t, 'b'));
+    const merged = mergeSchemas(t, dropColumn(t, 'b'), retyped);
+    expect(merged.conflicts.map((c) => [c.reason, c.message])).toEqual([['column-drop-update', 'column "b" was dropped on ours and retyped to Float64 on theirs']]);
+    const swapped = mergeSchemas(t, retyped, dropColumn(t, 'b'));
+    expect(swapped.conflicts.map((c) => [c.reason, c.message])).toEqual([['column-update-drop', 'column "b" was retyped to Float64 on ours and dropped on theirs']]);
+    // Retyped on one side and left alone on the other: the retype wins, as before.
+    expect(mergeSchemas(t, t, retyped).conflicts).toEqual([]);
+  });
+
   it('a rename onto a name the other side added is a name clash', () => {
     const merged = mergeSchemas(t, renameColumn(t, 'a', 'c'), addColumn(t, 'c', 'Utf8'));
     expect(merged.conflicts.map((c) => c.reason)).toEqual(['column-name-clash']);
