@@ -22,7 +22,11 @@ export class DiffCounter {
     this.cells = columns.map(() => 0);
   }
 
+  /** Row changes as listed (an inferred key change is one entry, though the summary counts it as a delete and an add). */
+  entries = 0;
+
   add(change: RowChange): void {
+    this.entries++;
     if (change.status === 'modified' && change.previousKey) {
       // A key change is inferred, not recorded: the summary counts what happened literally, one delete and one add.
       this.summary.deleted++;

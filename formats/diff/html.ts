@@ -146,7 +146,7 @@ async function renderTable(table: string, diff: TableDiff, options: HtmlDiffOpti
     if (elided.length > 0)
       parts.push(`<p class="muted elided">${elided.length} unchanged column${elided.length === 1 ? '' : 's'} not shown: ${escapeHtml(visibleText(elided.join(', ')))}</p>\n`);
   }
-  const hidden = options.stat ? 0 : counter.total - shown.length;
+  const hidden = options.stat ? 0 : counter.entries - shown.length;
   if (hidden > 0) parts.push(`<p class="muted more">${hidden} more changed row${hidden === 1 ? '' : 's'} not shown.</p>\n`);
   const columns = counter.columnChanges();
   if (columns.length > 0) {

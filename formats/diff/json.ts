@@ -93,7 +93,7 @@ export async function writeDiffJson(report: DiffReport, out: Writable, options: 
       await sink.write(`${written === 0 ? '' : ','}\n${jsonText(rowChangeToJson(diff, change))}`);
       written++;
     }
-    await sink.write(`${written > 0 ? '\n' : ''}],"truncated":${counter.total > written},"summary":${JSON.stringify(counter.summary)}}`);
+    await sink.write(`${written > 0 ? '\n' : ''}],"truncated":${counter.entries > written},"summary":${JSON.stringify(counter.summary)}}`);
   }
   await sink.write(`${firstTable ? '' : '\n'}]}\n`);
   await sink.flush();

@@ -34,6 +34,8 @@ interface TableSection {
   summary: DiffSummary;
   columnChanges: ColumnChangeCount[];
   samples: RowChange[];
+  /** Row changes as listed (an inferred key change is one). */
+  entries: number;
 }
 
 /** How much detail one rendering keeps; the budget walks down these. */
@@ -63,7 +65,7 @@ export async function renderDiffMarkdown(report: DiffReport, options: MarkdownDi
       counter.add(change);
       if (samples.length < sampleRows) samples.push(change);
     }
-    sections.push({ table, status: diff.status, diff, summary: counter.summary, columnChanges: counter.columnChanges(), samples });
+    sections.push({ table, status: diff.status, diff, summary: counter.summary, columnChanges: counter.columnChanges(), samples, entries: counter.entries });
   }
   const render = (detail: Detail, note: string | undefined) => renderSections(report, sections, detail, options, note);
   const full: Detail = { samples: sampleRows, columnCounts: !options.stat, schemaDetail: true, tables: sections.length };
@@ -108,8 +110,7 @@ function renderSections(report: DiffReport, sections: TableSection[], detail: De
     }
     if (samples.length > 0) {
       lines.push('', ...sampleTable(s.diff, samples, options));
-      const total = s.summary.added + s.summary.deleted + s.summary.modified;
-      if (total > samples.length) lines.push('', `_Showing ${samples.length} of ${total} changed rows._`);
+      if (s.entries > samples.length) lines.push('', `_Showing ${samples.length} of ${s.entries} changed rows._`);
     }
   }
   if (note) lines.push('', note);

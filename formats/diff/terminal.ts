@@ -113,7 +113,7 @@ export async function writeDiffTerminal(report: DiffReport, out: Writable, optio
       }
     }
     if (block.length > 0) await sink.write(renderBlock(diff, block, painter, maxWidth));
-    const hidden = counter.total - shown;
+    const hidden = counter.entries - shown;
     if (!options.stat && hidden > 0) await sink.write(painter.paint(`  … ${hidden} more row${hidden === 1 ? '' : 's'} not shown (--limit)\n`, 'dim'));
     const columns = counter.columnChanges();
     const perColumn = columns.length ? `; cells changed: ${columns.map((c) => `${visibleText(c.column)} ${c.cells}`).join(', ')}` : '';

@@ -70,12 +70,12 @@ export const diffTool = defineTool({
             bytes += size;
           }
         }
-        if ((counter.total & 255) === 0 && Date.now() > deadline) {
+        if ((counter.entries & 255) === 0 && Date.now() > deadline) {
           summaryComplete = false;
           break;
         }
       }
-      const truncated = counter.total > rows.length || !summaryComplete;
+      const truncated = counter.entries > rows.length || !summaryComplete;
       if (truncated) complete = false;
       tables.push({ table, status: diff.status, schema: schemaChangesToJson(diff.schema), rows, summary: counter.summary, truncated, summary_complete: summaryComplete });
     }

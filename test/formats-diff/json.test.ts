@@ -74,6 +74,8 @@ describe('diff --json', () => {
     ]);
     // Counted literally: one delete and one add.
     expect((parsed.tables as Array<Record<string, unknown>>)[0]!.summary).toEqual({ added: 1, deleted: 1, modified: 0 });
+    // Listed whole, though counted as two: nothing is left out.
+    expect((parsed.tables as Array<Record<string, unknown>>)[0]!.truncated).toBe(false);
   });
 
   it('a keyless row keys by the whole row; Int64 beyond a double is a string', async () => {

@@ -43,6 +43,7 @@ describe('terminal diff', () => {
     expect(text).toContain('  ~k  3 → 30  c');
     expect(text).toContain('~k: key changed (inferred from equal other cells; counted as a delete and an add)');
     expect(text).toContain('1 added, 1 deleted, 0 modified');
+    expect(text).not.toContain('not shown');
   });
 
   it('uses ANSI colours only when asked', async () => {
