@@ -72,6 +72,20 @@ describe('import keeps the types the data has', () => {
     expect(await dgitInOk(dir, 'sql', 'SELECT x FROM f', '--format', 'csv')).toBe('x\n6.02e+23\n');
   });
 
+  it('integer text a double cannot hold is refused into an existing Float64 column, as from a BIGINT column', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    await dgitInOk(dir, 'sql', 'CREATE TABLE f (id INTEGER PRIMARY KEY, d DOUBLE)');
+    await dgitInOk(dir, 'commit', '-m', 'f');
+    const before = repositorySnapshot(dir);
+    const refused = await dgitIn(dir, 'import', writeFile(dir, 'p.csv', 'id,d\n3,9007199254740993\n'), '--table', 'f', '--mode', 'upsert');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/p\.csv:2: value "9007199254740993" in column "d" does not fit type Float64/);
+    expect(repositorySnapshot(dir)).toBe(before);
+    await dgitInOk(dir, 'import', writeFile(dir, 'ok.csv', 'id,d\n5,1e3\n6,-12\n8,1.5\n9,9007199254740992\n'), '--table', 'f', '--mode', 'upsert');
+    expect(await dgitInOk(dir, 'sql', 'SELECT d FROM f ORDER BY id', '--format', 'csv')).toBe('d\n1000\n-12\n1.5\n9007199254740992\n');
+  });
+
   it('past Int64 into an existing text column, the digits are kept exactly', async () => {
     const dir = tempDir();
     await dgitInOk(dir, 'init');
