@@ -235,11 +235,14 @@ function markInstructionLike(value: unknown, path: string, flagged: ReadonlySet<
 /**
  * An error message, which may quote data (a cell, a column name): hidden
  * characters escaped, cut to `max`, and marked when it reads as an instruction.
+ * A tool's name alone does not mark it: dgit's own messages name the tools
+ * ("propose_fix is not offered", "(propose_fix creates it)"), and marking them
+ * told agents to ignore dgit's guidance; every other pattern still does.
  */
 export function neutraliseMessage(message: string, max = 2000): string {
   const text = message.length > max ? cut(message, max - 1) + '…' : message;
   const escaped = escapeHidden(text);
-  return instructionPatterns(text).length > 0 ? FLAG_MARKER + escaped : escaped;
+  return instructionPatterns(text).some((name) => name !== 'tool-name') ? FLAG_MARKER + escaped : escaped;
 }
 
 /** Bytes of a value as JSON. */
