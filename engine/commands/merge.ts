@@ -348,7 +348,25 @@ async function mergeRootTrees(
       if (!result.schema) continue;
       // Where only theirs changed, the merged chunks are theirs' own: taken as they are, not rebuilt.
       const replace = schemasEqual(result.schema, oursVersion?.schema ?? result.schema) ? theirsRuns(baseVersion, oursVersion, theirsVersion) : undefined;
-      const merged = await applyMerged(oursVersion, result.schema, result.edits, chunks, replace);
+      let merged;
+      try {
+        merged = await applyMerged(oursVersion, result.schema, result.edits, chunks, replace);
+      } catch (error) {
+        // A NOT NULL column one side added (with a default for its own rows) and rows the other side added
+        // without it: a conflict to resolve, not an encoder's internal error.
+        const column = /Column '(.*)' is declared as non-nullable but contains null values/.exec(error instanceof Error ? error.message : '')?.[1];
+        if (column === undefined) throw error;
+        record.schemaConflicts.push(
+          schemaConflictToJson({
+            kind: 'schema',
+            reason: 'column-not-null',
+            columns: [column],
+            message: `column ${JSON.stringify(column)} does not allow nulls, and the merge leaves rows without a value in it (rows the side without the column added or changed); resolve with --ours, --theirs or --file, or make the column nullable on that side and merge again`,
+          }),
+        );
+        if (o) tableEntries.push({ mode: '40000', name: table, oid: o });
+        continue;
+      }
       // The merge applies edits to ours: its tree's unchanged folders and pages are reused.
       const previous = o && oursVersion ? await previousTableTree(store, o, table, oursVersion) : undefined;
       tableEntries.push({ mode: '40000', name: table, oid: writeTableTree(merged, writer, previous) });

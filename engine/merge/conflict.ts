@@ -35,7 +35,9 @@ export type SchemaConflictReason =
   | 'column-edit-drop'
   | 'primary-key'
   | 'table-delete-update'
-  | 'table-update-delete';
+  | 'table-update-delete'
+  /** A column that does not allow nulls on one side, and rows from the other side that have no value in it. */
+  | 'column-not-null';
 
 /** What one side holds of the thing in conflict: a column, a primary key, or a table (or nothing: undefined). */
 export interface SchemaSnapshot {
