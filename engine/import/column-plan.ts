@@ -142,7 +142,7 @@ function castColumn(target: TargetColumn, duckType: string, isKey: boolean): Pla
   if (mapping.type === 'Utf8' && INTEGER_TYPES.has(target.type)) losses.push(`coalesce(TRY_CAST(${source} AS DOUBLE) <> ${cast}, false)`);
   // Integer text a double cannot hold (9007199254740993 read into Float64 is ...992): refused, as from a BIGINT column.
   if (mapping.type === 'Utf8' && target.type === 'Float64')
-    losses.push(`coalesce(TRY_CAST(trim(${source}) AS HUGEINT) <> TRY_CAST(${cast} AS HUGEINT), false)`);
+    losses.push(`coalesce(regexp_full_match(trim(${source}), '[+-]?[0-9]+') AND TRY_CAST(trim(${source}) AS HUGEINT) <> TRY_CAST(${cast} AS HUGEINT), false)`);
   const naiveTimestampText = mapping.type === 'Utf8' && isTimestamp(target.type) && !timestampIsUtc(target.type) && timestampUnit(target.type) !== 'ns';
   if (naiveTimestampText) losses.push(timestampTextLoss(source, targetDuckType));
   if (timestampIsUtcCoarse(target.type)) {

@@ -82,8 +82,8 @@ describe('import keeps the types the data has', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/p\.csv:2: value "9007199254740993" in column "d" does not fit type Float64/);
     expect(repositorySnapshot(dir)).toBe(before);
-    await dgitInOk(dir, 'import', writeFile(dir, 'ok.csv', 'id,d\n5,1e3\n6,-12\n8,1.5\n9,9007199254740992\n'), '--table', 'f', '--mode', 'upsert');
-    expect(await dgitInOk(dir, 'sql', 'SELECT d FROM f ORDER BY id', '--format', 'csv')).toBe('d\n1000\n-12\n1.5\n9007199254740992\n');
+    await dgitInOk(dir, 'import', writeFile(dir, 'ok.csv', 'id,d\n5,1e3\n6,-12\n7,2.5\n8,1.5\n9,9007199254740992\n'), '--table', 'f', '--mode', 'upsert');
+    expect(await dgitInOk(dir, 'sql', 'SELECT d FROM f ORDER BY id', '--format', 'csv')).toBe('d\n1000\n-12\n2.5\n1.5\n9007199254740992\n');
   });
 
   it('past Int64 into an existing text column, the digits are kept exactly', async () => {
