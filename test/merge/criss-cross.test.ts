@@ -18,32 +18,30 @@ beforeAll(() => {
  * base taken, and dgit refuses, where it used to keep the merging side's value
  * without a word (git reports a conflict there).
  */
-async function crissCross(bKeeps: 'ours' | 'theirs'): Promise<{ dir: string; repository: Repository }> {
+/** Each `[args]` run as `dgit args` in `dir`, in order, each expected to succeed. */
+async function run(dir: string, ...commands: string[][]): Promise<void> {
+  for (const args of commands) await dgitInOk(dir, ...args);
+}
+
+/** t(id, x, y) with `rows` committed on main, a branch B there, then A1 on main and B1 on B (tagged), back on main. */
+async function forked(rows: string, a1: string, b1: string): Promise<string> {
   const dir = tempDir();
-  await dgitInOk(dir, 'init');
-  await dgitInOk(dir, 'sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, x BIGINT, y BIGINT)');
-  await dgitInOk(dir, 'sql', 'INSERT INTO t VALUES (1, 0, 0), (2, 0, 0)');
-  await dgitInOk(dir, 'commit', '-m', 'base');
-  await dgitInOk(dir, 'branch', 'B');
-  await dgitInOk(dir, 'sql', 'UPDATE t SET x = 1 WHERE id = 1');
-  await dgitInOk(dir, 'commit', '-m', 'A1');
+  await run(dir, ['init'], ['sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, x BIGINT, y BIGINT)'], ['sql', `INSERT INTO t VALUES ${rows}`], ['commit', '-m', 'base'], ['branch', 'B']);
+  await run(dir, ['sql', a1], ['commit', '-m', 'A1']);
   gitOut(dir, 'tag', 'A1');
-  await dgitInOk(dir, 'switch', 'B');
-  await dgitInOk(dir, 'sql', 'UPDATE t SET x = 2 WHERE id = 1');
-  await dgitInOk(dir, 'commit', '-m', 'B1');
+  await run(dir, ['switch', 'B'], ['sql', b1], ['commit', '-m', 'B1']);
   gitOut(dir, 'tag', 'B1');
-  await dgitInOk(dir, 'switch', 'main');
+  await run(dir, ['switch', 'main']);
+  return dir;
+}
+
+async function crissCross(bKeeps: 'ours' | 'theirs'): Promise<{ dir: string; repository: Repository }> {
+  const dir = await forked('(1, 0, 0), (2, 0, 0)', 'UPDATE t SET x = 1 WHERE id = 1', 'UPDATE t SET x = 2 WHERE id = 1');
   expect((await dgitIn(dir, 'merge', 'B1', '-m', 'A2')).stdout).toContain('conflict');
-  await dgitInOk(dir, 'resolve', 't', '--ours');
-  await dgitInOk(dir, 'merge', '--continue');
-  await dgitInOk(dir, 'switch', 'B');
+  await run(dir, ['resolve', 't', '--ours'], ['merge', '--continue'], ['switch', 'B']);
   expect((await dgitIn(dir, 'merge', 'A1', '-m', 'B2')).stdout).toContain('conflict');
-  await dgitInOk(dir, 'resolve', 't', bKeeps === 'ours' ? '--ours' : '--theirs');
-  await dgitInOk(dir, 'merge', '--continue');
-  // Later, unrelated edits on each side.
-  await dgitInOk(dir, 'sql', 'UPDATE t SET y = 7 WHERE id = 2');
-  await dgitInOk(dir, 'commit', '-m', 'B3');
-  await dgitInOk(dir, 'switch', 'main');
+  // Then unrelated edits on B.
+  await run(dir, ['resolve', 't', bKeeps === 'ours' ? '--ours' : '--theirs'], ['merge', '--continue'], ['sql', 'UPDATE t SET y = 7 WHERE id = 2'], ['commit', '-m', 'B3'], ['switch', 'main']);
   return { dir, repository: await Repository.open(dir) };
 }
 
@@ -66,28 +64,9 @@ describe('criss-cross merges', () => {
   it('merge from a virtual base when the bases merge cleanly: each side’s own change counts once', async () => {
     // A1 sets x, B1 sets y; each branch merges the other's (cleanly); then main sets x = 2 and B sets y = 2.
     // From either base alone one cell looks changed on both sides; from the bases merged (x = 1, y = 1) it is clean.
-    const dir = tempDir();
-    await dgitInOk(dir, 'init');
-    await dgitInOk(dir, 'sql', 'CREATE TABLE t (id BIGINT PRIMARY KEY, x BIGINT, y BIGINT)');
-    await dgitInOk(dir, 'sql', 'INSERT INTO t VALUES (1, 0, 0)');
-    await dgitInOk(dir, 'commit', '-m', 'base');
-    await dgitInOk(dir, 'branch', 'B');
-    await dgitInOk(dir, 'sql', 'UPDATE t SET x = 1');
-    await dgitInOk(dir, 'commit', '-m', 'A1');
-    gitOut(dir, 'tag', 'A1');
-    await dgitInOk(dir, 'switch', 'B');
-    await dgitInOk(dir, 'sql', 'UPDATE t SET y = 1');
-    await dgitInOk(dir, 'commit', '-m', 'B1');
-    gitOut(dir, 'tag', 'B1');
-    await dgitInOk(dir, 'switch', 'main');
-    await dgitInOk(dir, 'merge', 'B1', '-m', 'A2');
-    await dgitInOk(dir, 'switch', 'B');
-    await dgitInOk(dir, 'merge', 'A1', '-m', 'B2');
-    await dgitInOk(dir, 'sql', 'UPDATE t SET y = 2');
-    await dgitInOk(dir, 'commit', '-m', 'B3');
-    await dgitInOk(dir, 'switch', 'main');
-    await dgitInOk(dir, 'sql', 'UPDATE t SET x = 2');
-    await dgitInOk(dir, 'commit', '-m', 'A3');
+    const dir = await forked('(1, 0, 0)', 'UPDATE t SET x = 1', 'UPDATE t SET y = 1');
+    await run(dir, ['merge', 'B1', '-m', 'A2'], ['switch', 'B'], ['merge', 'A1', '-m', 'B2'], ['sql', 'UPDATE t SET y = 2'], ['commit', '-m', 'B3']);
+    await run(dir, ['switch', 'main'], ['sql', 'UPDATE t SET x = 2'], ['commit', '-m', 'A3']);
     const repository = await Repository.open(dir);
     expect(await mergeBases(repository, (await repository.branchHead('main')) as CommitId, (await repository.branchHead('B')) as CommitId)).toHaveLength(2);
     expect(await merge(repository, 'B', { message: 'final' })).toMatchObject({ status: 'merged' });
