@@ -113,10 +113,8 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
   const workDir = await mkdtemp(path.join(options.tempDir, 'dgit-import-'));
   let session: DuckDbSession | undefined;
   try {
-    const reader = await openSourceReader(file, format, {
-      textColumns: (options.targetColumns ?? []).map((column) => column.name),
-      workDir,
-    });
+    const textColumns = (options.targetColumns ?? []).map((column) => column.name);
+    let reader = await openSourceReader(file, format, { textColumns, workDir });
     const memoryMiB = importDuckDbMemoryMiB();
     session = await DuckDbSession.create({ tempDir: workDir, threads: IMPORT_THREADS, memoryLimit: `${memoryMiB}MiB` });
     const perGroup = columnsPerGroup(memoryMiB);
@@ -125,7 +123,15 @@ export async function openSortedSource(file: string, options: OpenSortedSourceOp
       await session.close();
       return wide;
     }
-    const sourceColumns = await loadSource(session, reader, file, options.targetColumns, format);
+    let sourceColumns = await loadSource(session, reader, file, options.targetColumns, format);
+    // A time of day is text in dgit (no TIME type): the file's own text, not DuckDB's spelling of the TIME it read
+    // ('12:00' became '12:00:00', so a later import of the same file into that column changed every row).
+    const times = format === 'csv' || format === 'tsv' ? sourceColumns.filter((c) => /^TIME( WITH TIME ZONE)?$/.test(c.duckType) && !textColumns.includes(c.name)) : [];
+    if (times.length > 0) {
+      await session.run(`DROP TABLE ${LOADED_TABLE}`);
+      reader = await openSourceReader(file, format, { textColumns: [...textColumns, ...times.map((c) => c.name)], workDir });
+      sourceColumns = await loadSource(session, reader, file, options.targetColumns, format);
+    }
     const columns = planColumns(file, sourceColumns, options);
     await checkSource(session, { file, parts: [{ table: LOADED_TABLE, columns }], columns, uniqueKey: options.uniqueKey, locate: (rows) => reader.locate(rows) });
     const counted = await session.rows(`SELECT count(*) AS n FROM ${LOADED_TABLE}`);
@@ -297,6 +303,8 @@ async function checkTimeText(
   for (const column of described) {
     out.push(column);
     if (!MICROSECOND_TIME_TYPES.has(column.type)) continue;
+    // A CSV time of day is read again as the file's text (see openSortedSource): nothing is cut.
+    if (!json && /^TIME( WITH TIME ZONE)?$/.test(column.type) && !options.targetColumns.some((t) => t.name === column.name)) continue;
     const target = options.targetColumns.find((t) => t.name === column.name);
     // Offsets matter for JSON timestamps read as naive (new columns), or cast into a naive column.
     const offsets = json && column.type !== 'TIME' && (target ? isTimestamp(target.type) && !timestampIsUtc(target.type) : column.type === 'TIMESTAMP');
