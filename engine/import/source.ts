@@ -179,8 +179,36 @@ async function loadSource(
   await reader.checkNames(session, described.map((column) => column.name));
   for (const column of described)
     if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name, integerTarget(targetColumns, column.name));
+  if (format === 'csv' || format === 'tsv')
+    for (const column of described) if (/^(DATE|TIMESTAMP( WITH TIME ZONE)?)$/.test(column.type)) await refuseAmbiguousDates(session, reader, file, column.name);
   const loaded = await checkTimeText(session, reader, file, described, { format, targetColumns: targetColumns ?? [], loaded: LOADED_TABLE });
   return loaded.map((column) => ({ name: column.name, duckType: column.type }));
+}
+
+/**
+ * DuckDB reads `01/02/2020` day-first or month-first by a guess over the whole column:
+ * when every date of it reads either way (no part past 12 says which is the month),
+ * the guess decides which day each row holds. Refused, naming a value and its line,
+ * rather than guessed; a file with `12/31/2020` among them (or ISO dates) says itself.
+ */
+async function refuseAmbiguousDates(session: DuckDbSession, reader: SourceReader, file: string, column: string): Promise<void> {
+  if (!reader.rawTextSql) return;
+  const parts = `regexp_extract(trim(raw), '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}([ T].*)?$', ['a', 'b'])`;
+  const [seen] = await session.rows(
+    `SELECT count(*) FILTER (WHERE p.a = '') AS other, max(TRY_CAST(p.a AS INTEGER)) AS max_a, max(TRY_CAST(p.b AS INTEGER)) AS max_b, ` +
+      `min(row) FILTER (WHERE p.a <> '' AND p.a <> p.b) AS differing ` +
+      `FROM (SELECT row, ${parts} AS p FROM (${reader.rawTextSql(column)}) WHERE raw IS NOT NULL AND trim(raw) <> '')`,
+  );
+  if (!seen || Number(seen['other']) > 0 || seen['differing'] === null || seen['differing'] === undefined) return;
+  if (Number(seen['max_a']) > 12 || Number(seen['max_b']) > 12) return;
+  const row = Number(seen['differing']);
+  const [value] = await session.rows(`SELECT raw FROM (${reader.rawTextSql(column)}) WHERE row = ${row}`);
+  const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
+  throw new InvalidInputError(
+    `${where}: the dates of column ${JSON.stringify(column)} (${String(value?.['raw'] ?? '').trim()}) read day-first and month-first alike, and no value says which; ` +
+      `dgit does not guess. Write them as YYYY-MM-DD, or import into a VARCHAR column of a table created first`,
+    where,
+  );
 }
 
 /**

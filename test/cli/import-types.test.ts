@@ -217,6 +217,23 @@ describe('import keeps the types the data has', () => {
     expect(await dgitInOk(dir, 'import', file, '--table', 't', '--mode', 'upsert')).toContain('0 inserted, 0 updated, 0 deleted');
   });
 
+  it('CSV dates that read day-first and month-first alike are refused, not guessed; one value past 12 settles it', async () => {
+    const dir = tempDir();
+    await dgitInOk(dir, 'init');
+    const before = repositorySnapshot(dir);
+    for (const [name, text] of [['a.csv', 'id,d\n1,01/02/2020\n2,03/04/2020\n'], ['e.csv', 'id,d\n1,01/02/2020 10:00:00\n2,03/04/2020 11:00:00\n']] as const) {
+      const refused = await dgitIn(dir, 'import', writeFile(dir, name, text), '--table', 'a', '--key', 'id');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`${name}:2: the dates of column "d" (01/02/2020`);
+      expect(refused.stderr).toContain('read day-first and month-first alike, and no value says which');
+      expect(repositorySnapshot(dir)).toBe(before);
+    }
+    await dgitInOk(dir, 'import', writeFile(dir, 'b.csv', 'id,d\n1,01/02/2020\n2,12/31/2020\n3,05/05/2020\n'), '--table', 'b', '--key', 'id');
+    expect(await dgitInOk(dir, 'sql', 'SELECT d FROM b ORDER BY id', '--format', 'csv')).toBe('d\n2020-01-02\n2020-12-31\n2020-05-05\n');
+    // Every date with its day equal to its month reads the same either way.
+    await dgitInOk(dir, 'import', writeFile(dir, 's.csv', 'id,d\n1,05/05/2020\n'), '--table', 's', '--key', 'id');
+  });
+
   it('JSON times with UTC offsets are instants: a UTC column for a new table, refused by a naive column, as CSV does', async () => {
     const dir = tempDir();
     await dgitInOk(dir, 'init');
