@@ -55,7 +55,9 @@ export function registerConflicts(program: Command, context: CommandContext): vo
         process.stderr.write(
           `dgit: warning: ${table} is now ${kept}' whole table: ${dropped.side}' changes to it are not in the result ` +
             `(${dropped.schemaChanged ? 'its schema changes, ' : ''}${dropped.added} added, ${dropped.deleted} deleted, ${dropped.modified} modified rows; ` +
-            `\`dgit diff ${dropped.base.slice(0, 12)}..${dropped.commit.slice(0, 12)}\` shows them). ` +
+            (dropped.virtualBase
+              ? 'counted from the merge bases of a criss-cross history merged, which no single commit holds). '
+              : `\`dgit diff ${dropped.base.slice(0, 12)}..${dropped.commit.slice(0, 12)}\` shows them). `) +
             'Make them again before `dgit merge --continue`, or `dgit merge --abort`.\n',
         );
       }

@@ -5,7 +5,7 @@ import { applyEdits } from '../table/apply-edits.js';
 import { withRootFile, withTableTree } from '../table/root-tree.js';
 import { writeTableTree } from '../table/table-tree.js';
 import { fromJsonValue, rowToJson, type Row } from '../value/value.js';
-import type { TableConflicts } from '../workingset/merge-state.js';
+import type { MergeState, TableConflicts } from '../workingset/merge-state.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { openSortedSource } from '../import/source.js';
@@ -47,6 +47,11 @@ export interface DiscardedChanges {
   /** Its commit, and the merge base: `dgit diff BASE..COMMIT` shows the changes. */
   commit: string;
   base: string;
+  /**
+   * Counted from a virtual base (the merge bases of a criss-cross history merged), not from `base`:
+   * no single commit shows these changes then.
+   */
+  virtualBase: boolean;
   added: number;
   deleted: number;
   modified: number;
@@ -73,7 +78,7 @@ export async function resolveConflicts(
     if (!('side' in resolution)) throw new InvalidInputError(`${table} has a schema conflict: resolve it with --ours or --theirs`, table);
     const chosen = resolution.side === 'ours' ? entry.oursTree : entry.theirsTree;
     const isTable = !entry.schemaConflicts.some((c) => c['reason'] === 'file');
-    if (isTable && state.base) discarded = await rowChangesOf(repository, table, resolution.side === 'ours' ? 'theirs' : 'ours', state.base, resolution.side === 'ours' ? state.theirs : state.ours);
+    if (isTable && state.base) discarded = await rowChangesOf(repository, table, resolution.side === 'ours' ? 'theirs' : 'ours', { ...state, base: state.base }, resolution.side === 'ours' ? state.theirs : state.ours);
     await repository.changeWorkingSet(async ({ working, tx }) => {
       // A root file (dgit.yml) conflicts whole; a table takes the chosen side's table tree.
       const isFile = entry.schemaConflicts.some((c) => c['reason'] === 'file');
@@ -138,14 +143,14 @@ export async function resolveConflicts(
 }
 
 /** The changes `side` made to `table` since the merge base, or undefined when it made none. */
-async function rowChangesOf(repository: Repository, table: string, side: 'ours' | 'theirs', base: string, commit: string): Promise<DiscardedChanges | undefined> {
-  const before = await repository.readTable((await repository.readCommit(base as CommitId)).tree, table);
+async function rowChangesOf(repository: Repository, table: string, side: 'ours' | 'theirs', state: MergeState & { base: CommitId }, commit: string): Promise<DiscardedChanges | undefined> {
+  const before = await repository.readTable(state.virtualBase ?? (await repository.readCommit(state.base)).tree, table);
   const after = await repository.readTable((await repository.readCommit(commit as CommitId)).tree, table);
   if (!before || !after) return undefined; // a table added or dropped whole: its conflict says so
   const { summary, schema } = await diffStat(before, after, repository.chunks());
   const schemaChanged = hasSchemaChanges(schema);
   if (summary.added + summary.deleted + summary.modified === 0 && !schemaChanged) return undefined;
-  return { side, commit, base, ...summary, schemaChanged };
+  return { side, commit, base: state.base, virtualBase: state.virtualBase !== undefined, ...summary, schemaChanged };
 }
 
 function rowFromJson(schema: TableSchema, json: Record<string, unknown>, where: string): Row {

@@ -89,7 +89,7 @@ async function mergeLocked(repository: Repository, rev: string, options: MergeOp
     throw error;
   }
   const { tree, conflicts } = merged;
-  const state: MergeState = { ours, theirs, theirsName: rev, base, message, before: working.stored, tables: conflicts, blockedBy: undefined };
+  const state: MergeState = { ours, theirs, theirsName: rev, base, virtualBase: merged.virtualBase, message, before: working.stored, tables: conflicts, blockedBy: undefined };
   // The merge is recorded before the working set moves to its result, so a kill in between leaves a merge in
   // progress whose result the next command puts in place (Repository.mergeInProgress), never a result with no merge.
   await repository.merges.write(working.branch, { ...state, pending: tree });
@@ -155,8 +155,10 @@ async function finish(repository: Repository, branch: string, state: MergeState,
 
 /** Two commits merged: the root tree, and every table (or root file) left in conflict; none for a clean merge. */
 export interface CommitMerge {
-  /** The common ancestor merged from (undefined: the histories share none). */
+  /** The common ancestor merged from (undefined: the histories share none); the first of a criss-cross history's. */
   base: CommitId | undefined;
+  /** The tree merged from when it is no commit's: the merge bases of a criss-cross history merged (see mergeCommits). */
+  virtualBase?: ObjectId;
   tree: ObjectId;
   conflicts: TableConflicts[];
 }
@@ -211,7 +213,7 @@ export async function mergeCommits(
       if (conflicts.length === 0) tx.commit();
       else tx.discard();
     }
-    return { base, tree, conflicts };
+    return { base, tree, conflicts, ...(virtual !== undefined ? { virtualBase: virtual } : {}) };
   } catch (error) {
     if (!options.tx) tx.discard();
     throw error;

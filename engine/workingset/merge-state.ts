@@ -28,6 +28,8 @@ const MergeStateSchema = z.object({
   theirs: Id,
   theirsName: z.string(),
   base: Id.nullable(),
+  /** The tree merged from when it is no commit's (a criss-cross history's merge bases merged); pinned under pins/base. */
+  virtualBase: Id.nullable().optional(),
   message: z.string(),
   /** The working set before the merge began, restored by `merge --abort` (null: it was clean). */
   before: z.object({ base: Id.nullable(), tree: Id }).nullable(),
@@ -46,6 +48,8 @@ export interface MergeState {
   theirs: CommitId;
   theirsName: string;
   base: CommitId | undefined;
+  /** The root tree merged from when it is no commit's (the merge bases of a criss-cross history merged). */
+  virtualBase?: ObjectId | undefined;
   message: string;
   before: WorkingSetState | undefined;
   tables: TableConflicts[];
@@ -97,6 +101,7 @@ export class MergeStateStore {
     const json = {
       ...state,
       base: state.base ?? null,
+      virtualBase: state.virtualBase ?? null,
       before: state.before ? { base: state.before.base ?? null, tree: state.before.tree } : null,
       blockedBy: state.blockedBy ?? null,
       pending: state.pending ?? null,
@@ -106,6 +111,8 @@ export class MergeStateStore {
     const pins: TreeEntry[] = [];
     if (state.before) pins.push({ mode: '40000', name: 'before', oid: state.before.tree });
     if (state.pending) pins.push({ mode: '40000', name: 'result', oid: state.pending });
+    // The virtual base is no commit's tree: pinned, so git gc keeps what resolve counts discarded changes against.
+    if (state.virtualBase) pins.push({ mode: '40000', name: 'base', oid: state.virtualBase });
     if (pins.length > 0) entries.push({ mode: '40000', name: 'pins', oid: this.store.write('tree', serializeTree(pins)) });
     const parents = [...new Set([state.ours, state.theirs, state.base, state.before?.base].filter((id): id is CommitId => id !== undefined))];
     const commit = this.store.write(
@@ -140,6 +147,7 @@ function parseState(text: string, where: string): MergeState {
     ours: parsed.ours as CommitId,
     theirs: parsed.theirs as CommitId,
     base: (parsed.base ?? undefined) as CommitId | undefined,
+    virtualBase: (parsed.virtualBase ?? undefined) as ObjectId | undefined,
     before: parsed.before ? { base: (parsed.before.base ?? undefined) as CommitId | undefined, tree: parsed.before.tree as ObjectId } : undefined,
     blockedBy: parsed.blockedBy ?? undefined,
     pending: (parsed.pending ?? undefined) as ObjectId | undefined,

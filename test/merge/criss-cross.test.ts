@@ -73,6 +73,26 @@ describe('criss-cross merges', () => {
     expect(await dgitInOk(dir, 'sql', 'SELECT id, x, y FROM t', '--format', 'csv')).toBe('id,x,y\n1,2,2\n');
   });
 
+  it('a table taken whole after a virtual-base merge counts what it leaves out from that base, which git gc keeps', async () => {
+    // A1 and B1 change different rows; the sides cross-merge cleanly; then B edits y in row 1 and main drops y.
+    const dir = await forked('(1, 0, 0), (2, 0, 0), (3, 0, 0), (4, 0, 0)', 'UPDATE t SET x = 1 WHERE id = 3', 'UPDATE t SET y = 1 WHERE id = 4');
+    // Each cross merge also edits row 2 in its merge commit, so the bases merged are no commit's tree.
+    await run(dir, ['merge', 'B1', '--no-commit'], ['sql', 'UPDATE t SET x = 9 WHERE id = 2'], ['merge', '--continue', '-m', 'A2']);
+    await run(dir, ['switch', 'B'], ['merge', 'A1', '--no-commit'], ['sql', 'UPDATE t SET y = 9 WHERE id = 2'], ['merge', '--continue', '-m', 'B2']);
+    await run(dir, ['sql', 'UPDATE t SET y = 5 WHERE id = 1'], ['commit', '-m', 'B3']);
+    await run(dir, ['switch', 'main'], ['sql', 'ALTER TABLE t DROP COLUMN y'], ['commit', '-m', 'A3']);
+    expect((await dgitIn(dir, 'merge', 'B', '-m', 'final')).stdout).toContain('Conflicts in t');
+    // The merge bases merged are no commit's tree: only the merge state holds them.
+    gitOut(dir, 'gc', '--prune=now', '--quiet');
+    const resolved = await dgitIn(dir, 'resolve', 't', '--ours', '--json');
+    expect(resolved.code).toBe(0);
+    // Theirs' rows 1 and 2; from either merge base alone, the other base's change would count as theirs too (3).
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ discarded: { side: 'theirs', added: 0, deleted: 0, modified: 2, virtualBase: true } });
+    expect(resolved.stderr).toContain('counted from the merge bases of a criss-cross history merged');
+    await run(dir, ['merge', '--continue']);
+    expect(await dgitInOk(dir, 'sql', 'SELECT * FROM t ORDER BY id', '--format', 'csv')).toBe('id,x\n1,0\n2,9\n3,1\n4,0\n');
+  });
+
   it('merge when every base gives the same result', async () => {
     const { repository } = await crissCross('theirs');
     const outcome = await merge(repository, 'B', { message: 'final' });
