@@ -179,36 +179,8 @@ async function loadSource(
   await reader.checkNames(session, described.map((column) => column.name));
   for (const column of described)
     if (column.type === 'DOUBLE' || column.type === 'FLOAT') await refuseRoundedIntegers(session, reader, file, LOADED_TABLE, column.name, integerTarget(targetColumns, column.name));
-  if (format === 'csv' || format === 'tsv')
-    for (const column of described) if (/^(DATE|TIMESTAMP( WITH TIME ZONE)?)$/.test(column.type)) await refuseAmbiguousDates(session, reader, file, column.name);
   const loaded = await checkTimeText(session, reader, file, described, { format, targetColumns: targetColumns ?? [], loaded: LOADED_TABLE });
   return loaded.map((column) => ({ name: column.name, duckType: column.type }));
-}
-
-/**
- * DuckDB reads `01/02/2020` day-first or month-first by a guess over the whole column:
- * when every date of it reads either way (no part past 12 says which is the month),
- * the guess decides which day each row holds. Refused, naming a value and its line,
- * rather than guessed; a file with `12/31/2020` among them (or ISO dates) says itself.
- */
-async function refuseAmbiguousDates(session: DuckDbSession, reader: SourceReader, file: string, column: string): Promise<void> {
-  if (!reader.rawTextSql) return;
-  const parts = `regexp_extract(trim(raw), '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}([ T].*)?$', ['a', 'b'])`;
-  const [seen] = await session.rows(
-    `SELECT count(*) FILTER (WHERE p.a = '') AS other, max(TRY_CAST(p.a AS INTEGER)) AS max_a, max(TRY_CAST(p.b AS INTEGER)) AS max_b, ` +
-      `min(row) FILTER (WHERE p.a <> '' AND p.a <> p.b) AS differing ` +
-      `FROM (SELECT row, ${parts} AS p FROM (${reader.rawTextSql(column)}) WHERE raw IS NOT NULL AND trim(raw) <> '')`,
-  );
-  if (!seen || Number(seen['other']) > 0 || seen['differing'] === null || seen['differing'] === undefined) return;
-  if (Number(seen['max_a']) > 12 || Number(seen['max_b']) > 12) return;
-  const row = Number(seen['differing']);
-  const [value] = await session.rows(`SELECT raw FROM (${reader.rawTextSql(column)}) WHERE row = ${row}`);
-  const where = describeLocation(file, (await reader.locate([row])).get(row) ?? { kind: 'row', row });
-  throw new InvalidInputError(
-    `${where}: the dates of column ${JSON.stringify(column)} (${String(value?.['raw'] ?? '').trim()}) read day-first and month-first alike, and no value says which; ` +
-      `dgit does not guess. Write them as YYYY-MM-DD, or import into a VARCHAR column of a table created first`,
-    where,
-  );
 }
 
 /**
@@ -330,7 +302,9 @@ async function checkTimeText(
   const out: Array<{ name: string; type: string }> = [];
   for (const column of described) {
     out.push(column);
-    if (!MICROSECOND_TIME_TYPES.has(column.type)) continue;
+    // DuckDB reads CSV dates written `01/02/2020` day-first or month-first by a guess over the whole column.
+    const numericDates = !json && /^(DATE|TIMESTAMP( WITH TIME ZONE)?)$/.test(column.type);
+    if (!MICROSECOND_TIME_TYPES.has(column.type) && !numericDates) continue;
     // A CSV time of day is read again as the file's text (see openSortedSource): nothing is cut.
     if (!json && /^TIME( WITH TIME ZONE)?$/.test(column.type) && !options.targetColumns.some((t) => t.name === column.name)) continue;
     const target = options.targetColumns.find((t) => t.name === column.name);
@@ -339,7 +313,16 @@ async function checkTimeText(
     const text = `trim(raw, '" ')`;
     // A time of day, then an offset: Z, +02, +0530, -07:00.
     const offset = `regexp_extract(${text}, '[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?[[:space:]]*([+-][0-9]{2}(:?[0-9]{2})?|[Zz])$', 3)`;
-    const aggregates = [`min(row) FILTER (WHERE regexp_matches(raw, '[0-9][.,][0-9]{6}[0-9]*[1-9]')) AS cut`];
+    const aggregates = MICROSECOND_TIME_TYPES.has(column.type) ? [`min(row) FILTER (WHERE regexp_matches(raw, '[0-9][.,][0-9]{6}[0-9]*[1-9]')) AS cut`] : [];
+    if (numericDates) {
+      // Ambiguous when every value is day and month as numbers, none past 12, and some day differs from its month.
+      const part = (n: number) => `regexp_extract(${text}, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-][0-9]{2,4}([ T].*)?$', ${n})`;
+      aggregates.push(
+        `count(*) FILTER (WHERE ${part(1)} = '') AS other_dates`,
+        `greatest(max(TRY_CAST(${part(1)} AS INTEGER)), max(TRY_CAST(${part(2)} AS INTEGER))) AS largest_part`,
+        `min(row) FILTER (WHERE ${part(1)} <> ${part(2)}) AS ambiguous`,
+      );
+    }
     if (offsets)
       aggregates.push(
         `min(row) FILTER (WHERE ${offset} <> '' AND NOT regexp_full_match(${offset}, '[+-]00(:?00)?|[Zz]')) AS shifted`,
@@ -348,9 +331,14 @@ async function checkTimeText(
       );
     const [seen] = await session.rows(`SELECT ${aggregates.join(', ')} FROM (${rawTextSql(column.name)}) WHERE raw IS NOT NULL AND raw <> 'null'`);
     const rowOf = (name: string) => (seen?.[name] === null || seen?.[name] === undefined ? undefined : Number(seen[name]));
-    const [cut, shifted, firstOffset, firstLocal] = ['cut', 'shifted', 'first_offset', 'first_local'].map(rowOf);
+    const [cut, shifted, firstOffset, firstLocal, ambiguous] = ['cut', 'shifted', 'first_offset', 'first_local', 'ambiguous'].map(rowOf);
     let refused: { row: number; why: string } | undefined;
-    if (cut !== undefined)
+    if (numericDates && ambiguous !== undefined && Number(seen?.['other_dates']) === 0 && Number(seen?.['largest_part']) <= 12)
+      refused = {
+        row: ambiguous,
+        why: 'reads day-first and month-first alike, as does every date of the column, and no value says which; dgit does not guess. Write the dates as YYYY-MM-DD, or import into a VARCHAR column of a table created first',
+      };
+    else if (cut !== undefined)
       refused = {
         row: cut,
         why:

@@ -224,8 +224,8 @@ describe('import keeps the types the data has', () => {
     for (const [name, text] of [['a.csv', 'id,d\n1,01/02/2020\n2,03/04/2020\n'], ['e.csv', 'id,d\n1,01/02/2020 10:00:00\n2,03/04/2020 11:00:00\n']] as const) {
       const refused = await dgitIn(dir, 'import', writeFile(dir, name, text), '--table', 'a', '--key', 'id');
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain(`${name}:2: the dates of column "d" (01/02/2020`);
-      expect(refused.stderr).toContain('read day-first and month-first alike, and no value says which');
+      expect(refused.stderr).toContain(`${name}:2: value "01/02/2020`);
+      expect(refused.stderr).toContain('in column "d" reads day-first and month-first alike, as does every date of the column, and no value says which');
       expect(repositorySnapshot(dir)).toBe(before);
     }
     await dgitInOk(dir, 'import', writeFile(dir, 'b.csv', 'id,d\n1,01/02/2020\n2,12/31/2020\n3,05/05/2020\n'), '--table', 'b', '--key', 'id');
