@@ -1,5 +1,6 @@
 import { keyColumnNames, type TableSchema } from '../schema/schema.js';
-import { isTimestamp, timestampUnit, valueKind, type ColumnType } from '../schema/types.js';
+import { valueKind, type ColumnType } from '../schema/types.js';
+import { exactValueExpression } from '../sql/duckdb-types.js';
 import { quoteIdentifier } from '../sql/sql-text.js';
 import { toJsonValue, type Value } from '../value/value.js';
 
@@ -11,22 +12,9 @@ import { toJsonValue, type Value } from '../value/value.js';
  * rest of dgit does.
  */
 
-/** SQL of a column's value in the form `jsonValue` turns into JSON. */
+/** SQL of a column's value in the form `jsonValue` turns into JSON (infinite dates and timestamps included). */
 export function jsonReadyExpression(sql: string, type: ColumnType): string {
-  if (isTimestamp(type)) {
-    switch (timestampUnit(type)) {
-      case 's':
-        return `CAST(floor(epoch(${sql})) AS BIGINT)`;
-      case 'ms':
-        return `epoch_ms(${sql})`;
-      case 'us':
-        return `epoch_us(${sql})`;
-      case 'ns':
-        return `epoch_ns(${sql})`;
-    }
-  }
-  if (type === 'Date32') return `CAST(${sql} - DATE '1970-01-01' AS INTEGER)`;
-  return sql;
+  return exactValueExpression(sql, type);
 }
 
 /** The JSON form of a value DuckDB returned for `jsonReadyExpression(…, type)`. */

@@ -151,6 +151,17 @@ export function arrowLayoutExpression(sql: string, type: ColumnType): string {
   return `CASE WHEN isinf(${sql}) THEN CASE WHEN CAST(${sql} AS VARCHAR) LIKE '-%' THEN -9223372036854775807 ELSE 9223372036854775807 END ELSE ${epochSql(sql, timestampUnit(type))} END`;
 }
 
+/**
+ * SQL of a value as the number dgit stores for its type (`toJsonValue` spells it): a
+ * timestamp as its epoch count in the column's unit (see arrowLayoutExpression), a
+ * date as its day number, infinity as the extremes DuckDB stores it as (which
+ * DuckDB's date arithmetic and epoch functions do not give); other types as they are.
+ */
+export function exactValueExpression(sql: string, type: ColumnType): string {
+  if (type === 'Date32') return `CASE WHEN isinf(${sql}) THEN CASE WHEN ${sql} > DATE '1970-01-01' THEN 2147483647 ELSE -2147483647 END ELSE CAST(${sql} - DATE '1970-01-01' AS INTEGER) END`;
+  return arrowLayoutExpression(sql, type);
+}
+
 function epochSql(sql: string, unit: 's' | 'ms' | 'us' | 'ns'): string {
   switch (unit) {
     case 's':

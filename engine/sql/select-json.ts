@@ -1,6 +1,6 @@
 import { isTimestamp, type ColumnType } from '../schema/types.js';
 import { toJsonValue } from '../value/value.js';
-import { arrowLayoutExpression, columnTypeFromDuckdb } from './duckdb-types.js';
+import { columnTypeFromDuckdb, exactValueExpression } from './duckdb-types.js';
 import type { DuckDbSession } from './duckdb-session.js';
 
 /** A SELECT's result as `dgit sql --json` and the MCP server's `query` give it. */
@@ -57,10 +57,8 @@ export async function selectJson(
   described.forEach((_, index) => {
     const c = `c${index}`;
     const reading = readings[index]!;
-    if (reading.kind === 'temporal') {
-      const exact = reading.type === 'Date32' ? `CAST(${c} - DATE '1970-01-01' AS BIGINT)` : arrowLayoutExpression(c, reading.type);
-      select.push(`CASE WHEN isfinite(${c}) THEN ${exact} END`, `CASE WHEN NOT isfinite(${c}) THEN CAST(${c} AS VARCHAR) END`);
-    } else if (reading.kind === 'decimal' || reading.kind === 'text') select.push(`CAST(${c} AS VARCHAR)`);
+    if (reading.kind === 'temporal') select.push(exactValueExpression(c, reading.type));
+    else if (reading.kind === 'decimal' || reading.kind === 'text') select.push(`CAST(${c} AS VARCHAR)`);
     else select.push(c);
   });
   const aliases = described.map((_, index) => `c${index}`).join(', ');
@@ -68,18 +66,11 @@ export async function selectJson(
   const names = distinctNames(described.map((column) => column.name));
   const rows = raw.slice(0, maxRows).map((values) => {
     const out: Record<string, unknown> = {};
-    let at = 0;
     readings.forEach((reading, index) => {
-      const value = values[at++];
-      if (reading.kind === 'temporal') {
-        const special = values[at++];
-        out[names[index]!] =
-          value === null || value === undefined
-            ? special === null || special === undefined
-              ? null
-              : String(special)
-            : toJsonValue(reading.type, reading.type === 'Date32' ? Number(value) : BigInt(value as number | bigint));
-      } else if (reading.kind === 'decimal') out[names[index]!] = decimalValue(value);
+      const value = values[index];
+      if (reading.kind === 'temporal')
+        out[names[index]!] = value === null || value === undefined ? null : toJsonValue(reading.type, reading.type === 'Date32' ? Number(value) : BigInt(value as number | bigint));
+      else if (reading.kind === 'decimal') out[names[index]!] = decimalValue(value);
       else if (reading.kind === 'text') out[names[index]!] = value === null || value === undefined ? null : String(value);
       else out[names[index]!] = plainJsonValue(value);
     });
