@@ -4,7 +4,8 @@ import type { Repository } from '../repository/repository.js';
 import type { ObjectId } from '../store/object-store.js';
 import type { CommitId } from '../store/revision.js';
 import { readChunkBytes, remoteChunkStore } from './chunk-source.js';
-import { ChunkCollector, commitsBetween } from './chunk-reachability.js';
+import { ChunkCollector } from './chunk-reachability.js';
+import { commitsBetween } from '../repository/commit-walk.js';
 import type { S3ChunkStore } from './s3-chunk-store.js';
 
 /** What a push did in the chunk store. */

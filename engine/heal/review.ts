@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/config-file.js';
-import { commitsBetween } from '../chunkstore/chunk-reachability.js';
+import { commitsBetween } from '../repository/commit-walk.js';
 import { readConfig } from '../config/repository-config.js';
 import { NotFoundError } from '../errors/index.js';
 import type { Repository } from '../repository/repository.js';
