@@ -18,7 +18,7 @@ export default defineConfig({
     // edits spliced whole and git operations reading pack indexes once, 217-308 s (273 s before them, the same evening; the machine slowed as the evening went on);
     // with about fifty more tests the next evening (1,113), 242-278 s; with the type check and lint at the lowest CPU
     // priority (scripts/run-parallel.mjs --background) and 1,131-1,136 tests, 234, 264, 249, 256, 232 and 262 s (287 s before, the same night; four workers: 271 s).
-    // On 4 December the machine was slower (page faults about 12 us each): 1,153-1,155 tests took 396, 386 and 433 s, the tree of the
+    // On 4 December the machine was slower (page faults about 12 us each): 1,153-1,156 tests took 396, 386, 433 and 425 s, the tree of the
     // day before 421 s in the same hour.
     maxWorkers: 3,
     // Test files share their worker's loaded modules (the engine, DuckDB, parquet-wasm): module loading
